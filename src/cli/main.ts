@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * pg-audit-gateway: one executable for operators and automation (see ../shared/design/cli.md).
+ *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|set-plan>
+ * Configuration from the environment; flags override it. `--json` prints one JSON object on stdout.
+ * A failure prints one line on stderr and exits non-zero.
+ */
+import 'reflect-metadata';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createGateway } from '../app';
+import { ConfigError, loadConfig } from '../config/config';
+import { migrate } from '../db/migrate';
+import { startHttpServer } from '../graphql/http-server';
+import { createLogger, silentLogger } from '../logging/logger';
+import { TenancyInputError } from '../modules/tenancy/tenancy.service';
+import { projectRoot } from '../paths';
+
+class UsageError extends Error {}
+
+const USAGE = `usage: pg-audit-gateway <command> [options]
+  migrate                                   apply the gateway database migrations
+  serve [--port N]                          run the GraphQL server
+  emit-schema [--check]                     write (or check) schema.graphql
+  admin create-organization --name N [--pro-platform]
+  admin create-project --organization ID --name N [--pro-features]
+  admin register-service --project ID --name N --url postgres://...
+  admin create-token --project ID --name N --database-role ROLE
+  admin set-plan --organization ID --pro-platform true|false
+  admin set-plan --project ID --pro-features true|false
+common: --database-url URL (else DATABASE_URL), --json`;
+
+const OPTIONS = {
+  'database-url': { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' }, check: { type: 'boolean' },
+  name: { type: 'string' }, organization: { type: 'string' }, project: { type: 'string' }, url: { type: 'string' },
+  'database-role': { type: 'string' }, 'pro-platform': { type: 'string' }, 'pro-features': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  // --pro-platform / --pro-features are flags on create-* and take true|false on set-plan.
+  const normalised = argv.flatMap((a, i) => (a === '--pro-platform' || a === '--pro-features') && !/^(true|false)$/.test(argv[i + 1] ?? '') ? [`${a}=true`] : [a]);
+  return parseArgs({ args: normalised, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+function required(values: Values, name: keyof Values): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${String(name)} is required`);
+  return v;
+}
+
+function bool(value: string | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  if (value !== 'true' && value !== 'false') throw new UsageError(`--${name} takes true or false`);
+  return value === 'true';
+}
+
+function env(values: Values): NodeJS.ProcessEnv {
+  return { ...process.env, ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
+    ...(values.port ? { PORT: values.port } : {}) };
+}
+
+function print(values: Values, result: Record<string, unknown>, human: string): void {
+  process.stdout.write(values.json ? JSON.stringify(result) + '\n' : human + '\n');
+}
+
+async function admin(sub: string | undefined, values: Values): Promise<void> {
+  const config = loadConfig(env(values));
+  const gateway = createGateway(config, silentLogger);
+  try {
+    const t = gateway.tenancy;
+    switch (sub) {
+      case 'create-organization': {
+        const r = await t.createOrganization(required(values, 'name'), bool(values['pro-platform'], 'pro-platform'));
+        return print(values, { id: r.id }, `organization ${r.id}`);
+      }
+      case 'create-project': {
+        const r = await t.createProject(required(values, 'organization'), required(values, 'name'), bool(values['pro-features'], 'pro-features'));
+        return print(values, { id: r.id }, `project ${r.id}`);
+      }
+      case 'register-service': {
+        const r = await t.registerService(required(values, 'project'), required(values, 'name'), required(values, 'url'));
+        return print(values, { id: r.id }, `service ${r.id}`);
+      }
+      case 'create-token': {
+        const r = await t.createToken(required(values, 'project'), required(values, 'name'), required(values, 'database-role'));
+        return print(values, { token: r.token, id: r.id }, `token ${r.token}\n(shown once: only its hash is stored)`);
+      }
+      case 'set-plan': {
+        if (values.organization && values['pro-platform'] !== undefined && !values.project) {
+          await t.setProPlatform(values.organization, bool(values['pro-platform'], 'pro-platform'));
+          return print(values, { id: values.organization, proPlatform: values['pro-platform'] === 'true' }, 'updated');
+        }
+        if (values.project && values['pro-features'] !== undefined && !values.organization) {
+          await t.setProFeatures(values.project, bool(values['pro-features'], 'pro-features'));
+          return print(values, { id: values.project, proFeatures: values['pro-features'] === 'true' }, 'updated');
+        }
+        throw new UsageError('set-plan takes --organization ID --pro-platform true|false, or --project ID --pro-features true|false');
+      }
+      default:
+        throw new UsageError(`unknown admin command ${sub ?? '(none)'}`);
+    }
+  } finally {
+    await gateway.close();
+  }
+}
+
+async function serve(values: Values): Promise<void> {
+  const config = loadConfig(env(values));
+  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway' });
+  const gateway = createGateway(config, logger);
+  await migrate(config.databaseUrl);
+  const http = await startHttpServer({ tenancy: gateway.tenancy, policies: gateway.policies, logger,
+    maxBodyBytes: config.maxBodyBytes, ready: gateway.ready }, config.port);
+  logger.info('listening', { port: http.port, path: '/graphql' });
+  const stop = async (signal: string) => {
+    logger.info('shutting down', { signal });
+    await http.close();
+    await gateway.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function emitSchema(values: Values): Promise<void> {
+  const { printGatewaySchema } = await import('../graphql/schema');
+  const file = path.join(projectRoot(), 'schema.graphql');
+  const sdl = printGatewaySchema();
+  if (values.check) {
+    if (readFileSync(file, 'utf8') !== sdl) throw new Error('schema.graphql is stale: run `npm run emit-schema` and commit it');
+    return print(values, { upToDate: true }, 'schema.graphql is up to date');
+  }
+  writeFileSync(file, sdl);
+  print(values, { written: file }, `wrote ${file}`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv);
+  const [command, sub] = positionals;
+  if (values.help || !command) { process.stdout.write(USAGE + '\n'); return; }
+  switch (command) {
+    case 'migrate': {
+      const config = loadConfig(env(values));
+      const r = await migrate(config.databaseUrl);
+      return print(values, { applied: r.applied, alreadyApplied: r.alreadyApplied.length }, `applied ${r.applied.length} migration(s), ${r.alreadyApplied.length} already applied`);
+    }
+    case 'serve': return serve(values);
+    case 'emit-schema': return emitSchema(values);
+    case 'admin': return admin(sub, values);
+    default: throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof TenancyInputError
+      || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n')[0]}`}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  });
+}

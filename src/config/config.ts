@@ -1,0 +1,62 @@
+/**
+ * The one configuration object, built from the environment once at start-up and validated there:
+ * a bad value stops the process with a message naming the variable, never a failure later.
+ */
+export interface GatewayConfig {
+  /** The gateway's own PostgreSQL (tenants, services, tokens, policy history). */
+  databaseUrl: string;
+  /** HTTP port of `serve`. */
+  port: number;
+  /** OpenSearch for audit events (used by the ingest and query paths). */
+  opensearchUrl: string | null;
+  /** How long to wait for a target PostgreSQL service to accept a connection. */
+  targetConnectTimeoutMs: number;
+  /** statement_timeout for every statement run on a target service. */
+  targetStatementTimeoutMs: number;
+  /** How long a service-level change may take to become visible after pg_reload_conf(). */
+  applyReadbackTimeoutMs: number;
+  /** Largest HTTP request body accepted on /graphql. */
+  maxBodyBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function postgresUrl(env: Env, name: string): string {
+  const raw = env[name];
+  if (!raw) throw new ConfigError(`${name} is not set (postgres://user@host:port/database)`);
+  let url: URL;
+  try { url = new URL(raw); } catch { throw new ConfigError(`${name} is not a valid URL`); }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`${name} must be a postgres:// URL`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
+  }
+  return {
+    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+    port: int(env, 'PORT', 4000, 0, 65535),
+    opensearchUrl: env.OPENSEARCH_URL || null,
+    targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
+    targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
+    applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: logLevel as GatewayConfig['logLevel'],
+  };
+}

@@ -1,0 +1,11 @@
+/** Per-request context: who is calling (already authenticated) and the services resolvers may use. */
+import type { Logger } from '../logging/logger';
+import type { PolicyService } from '../modules/audit-policy/policy.service';
+import type { Principal } from '../modules/tenancy/principal';
+
+export interface GatewayContext {
+  requestId: string;
+  principal: Principal;
+  policies: PolicyService;
+  logger: Logger;
+}

@@ -1,0 +1,24 @@
+/** Relay connection pieces shared by every list that can grow. */
+import { Field, ObjectType } from 'type-graphql';
+import { ApiError, ApiErrorCode } from './errors';
+
+@ObjectType({ description: 'Relay page information.' })
+export class PageInfo {
+  @Field({ description: 'Whether more items follow this page.' })
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; pass it as `after` for the next page.' })
+  endCursor!: string | null;
+}
+
+/** Opaque cursors: base64url of `<kind>:<integer>`. A tampered or foreign cursor is BAD_USER_INPUT. */
+export function encodeCursor(kind: string, value: number): string {
+  return Buffer.from(`${kind}:${value}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(kind: string, cursor: string): number {
+  const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = new RegExp(`^${kind}:(\\d{1,9})$`).exec(text);
+  if (!match) throw new ApiError(ApiErrorCode.BAD_USER_INPUT, 'invalid cursor: pass an endCursor returned by this field', { argument: 'after' });
+  return Number(match[1]);
+}

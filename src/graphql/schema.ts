@@ -1,0 +1,17 @@
+/** Builds the GraphQL schema from the resolvers (code-first); `emit-schema` prints it to schema.graphql. */
+import 'reflect-metadata';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
+
+let schema: GraphQLSchema | undefined;
+
+export function gatewaySchema(): GraphQLSchema {
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver], validate: true });
+  return schema;
+}
+
+/** The published SDL, in a stable order so that diffs show real changes only. */
+export function printGatewaySchema(): string {
+  return printSchema(lexicographicSortSchema(gatewaySchema())) + '\n';
+}

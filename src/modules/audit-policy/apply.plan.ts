@@ -1,0 +1,79 @@
+/**
+ * Which SQL statements bring one scope of a server from its current pgaudit settings to the desired
+ * ones. Pure: no I/O. This is the only place SQL text is built from input; every database name and
+ * every value goes through quoteIdent/quoteLiteral, and GUC names come from the fixed PGAUDIT_GUCS.
+ */
+import {
+  AuditSettingsPatch, AuditSettingsValue, formatGucs, parseGucValue, PgauditGuc, PGAUDIT_DEFAULTS, PGAUDIT_GUCS,
+} from './settings/settings.model';
+import { quoteIdent, quoteLiteral } from './sql/quote';
+
+export type Scope = { kind: 'service' } | { kind: 'database'; database: string };
+
+export const serviceScope: Scope = { kind: 'service' };
+
+/** The GUC each settings field lives in (log and logExclude share pgaudit.log). */
+export const GUC_OF_FIELD = {
+  log: 'pgaudit.log', logExclude: 'pgaudit.log', logCatalog: 'pgaudit.log_catalog', logClient: 'pgaudit.log_client',
+  logLevel: 'pgaudit.log_level', logParameter: 'pgaudit.log_parameter', logParameterMaxSize: 'pgaudit.log_parameter_max_size',
+  logRelation: 'pgaudit.log_relation', logRows: 'pgaudit.log_rows', logStatement: 'pgaudit.log_statement',
+  logStatementOnce: 'pgaudit.log_statement_once', role: 'pgaudit.role',
+} as const satisfies Record<keyof AuditSettingsValue, PgauditGuc>;
+
+/** The GUCs a patch touches, in PGAUDIT_GUCS order. */
+export function gucsOfPatch(patch: AuditSettingsPatch): PgauditGuc[] {
+  const touched = new Set<PgauditGuc>();
+  for (const [field, value] of Object.entries(patch)) {
+    if (value !== undefined) touched.add(GUC_OF_FIELD[field as keyof AuditSettingsValue]);
+  }
+  return PGAUDIT_GUCS.filter((g) => touched.has(g));
+}
+
+/** A server text value in canonical form, or null if it cannot be parsed (then it always differs). */
+export function canonicalGucText(guc: PgauditGuc, text: string): string | null {
+  const parsed = parseGucValue(guc, text);
+  if (!parsed.ok) return null;
+  return formatGucs({ ...PGAUDIT_DEFAULTS, logParameterMaxSize: 0, ...parsed.value }).get(guc) ?? null;
+}
+
+function target(scope: Scope): string {
+  return scope.kind === 'service' ? 'ALTER SYSTEM' : `ALTER DATABASE ${quoteIdent(scope.database)}`;
+}
+
+function finish(scope: Scope, statements: string[]): string[] {
+  return scope.kind === 'service' && statements.length > 0 ? [...statements, 'SELECT pg_reload_conf()'] : statements;
+}
+
+/**
+ * SET each of `gucs` whose value at this scope (`current`: what the scope holds explicitly; for the
+ * service scope, its effective values) differs from `desired`. GUCs the server lacks are skipped:
+ * validation has already refused any non-default value for them.
+ */
+export function planSet(scope: Scope, current: ReadonlyMap<string, string>, desired: AuditSettingsValue,
+  gucs: readonly PgauditGuc[], serverGucs: ReadonlySet<string>): string[] {
+  const wanted = formatGucs(desired);
+  const statements: string[] = [];
+  for (const guc of gucs) {
+    const value = wanted.get(guc);
+    if (!serverGucs.has(guc) || value === undefined) continue;
+    const now = current.get(guc);
+    if (now !== undefined && canonicalGucText(guc, now) === value) continue;
+    statements.push(`${target(scope)} SET ${guc} = ${quoteLiteral(value)}`);
+  }
+  return finish(scope, statements);
+}
+
+/** RESET every pgaudit GUC the server has, at this scope: back to pgaudit's defaults (or, for a database, to the service's values). */
+export function planReset(scope: Scope, serverGucs: ReadonlySet<string>): string[] {
+  return finish(scope, PGAUDIT_GUCS.filter((g) => serverGucs.has(g)).map((g) => `${target(scope)} RESET ${g}`));
+}
+
+/** Statements that put `gucs` back to what the scope held before (`before`: explicit values; absent = RESET). */
+export function planRestore(scope: Scope, before: ReadonlyMap<string, string>, gucs: readonly PgauditGuc[],
+  serverGucs: ReadonlySet<string>): string[] {
+  const statements = gucs.filter((g) => serverGucs.has(g)).map((g) => {
+    const value = before.get(g);
+    return value === undefined ? `${target(scope)} RESET ${g}` : `${target(scope)} SET ${g} = ${quoteLiteral(value)}`;
+  });
+  return finish(scope, statements);
+}

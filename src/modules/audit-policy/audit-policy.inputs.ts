@@ -1,0 +1,113 @@
+/**
+ * GraphQL inputs of the control path (STABLE field names). class-validator bounds the sizes of free
+ * text; pgaudit's own rules are checked by the settings model against the live server, so that a
+ * bad value comes back as a userError naming the field.
+ */
+import { ArrayMaxSize, IsOptional, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { AuditLogClassEnum, AuditLogLevelEnum } from './audit-policy.types';
+import type { AuditLogClass, AuditLogLevel } from './settings/settings.model';
+
+@InputType({ description: 'pgaudit settings. Absent fields keep their current value (configure) or take pgaudit\'s default (enable).' })
+export class AuditSettingsInput {
+  @Field(() => [AuditLogClassEnum], { nullable: true, description: 'pgaudit.log included classes.' })
+  @IsOptional() @ArrayMaxSize(16)
+  log?: AuditLogClass[] | null;
+  @Field(() => [AuditLogClassEnum], { nullable: true, description: 'pgaudit.log `-class` exclusions, e.g. log [ALL] + logExclude [MISC].' })
+  @IsOptional() @ArrayMaxSize(16)
+  logExclude?: AuditLogClass[] | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_catalog.' })
+  logCatalog?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_client.' })
+  logClient?: boolean | null;
+  @Field(() => AuditLogLevelEnum, { nullable: true, description: 'pgaudit.log_level.' })
+  logLevel?: AuditLogLevel | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_parameter.' })
+  logParameter?: boolean | null;
+  @Field(() => Int, { nullable: true, description: 'pgaudit.log_parameter_max_size in bytes, 0 to 1073741823; only where the server\'s pgaudit has it (PostgreSQL 16+).' })
+  logParameterMaxSize?: number | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_relation.' })
+  logRelation?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_rows (pgaudit 1.6+, PostgreSQL 14+).' })
+  logRows?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_statement (pgaudit 1.6+, PostgreSQL 14+).' })
+  logStatement?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_statement_once.' })
+  logStatementOnce?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'pgaudit.role: an existing role used as the object-audit master role; empty string for none.' })
+  role?: string | null;
+}
+
+const FIELD = { reason: 'Why, recorded in the policy history (at most 2000 characters).',
+  key: 'Retries with the same key return the first result and apply nothing twice (1 to 200 characters).',
+  dryRun: 'Validate and return the SQL that would run; change nothing.',
+  database: 'A database of the service; absent for the whole service.',
+  expected: 'Optimistic concurrency: refused with VERSION_CONFLICT unless the policy is at this version.' };
+
+@InputType({ description: 'Enable audit logging for a service or one of its databases.' })
+export class EnableAuditLoggingInput {
+  @Field(() => ID, { description: 'The PostgreSQL service.' })
+  serviceId!: string;
+  @Field(() => String, { nullable: true, description: FIELD.database })
+  database?: string | null;
+  @Field(() => AuditSettingsInput, { nullable: true, description: 'Absent: the predefined settings (see README).' })
+  settings?: AuditSettingsInput | null;
+  @Field(() => String, { nullable: true, description: FIELD.reason })
+  @IsOptional() @MaxLength(2000)
+  reason?: string | null;
+  @Field(() => String, { nullable: true, description: FIELD.key })
+  @IsOptional() @Length(1, 200)
+  idempotencyKey?: string | null;
+  @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
+  dryRun?: boolean | null;
+}
+
+@InputType({ description: 'Change some settings of an enabled policy.' })
+export class ConfigureAuditLoggingInput {
+  @Field(() => ID, { description: 'The PostgreSQL service.' })
+  serviceId!: string;
+  @Field(() => String, { nullable: true, description: FIELD.database })
+  database?: string | null;
+  @Field(() => AuditSettingsInput, { description: 'The settings to change; absent fields keep their value.' })
+  settings!: AuditSettingsInput;
+  @Field(() => Int, { nullable: true, description: FIELD.expected })
+  @IsOptional() @Min(0)
+  expectedVersion?: number | null;
+  @Field(() => String, { nullable: true, description: FIELD.reason })
+  @IsOptional() @MaxLength(2000)
+  reason?: string | null;
+  @Field(() => String, { nullable: true, description: FIELD.key })
+  @IsOptional() @Length(1, 200)
+  idempotencyKey?: string | null;
+  @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
+  dryRun?: boolean | null;
+}
+
+@InputType({ description: 'Disable audit logging: RESET every pgaudit setting of the scope, keeping the history.' })
+export class DisableAuditLoggingInput {
+  @Field(() => ID, { description: 'The PostgreSQL service.' })
+  serviceId!: string;
+  @Field(() => String, { nullable: true, description: FIELD.database })
+  database?: string | null;
+  @Field(() => Int, { nullable: true, description: FIELD.expected })
+  @IsOptional() @Min(0)
+  expectedVersion?: number | null;
+  @Field(() => String, { nullable: true, description: FIELD.reason })
+  @IsOptional() @MaxLength(2000)
+  reason?: string | null;
+  @Field(() => String, { nullable: true, description: FIELD.key })
+  @IsOptional() @Length(1, 200)
+  idempotencyKey?: string | null;
+  @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
+  dryRun?: boolean | null;
+}
+
+@ArgsType()
+export class HistoryArgs {
+  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
+  @Min(1) @Max(100)
+  first!: number;
+  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' })
+  @IsOptional() @MaxLength(100)
+  after?: string | null;
+}

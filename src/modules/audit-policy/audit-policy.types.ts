@@ -1,0 +1,177 @@
+/** GraphQL output types of the control path. Field names marked STABLE in design/api.graphql are kept exactly. */
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PageInfo } from '../../graphql/relay';
+import { AuditRequirement } from '../entitlements/entitlement.checks';
+import { AuditErrorCode } from './audit-policy.errors';
+import { SettingsSource } from './policy.service';
+import { AUDIT_LOG_CLASSES, AUDIT_LOG_LEVELS, AuditLogClass, AuditLogLevel } from './settings/settings.model';
+
+const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+export const AuditLogClassEnum = enumOf(AUDIT_LOG_CLASSES);
+export const AuditLogLevelEnum = enumOf(AUDIT_LOG_LEVELS);
+
+registerEnumType(AuditLogClassEnum, { name: 'AuditLogClass', description: 'A pgaudit statement class (pgaudit.log).' });
+registerEnumType(AuditLogLevelEnum, { name: 'AuditLogLevel', description: 'Log level of audit entries (pgaudit.log_level); only matters when logClient is on.' });
+registerEnumType(AuditRequirement, { name: 'AuditRequirement', description: 'A condition for audit logging.' });
+registerEnumType(AuditErrorCode, {
+  name: 'AuditErrorCode',
+  description: 'Why a mutation was refused. Automation should branch on these codes, never on messages.',
+  valuesConfig: {
+    PRO_PLATFORM_REQUIRED: { description: 'The organization does not have Pro Platform.' },
+    PRO_FEATURES_REQUIRED: { description: 'The project does not have Pro Features.' },
+    POSTGRES_VERSION_UNSUPPORTED: { description: 'The server is older than PostgreSQL 11.' },
+    AVNADMIN_REQUIRED: { description: 'The caller does not act as the avnadmin superuser.' },
+    PGAUDIT_UNAVAILABLE: { description: 'pgaudit is not loaded (shared_preload_libraries) or not installed on the server.' },
+    INVALID_SETTING: { description: 'A setting value breaks pgaudit\'s rules.' },
+    SETTING_UNSUPPORTED: { description: 'The server\'s pgaudit version does not have this setting or class.' },
+    DATABASE_NOT_FOUND: { description: 'The database does not exist on the service.' },
+    VERSION_CONFLICT: { description: 'expectedVersion is not the policy\'s current version.' },
+    NOT_ENABLED: { description: 'Audit logging is not enabled for this scope.' },
+    APPLY_FAILED: { description: 'The server did not take the change; its previous settings were restored.' },
+    SERVICE_UNREACHABLE: { description: 'The PostgreSQL service could not be reached; nothing was changed.' },
+    IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was already used for a different request.' },
+  },
+});
+registerEnumType(SettingsSource, { name: 'AuditSettingsSource', description: 'Where the settings shown were read.',
+  valuesConfig: { SERVER: { description: 'Read from the live server just now.' },
+    LAST_APPLIED: { description: 'The server could not be reached: the settings last applied through the gateway.' } } });
+
+@ObjectType({ description: 'The full pgaudit configuration of one scope.' })
+export class AuditSettings {
+  @Field(() => [AuditLogClassEnum], { description: 'pgaudit.log: classes of statements logged by session audit logging.' })
+  log!: AuditLogClass[];
+  @Field(() => [AuditLogClassEnum], { description: 'pgaudit.log exclusions (`-class`), e.g. log [ALL] with logExclude [MISC].' })
+  logExclude!: AuditLogClass[];
+  @Field({ description: 'pgaudit.log_catalog: log statements whose relations are all in pg_catalog.' })
+  logCatalog!: boolean;
+  @Field({ description: 'pgaudit.log_client: also send audit messages to the client (e.g. psql).' })
+  logClient!: boolean;
+  @Field(() => AuditLogLevelEnum, { description: 'pgaudit.log_level: level of audit entries sent to the client.' })
+  logLevel!: AuditLogLevel;
+  @Field({ description: 'pgaudit.log_parameter: include statement parameters.' })
+  logParameter!: boolean;
+  @Field(() => Int, { nullable: true, description: 'pgaudit.log_parameter_max_size: longest parameter logged, in bytes (0 = no limit). Null where the server\'s pgaudit has no such setting (before PostgreSQL 16).' })
+  logParameterMaxSize!: number | null;
+  @Field({ description: 'pgaudit.log_relation: a separate entry for each relation in SELECT/DML.' })
+  logRelation!: boolean;
+  @Field({ description: 'pgaudit.log_rows: include the number of rows retrieved or affected.' })
+  logRows!: boolean;
+  @Field({ description: 'pgaudit.log_statement: include the statement text and parameters.' })
+  logStatement!: boolean;
+  @Field({ description: 'pgaudit.log_statement_once: statement text only in the first entry of a statement/sub-statement.' })
+  logStatementOnce!: boolean;
+  @Field(() => String, { nullable: true, description: 'pgaudit.role: master role for object audit logging (null: none).' })
+  role!: string | null;
+}
+
+@ObjectType({ description: 'One setting changed by a revision, in pgaudit\'s text form.' })
+export class AuditSettingChange {
+  @Field({ description: 'The pgaudit setting, e.g. `pgaudit.log`.' })
+  setting!: string;
+  @Field(() => String, { nullable: true, description: 'Value before the change.' })
+  from!: string | null;
+  @Field(() => String, { nullable: true, description: 'Value after the change.' })
+  to!: string | null;
+}
+
+@ObjectType({ description: 'One change of a policy that took effect on the server. Append-only.' })
+export class AuditPolicyRevision {
+  @Field(() => ID, { description: 'Revision id.' })
+  id!: string;
+  @Field(() => Int, { description: 'The policy version this revision created (1, 2, ...).' })
+  version!: number;
+  @Field({ description: 'ENABLED, CONFIGURED or DISABLED (more may be added).' })
+  action!: string;
+  @Field(() => AuditSettings, { nullable: true, description: 'The settings in effect after the change, as read back from the server.' })
+  settings!: AuditSettings | null;
+  @Field({ description: 'Who made the change: the API token and the database role it acts as.' })
+  actor!: string;
+  @Field(() => String, { nullable: true, description: 'Why, as given by the caller.' })
+  reason!: string | null;
+  @Field({ description: 'When the change took effect.' })
+  createdAt!: Date;
+  @Field(() => [AuditSettingChange], { description: 'The settings that changed, from/to.' })
+  changes!: AuditSettingChange[];
+  @Field(() => [String], { description: 'The SQL statements run on the service for this change.' })
+  statements!: string[];
+}
+
+@ObjectType({ description: 'An edge of AuditPolicyRevisionConnection.' })
+export class AuditPolicyRevisionEdge {
+  @Field({ description: 'Opaque cursor of this revision.' })
+  cursor!: string;
+  @Field(() => AuditPolicyRevision, { description: 'The revision.' })
+  node!: AuditPolicyRevision;
+}
+
+@ObjectType({ description: 'Revisions of a policy, newest first.' })
+export class AuditPolicyRevisionConnection {
+  @Field(() => [AuditPolicyRevisionEdge], { description: 'This page of revisions.' })
+  edges!: AuditPolicyRevisionEdge[];
+  @Field(() => PageInfo, { description: 'Paging information.' })
+  pageInfo!: PageInfo;
+  @Field(() => Int, { description: 'Number of revisions of the policy in all.' })
+  totalCount!: number;
+}
+
+@ObjectType({ description: 'The audit-logging policy of a service (database null) or of one of its databases.' })
+export class AuditPolicy {
+  @Field(() => ID, { description: 'Policy id.' })
+  id!: string;
+  @Field(() => ID, { description: 'The PostgreSQL service.' })
+  serviceId!: string;
+  @Field(() => String, { nullable: true, description: 'The database, or null for the whole service.' })
+  database!: string | null;
+  @Field({ description: 'Whether audit logging is enabled for this scope.' })
+  enabled!: boolean;
+  @Field(() => Int, { description: 'Increases with every revision; pass it as expectedVersion for optimistic concurrency.' })
+  version!: number;
+  @Field(() => AuditSettings, { description: 'The settings in effect for this scope (a database sees service settings it does not override).' })
+  settings!: AuditSettings;
+  @Field(() => SettingsSource, { description: 'Whether `settings` were read from the live server or are the last applied ones.' })
+  settingsSource!: SettingsSource;
+  @Field({ description: 'When the last revision took effect.' })
+  updatedAt!: Date;
+  @Field({ description: 'Who made the last revision.' })
+  updatedBy!: string;
+}
+
+@ObjectType({ description: 'Why a mutation did not do what was asked.' })
+export class AuditUserError {
+  @Field(() => AuditErrorCode, { description: 'Machine-readable reason.' })
+  code!: AuditErrorCode;
+  @Field({ description: 'Human-readable explanation.' })
+  message!: string;
+  @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["input", "settings", "role"].' })
+  field!: string[] | null;
+}
+
+@ObjectType({ description: 'Result of enable/configure/disable.' })
+export class AuditPolicyPayload {
+  @Field(() => AuditPolicy, { nullable: true, description: 'The policy after the call (null if refused, or if a dry run found none).' })
+  policy!: AuditPolicy | null;
+  @Field(() => AuditPolicyRevision, { nullable: true, description: 'The revision this call created (null if refused, dry run or nothing changed).' })
+  revision!: AuditPolicyRevision | null;
+  @Field(() => [String], { description: 'The SQL run on the service (or that would run, for dryRun).' })
+  statements!: string[];
+  @Field(() => [AuditUserError], { description: 'Why the call was refused; empty on success.' })
+  userErrors!: AuditUserError[];
+}
+
+@ObjectType({ description: 'One entitlement check.' })
+export class EntitlementCheck {
+  @Field(() => AuditRequirement, { description: 'The requirement checked.' })
+  requirement!: AuditRequirement;
+  @Field({ description: 'Whether it holds.' })
+  satisfied!: boolean;
+  @Field({ description: 'Why, in words.' })
+  detail!: string;
+}
+
+@ObjectType({ description: 'Whether audit logging can be managed on a service by this caller, and why.' })
+export class AuditEligibility {
+  @Field({ description: 'True when every check is satisfied.' })
+  eligible!: boolean;
+  @Field(() => [EntitlementCheck], { description: 'The four checks.' })
+  checks!: EntitlementCheck[];
+}

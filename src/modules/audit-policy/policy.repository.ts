@@ -1,0 +1,113 @@
+/**
+ * The policy store and its append-only history, in the gateway database. Writes happen inside one
+ * transaction per change (see policy.service.ts), with the policy row locked FOR UPDATE, so two
+ * changes to one policy are serialised across every gateway replica.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/prisma';
+import type { Prisma } from '../../generated/prisma/client';
+import type { AuditSettingsValue } from './settings/settings.model';
+
+export type Tx = Prisma.TransactionClient;
+
+export interface PolicyRow {
+  id: string; serviceId: string; database: string; enabled: boolean; version: number;
+  settings: AuditSettingsValue | null; updatedAt: Date; updatedBy: string;
+}
+
+export interface RevisionRow {
+  id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
+  settings: AuditSettingsValue; changes: SettingChange[]; statements: string[]; createdAt: Date;
+}
+
+export interface SettingChange { setting: string; from: string | null; to: string | null }
+
+/** What an idempotent mutation replays: ids, so the replay shows the revision it created. */
+export interface StoredResult { policyId: string | null; revisionId: string | null; statements: string[] }
+
+function toPolicy(p: { id: string; serviceId: string; database: string; enabled: boolean; version: number;
+  settings: Prisma.JsonValue; updatedAt: Date; updatedBy: string }): PolicyRow {
+  const settings = p.settings && typeof p.settings === 'object' && 'log' in p.settings
+    ? (p.settings as unknown as AuditSettingsValue) : null;
+  return { ...p, settings };
+}
+
+function toRevision(r: { id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
+  settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date }): RevisionRow {
+  return { ...r, settings: r.settings as unknown as AuditSettingsValue, changes: r.changes as unknown as SettingChange[],
+    statements: r.statements as unknown as string[] };
+}
+
+export class PolicyRepository {
+  constructor(private readonly db: Db) {}
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>, timeoutMs: number): Promise<T> {
+    return this.db.$transaction(fn, { timeout: timeoutMs, maxWait: timeoutMs });
+  }
+
+  async find(serviceId: string, database: string, tx: Tx | Db = this.db): Promise<PolicyRow | null> {
+    const p = await tx.auditPolicy.findUnique({ where: { serviceId_database: { serviceId, database } } });
+    return p ? toPolicy(p) : null;
+  }
+
+  async findById(id: string): Promise<PolicyRow | null> {
+    const p = await this.db.auditPolicy.findUnique({ where: { id } });
+    return p ? toPolicy(p) : null;
+  }
+
+  /** The policy row of a scope, created (not enabled, version 0) if missing, and locked until commit. */
+  async lock(tx: Tx, serviceId: string, database: string): Promise<PolicyRow> {
+    await tx.$executeRaw`INSERT INTO audit_policy (id, service_id, database, settings, updated_by)
+      VALUES (${randomUUID()}::uuid, ${serviceId}::uuid, ${database}, 'null'::jsonb, '')
+      ON CONFLICT (service_id, database) DO NOTHING`;
+    const [row] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM audit_policy
+      WHERE service_id = ${serviceId}::uuid AND database = ${database} FOR UPDATE`;
+    const p = await tx.auditPolicy.findUniqueOrThrow({ where: { id: row!.id } });
+    return toPolicy(p);
+  }
+
+  /** Serialises every use of one idempotency key within a project until commit. */
+  async lockIdempotencyKey(tx: Tx, projectId: string, key: string): Promise<void> {
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${projectId + '\u0000' + key}, 0))`;
+  }
+
+  async findIdempotency(projectId: string, key: string, tx: Tx | Db = this.db)
+    : Promise<{ operation: string; requestHash: string; result: StoredResult } | null> {
+    const r = await tx.idempotencyRecord.findUnique({ where: { projectId_key: { projectId, key } } });
+    return r ? { operation: r.operation, requestHash: r.requestHash, result: r.result as unknown as StoredResult } : null;
+  }
+
+  async saveIdempotency(tx: Tx, projectId: string, key: string, operation: string, requestHash: string, result: StoredResult): Promise<void> {
+    await tx.idempotencyRecord.create({ data: { projectId, key, operation, requestHash, result: result as unknown as Prisma.InputJsonValue } });
+  }
+
+  /** Append the revision and move the policy to it, in the caller's transaction. */
+  async appendRevision(tx: Tx, policy: PolicyRow, r: {
+    action: string; actor: string; actorTokenId: string; reason: string | null; enabled: boolean;
+    settings: AuditSettingsValue; changes: SettingChange[]; statements: string[];
+  }): Promise<{ policy: PolicyRow; revision: RevisionRow }> {
+    const version = policy.version + 1;
+    const settings = r.settings as unknown as Prisma.InputJsonValue;
+    const revision = await tx.auditPolicyRevision.create({ data: {
+      policyId: policy.id, version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId, reason: r.reason,
+      settings, changes: r.changes as unknown as Prisma.InputJsonValue, statements: r.statements } });
+    const updated = await tx.auditPolicy.update({ where: { id: policy.id },
+      data: { version, enabled: r.enabled, settings, updatedAt: revision.createdAt, updatedBy: r.actor } });
+    return { policy: toPolicy(updated), revision: toRevision(revision) };
+  }
+
+  async revisionById(id: string): Promise<RevisionRow | null> {
+    const r = await this.db.auditPolicyRevision.findUnique({ where: { id } });
+    return r ? toRevision(r) : null;
+  }
+
+  /** Newest first; `beforeVersion` pages past a cursor. One row more than asked tells if there is a next page. */
+  async revisions(policyId: string, first: number, beforeVersion: number | null): Promise<{ rows: RevisionRow[]; hasNextPage: boolean; totalCount: number }> {
+    const where = { policyId, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) };
+    const [rows, totalCount] = await Promise.all([
+      this.db.auditPolicyRevision.findMany({ where, orderBy: { version: 'desc' }, take: first + 1 }),
+      this.db.auditPolicyRevision.count({ where: { policyId } }),
+    ]);
+    return { rows: rows.slice(0, first).map(toRevision), hasNextPage: rows.length > first, totalCount };
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A connection to a target PostgreSQL service, opened per operation with the service's admin URL.
+ * Everything read here uses bind parameters; the only SQL text built from input comes from
+ * apply.plan.ts, which quotes every identifier and literal.
+ * Errors never carry the connection URL: a connection failure becomes TargetUnreachableError.
+ */
+import { Client } from 'pg';
+import { PGAUDIT_GUCS } from '../settings/settings.model';
+import { quoteIdent } from '../sql/quote';
+
+export interface TargetOptions { connectTimeoutMs: number; statementTimeoutMs: number }
+
+/** The live facts the entitlement checks and the settings validation depend on. */
+export interface ServerFacts {
+  serverVersionNum: number;
+  serverVersion: string;
+  currentUser: string;
+  /** null when there is no avnadmin role on the server. */
+  avnadminSuperuser: boolean | null;
+  /** pgaudit is in shared_preload_libraries and its GUCs are registered. */
+  pgauditLoaded: boolean;
+  /** The pgaudit extension can be created (its control file is installed). */
+  pgauditAvailable: boolean;
+  /** pgaudit GUC names this server's pgaudit really has (pg_settings). */
+  gucs: ReadonlySet<string>;
+}
+
+export class TargetUnreachableError extends Error {
+  constructor(readonly pgCode?: string) { super('the PostgreSQL service could not be reached'); }
+}
+
+export class TargetSession {
+  private constructor(private readonly client: Client) {}
+
+  static async open(connectionUrl: string, opts: TargetOptions, database?: string): Promise<TargetSession> {
+    const client = new Client({
+      connectionString: connectionUrl,
+      ...(database ? { database } : {}),
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      statement_timeout: opts.statementTimeoutMs,
+      application_name: 'pg-audit-gateway',
+    });
+    client.on('error', () => undefined); // a dropped connection surfaces on the next query
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new TargetUnreachableError((err as { code?: string }).code);
+    }
+    return new TargetSession(client);
+  }
+
+  async close(): Promise<void> { await this.client.end().catch(() => undefined); }
+
+  async facts(): Promise<ServerFacts> {
+    const { rows: [row] } = await this.client.query<{
+      version_num: string; version: string; current_user: string; avnadmin_super: boolean | null;
+      preload: string; available: boolean;
+    }>(`SELECT current_setting('server_version_num') AS version_num,
+               current_setting('server_version') AS version,
+               current_user,
+               (SELECT rolsuper FROM pg_roles WHERE rolname = 'avnadmin') AS avnadmin_super,
+               current_setting('shared_preload_libraries') AS preload,
+               EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit') AS available`);
+    const { rows: gucRows } = await this.client.query<{ name: string }>(
+      `SELECT name FROM pg_settings WHERE name LIKE 'pgaudit.%'`);
+    const gucs = new Set(gucRows.map((r) => r.name));
+    const preloaded = row!.preload.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).includes('pgaudit');
+    return {
+      serverVersionNum: Number(row!.version_num),
+      serverVersion: row!.version,
+      currentUser: row!.current_user,
+      avnadminSuperuser: row!.avnadmin_super,
+      pgauditLoaded: preloaded && gucs.has('pgaudit.log'),
+      pgauditAvailable: row!.available,
+      gucs,
+    };
+  }
+
+  /**
+   * The service-level value of each pgaudit GUC: what a new connection gets from the server's
+   * configuration (postgresql.conf + ALTER SYSTEM), ignoring database/role overrides that may apply
+   * to this particular connection (those come from the configuration files instead).
+   */
+  async serviceSettings(): Promise<Map<string, string>> {
+    const { rows } = await this.client.query<{ name: string; setting: string; source: string; boot_val: string; file_value: string | null }>(
+      `SELECT s.name, s.setting, s.source, s.boot_val,
+              (SELECT f.setting FROM pg_file_settings f
+                WHERE f.name = s.name AND f.applied ORDER BY f.seqno DESC LIMIT 1) AS file_value
+         FROM pg_settings s WHERE s.name = ANY($1)`, [PGAUDIT_GUCS as readonly string[]]);
+    const overridden = new Set(['database', 'user', 'database user', 'session', 'client']);
+    return new Map(rows.map((r) => [r.name, overridden.has(r.source) ? (r.file_value ?? r.boot_val) : r.setting]));
+  }
+
+  /** The pgaudit GUCs set on one database with ALTER DATABASE ... SET (role-independent entries only). */
+  async databaseSettings(database: string): Promise<Map<string, string>> {
+    const { rows } = await this.client.query<{ entry: string }>(
+      `SELECT unnest(s.setconfig) AS entry
+         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+        WHERE d.datname = $1 AND s.setrole = 0`, [database]);
+    const out = new Map<string, string>();
+    for (const { entry } of rows) {
+      const eq = entry.indexOf('=');
+      const name = entry.slice(0, eq);
+      if (eq > 0 && name.startsWith('pgaudit.')) out.set(name, entry.slice(eq + 1));
+    }
+    return out;
+  }
+
+  async databaseExists(database: string): Promise<boolean> {
+    const { rowCount } = await this.client.query(
+      `SELECT 1 FROM pg_database WHERE datname = $1 AND datallowconn`, [database]);
+    return rowCount === 1;
+  }
+
+  async roleExists(role: string): Promise<boolean> {
+    const { rowCount } = await this.client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role]);
+    return rowCount === 1;
+  }
+
+  async extensionInstalled(): Promise<boolean> {
+    const { rowCount } = await this.client.query(`SELECT 1 FROM pg_extension WHERE extname = 'pgaudit'`);
+    return rowCount === 1;
+  }
+
+  /** Act as the caller's database role for what follows (a no-op when it is the connecting role). */
+  async actAs(role: string): Promise<void> {
+    await this.client.query(`SET ROLE ${quoteIdent(role)}`);
+  }
+
+  /** Run one statement produced by apply.plan.ts. */
+  async run(statement: string): Promise<void> {
+    await this.client.query(statement);
+  }
+}

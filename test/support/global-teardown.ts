@@ -1,0 +1,14 @@
+/** Jest globalTeardown of the `integration` project: stops every cluster globalSetup started. */
+import { clustersKey, type TestClusters } from './global-setup';
+
+export default async function globalTeardown(): Promise<void> {
+  const store = globalThis as typeof globalThis & { [clustersKey]?: TestClusters };
+  const clusters = store[clustersKey] ?? {};
+  delete store[clustersKey];
+  const entries = Object.entries(clusters).filter(([, c]) => c !== undefined);
+  const results = await Promise.allSettled(entries.map(([, c]) => c!.stop()));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${entries[i][0]}: ${(r.reason as Error)?.message ?? r.reason}`] : [],
+  );
+  if (failures.length > 0) throw new Error(`stopping test clusters failed:\n${failures.join('\n')}`);
+}

@@ -25,6 +25,13 @@ export interface ServerFacts {
   gucs: ReadonlySet<string>;
 }
 
+/** The same URL pointing at another database (pg lets the URL win over a separate `database` option). */
+export function withDatabase(connectionUrl: string, database: string): string {
+  const url = new URL(connectionUrl);
+  url.pathname = '/' + encodeURIComponent(database);
+  return url.toString();
+}
+
 export class TargetUnreachableError extends Error {
   constructor(readonly pgCode?: string) { super('the PostgreSQL service could not be reached'); }
 }
@@ -34,8 +41,7 @@ export class TargetSession {
 
   static async open(connectionUrl: string, opts: TargetOptions, database?: string): Promise<TargetSession> {
     const client = new Client({
-      connectionString: connectionUrl,
-      ...(database ? { database } : {}),
+      connectionString: database ? withDatabase(connectionUrl, database) : connectionUrl,
       connectionTimeoutMillis: opts.connectTimeoutMs,
       statement_timeout: opts.statementTimeoutMs,
       application_name: 'pg-audit-gateway',

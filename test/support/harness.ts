@@ -1,0 +1,131 @@
+/**
+ * What integration tests share: a real gateway (real Prisma, real target servers) driven through
+ * Apollo's executeOperation with a context built by the same code as HTTP requests (token -> principal),
+ * tenants bootstrapped through TenancyService (what the CLI uses), and direct SQL on the servers to
+ * check what really happened there.
+ */
+import 'reflect-metadata';
+import { ApolloServer } from '@apollo/server';
+import { Client } from 'pg';
+import { createGateway, Gateway } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
+import { migrate } from '../../src/db/migrate';
+import type { GatewayContext } from '../../src/graphql/context';
+import { contextFor, createApollo } from '../../src/graphql/http-server';
+import { silentLogger } from '../../src/logging/logger';
+import { withDatabase } from '../../src/modules/audit-policy/target/target.session';
+
+export function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: the integration globalSetup did not run`);
+  return v;
+}
+
+export const urls = {
+  get pgaudit() { return env('TEST_PG15_PGAUDIT_URL'); },
+  get plain() { return env('TEST_PG15_PLAIN_URL'); },
+  get pg10() { return env('TEST_PG10_URL'); },
+  get gatewayDb() { return env('DATABASE_URL'); },
+};
+
+export interface TestGateway {
+  gateway: Gateway;
+  apollo: ApolloServer<GatewayContext>;
+  /** Run an operation as the bearer of `token`; returns data and errors like a client would see them. */
+  exec<T = Record<string, any>>(token: string, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
+  await migrate(urls.gatewayDb);
+  const config = loadConfig({ ...process.env, ...overrides });
+  const gateway = createGateway(config, silentLogger);
+  const apollo = createApollo(silentLogger);
+  await apollo.start();
+  return {
+    gateway, apollo,
+    async exec(token, query, variables) {
+      const contextValue = await contextFor(gateway, `Bearer ${token}`, 'test');
+      const res = await apollo.executeOperation({ query, variables }, { contextValue });
+      if (res.body.kind !== 'single') throw new Error('unexpected incremental response');
+      return JSON.parse(JSON.stringify(res.body.singleResult));
+    },
+    async close() { await apollo.stop(); await gateway.close(); },
+  };
+}
+
+export interface Tenant { organizationId: string; projectId: string; serviceId: string; token: string }
+
+let counter = 0;
+/** A fresh organization + project + service + token. Defaults: entitled, acting as avnadmin. */
+export async function createTenant(g: TestGateway, opts: { serviceUrl: string; proPlatform?: boolean; proFeatures?: boolean; role?: string }): Promise<Tenant> {
+  const n = `${process.pid}-${++counter}-${Date.now()}`;
+  const t = g.gateway.tenancy;
+  const org = await t.createOrganization(`org-${n}`, opts.proPlatform ?? true);
+  const project = await t.createProject(org.id, `project-${n}`, opts.proFeatures ?? true);
+  const service = await t.registerService(project.id, `service-${n}`, opts.serviceUrl);
+  const { token } = await t.createToken(project.id, `token-${n}`, opts.role ?? 'avnadmin');
+  return { organizationId: org.id, projectId: project.id, serviceId: service.id, token };
+}
+
+/** One query on a NEW connection (optionally to another database). */
+export async function sql<R extends Record<string, any> = Record<string, any>>(url: string, text: string, params: unknown[] = [], database?: string): Promise<R[]> {
+  const client = new Client({ connectionString: database ? withDatabase(url, database) : url });
+  await client.connect();
+  try { return (await client.query<R>(text, params)).rows; } finally { await client.end(); }
+}
+
+/** SHOW <guc> in a new connection, as a freshly connecting client of the database sees it. */
+export async function show(url: string, guc: string, database?: string): Promise<string> {
+  const [row] = await sql<{ v: string }>(url, `SELECT current_setting($1) AS v`, [guc], database);
+  return row!.v;
+}
+
+/** Everything pgaudit-related a server holds: system-level values, per-database settings, extensions. */
+export async function serverState(url: string): Promise<unknown> {
+  const system = await sql(url, `SELECT name, setting FROM pg_settings WHERE name LIKE 'pgaudit.%' ORDER BY name`);
+  const files = await sql(url, `SELECT name, setting FROM pg_file_settings WHERE name LIKE 'pgaudit.%' ORDER BY seqno`);
+  const perDb = await sql(url, `SELECT d.datname, s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase ORDER BY 1`);
+  const ext = await sql(url, `SELECT extname FROM pg_extension WHERE extname = 'pgaudit'`);
+  return { system, files, perDb, ext };
+}
+
+/** The gateway's record of a service: policies and revisions (for "nothing changed" checks). */
+export async function historyState(g: TestGateway, serviceId: string): Promise<unknown> {
+  const prisma = g.gateway.db.prisma;
+  const policies = await prisma.auditPolicy.findMany({ where: { serviceId }, orderBy: { database: 'asc' } });
+  const revisions = await prisma.auditPolicyRevision.findMany({ where: { policy: { serviceId } }, orderBy: [{ policyId: 'asc' }, { version: 'asc' }] });
+  return { policies, revisions };
+}
+
+/** Put a target server back to no pgaudit configuration at all (between test files). */
+export async function resetServer(url: string): Promise<void> {
+  const dbs = await sql<{ datname: string }>(url, `SELECT datname FROM pg_database WHERE datallowconn`);
+  for (const { datname } of dbs) {
+    await sql(url, `ALTER DATABASE "${datname.replace(/"/g, '""')}" RESET ALL`);
+    await sql(url, `DROP EXTENSION IF EXISTS pgaudit`, [], datname).catch(() => undefined);
+  }
+  await sql(url, `ALTER SYSTEM RESET ALL`);
+  await sql(url, `SELECT pg_reload_conf()`);
+  for (let i = 0; i < 200; i++) {
+    const rows = await sql(url, `SELECT 1 FROM pg_settings WHERE name LIKE 'pgaudit.%' AND source = 'configuration file'`);
+    if (rows.length === 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('server did not drop its pgaudit settings after reload');
+}
+
+export const POLICY_FIELDS = `id serviceId database enabled version updatedBy updatedAt settingsSource
+  settings { log logExclude logCatalog logClient logLevel logParameter logParameterMaxSize logRelation logRows logStatement logStatementOnce role }`;
+export const PAYLOAD = `policy { ${POLICY_FIELDS} }
+  revision { id version action actor reason statements changes { setting from to } settings { log logExclude logRelation logCatalog } }
+  statements userErrors { code message field }`;
+
+export const ENABLE = `mutation($input: EnableAuditLoggingInput!) { enableAuditLogging(input: $input) { ${PAYLOAD} } }`;
+export const CONFIGURE = `mutation($input: ConfigureAuditLoggingInput!) { configureAuditLogging(input: $input) { ${PAYLOAD} } }`;
+export const DISABLE = `mutation($input: DisableAuditLoggingInput!) { disableAuditLogging(input: $input) { ${PAYLOAD} } }`;
+export const POLICY = `query($serviceId: ID!, $database: String, $first: Int, $after: String) {
+  auditPolicy(serviceId: $serviceId, database: $database) { ${POLICY_FIELDS}
+    history(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { version action actor reason changes { setting from to } } } } } }`;
+export const ELIGIBILITY = `query($serviceId: ID!) { auditEligibility(serviceId: $serviceId) { eligible checks { requirement satisfied detail } } }`;

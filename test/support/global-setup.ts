@@ -11,7 +11,8 @@ import { Client } from 'pg';
 import { PostgresCluster, debianPgBinDir, embeddedPgBinDir } from '../../src/local/postgres-cluster';
 
 export const ROOT = path.resolve(__dirname, '../..');
-export const CLUSTERS_DIR = path.join(ROOT, '.local/test-clusters');
+/** One directory per run, so concurrent runs (two developers' jest, CI beside a dev run) never share a cluster. */
+export const CLUSTERS_DIR = path.join(ROOT, '.local/test-clusters', String(process.pid));
 
 /** Where globalTeardown finds the clusters (globalSetup and globalTeardown share one context). */
 export interface TestClusters {

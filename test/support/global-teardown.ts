@@ -1,5 +1,6 @@
 /** Jest globalTeardown of the `integration` project: stops every cluster globalSetup started. */
-import { clustersKey, type TestClusters } from './global-setup';
+import { rm } from 'node:fs/promises';
+import { CLUSTERS_DIR, clustersKey, type TestClusters } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
   const store = globalThis as typeof globalThis & { [clustersKey]?: TestClusters };
@@ -10,5 +11,6 @@ export default async function globalTeardown(): Promise<void> {
   const failures = results.flatMap((r, i) =>
     r.status === 'rejected' ? [`${entries[i][0]}: ${(r.reason as Error)?.message ?? r.reason}`] : [],
   );
+  if (failures.length === 0) await rm(CLUSTERS_DIR, { recursive: true, force: true });
   if (failures.length > 0) throw new Error(`stopping test clusters failed:\n${failures.join('\n')}`);
 }

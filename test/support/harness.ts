@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/config';
 import { migrate } from '../../src/db/migrate';
 import type { GatewayContext } from '../../src/graphql/context';
 import { contextFor, createApollo } from '../../src/graphql/http-server';
-import { silentLogger } from '../../src/logging/logger';
+import { createLogger, silentLogger } from '../../src/logging/logger';
 import { withDatabase } from '../../src/modules/audit-policy/target/target.session';
 
 export function env(name: string): string {
@@ -39,8 +39,9 @@ export interface TestGateway {
 export async function startTestGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
   await migrate(urls.gatewayDb);
   const config = loadConfig({ ...process.env, ...overrides });
-  const gateway = createGateway(config, silentLogger);
-  const apollo = createApollo(silentLogger);
+  const logger = process.env.TEST_LOG ? createLogger('debug') : silentLogger;   // TEST_LOG=1 to see the gateway's logs
+  const gateway = createGateway(config, logger);
+  const apollo = createApollo(logger);
   await apollo.start();
   return {
     gateway, apollo,

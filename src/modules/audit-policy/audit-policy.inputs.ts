@@ -3,7 +3,11 @@
  * text; pgaudit's own rules are checked by the settings model against the live server, so that a
  * bad value comes back as a userError naming the field.
  */
-import { ArrayMaxSize, IsOptional, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/** PostgreSQL text cannot hold NUL: refuse it at the door rather than as a database error. */
+const NO_NUL = /^[^\u0000]*$/;
+const noNul = () => Matches(NO_NUL, { message: '$property must not contain NUL characters' });
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { AuditLogClassEnum, AuditLogLevelEnum } from './audit-policy.types';
 import type { AuditLogClass, AuditLogLevel } from './settings/settings.model';
@@ -53,10 +57,10 @@ export class EnableAuditLoggingInput {
   @Field(() => AuditSettingsInput, { nullable: true, description: 'Absent: the predefined settings (see README).' })
   settings?: AuditSettingsInput | null;
   @Field(() => String, { nullable: true, description: FIELD.reason })
-  @IsOptional() @MaxLength(2000)
+  @IsOptional() @MaxLength(2000) @noNul()
   reason?: string | null;
   @Field(() => String, { nullable: true, description: FIELD.key })
-  @IsOptional() @Length(1, 200)
+  @IsOptional() @Length(1, 200) @noNul()
   idempotencyKey?: string | null;
   @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
   dryRun?: boolean | null;
@@ -74,10 +78,10 @@ export class ConfigureAuditLoggingInput {
   @IsOptional() @Min(0)
   expectedVersion?: number | null;
   @Field(() => String, { nullable: true, description: FIELD.reason })
-  @IsOptional() @MaxLength(2000)
+  @IsOptional() @MaxLength(2000) @noNul()
   reason?: string | null;
   @Field(() => String, { nullable: true, description: FIELD.key })
-  @IsOptional() @Length(1, 200)
+  @IsOptional() @Length(1, 200) @noNul()
   idempotencyKey?: string | null;
   @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
   dryRun?: boolean | null;
@@ -93,10 +97,10 @@ export class DisableAuditLoggingInput {
   @IsOptional() @Min(0)
   expectedVersion?: number | null;
   @Field(() => String, { nullable: true, description: FIELD.reason })
-  @IsOptional() @MaxLength(2000)
+  @IsOptional() @MaxLength(2000) @noNul()
   reason?: string | null;
   @Field(() => String, { nullable: true, description: FIELD.key })
-  @IsOptional() @Length(1, 200)
+  @IsOptional() @Length(1, 200) @noNul()
   idempotencyKey?: string | null;
   @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
   dryRun?: boolean | null;

@@ -68,7 +68,7 @@ export class PolicyRepository {
 
   /** Serialises every use of one idempotency key within a project until commit. */
   async lockIdempotencyKey(tx: Tx, projectId: string, key: string): Promise<void> {
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${projectId + '\u0000' + key}, 0))`;
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${projectId + ":" + key}, 0))::text AS locked`;
   }
 
   async findIdempotency(projectId: string, key: string, tx: Tx | Db = this.db)

@@ -125,7 +125,7 @@ export class PolicyService {
         if (req.operation === 'enable' && !facts.pgauditAvailable) {
           throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, 'the pgaudit extension is not installed on this service');
         }
-        if (database && !(await session.databaseExists(database))) {
+        if (database && (Buffer.byteLength(database) > 63 || database.includes('\u0000') || !(await session.databaseExists(database)))) {
           throw refuse(AuditErrorCode.DATABASE_NOT_FOUND, `database "${clip(database)}" does not exist on this service`, ['input', 'database']);
         }
         await session.actAs(req.principal.databaseRole);

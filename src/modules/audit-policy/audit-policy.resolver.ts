@@ -26,13 +26,13 @@ function payload(r: ChangeResult): AuditPolicyPayload {
 @Resolver(() => AuditPolicy)
 export class AuditPolicyResolver {
   @Query(() => AuditEligibility, { description: 'Whether audit logging can be managed on this service by the caller: the four checks, each with a reason.' })
-  auditEligibility(@Arg('serviceId', () => ID) serviceId: string, @Ctx() ctx: GatewayContext): Promise<AuditEligibility> {
+  auditEligibility(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string, @Ctx() ctx: GatewayContext): Promise<AuditEligibility> {
     return ctx.policies.eligibility(ctx.principal, serviceId);
   }
 
   @Query(() => AuditPolicy, { nullable: true, description: 'The audit policy of a service (database absent) or of one database; null until audit logging was first enabled there through the gateway.' })
-  async auditPolicy(@Arg('serviceId', () => ID) serviceId: string,
-    @Arg('database', () => String, { nullable: true }) database: string | null | undefined,
+  async auditPolicy(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
+    @Arg('database', () => String, { nullable: true, description: 'A database of the service; absent for the service-level policy.' }) database: string | null | undefined,
     @Ctx() ctx: GatewayContext): Promise<AuditPolicy | null> {
     return ctx.policies.policy(ctx.principal, serviceId, database);
   }
@@ -47,17 +47,17 @@ export class AuditPolicyResolver {
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Enable audit logging (predefined settings unless given). Idempotent with idempotencyKey.' })
-  enableAuditLogging(@Arg('input', () => EnableAuditLoggingInput) input: EnableAuditLoggingInput, @Ctx() ctx: GatewayContext) {
+  enableAuditLogging(@Arg('input', () => EnableAuditLoggingInput, { description: 'What to enable, where and why.' }) input: EnableAuditLoggingInput, @Ctx() ctx: GatewayContext) {
     return this.change('enable', input, patchOf(input.settings), null, ctx);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Change the given settings of an enabled policy.' })
-  configureAuditLogging(@Arg('input', () => ConfigureAuditLoggingInput) input: ConfigureAuditLoggingInput, @Ctx() ctx: GatewayContext) {
+  configureAuditLogging(@Arg('input', () => ConfigureAuditLoggingInput, { description: 'The settings to change, where and why.' }) input: ConfigureAuditLoggingInput, @Ctx() ctx: GatewayContext) {
     return this.change('configure', input, patchOf(input.settings) ?? {}, input.expectedVersion, ctx);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Disable audit logging: RESET the scope\'s pgaudit settings on the server, keeping the history.' })
-  disableAuditLogging(@Arg('input', () => DisableAuditLoggingInput) input: DisableAuditLoggingInput, @Ctx() ctx: GatewayContext) {
+  disableAuditLogging(@Arg('input', () => DisableAuditLoggingInput, { description: 'Where to disable audit logging, and why.' }) input: DisableAuditLoggingInput, @Ctx() ctx: GatewayContext) {
     return this.change('disable', input, null, input.expectedVersion, ctx);
   }
 

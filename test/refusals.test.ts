@@ -4,6 +4,7 @@
  * the server (pgaudit settings, per-database settings, extension) and the gateway's history exactly
  * as they were. The dry-run of each refused request is refused the same way.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
 import {
@@ -148,14 +149,19 @@ describe('avnadmin not a superuser on the service', () => {
   let asSuperuser: Tenant;   // the service URL connects as the cluster's superuser `postgres`
   let asAvnadmin: Tenant;    // the service URL connects as the non-superuser avnadmin itself
 
+  const baseDir = path.resolve(__dirname, '../.local/test-clusters', `refusals-${process.pid}`);
+
   beforeAll(async () => {
-    cluster = await PostgresCluster.start({ name: `refusals-nosuper-${process.pid}`, baseDir: path.resolve(__dirname, '../.local/test-clusters'),
-      binDir: debianPgBinDir(15), superuser: 'postgres', preloadPgaudit: true, fresh: true });
+    cluster = await PostgresCluster.start({ name: 'avnadmin-not-superuser', baseDir, binDir: debianPgBinDir(15),
+      superuser: 'postgres', preloadPgaudit: true, fresh: true });
     await sql(cluster.url(), 'CREATE ROLE avnadmin LOGIN NOSUPERUSER');
     asSuperuser = await createTenant(g, { serviceUrl: cluster.url() });
     asAvnadmin = await createTenant(g, { serviceUrl: cluster.url().replace('postgres://postgres@', 'postgres://avnadmin@') });
   });
-  afterAll(async () => { await cluster?.stop(); });
+  afterAll(async () => {
+    await cluster?.stop();
+    fs.rmSync(baseDir, { recursive: true, force: true });
+  });
 
   it('failing-avnadmin-not-superuser: refused with AVNADMIN_REQUIRED, eligibility says why', async () => {
     for (const t of [asSuperuser, asAvnadmin]) {

@@ -108,7 +108,8 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
   }
 }
 
-async function serve(values: Values): Promise<void> {
+/** Starts the server; resolves once it listens. The returned close() drains HTTP and the database pool. */
+export async function serve(values: Values = {} as Values): Promise<{ port: number; close(): Promise<void> }> {
   const config = loadConfig(env(values));
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway' });
   const gateway = createGateway(config, logger);
@@ -116,14 +117,19 @@ async function serve(values: Values): Promise<void> {
   const http = await startHttpServer({ tenancy: gateway.tenancy, policies: gateway.policies, logger,
     maxBodyBytes: config.maxBodyBytes, ready: gateway.ready }, config.port);
   logger.info('listening', { port: http.port, path: '/graphql' });
-  const stop = async (signal: string) => {
-    logger.info('shutting down', { signal });
-    await http.close();
-    await gateway.close();
-    process.exit(0);
+  return { port: http.port, async close() { await http.close(); await gateway.close(); } };
+}
+
+/** Run `close` once on SIGINT/SIGTERM, then exit. */
+export function closeOnSignal(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    close().then(() => process.exit(0), (err: Error) => { process.stderr.write(`shutdown failed: ${err.message}\n`); process.exit(1); });
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 async function emitSchema(values: Values): Promise<void> {
@@ -148,7 +154,7 @@ export async function main(argv: string[]): Promise<void> {
       const r = await migrate(config.databaseUrl);
       return print(values, { applied: r.applied, alreadyApplied: r.alreadyApplied.length }, `applied ${r.applied.length} migration(s), ${r.alreadyApplied.length} already applied`);
     }
-    case 'serve': return serve(values);
+    case 'serve': return closeOnSignal((await serve(values)).close);
     case 'emit-schema': return emitSchema(values);
     case 'admin': return admin(sub, values);
     default: throw new UsageError(`unknown command ${command}`);

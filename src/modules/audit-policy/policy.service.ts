@@ -272,7 +272,7 @@ export class PolicyService {
       if (scope.kind === 'database' || Date.now() > deadline) {
         return { ok: false, mismatch: differ.map(([g, v]) => `${g} is '${clip(have.get(g) ?? '')}', expected '${clip(v)}'`).join('; ') };
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 

@@ -61,24 +61,31 @@ export class TargetSession {
   async facts(): Promise<ServerFacts> {
     const { rows: [row] } = await this.client.query<{
       version_num: string; version: string; current_user: string; avnadmin_super: boolean | null;
-      preload: string; available: boolean;
+      preload: string | null;
     }>(`SELECT current_setting('server_version_num') AS version_num,
                current_setting('server_version') AS version,
                current_user,
                (SELECT rolsuper FROM pg_roles WHERE rolname = 'avnadmin') AS avnadmin_super,
-               current_setting('shared_preload_libraries') AS preload,
-               EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit') AS available`);
+               (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload`);
     const { rows: gucRows } = await this.client.query<{ name: string }>(
       `SELECT name FROM pg_settings WHERE name LIKE 'pgaudit.%'`);
     const gucs = new Set(gucRows.map((r) => r.name));
-    const preloaded = row!.preload.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).includes('pgaudit');
+    // shared_preload_libraries is hidden from roles without pg_read_all_settings (null): then the
+    // registered pgaudit GUCs alone tell (pg_settings never lists placeholder variables).
+    const preloaded = row!.preload === null
+      || row!.preload.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).includes('pgaudit');
+    // pg_available_extensions parses every control file: one unreadable file (e.g. a newer
+    // PostgreSQL's syntax) fails the whole view. Then a loaded pgaudit library means it is installed.
+    const available = await this.client.query<{ available: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit') AS available`)
+      .then((r) => r.rows[0]!.available, () => preloaded && gucs.has('pgaudit.log'));
     return {
       serverVersionNum: Number(row!.version_num),
       serverVersion: row!.version,
       currentUser: row!.current_user,
       avnadminSuperuser: row!.avnadmin_super,
       pgauditLoaded: preloaded && gucs.has('pgaudit.log'),
-      pgauditAvailable: row!.available,
+      pgauditAvailable: available,
       gucs,
     };
   }

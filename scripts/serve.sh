@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# THE run command: the GraphQL gateway on PORT (default 4000). With DATABASE_URL unset it starts a
+# local PostgreSQL for its own database (and a demo PostgreSQL + pgaudit service, DEV_TARGET=0 to skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh >&2
+npx --no-install tsc -p tsconfig.build.json
+exec node dist/src/local/dev.js

@@ -87,6 +87,7 @@ export class PolicyService {
   /** The policy of a scope with the settings the server holds now (or the last applied ones if it is unreachable). */
   async policy(principal: Principal, serviceId: string, database: string | null | undefined): Promise<PolicyView | null> {
     const service = await this.visibleService(principal, serviceId);
+    if (database != null && !isDatabaseName(database)) return null;
     const row = await this.policies.find(service.id, database ?? '');
     if (!row || row.settings === null) return null;
     try {
@@ -125,7 +126,7 @@ export class PolicyService {
         if (req.operation === 'enable' && !facts.pgauditAvailable) {
           throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, 'the pgaudit extension is not installed on this service');
         }
-        if (database && (Buffer.byteLength(database) > 63 || database.includes('\u0000') || !(await session.databaseExists(database)))) {
+        if (req.database != null && (!isDatabaseName(req.database) || !(await session.databaseExists(req.database)))) {
           throw refuse(AuditErrorCode.DATABASE_NOT_FOUND, `database "${clip(database)}" does not exist on this service`, ['input', 'database']);
         }
         await session.actAs(req.principal.databaseRole);
@@ -165,7 +166,9 @@ export class PolicyService {
     }
 
     const serviceValues = await session.serviceSettings();
+    // what the scope holds: compared with the desired values to plan, and put back if the apply fails
     const explicit = scope.kind === 'service' ? serviceValues : await session.databaseSettings(database);
+    const restorable = scope.kind === 'service' ? await session.systemSettings() : explicit;
     const before = this.effective(serviceValues, scope.kind === 'service' ? new Map() : explicit);
     const desired = this.desiredSettings(req, before, facts);
     const problems = validateSettings(desired, { serverVersionNum: facts.serverVersionNum, gucs: facts.gucs });
@@ -194,7 +197,7 @@ export class PolicyService {
       ? (scope.kind === 'service' ? this.defaultsFor(facts) : this.effective(serviceValues, new Map()))
       : desired;
     const after = await this.apply({ service, session, scope, database, role: req.principal.databaseRole, extension,
-      statements, expected, explicitBefore: explicit, gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs, facts });
+      statements, expected, explicitBefore: restorable, gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs, facts });
 
     const { policy: updated, revision } = await this.policies.appendRevision(tx, policy!, {
       action: ACTION[req.operation], actor: actorName(req.principal), actorTokenId: req.principal.tokenId,
@@ -217,17 +220,21 @@ export class PolicyService {
     gucs: readonly PgauditGuc[]; facts: ServerFacts;
   }): Promise<AuditSettingsValue> {
     let createdExtension = false;
+    let applied = 0;
     try {
       if (a.extension.length > 0) {
-        await this.onScopeDatabase(a, async (s) => { for (const sql of a.extension) await s.run(sql); });
+        await this.onScopeDatabase(a, async (s) => { for (const sql of a.extension) await s.run(sql); }).catch((err: Error) => {
+          if (err instanceof TargetUnreachableError) throw err;
+          throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, `the pgaudit extension could not be created (${clip(err.message)})`);
+        });
         createdExtension = true;
       }
-      for (const sql of a.statements) await a.session.run(sql);
+      for (const sql of a.statements) { applied += 1; await a.session.run(sql); }
       const after = await this.readBack(a.service, a.session, a.scope, a.facts, a.expected);
       if (after.ok) return after.settings;
       throw refuse(AuditErrorCode.APPLY_FAILED, `the service did not take the new settings: ${after.mismatch}; the previous settings were restored`);
     } catch (err) {
-      await this.restore(a.session, a.scope, a.explicitBefore, a.gucs, a.facts);
+      if (applied > 0) await this.restore(a.session, a.scope, a.explicitBefore, a.gucs, a.facts);
       if (createdExtension) {
         await this.onScopeDatabase(a, (s) => s.run('DROP EXTENSION IF EXISTS pgaudit'))
           .catch((e: Error) => this.logger.error('restore failed', { error: e.message }));
@@ -342,6 +349,11 @@ export class PolicyService {
       connectTimeoutMs: this.config.targetConnectTimeoutMs, statementTimeoutMs: this.config.targetStatementTimeoutMs }, database);
     try { return await fn(session); } finally { await session.close(); }
   }
+}
+
+/** Could name a PostgreSQL database: 1 to 63 bytes, no NUL. ("" is not "the whole service".) */
+function isDatabaseName(name: string): boolean {
+  return name.length > 0 && Buffer.byteLength(name) <= 63 && !name.includes('\u0000');
 }
 
 function scopeOf(database: string): Scope {

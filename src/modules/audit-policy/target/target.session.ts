@@ -105,6 +105,14 @@ export class TargetSession {
     return new Map(rows.map((r) => [r.name, overridden.has(r.source) ? (r.file_value ?? r.boot_val) : r.setting]));
   }
 
+  /** The pgaudit GUCs ALTER SYSTEM has written (postgresql.auto.conf): what a restore must put back. */
+  async systemSettings(): Promise<Map<string, string>> {
+    const { rows } = await this.client.query<{ name: string; setting: string }>(
+      `SELECT name, setting FROM pg_file_settings
+        WHERE name LIKE 'pgaudit.%' AND sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno`);
+    return new Map(rows.map((r) => [r.name, r.setting]));
+  }
+
   /** The pgaudit GUCs set on one database with ALTER DATABASE ... SET (role-independent entries only). */
   async databaseSettings(database: string): Promise<Map<string, string>> {
     const { rows } = await this.client.query<{ entry: string }>(

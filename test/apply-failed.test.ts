@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
-import { createTenant, DISABLE, ENABLE, historyState, POLICY, show, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
+import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, show, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
 
 let g: TestGateway;
 let cluster: PostgresCluster;
@@ -52,4 +52,19 @@ it('failing-apply: disable cannot reset a postgresql.conf value; the server is r
   expect(await show(cluster.url(), 'pgaudit.log_rows')).toBe('on');
   const policy = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy;
   expect(policy).toMatchObject({ enabled: true, version: 1 });
+});
+
+it('failing-unreachable: with the server down, mutations say SERVICE_UNREACHABLE and the policy shows the last applied settings', async () => {
+  await cluster.stop();
+  const history = await historyState(g, t.serviceId);
+  const c = (await g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, settings: { logRows: false } } })).data!.configureAuditLogging;
+  expect(c.userErrors).toEqual([expect.objectContaining({ code: 'SERVICE_UNREACHABLE' })]);
+  expect(JSON.stringify(c)).not.toContain(String(cluster.port));           // no connection details leak
+  expect(await historyState(g, t.serviceId)).toEqual(history);
+  const e = (await g.exec(t.token, ELIGIBILITY, { serviceId: t.serviceId })).data!.auditEligibility;
+  expect(e.eligible).toBe(false);
+  expect(e.checks.find((x: any) => x.requirement === 'POSTGRES_VERSION').detail).toMatch(/could not be reached/);
+  const p = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy;
+  expect(p).toMatchObject({ settingsSource: 'LAST_APPLIED', version: 1, enabled: true });
+  expect(p.settings).toMatchObject({ log: ['READ'], logRows: true });
 });

@@ -48,14 +48,13 @@ const FIELD = { reason: 'Why, recorded in the policy history (at most 2000 chara
   database: 'A database of the service; absent for the whole service.',
   expected: 'Optimistic concurrency: refused with VERSION_CONFLICT unless the policy is at this version.' };
 
-@InputType({ description: 'Enable audit logging for a service or one of its databases.' })
-export class EnableAuditLoggingInput {
+/** What every mutation input has: where, why, and how to retry or rehearse it. Only its subclasses appear in the schema. */
+@InputType()
+abstract class AuditScopeInput {
   @Field(() => ID, { description: 'The PostgreSQL service.' })
   serviceId!: string;
   @Field(() => String, { nullable: true, description: FIELD.database })
   database?: string | null;
-  @Field(() => AuditSettingsInput, { nullable: true, description: 'Absent: the predefined settings (see README).' })
-  settings?: AuditSettingsInput | null;
   @Field(() => String, { nullable: true, description: FIELD.reason })
   @IsOptional() @MaxLength(2000) @noNul()
   reason?: string | null;
@@ -64,47 +63,29 @@ export class EnableAuditLoggingInput {
   idempotencyKey?: string | null;
   @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
   dryRun?: boolean | null;
+}
+
+@InputType()
+abstract class VersionedAuditScopeInput extends AuditScopeInput {
+  @Field(() => Int, { nullable: true, description: FIELD.expected })
+  @IsOptional() @Min(0)
+  expectedVersion?: number | null;
+}
+
+@InputType({ description: 'Enable audit logging for a service or one of its databases.' })
+export class EnableAuditLoggingInput extends AuditScopeInput {
+  @Field(() => AuditSettingsInput, { nullable: true, description: 'Absent: the predefined settings (see README).' })
+  settings?: AuditSettingsInput | null;
 }
 
 @InputType({ description: 'Change some settings of an enabled policy.' })
-export class ConfigureAuditLoggingInput {
-  @Field(() => ID, { description: 'The PostgreSQL service.' })
-  serviceId!: string;
-  @Field(() => String, { nullable: true, description: FIELD.database })
-  database?: string | null;
+export class ConfigureAuditLoggingInput extends VersionedAuditScopeInput {
   @Field(() => AuditSettingsInput, { description: 'The settings to change; absent fields keep their value.' })
   settings!: AuditSettingsInput;
-  @Field(() => Int, { nullable: true, description: FIELD.expected })
-  @IsOptional() @Min(0)
-  expectedVersion?: number | null;
-  @Field(() => String, { nullable: true, description: FIELD.reason })
-  @IsOptional() @MaxLength(2000) @noNul()
-  reason?: string | null;
-  @Field(() => String, { nullable: true, description: FIELD.key })
-  @IsOptional() @Length(1, 200) @noNul()
-  idempotencyKey?: string | null;
-  @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
-  dryRun?: boolean | null;
 }
 
 @InputType({ description: 'Disable audit logging: RESET every pgaudit setting of the scope, keeping the history.' })
-export class DisableAuditLoggingInput {
-  @Field(() => ID, { description: 'The PostgreSQL service.' })
-  serviceId!: string;
-  @Field(() => String, { nullable: true, description: FIELD.database })
-  database?: string | null;
-  @Field(() => Int, { nullable: true, description: FIELD.expected })
-  @IsOptional() @Min(0)
-  expectedVersion?: number | null;
-  @Field(() => String, { nullable: true, description: FIELD.reason })
-  @IsOptional() @MaxLength(2000) @noNul()
-  reason?: string | null;
-  @Field(() => String, { nullable: true, description: FIELD.key })
-  @IsOptional() @Length(1, 200) @noNul()
-  idempotencyKey?: string | null;
-  @Field(() => Boolean, { nullable: true, description: FIELD.dryRun })
-  dryRun?: boolean | null;
-}
+export class DisableAuditLoggingInput extends VersionedAuditScopeInput {}
 
 @ArgsType()
 export class HistoryArgs {

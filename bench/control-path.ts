@@ -16,7 +16,7 @@ import { createGateway } from '../src/app';
 import { loadConfig } from '../src/config/config';
 import { migrate } from '../src/db/migrate';
 import { startHttpServer } from '../src/graphql/http-server';
-import { debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
 import { silentLogger } from '../src/logging/logger';
 import { projectRoot } from '../src/paths';
 
@@ -39,7 +39,7 @@ async function time(n: number, fn: (i: number) => Promise<void>): Promise<{ p50:
 }
 
 async function main(): Promise<void> {
-  const base = path.join(projectRoot(), '.local', 'bench', String(process.pid));
+  const base = clusterBaseDir(path.join(projectRoot(), '.local', 'bench', String(process.pid)), `bench-${process.pid}`);
   const pg15 = debianPgBinDir(15);
   const [db, target] = await Promise.all([
     PostgresCluster.start({ name: 'gateway-db', baseDir: base, binDir: pg15 }),

@@ -5,13 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
 import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, show, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
 
 let g: TestGateway;
 let cluster: PostgresCluster;
 let t: Tenant;
-const baseDir = path.resolve(__dirname, '../.local/test-clusters', `apply-failed-${process.pid}`);
+const baseDir = clusterBaseDir(path.resolve(__dirname, '../.local/test-clusters', `apply-failed-${process.pid}`), `apply-failed-${process.pid}`);
 
 /** The pgaudit lines of postgresql.auto.conf, as a set (ALTER SYSTEM may reorder them). */
 const autoConf = async () => (await sql<{ name: string; setting: string }>(cluster.url(),

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
 import {
   CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, resetServer, serverState, show, sql, startTestGateway,
   Tenant, TestGateway, urls,
@@ -149,7 +149,7 @@ describe('avnadmin not a superuser on the service', () => {
   let asSuperuser: Tenant;   // the service URL connects as the cluster's superuser `postgres`
   let asAvnadmin: Tenant;    // the service URL connects as the non-superuser avnadmin itself
 
-  const baseDir = path.resolve(__dirname, '../.local/test-clusters', `refusals-${process.pid}`);
+  const baseDir = clusterBaseDir(path.resolve(__dirname, '../.local/test-clusters', `refusals-${process.pid}`), `refusals-${process.pid}`);
 
   beforeAll(async () => {
     cluster = await PostgresCluster.start({ name: 'avnadmin-not-superuser', baseDir, binDir: debianPgBinDir(15),

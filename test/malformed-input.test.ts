@@ -1,0 +1,387 @@
+/**
+ * Malformed requests: wrong types, unknown enum values, missing or unknown input fields, huge strings,
+ * garbage query text, fields that do not exist. Each must come back as a clear, machine-readable
+ * error (a GraphQL/Apollo request-error code or a userError code) -- never INTERNAL_SERVER_ERROR, never
+ * an HTTP 500, never the whole offending value echoed back -- and must change nothing: neither the
+ * pgaudit settings of the server nor the gateway's policy history.
+ */
+import { startHttpServer } from '../src/graphql/http-server';
+import { silentLogger } from '../src/logging/logger';
+import {
+  CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, resetServer, serverState, startTestGateway,
+  Tenant, TestGateway, urls,
+} from './support/harness';
+
+type GqlError = { message: string; extensions?: Record<string, unknown>; path?: unknown };
+type Result = { data?: Record<string, any> | null; errors?: GqlError[] };
+
+/** Request-level codes a malformed request may get (the request never reached a resolver, or a validator refused it). */
+const REQUEST_CODES = ['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED'];
+const BIG = 200 * 1024;
+
+let g: TestGateway;
+let t: Tenant;
+let http: { port: number; close(): Promise<void> };
+
+beforeAll(async () => {
+  await resetServer(urls.pgaudit);
+  g = await startTestGateway();
+  t = await createTenant(g, { serviceUrl: urls.pgaudit });
+  // an enabled policy with history, so "nothing changed" has something to compare
+  const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, reason: 'baseline' } });
+  expect(r.data!.enableAuditLogging.userErrors).toEqual([]);
+  http = await startHttpServer({ tenancy: g.gateway.tenancy, policies: g.gateway.policies, logger: silentLogger,
+    maxBodyBytes: 4 * 1024 * 1024, ready: g.gateway.ready }, 0, '127.0.0.1');
+});
+afterAll(async () => {
+  await http?.close();
+  await g?.close();
+  await resetServer(urls.pgaudit);
+});
+
+/** Runs `fn` and checks that neither the server's pgaudit state nor the service's history moved. */
+async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
+  const before = { server: await serverState(urls.pgaudit), history: await historyState(g, t.serviceId) };
+  const out = await fn();
+  expect({ server: await serverState(urls.pgaudit), history: await historyState(g, t.serviceId) }).toEqual(before);
+  return out;
+}
+
+/** A top-level error with one of `codes`, bounded and free of internals, and no data. */
+function expectRequestError(r: Result, codes: string[] = REQUEST_CODES): GqlError {
+  expect(r.errors?.length ?? 0).toBeGreaterThan(0);
+  for (const e of r.errors!) {
+    expect(codes).toContain(e.extensions?.code);
+    expect(e.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
+    expect(e.message.length).toBeLessThan(2000);
+    // no stack trace (a parser that runs out of stack may say so: "Maximum call stack size exceeded")
+    expect(JSON.stringify(e)).not.toMatch(/stacktrace|\bat .*\.(ts|js):\d+|\.ts:\d+|\.js:\d+/i);
+    expect(e.extensions).toEqual({ code: e.extensions?.code, ...(e.extensions?.validationErrors ? { validationErrors: e.extensions.validationErrors } : {}) });
+  }
+  expect(r.data ?? null).toBeNull();
+  return r.errors![0]!;
+}
+
+/** A refused mutation: a userError with `code` on `field`, nothing applied, message bounded. */
+function expectUserError(payload: any, code: string, field: string[] | null): void {
+  expect(payload.policy).toBeNull();
+  expect(payload.revision).toBeNull();
+  expect(payload.statements).toEqual([]);
+  expect(payload.userErrors).toHaveLength(1);
+  expect(payload.userErrors[0]).toMatchObject({ code, field });
+  expect(payload.userErrors[0].message.length).toBeLessThan(500);
+}
+
+/** POST /graphql on the real HTTP server. */
+async function post(body: unknown, raw = false): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${http.port}/graphql`, { method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token}` }, body: raw ? (body as string) : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, json, text };
+}
+
+describe('wrong types (variables)', () => {
+  it.each([
+    ['serviceId: true', { serviceId: true }],
+    ['serviceId: 5.5', { serviceId: 5.5 }],
+    ['serviceId: an object', { serviceId: { id: 'x' } }],
+    ['serviceId: a list', { serviceId: ['a', 'b'] }],
+    ['serviceId: null', { serviceId: null }],
+  ])('%s -> BAD_USER_INPUT', async (_label, input) => {
+    await unchanged(async () => {
+      expectRequestError(await g.exec(t.token, ENABLE, { input }), ['BAD_USER_INPUT']);
+      expectRequestError(await g.exec(t.token, ELIGIBILITY, input), ['BAD_USER_INPUT']);
+    });
+  });
+
+  it('serviceId: 5 is a valid ID ("5", GraphQL coerces Int to ID) that names no service: NOT_FOUND', async () => {
+    await unchanged(async () => {
+      const r = await g.exec(t.token, ENABLE, { input: { serviceId: 5 } });
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors![0]!.extensions).toEqual({ code: 'NOT_FOUND' });
+      expect(r.data ?? null).toBeNull();
+    });
+  });
+
+  it.each([
+    ['log: 5', { log: 5 }],
+    ['log: [true]', { log: [true] }],
+    ['logCatalog: "yes"', { logCatalog: 'yes' }],
+    ['logCatalog: 1', { logCatalog: 1 }],
+    ['logParameterMaxSize: 1e12 (beyond Int)', { logParameterMaxSize: 1e12 }],
+    ['logParameterMaxSize: 2^31', { logParameterMaxSize: 2 ** 31 }],
+    ['logParameterMaxSize: 1.5', { logParameterMaxSize: 1.5 }],
+    ['logParameterMaxSize: "10"', { logParameterMaxSize: '10' }],
+    ['role: 42', { role: 42 }],
+    ['log: ["EVERYTHING"] (unknown enum value)', { log: ['EVERYTHING'] }],
+    ['log: ["read"] (enum values are upper case)', { log: ['read'] }],
+    ['logExclude: ["NOTHING"]', { logExclude: ['NOTHING'] }],
+    ['logLevel: "ERROR" (not a pgaudit level)', { logLevel: 'ERROR' }],
+    ['logLevel: "notice"', { logLevel: 'notice' }],
+    ['settings: "all"', 'all'],
+  ])('settings.%s -> BAD_USER_INPUT, on enable and configure', async (_label, settings) => {
+    await unchanged(async () => {
+      for (const [query, input] of [[ENABLE, { serviceId: t.serviceId, settings }], [CONFIGURE, { serviceId: t.serviceId, settings }],
+        [ENABLE, { serviceId: t.serviceId, settings, dryRun: true }]] as const) {
+        const e = expectRequestError(await g.exec(t.token, query, { input }), ['BAD_USER_INPUT']);
+        expect(e.message).toMatch(/\$input|input/);
+      }
+    });
+  });
+
+  it('settings.log: "READ" as a variable is a one-item list by GraphQL input coercion (not an error)', async () => {
+    await unchanged(async () => {
+      const r = await g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, settings: { log: 'READ' }, dryRun: true } });
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.configureAuditLogging.userErrors).toEqual([]);
+      expect(r.data!.configureAuditLogging.statements).toEqual([`ALTER SYSTEM SET pgaudit.log = 'read'`, 'SELECT pg_reload_conf()']);
+    });
+  });
+
+  it('expectedVersion: "one" / 1.5 / 1e12 -> BAD_USER_INPUT; -1 -> BAD_USER_INPUT (validator)', async () => {
+    await unchanged(async () => {
+      for (const expectedVersion of ['one', 1.5, 1e12, -1]) {
+        expectRequestError(await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId, expectedVersion } }), ['BAD_USER_INPUT']);
+      }
+    });
+  });
+
+  it('history(first: 0 / 1000 / "x") -> BAD_USER_INPUT', async () => {
+    for (const first of [0, 1000, 'x']) {
+      const r = await g.exec(t.token, POLICY, { serviceId: t.serviceId, first });
+      expect(r.errors?.length).toBeGreaterThan(0);
+      for (const e of r.errors!) expect(e.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
+describe('wrong types (literals in the query text)', () => {
+  const enable = (input: string) => `mutation { enableAuditLogging(input: ${input}) { statements userErrors { code } } }`;
+  it.each([
+    ['serviceId: true', `{ serviceId: true }`],
+    ['settings.log: "READ" (a string, not an enum value)', `{ serviceId: "SVC", settings: { log: "READ" } }`],
+    ['settings.log: [EVERYTHING]', `{ serviceId: "SVC", settings: { log: [EVERYTHING] } }`],
+    ['settings.logLevel: ERROR', `{ serviceId: "SVC", settings: { logLevel: ERROR } }`],
+    ['settings.logCatalog: "yes"', `{ serviceId: "SVC", settings: { logCatalog: "yes" } }`],
+    ['settings.logParameterMaxSize: 1000000000000', `{ serviceId: "SVC", settings: { logParameterMaxSize: 1000000000000 } }`],
+    ['settings.logParameterMaxSize: 1.5', `{ serviceId: "SVC", settings: { logParameterMaxSize: 1.5 } }`],
+    ['an unknown input field', `{ serviceId: "SVC", everything: true }`],
+    ['an unknown settings field', `{ serviceId: "SVC", settings: { logEverything: true } }`],
+    ['serviceId missing', `{ settings: { logCatalog: true } }`],
+    ['input: null', `null`],
+  ])('%s -> GRAPHQL_VALIDATION_FAILED', async (_label, input) => {
+    await unchanged(async () => {
+      expectRequestError(await g.exec(t.token, enable(input.replace('SVC', t.serviceId))), ['GRAPHQL_VALIDATION_FAILED']);
+    });
+  });
+
+  it('a mutation without its required argument -> GRAPHQL_VALIDATION_FAILED', async () => {
+    await unchanged(async () => {
+      expectRequestError(await g.exec(t.token, `mutation { enableAuditLogging { statements } }`), ['GRAPHQL_VALIDATION_FAILED']);
+      expectRequestError(await g.exec(t.token, `mutation { configureAuditLogging(input: { serviceId: "${t.serviceId}" }) { statements } }`),
+        ['GRAPHQL_VALIDATION_FAILED']);
+      expectRequestError(await g.exec(t.token, `{ auditEligibility { eligible } }`), ['GRAPHQL_VALIDATION_FAILED']);
+    });
+  });
+});
+
+describe('missing and unknown input (variables)', () => {
+  it.each([
+    ['no $input at all', ENABLE, {}],
+    ['$input: null', ENABLE, { input: null }],
+    ['$input without serviceId', ENABLE, { input: { reason: 'x' } }],
+    ['configure without settings', CONFIGURE, { input: { serviceId: 'SVC' } }],
+    ['configure with settings: null', CONFIGURE, { input: { serviceId: 'SVC', settings: null } }],
+    ['an unknown input field', ENABLE, { input: { serviceId: 'SVC', everything: true } }],
+    ['an unknown settings field', ENABLE, { input: { serviceId: 'SVC', settings: { logEverything: true } } }],
+    ['a misspelt field (camel case)', DISABLE, { input: { serviceId: 'SVC', expected_version: 1 } }],
+    ['$serviceId missing on a query', ELIGIBILITY, {}],
+  ])('%s -> BAD_USER_INPUT', async (_label, query, variables) => {
+    const vars = JSON.parse(JSON.stringify(variables).replace('SVC', t.serviceId));
+    await unchanged(async () => { expectRequestError(await g.exec(t.token, query, vars), ['BAD_USER_INPUT']); });
+  });
+});
+
+describe('huge strings', () => {
+  const huge = (c: string) => c.repeat(BIG);
+
+  it('a 200 KB database name: DATABASE_NOT_FOUND on every mutation, null policy, message not echoing it', async () => {
+    const database = huge('d');
+    await unchanged(async () => {
+      for (const [query, field, input] of [
+        [ENABLE, 'enableAuditLogging', { serviceId: t.serviceId, database }],
+        [ENABLE, 'enableAuditLogging', { serviceId: t.serviceId, database, dryRun: true }],
+        [CONFIGURE, 'configureAuditLogging', { serviceId: t.serviceId, database, settings: { logCatalog: true } }],
+        [DISABLE, 'disableAuditLogging', { serviceId: t.serviceId, database }],
+      ] as const) {
+        const r = await g.exec(t.token, query, { input });
+        expect(r.errors).toBeUndefined();
+        expectUserError(r.data![field], 'DATABASE_NOT_FOUND', ['input', 'database']);
+        expect(JSON.stringify(r).length).toBeLessThan(5000);
+      }
+      const p = await g.exec(t.token, POLICY, { serviceId: t.serviceId, database });
+      expect(p.errors).toBeUndefined();
+      expect(p.data!.auditPolicy).toBeNull();
+    });
+  });
+
+  it('a 200 KB multi-byte database name is refused the same way', async () => {
+    await unchanged(async () => {
+      const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, database: huge('é') } });
+      expectUserError(r.data!.enableAuditLogging, 'DATABASE_NOT_FOUND', ['input', 'database']);
+      expect(JSON.stringify(r).length).toBeLessThan(5000);
+    });
+  });
+
+  it('a 200 KB pgaudit.role: INVALID_SETTING on settings.role, message not echoing it', async () => {
+    await unchanged(async () => {
+      for (const [query, field, input] of [
+        [ENABLE, 'enableAuditLogging', { serviceId: t.serviceId, settings: { role: huge('r') } }],
+        [CONFIGURE, 'configureAuditLogging', { serviceId: t.serviceId, settings: { role: huge('r') } }],
+        [CONFIGURE, 'configureAuditLogging', { serviceId: t.serviceId, settings: { role: huge('r') }, dryRun: true }],
+      ] as const) {
+        const r = await g.exec(t.token, query, { input });
+        expect(r.errors).toBeUndefined();
+        expectUserError(r.data![field], 'INVALID_SETTING', ['input', 'settings', 'role']);
+        expect(JSON.stringify(r).length).toBeLessThan(5000);
+      }
+    });
+  });
+
+  it('a 200 KB reason / idempotencyKey: BAD_USER_INPUT naming the field, value not echoed', async () => {
+    await unchanged(async () => {
+      for (const input of [{ serviceId: t.serviceId, reason: huge('w') }, { serviceId: t.serviceId, idempotencyKey: huge('k') }]) {
+        const r = await g.exec(t.token, ENABLE, { input });
+        expectRequestError(r, ['BAD_USER_INPUT']);
+        expect(JSON.stringify(r).length).toBeLessThan(5000);
+        expect(JSON.stringify(r.errors)).toMatch(/reason|idempotencyKey/);
+      }
+    });
+  });
+
+  it('a 200 KB serviceId: NOT_FOUND, not echoed', async () => {
+    await unchanged(async () => {
+      const r = await g.exec(t.token, ENABLE, { input: { serviceId: huge('s') } });
+      expect(r.errors![0]!.extensions).toEqual({ code: 'NOT_FOUND' });
+      expect(JSON.stringify(r).length).toBeLessThan(5000);
+    });
+  });
+
+  it('through HTTP too: 200 KB database name and role are clean 200 answers with a userError', async () => {
+    await unchanged(async () => {
+      const d = await post({ query: ENABLE, variables: { input: { serviceId: t.serviceId, database: huge('d') } } });
+      expect(d.status).toBe(200);
+      expectUserError(d.json.data.enableAuditLogging, 'DATABASE_NOT_FOUND', ['input', 'database']);
+      const r = await post({ query: ENABLE, variables: { input: { serviceId: t.serviceId, settings: { role: huge('r') } } } });
+      expect(r.status).toBe(200);
+      expectUserError(r.json.data.enableAuditLogging, 'INVALID_SETTING', ['input', 'settings', 'role']);
+      for (const x of [d, r]) expect(x.text.length).toBeLessThan(5000);
+    });
+  });
+});
+
+describe('garbage query text', () => {
+  it.each([
+    ['unbalanced braces', '{{{{'],
+    ['an unterminated mutation', 'mutation {'],
+    ['control characters', '\u0000\u0001\u0002 garbage'],
+    ['keywords only', 'query query query'],
+    ['an unterminated string', `{ auditEligibility(serviceId: "abc) { eligible } }`],
+    ['random punctuation', ')(*&^%$#@!'],
+    ['a SQL statement', `SELECT * FROM api_token; --`],
+  ])('%s -> GRAPHQL_PARSE_FAILED', async (_label, query) => {
+    await unchanged(async () => { expectRequestError(await g.exec(t.token, query), ['GRAPHQL_PARSE_FAILED']); });
+  });
+
+  it('a selection nested 20 000 deep (HTTP): a parse/validation error, not a crash, and the server keeps serving', async () => {
+    await unchanged(async () => {
+      for (const query of [`{ ${'a { '.repeat(20_000)}b${' }'.repeat(20_000)} }`, `{ ${'['.repeat(20_000)} }`,
+        `query($x: AuditSettingsInput = ${'{ role: '.repeat(5_000)}"x"${' }'.repeat(5_000)}) { __typename }`]) {
+        const r = await post({ query });
+        expect(r.status).toBe(400);
+        expectRequestError(r.json);
+      }
+      const ok = await post({ query: ELIGIBILITY, variables: { serviceId: t.serviceId } });
+      expect(ok.status).toBe(200);
+      expect(ok.json.data.auditEligibility.eligible).toBe(true);
+    });
+  });
+
+  it('deeply nested variables (HTTP): BAD_USER_INPUT, not a crash', async () => {
+    // built as text: JSON.stringify itself would run out of stack
+    const deep = `${'{"settings":'.repeat(20_000)}"x"${'}'.repeat(20_000)}`;
+    const body = `{"query":${JSON.stringify(ENABLE)},"variables":{"input":{"serviceId":"${t.serviceId}","settings":${deep}}}}`;
+    await unchanged(async () => {
+      const r = await post(body, true);
+      expect(r.status).toBe(400);
+      expectRequestError(r.json, ['BAD_USER_INPUT']);
+    });
+  });
+
+  it('a subscription (the schema has none) through HTTP: 400 GRAPHQL_VALIDATION_FAILED', async () => {
+    const r = await post({ query: `subscription { auditEvents { id } }` });
+    expect(r.status).toBe(400);
+    expectRequestError(r.json, ['GRAPHQL_VALIDATION_FAILED']);
+  });
+
+  it('many operations without an operationName: a clean request error', async () => {
+    const r = await post({ query: `query A { __typename } query B { __typename }` });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.json.errors[0].extensions.code).not.toBe('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('fields that do not exist', () => {
+  it.each([
+    ['an unknown root query field', `{ auditEverything { id } }`],
+    ['an unknown sub-field', `query($s: ID!) { auditEligibility(serviceId: $s) { eligible secretUrl } }`],
+    ['an unknown argument', `query($s: ID!) { auditEligibility(serviceId: $s, url: "postgres://x") { eligible } }`],
+    ['an unknown mutation', `mutation { dropAllAuditLogs { ok } }`],
+    ['a selection on a scalar', `query($s: ID!) { auditEligibility(serviceId: $s) { eligible { x } } }`],
+    ['an object without a selection', `query($s: ID!) { auditEligibility(serviceId: $s) }`],
+    ['subscriptions (none in the schema)', `subscription { auditEvents { id } }`],
+    ['an undeclared variable', `{ auditEligibility(serviceId: $s) { eligible } }`],
+  ])('%s -> GRAPHQL_VALIDATION_FAILED', async (_label, query) => {
+    await unchanged(async () => {
+      expectRequestError(await g.exec(t.token, query, { s: t.serviceId }), ['GRAPHQL_VALIDATION_FAILED']);
+    });
+  });
+
+  it('through HTTP: validation failures are 400, never 500', async () => {
+    const r = await post({ query: `{ auditEverything { id } }` });
+    expect(r.status).toBe(400);
+    expectRequestError(r.json, ['GRAPHQL_VALIDATION_FAILED']);
+  });
+});
+
+describe('malformed HTTP envelopes', () => {
+  it.each([
+    ['query is a number', { query: 5 }],
+    ['query is missing', { variables: {} }],
+    ['query is empty', { query: '' }],
+    ['variables is a string', { query: ELIGIBILITY, variables: 'serviceId' }],
+    ['variables is a list', { query: ELIGIBILITY, variables: [1] }],
+    ['operationName is an object', { query: ELIGIBILITY, operationName: {} }],
+    ['extensions is a string', { query: ELIGIBILITY, extensions: 'x' }],
+    ['a batch (not enabled)', [{ query: '{ __typename }' }, { query: '{ __typename }' }]],
+    ['a JSON string', 'query'],
+    ['JSON null', null],
+  ])('%s -> 400, not 500', async (_label, body) => {
+    await unchanged(async () => {
+      const r = await post(body);
+      expect(r.status).toBe(400);
+      expect(r.text).not.toMatch(/INTERNAL_SERVER_ERROR|stack/i);
+    });
+  });
+});
+
+describe('afterwards', () => {
+  it('the policy is exactly the baseline: one revision, enabled, version 1', async () => {
+    const r = await g.exec(t.token, POLICY, { serviceId: t.serviceId });
+    expect(r.data!.auditPolicy).toMatchObject({ enabled: true, version: 1 });
+    expect(r.data!.auditPolicy.history.edges.map((e: any) => e.node.reason)).toEqual(['baseline']);
+  });
+});

@@ -46,6 +46,9 @@ export function createApollo(logger: Logger): ApolloServer<GatewayContext> {
     formatError: makeFormatError(logger),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
+    // the signal and kill the process before that finishes.
+    stopOnTerminationSignals: false,
   });
 }
 

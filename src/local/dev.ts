@@ -44,7 +44,10 @@ async function main(): Promise<void> {
   const server = await serve();
   closeOnSignal(async () => {
     await server.close();
-    for (const c of started) await c.stop();
+    for (const c of started) {
+      await c.stop();
+      process.stderr.write(`stopped local PostgreSQL on port ${c.port}\n`);
+    }
   });
 }
 

@@ -1,0 +1,78 @@
+/**
+ * How audit events are stored in OpenSearch: one index per UTC day (`pgaudit-events-YYYY.MM.DD`), so
+ * retention deletes whole indices (the minimal distribution has no delete-by-query), and one composable
+ * index template with explicit mappings: keyword fields for filters and aggregations, a text field
+ * (standard analyzer) for the statement, a date for the time. Pure: no I/O.
+ */
+
+export const INDEX_PREFIX = 'pgaudit-events-';
+export const INDEX_PATTERN = `${INDEX_PREFIX}*`;
+export const TEMPLATE_NAME = 'pgaudit-events';
+
+/** The document stored per audit event. Tenant fields are on every document and in every query. */
+export interface AuditEventDocument {
+  id: string;
+  serviceId: string;
+  projectId: string;
+  organizationId: string;
+  timestamp: string;            // ISO-8601 UTC
+  auditType: 'SESSION' | 'OBJECT';
+  statementId: number;
+  substatementId: number;
+  class: string;
+  command: string;
+  objectType: string | null;
+  objectName: string | null;
+  statement: string | null;     // null: <not logged> / <previously logged>
+  statementStatus: 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
+  parameters: string[] | null;  // null: <not logged>; []: <none>
+  rows: number | null;          // null: log_rows off
+  user: string;
+  database: string;
+  sessionId: string;
+  sessionLineNum: number;
+  applicationName: string | null;
+  remoteHost: string | null;
+}
+
+const keyword = { type: 'keyword' } as const;
+
+export const INDEX_TEMPLATE = {
+  index_patterns: [INDEX_PATTERN],
+  priority: 100,
+  template: {
+    settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' },
+    mappings: {
+      dynamic: 'strict',
+      properties: {
+        id: keyword, serviceId: keyword, projectId: keyword, organizationId: keyword,
+        timestamp: { type: 'date', format: 'strict_date_optional_time' },
+        auditType: keyword, statementId: { type: 'long' }, substatementId: { type: 'long' },
+        class: keyword, command: keyword, objectType: keyword, objectName: keyword,
+        statement: { type: 'text', analyzer: 'standard' },
+        statementStatus: keyword,
+        parameters: { type: 'keyword', index: false, doc_values: false },
+        rows: { type: 'long' },
+        user: keyword, database: keyword, sessionId: keyword, sessionLineNum: { type: 'long' },
+        applicationName: keyword, remoteHost: keyword,
+      },
+    },
+  },
+} as const;
+
+/** The daily index an event belongs in: derived from its own timestamp, so a retry always hits the same index. */
+export function indexFor(timestamp: string): string {
+  const d = new Date(timestamp);
+  if (Number.isNaN(d.getTime())) throw new Error(`invalid event timestamp: ${timestamp.slice(0, 40)}`);
+  const iso = d.toISOString();
+  return `${INDEX_PREFIX}${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
+}
+
+/** Daily indices entirely older than `retentionDays` before `now` (by name), to delete whole. */
+export function expiredIndices(indices: readonly string[], retentionDays: number, now: Date): string[] {
+  const cutoff = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - retentionDays * 86_400_000;
+  return indices.filter((name) => {
+    const m = /^pgaudit-events-(\d{4})\.(\d{2})\.(\d{2})$/.exec(name);
+    return m !== null && Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) < cutoff;
+  });
+}

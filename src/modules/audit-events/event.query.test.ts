@@ -1,0 +1,107 @@
+import { decodeEventCursor, encodeEventCursor } from './event.cursor';
+import { expiredIndices, indexFor, INDEX_TEMPLATE } from './event.index';
+import { buildEventSearch, buildEventStats, EventQueryError, eventQuery, parseInterval } from './event.query';
+
+const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
+const filterOf = (q: any) => q.bool.filter as any[];
+
+describe('eventQuery', () => {
+  it('always restricts to the service, inside the query', () => {
+    for (const f of [{}, { text: 'x' }, { users: ['a'] }, { from: new Date(0) }]) {
+      expect(filterOf(eventQuery(SERVICE, f))[0]).toEqual({ term: { serviceId: SERVICE } });
+    }
+  });
+
+  it('user text is a match value, never query syntax', () => {
+    const hostile = 'select * OR statement:"x" AND serviceId:other* {"script": 1} \\ /re/';
+    const q = eventQuery(SERVICE, { text: `  ${hostile} ` }) as any;
+    expect(q.bool.must).toEqual([{ match: { statement: { query: hostile, operator: 'and' } } }]);
+    expect(JSON.stringify(q).replace(JSON.stringify(hostile), '"<text>"')).not.toMatch(/query_string|script|wildcard|regexp|prefix/);
+  });
+
+  it('terms for each dimension, de-duplicated; range for time', () => {
+    const q = eventQuery(SERVICE, { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-02T00:00:00Z'),
+      databases: ['shop', 'shop'], users: ['u'], classes: ['DDL'], commands: ['SELECT'], objectNames: ['public.t'],
+      auditTypes: ['OBJECT'], sessionId: '6b05e4ad.2260' });
+    expect(filterOf(q)).toEqual([
+      { term: { serviceId: SERVICE } },
+      { range: { timestamp: { gte: '2026-01-01T00:00:00.000Z', lte: '2026-01-02T00:00:00.000Z' } } },
+      { terms: { database: ['shop'] } }, { terms: { user: ['u'] } }, { terms: { class: ['DDL'] } },
+      { terms: { command: ['SELECT'] } }, { terms: { objectName: ['public.t'] } }, { terms: { auditType: ['OBJECT'] } },
+      { term: { sessionId: '6b05e4ad.2260' } }]);
+  });
+
+  it.each([
+    [{ from: new Date('2026-01-02'), to: new Date('2026-01-01') }, 'filter.from'],
+    [{ from: new Date('nope') }, 'filter.from'],
+    [{ users: Array.from({ length: 101 }, (_, i) => `u${i}`) }, 'filter.users'],
+    [{ databases: ['x'.repeat(257)] }, 'filter.databases'],
+    [{ text: 'x'.repeat(501) }, 'filter.text'],
+    [{ sessionId: 'x'.repeat(300) }, 'filter.sessionId'],
+  ])('refuses %# with an error naming %s', (f, argument) => {
+    expect(() => eventQuery(SERVICE, f as any)).toThrow(EventQueryError);
+    try { eventQuery(SERVICE, f as any); } catch (e) { expect((e as EventQueryError).argument).toBe(argument); }
+  });
+});
+
+describe('buildEventSearch', () => {
+  it('newest first with a tiebreaker, exact totals, one extra hit, search_after from the cursor', () => {
+    const { index, body } = buildEventSearch(SERVICE, null, 20, { timestampMs: 1700000000000, id: 'abc' });
+    expect(index).toBe('pgaudit-events-*');
+    expect(body).toMatchObject({ size: 21, track_total_hits: true, search_after: [1700000000000, 'abc'],
+      sort: [{ timestamp: { order: 'desc' } }, { id: { order: 'desc' } }] });
+  });
+  it.each([0, 101, 1.5, -1])('refuses first=%p', (first) => {
+    expect(() => buildEventSearch(SERVICE, null, first, null)).toThrow(/first must be 1 to 100/);
+  });
+});
+
+describe('buildEventStats and intervals', () => {
+  it('terms on the dimension and a histogram bounded by the filter range', () => {
+    const from = new Date('2026-01-01T00:00:00Z');
+    const to = new Date('2026-01-02T00:00:00Z');
+    const { body } = buildEventStats(SERVICE, { from, to }, 'OBJECT_NAME', '1h');
+    expect(body.size).toBe(0);
+    expect(body.aggs.groups.terms.field).toBe('objectName');
+    expect(body.aggs.overTime.date_histogram).toMatchObject({ fixed_interval: '1h', min_doc_count: 0,
+      extended_bounds: { min: from.toISOString(), max: to.toISOString() } });
+  });
+  it.each(['1s', '0m', 'h', '1w', '1h; drop', '10000m'])('refuses interval %p', (interval) => {
+    expect(() => parseInterval(interval, {})).toThrow(EventQueryError);
+  });
+  it('refuses more than 2000 buckets', () => {
+    expect(() => parseInterval('1m', { from: new Date('2026-01-01'), to: new Date('2026-01-03') })).toThrow(/buckets/);
+    expect(parseInterval('1h', { from: new Date('2026-01-01'), to: new Date('2026-01-03') }).ms).toBe(3_600_000);
+  });
+});
+
+describe('cursor', () => {
+  it('round-trips and rejects anything it did not make', () => {
+    const c = { timestampMs: 1764012337255, id: 'Qm9vbGVhbi1pZC0xMjM0NTY3ODkw' };
+    expect(decodeEventCursor(encodeEventCursor(c))).toEqual(c);
+    for (const bad of ['', 'x', '!!!', Buffer.from('ev1:abc:x').toString('base64url'), Buffer.from('ev1:1:a b').toString('base64url'),
+      Buffer.from('ev1:99999999999999999:x').toString('base64url'), 'a'.repeat(300), Buffer.from('rev:1').toString('base64url')]) {
+      expect(decodeEventCursor(bad)).toBeNull();
+    }
+  });
+});
+
+describe('indices', () => {
+  it('one index per UTC day, from the event time', () => {
+    expect(indexFor('2026-11-24T23:59:59.999Z')).toBe('pgaudit-events-2026.11.24');
+    expect(indexFor('2026-11-25T00:30:00+02:00')).toBe('pgaudit-events-2026.11.24');
+    expect(() => indexFor('garbage')).toThrow();
+  });
+  it('expires whole days older than the retention', () => {
+    const now = new Date('2026-11-24T12:00:00Z');
+    expect(expiredIndices(['pgaudit-events-2026.11.24', 'pgaudit-events-2026.11.17', 'pgaudit-events-2026.11.16',
+      'pgaudit-events-2025.01.01', 'other-2020.01.01', 'pgaudit-events-x'], 7, now))
+      .toEqual(['pgaudit-events-2026.11.16', 'pgaudit-events-2025.01.01']);
+  });
+  it('the template maps every document field explicitly (dynamic: strict)', () => {
+    const fields = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();
+    expect(fields).toEqual(['applicationName', 'auditType', 'class', 'command', 'database', 'id', 'objectName', 'objectType',
+      'organizationId', 'parameters', 'projectId', 'remoteHost', 'rows', 'serviceId', 'sessionId', 'sessionLineNum', 'statement',
+      'statementId', 'statementStatus', 'substatementId', 'timestamp', 'user']);
+  });
+});

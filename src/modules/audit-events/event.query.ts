@@ -1,0 +1,122 @@
+/**
+ * Builds every OpenSearch request the query path sends. Pure: no I/O. Two rules hold for all of them:
+ * - the caller's service is a `term` filter INSIDE the query (never a post-filter), so no request this
+ *   code builds can return another tenant's events;
+ * - user text is only ever a value: words go into a `match` query (analysed as plain text, no operators),
+ *   names into `term`/`terms`. Nothing a user types is parsed as query syntax.
+ */
+import { EventCursor } from './event.cursor';
+import { INDEX_PATTERN } from './event.index';
+
+export interface EventFilter {
+  from?: Date | null;
+  to?: Date | null;
+  databases?: string[] | null;
+  users?: string[] | null;
+  classes?: string[] | null;
+  commands?: string[] | null;
+  objectNames?: string[] | null;
+  auditTypes?: ('SESSION' | 'OBJECT')[] | null;
+  sessionId?: string | null;
+  text?: string | null;
+}
+
+export const GROUP_BY_FIELDS = {
+  CLASS: 'class', COMMAND: 'command', USER: 'user', DATABASE: 'database', OBJECT_NAME: 'objectName', AUDIT_TYPE: 'auditType',
+} as const;
+export type EventGroupBy = keyof typeof GROUP_BY_FIELDS;
+
+/** A bad argument: the resolver turns it into BAD_USER_INPUT naming `argument`. */
+export class EventQueryError extends Error {
+  constructor(message: string, readonly argument: string) { super(message); }
+}
+
+export const MAX_PAGE = 100;
+const MAX_TERMS = 100;
+const MAX_TERM_LENGTH = 256;
+const MAX_TEXT_LENGTH = 500;
+const MAX_BUCKETS = 2000;
+
+type Clause = Record<string, unknown>;
+
+function terms(field: string, values: readonly string[] | null | undefined, argument: string): Clause[] {
+  if (!values || values.length === 0) return [];
+  if (values.length > MAX_TERMS) throw new EventQueryError(`${argument}: at most ${MAX_TERMS} values`, argument);
+  if (values.some((v) => v.length > MAX_TERM_LENGTH)) throw new EventQueryError(`${argument}: values are at most ${MAX_TERM_LENGTH} characters`, argument);
+  return [{ terms: { [field]: [...new Set(values)] } }];
+}
+
+/** The bool query for one service and one filter. */
+export function eventQuery(serviceId: string, f: EventFilter = {}): Clause {
+  const filter: Clause[] = [{ term: { serviceId } }];
+  const from = f.from ?? null;
+  const to = f.to ?? null;
+  for (const [d, arg] of [[from, 'filter.from'], [to, 'filter.to']] as const) {
+    if (d && Number.isNaN(d.getTime())) throw new EventQueryError(`${arg} is not a valid time`, arg);
+  }
+  if (from && to && from.getTime() > to.getTime()) throw new EventQueryError('filter.from is after filter.to', 'filter.from');
+  if (from || to) {
+    filter.push({ range: { timestamp: { ...(from ? { gte: from.toISOString() } : {}), ...(to ? { lte: to.toISOString() } : {}) } } });
+  }
+  filter.push(...terms('database', f.databases, 'filter.databases'), ...terms('user', f.users, 'filter.users'),
+    ...terms('class', f.classes, 'filter.classes'), ...terms('command', f.commands, 'filter.commands'),
+    ...terms('objectName', f.objectNames, 'filter.objectNames'), ...terms('auditType', f.auditTypes, 'filter.auditTypes'));
+  if (f.sessionId) {
+    if (f.sessionId.length > MAX_TERM_LENGTH) throw new EventQueryError('filter.sessionId is too long', 'filter.sessionId');
+    filter.push({ term: { sessionId: f.sessionId } });
+  }
+  const must: Clause[] = [];
+  const text = f.text?.trim();
+  if (text) {
+    if (text.length > MAX_TEXT_LENGTH) throw new EventQueryError(`filter.text is at most ${MAX_TEXT_LENGTH} characters`, 'filter.text');
+    must.push({ match: { statement: { query: text, operator: 'and' } } });
+  }
+  return { bool: { filter, ...(must.length ? { must } : {}) } };
+}
+
+/** Newest first; one event more than asked tells whether a next page exists. totalCount is exact. */
+export function buildEventSearch(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null) {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw new EventQueryError(`first must be 1 to ${MAX_PAGE}`, 'first');
+  return {
+    index: INDEX_PATTERN,
+    body: {
+      size: first + 1,
+      track_total_hits: true,
+      sort: [{ timestamp: { order: 'desc' } }, { id: { order: 'desc' } }],
+      ...(after ? { search_after: [after.timestampMs, after.id] } : {}),
+      query: eventQuery(serviceId, filter ?? {}),
+    },
+  };
+}
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30m`, `1h`, `1d`, ...: a fixed interval, validated; at most MAX_BUCKETS buckets over the filter's range. */
+export function parseInterval(interval: string, filter: EventFilter): { fixedInterval: string; ms: number } {
+  const m = /^([1-9]\d{0,3})([mhd])$/.exec(interval);
+  if (!m) throw new EventQueryError('interval must look like 5m, 1h or 1d (minutes, hours, days)', 'interval');
+  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  if (filter.from && filter.to && (filter.to.getTime() - filter.from.getTime()) / ms > MAX_BUCKETS) {
+    throw new EventQueryError(`interval too small for the time range: more than ${MAX_BUCKETS} buckets`, 'interval');
+  }
+  return { fixedInterval: interval, ms };
+}
+
+/** Counts per value of one dimension and a time histogram, for one service and filter. */
+export function buildEventStats(serviceId: string, filter: EventFilter | null | undefined, groupBy: EventGroupBy, interval: string) {
+  const f = filter ?? {};
+  const { fixedInterval } = parseInterval(interval, f);
+  const bounds = f.from && f.to ? { extended_bounds: { min: f.from.toISOString(), max: f.to.toISOString() } } : {};
+  return {
+    index: INDEX_PATTERN,
+    body: {
+      size: 0,
+      track_total_hits: true,
+      query: eventQuery(serviceId, f),
+      aggs: {
+        groups: { terms: { field: GROUP_BY_FIELDS[groupBy], size: 50, missing: '(none)' } },
+        overTime: { date_histogram: { field: 'timestamp', fixed_interval: fixedInterval, min_doc_count: 0, ...bounds } },
+      },
+    },
+  };
+}

@@ -2,6 +2,8 @@
 import type { GatewayConfig } from './config/config';
 import { connectDb, DbHandle } from './db/prisma';
 import type { Logger } from './logging/logger';
+import { AuditEventsService } from './modules/audit-events/audit-events.service';
+import { EventStore } from './modules/audit-events/event.store';
 import { PolicyRepository } from './modules/audit-policy/policy.repository';
 import { PolicyService } from './modules/audit-policy/policy.service';
 import { TenancyRepository } from './modules/tenancy/tenancy.repository';
@@ -11,6 +13,9 @@ export interface Gateway {
   db: DbHandle;
   tenancy: TenancyService;
   policies: PolicyService;
+  events: AuditEventsService;
+  /** null when OPENSEARCH_URL is not configured: event queries then answer SERVICE_UNAVAILABLE. */
+  eventStore: EventStore | null;
   logger: Logger;
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -20,9 +25,11 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const db = connectDb(config.databaseUrl);
   const tenancy = new TenancyService(new TenancyRepository(db.prisma));
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger);
+  const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
+  const events = new AuditEventsService(tenancy, eventStore);
   return {
-    db, tenancy, policies, logger,
+    db, tenancy, policies, events, eventStore, logger,
     async ready() { await db.prisma.$queryRaw`SELECT 1`; },
-    close: () => db.close(),
+    async close() { await eventStore?.close(); await db.close(); },
   };
 }

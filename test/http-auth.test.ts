@@ -50,8 +50,7 @@ beforeAll(async () => {
   g = await startTestGateway();
   a = await createTenant(g, { serviceUrl: urls.pgaudit });
   b = await createTenant(g, { serviceUrl: urls.pgaudit });
-  http = await startHttpServer({ tenancy: g.gateway.tenancy, policies: g.gateway.policies, logger: silentLogger,
-    maxBodyBytes: MAX_BODY, ready: g.gateway.ready }, 0, '127.0.0.1');
+  http = await startHttpServer({ ...g.gateway, logger: silentLogger, maxBodyBytes: MAX_BODY }, 0, '127.0.0.1');
   base = `http://127.0.0.1:${http.port}`;
 });
 afterAll(async () => {

@@ -30,8 +30,7 @@ beforeAll(async () => {
   // an enabled policy with history, so "nothing changed" has something to compare
   const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, reason: 'baseline' } });
   expect(r.data!.enableAuditLogging.userErrors).toEqual([]);
-  http = await startHttpServer({ tenancy: g.gateway.tenancy, policies: g.gateway.policies, logger: silentLogger,
-    maxBodyBytes: 4 * 1024 * 1024, ready: g.gateway.ready }, 0, '127.0.0.1');
+  http = await startHttpServer({ ...g.gateway, logger: silentLogger, maxBodyBytes: 4 * 1024 * 1024 }, 0, '127.0.0.1');
 });
 afterAll(async () => {
   await http?.close();

@@ -115,8 +115,7 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway' });
   const gateway = createGateway(config, logger);
   await migrate(config.databaseUrl);
-  const http = await startHttpServer({ tenancy: gateway.tenancy, policies: gateway.policies, logger,
-    maxBodyBytes: config.maxBodyBytes, ready: gateway.ready }, config.port);
+  const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes }, config.port);
   logger.info('listening', { port: http.port, path: '/graphql' });
   return { port: http.port, async close() { await http.close(); await gateway.close(); } };
 }

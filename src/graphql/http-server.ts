@@ -8,6 +8,7 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
 import type { Logger } from '../logging/logger';
+import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
 import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
@@ -18,6 +19,7 @@ import { gatewaySchema } from './schema';
 export interface GatewayDeps {
   tenancy: TenancyService;
   policies: PolicyService;
+  events: AuditEventsService;
   logger: Logger;
   maxBodyBytes: number;
   /** Readiness: resolves when the gateway database answers. */
@@ -53,7 +55,7 @@ export function createApollo(logger: Logger): ApolloServer<GatewayContext> {
 }
 
 /** The context of one request; throws UNAUTHENTICATED (HTTP 401) without a valid token. */
-export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' | 'logger'>, authorization: string | undefined,
+export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' | 'events' | 'logger'>, authorization: string | undefined,
   requestId: string): Promise<GatewayContext> {
   const token = bearerToken(authorization);
   const principal = token ? await deps.tenancy.authenticate(token) : null;
@@ -61,7 +63,7 @@ export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' 
     throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'a valid API token is required: Authorization: Bearer <token>');
   }
   const logger = deps.logger.child({ requestId, projectId: principal.projectId, tokenId: principal.tokenId });
-  return { requestId, principal, policies: deps.policies, logger };
+  return { requestId, principal, policies: deps.policies, events: deps.events, logger };
 }
 
 class BodyTooLarge extends Error {}

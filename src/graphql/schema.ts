@@ -2,12 +2,13 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
+import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
 
 let schema: GraphQLSchema | undefined;
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver], validate: true });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, AuditEventsResolver], validate: true });
   return schema;
 }
 

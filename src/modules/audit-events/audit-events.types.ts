@@ -1,0 +1,89 @@
+/** GraphQL types of the query path (AuditEvent, AuditEventFilter and AuditType are STABLE in design/api.graphql). */
+import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PageInfo } from '../../graphql/relay';
+import { GROUP_BY_FIELDS } from './event.query';
+
+export enum AuditType { SESSION = 'SESSION', OBJECT = 'OBJECT' }
+registerEnumType(AuditType, { name: 'AuditType', description: 'SESSION: session audit logging (pgaudit.log); OBJECT: object audit logging (pgaudit.role grants).' });
+
+export const AuditEventGroupBy = Object.fromEntries(Object.keys(GROUP_BY_FIELDS).map((k) => [k, k])) as { [K in keyof typeof GROUP_BY_FIELDS]: K };
+registerEnumType(AuditEventGroupBy, { name: 'AuditEventGroupBy', description: 'A dimension to count audit events by.' });
+
+@ObjectType({ description: 'One pgaudit log entry of a service.' })
+export class AuditEvent {
+  @Field(() => ID, { description: 'Stable id, derived from the service, session id and log line number.' }) id!: string;
+  @Field({ description: 'When PostgreSQL logged it.' }) timestamp!: Date;
+  @Field(() => AuditType, { description: 'SESSION or OBJECT.' }) auditType!: AuditType;
+  @Field(() => Int, { description: 'pgaudit statement id (per backend; pair with sessionId).' }) statementId!: number;
+  @Field(() => Int, { description: 'pgaudit sub-statement id.' }) substatementId!: number;
+  @Field({ description: 'Statement class, e.g. READ, WRITE, DDL.' }) class!: string;
+  @Field({ description: 'Command, e.g. SELECT, CREATE TABLE.' }) command!: string;
+  @Field(() => String, { nullable: true, description: 'Object type, e.g. TABLE.' }) objectType!: string | null;
+  @Field(() => String, { nullable: true, description: 'Fully qualified object name.' }) objectName!: string | null;
+  @Field(() => String, { nullable: true, description: 'The statement; null when pgaudit wrote <not logged> or <previously logged>.' }) statement!: string | null;
+  @Field(() => [String], { nullable: 'itemsAndList', description: 'Statement parameters; null when not logged, [] for <none>.' }) parameters!: string[] | null;
+  @Field(() => Float, { nullable: true, description: 'Rows retrieved or affected (pgaudit.log_rows); null when not logged.' }) rows!: number | null;
+  @Field({ description: 'Database user.' }) user!: string;
+  @Field({ description: 'Database.' }) database!: string;
+  @Field({ description: 'PostgreSQL session id.' }) sessionId!: string;
+  @Field(() => Int, { description: 'Line number within the session\'s log output.' }) sessionLineNum!: number;
+  @Field(() => String, { nullable: true, description: 'application_name of the client.' }) applicationName!: string | null;
+  @Field(() => String, { nullable: true, description: 'Client host.' }) remoteHost!: string | null;
+}
+
+@ObjectType({ description: 'An edge of AuditEventConnection.' })
+export class AuditEventEdge {
+  @Field({ description: 'Opaque cursor of this event.' }) cursor!: string;
+  @Field(() => AuditEvent, { description: 'The event.' }) node!: AuditEvent;
+}
+
+@ObjectType({ description: 'Audit events, newest first.' })
+export class AuditEventConnection {
+  @Field(() => [AuditEventEdge], { description: 'This page of events.' }) edges!: AuditEventEdge[];
+  @Field(() => PageInfo, { description: 'Paging information.' }) pageInfo!: PageInfo;
+  @Field(() => Int, { description: 'Exact number of events matching the filter.' }) totalCount!: number;
+}
+
+@InputType({ description: 'Which audit events. Every list matches any of its values; all given conditions must hold.' })
+export class AuditEventFilter {
+  @Field(() => Date, { nullable: true, description: 'At or after this time.' }) from?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'At or before this time.' }) to?: Date | null;
+  @Field(() => [String], { nullable: true, description: 'Databases.' }) @IsOptional() @ArrayMaxSize(100) databases?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Database users.' }) @IsOptional() @ArrayMaxSize(100) users?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Classes, e.g. DDL.' }) @IsOptional() @ArrayMaxSize(100) classes?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Commands, e.g. SELECT.' }) @IsOptional() @ArrayMaxSize(100) commands?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Object names, e.g. public.accounts.' }) @IsOptional() @ArrayMaxSize(100) objectNames?: string[] | null;
+  @Field(() => [AuditType], { nullable: true, description: 'SESSION and/or OBJECT.' }) auditTypes?: AuditType[] | null;
+  @Field(() => String, { nullable: true, description: 'One session.' }) @IsOptional() @MaxLength(256) sessionId?: string | null;
+  @Field(() => String, { nullable: true, description: 'Words that must all appear in the statement; plain text, never query syntax.' }) @IsOptional() @MaxLength(500) text?: string | null;
+}
+
+@ArgsType()
+export class AuditEventsArgs {
+  @Field(() => ID, { description: 'The PostgreSQL service.' }) serviceId!: string;
+  @Field(() => AuditEventFilter, { nullable: true, description: 'Which events.' }) filter?: AuditEventFilter | null;
+  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' }) first!: number;
+  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' }) @IsOptional() @MaxLength(200) after?: string | null;
+}
+
+@ObjectType({ description: 'How many events have one value of the grouped dimension.' })
+export class AuditEventCount {
+  @Field({ description: 'The value ("(none)" where the event has none).' }) key!: string;
+  @Field(() => Int, { description: 'Number of events.' }) count!: number;
+}
+
+@ObjectType({ description: 'How many events fall in one time interval.' })
+export class AuditEventBucket {
+  @Field({ description: 'Start of the interval.' }) start!: Date;
+  @Field(() => Int, { description: 'Number of events.' }) count!: number;
+}
+
+@ObjectType({ description: 'Counts of audit events for a console\'s charts.' })
+export class AuditEventStats {
+  @Field(() => Int, { description: 'Exact number of events matching the filter.' }) totalCount!: number;
+  @Field(() => AuditEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: keyof typeof GROUP_BY_FIELDS;
+  @Field({ description: 'The histogram interval.' }) interval!: string;
+  @Field(() => [AuditEventCount], { description: 'Counts per value, largest first (at most 50).' }) groups!: AuditEventCount[];
+  @Field(() => [AuditEventBucket], { description: 'Counts per interval, oldest first.' }) overTime!: AuditEventBucket[];
+}

@@ -1,0 +1,119 @@
+/**
+ * The only code that talks to OpenSearch. Requests are built by event.query.ts / event.index.ts;
+ * this file sends them, maps answers, and turns an unreachable cluster into EventStoreUnavailable
+ * (the API answers SERVICE_UNAVAILABLE with no internals).
+ * Writes are idempotent: a document's _id and index both derive from the event itself, so a retried
+ * bulk request overwrites instead of duplicating. Rejections with 429/503 are retried with backoff.
+ */
+import { Client, errors } from '@opensearch-project/opensearch';
+import { EventCursor } from './event.cursor';
+import { AuditEventDocument, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, indexFor, TEMPLATE_NAME } from './event.index';
+import { buildEventSearch, buildEventStats, EventFilter, EventGroupBy } from './event.query';
+
+export class EventStoreUnavailable extends Error {}
+
+export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
+export interface EventStats { totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
+export interface BulkResult { indexed: number; rejected: { id: string; reason: string }[] }
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class EventStore {
+  private readonly client: Client;
+
+  constructor(url: string, private readonly opts: { requestTimeoutMs?: number; maxBulkAttempts?: number; backoffMs?: number } = {}) {
+    this.client = new Client({ node: url, requestTimeout: opts.requestTimeoutMs ?? 10_000, maxRetries: 1 });
+  }
+
+  async close(): Promise<void> { await this.client.close(); }
+
+  private async call<T>(method: string, path: string, body?: unknown, querystring?: Record<string, string>): Promise<T> {
+    try {
+      const res = await this.client.transport.request({ method, path, body: body as Record<string, unknown>, querystring });
+      return res.body as T;
+    } catch (err) {
+      if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError
+        || (err instanceof errors.ResponseError && RETRYABLE.has(err.statusCode ?? 0))) {
+        throw new EventStoreUnavailable('the audit event store is unavailable');
+      }
+      throw err;
+    }
+  }
+
+  /** Create or update the index template: idempotent, run at start-up. */
+  async ensureTemplate(): Promise<void> {
+    await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, INDEX_TEMPLATE);
+  }
+
+  async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }
+
+  /**
+   * Index a batch. Resolves only when every document is acknowledged (or permanently rejected, e.g. a
+   * mapping error: reported, never retried); throws EventStoreUnavailable if OpenSearch stays unavailable,
+   * so the caller must not checkpoint past this batch.
+   */
+  async bulkIndex(docs: readonly AuditEventDocument[]): Promise<BulkResult> {
+    let pending = [...docs];
+    const rejected: BulkResult['rejected'] = [];
+    const attempts = this.opts.maxBulkAttempts ?? 8;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let retry: AuditEventDocument[] = [];
+      try {
+        const lines: unknown[] = [];
+        for (const d of pending) lines.push({ index: { _index: indexFor(d.timestamp), _id: d.id } }, d);
+        const res = await this.client.transport.request({ method: 'POST', path: '/_bulk', bulkBody: lines as Record<string, unknown>[] });
+        const items = (res.body as { items: { index: { status: number; error?: { type: string; reason?: string } } }[] }).items;
+        items.forEach((item, i) => {
+          const r = item.index;
+          if (r.status < 300) return;
+          if (RETRYABLE.has(r.status)) retry.push(pending[i]!);
+          else rejected.push({ id: pending[i]!.id, reason: `${r.error?.type ?? r.status}: ${(r.error?.reason ?? '').slice(0, 200)}` });
+        });
+      } catch (err) {
+        const status = err instanceof errors.ResponseError ? err.statusCode ?? 0 : 0;
+        const transient = err instanceof errors.ConnectionError || err instanceof errors.TimeoutError
+          || err instanceof errors.NoLivingConnectionsError || RETRYABLE.has(status);
+        if (!transient) throw err;
+        retry = pending;
+      }
+      if (retry.length > 0 && attempt >= attempts) throw new EventStoreUnavailable(`OpenSearch did not accept ${retry.length} events after ${attempts} attempts`);
+      if (retry.length > 0) await sleep(Math.min(30_000, (this.opts.backoffMs ?? 250) * 2 ** (attempt - 1)));
+      pending = retry;
+    }
+    return { indexed: docs.length - rejected.length, rejected };
+  }
+
+  /** Make what was indexed visible to search now (tests, `ingest --once`). */
+  async refresh(): Promise<void> {
+    await this.call('POST', `/${INDEX_PATTERN}/_refresh`, undefined, { allow_no_indices: 'true', ignore_unavailable: 'true' });
+  }
+
+  async search(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
+    const { index, body } = buildEventSearch(serviceId, filter, first, after);
+    const res = await this.call<{ hits: { total: { value: number }; hits: { _source: AuditEventDocument }[] } }>(
+      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    const hits = res.hits.hits.map((h) => h._source);
+    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: res.hits.total.value };
+  }
+
+  async stats(serviceId: string, filter: EventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {
+    const { index, body } = buildEventStats(serviceId, filter, groupBy, interval);
+    const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
+      groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(
+      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    return {
+      totalCount: res.hits.total.value,
+      groups: (res.aggregations?.groups.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
+      overTime: (res.aggregations?.overTime.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),
+    };
+  }
+
+  /** Delete whole daily indices older than the retention; returns their names. */
+  async expire(retentionDays: number, now = new Date()): Promise<string[]> {
+    const rows = await this.call<{ index: string }[]>('GET', `/_cat/indices/${INDEX_PATTERN}`, undefined, { format: 'json', h: 'index' });
+    const expired = expiredIndices(rows.map((r) => r.index), retentionDays, now);
+    for (const name of expired) await this.call('DELETE', `/${name}`);
+    return expired;
+  }
+}

@@ -44,6 +44,25 @@ if [ ! -f /usr/lib/postgresql/15/lib/pgaudit.so ]; then
   say "installed postgresql-15-pgaudit"
 fi
 
-# 4. Prisma client (into src/generated/prisma)
+# 4. OpenSearch for the integration tests: the version pinned in opensearch.version, fetched from Maven
+#    Central into Maven's own cache (~/.m2). src/local/opensearch-node.ts (the one place that knows the
+#    unpacked cache path) unzips it from there on first use, atomically; it needs `unzip` and a JDK 11-23.
+OPENSEARCH_VERSION="$(tr -d '[:space:]' < opensearch.version)"
+if ! command -v unzip >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: unzip is missing; as root run: apt-get install -y unzip" >&2
+    exit 1
+  fi
+  quiet apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq unzip
+  say "installed unzip"
+fi
+if [ ! -f "$HOME/.m2/repository/org/opensearch/distribution/integ-test-zip/opensearch/$OPENSEARCH_VERSION/opensearch-$OPENSEARCH_VERSION.zip" ]; then
+  quiet mvn -B -q dependency:get -Dtransitive=false \
+    "-Dartifact=org.opensearch.distribution.integ-test-zip:opensearch:$OPENSEARCH_VERSION:zip"
+  say "fetched OpenSearch $OPENSEARCH_VERSION (Maven Central)"
+fi
+
+# 5. Prisma client (into src/generated/prisma)
 quiet bash scripts/prisma-generate.sh
 say "ready"

@@ -1,4 +1,4 @@
-/** Jest globalTeardown of the `integration` project: stops every cluster globalSetup started. */
+/** Jest globalTeardown of the `integration` project: stops every server globalSetup started (all of them, even if one stop fails). */
 import { rm } from 'node:fs/promises';
 import { CLUSTERS_DIR, clustersKey, type TestClusters } from './global-setup';
 

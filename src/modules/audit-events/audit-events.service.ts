@@ -7,8 +7,17 @@ import type { AuditEventDocument } from './event.index';
 import { EventFilter, EventGroupBy, EventQueryError } from './event.query';
 import { EventStats, EventStore, EventStoreUnavailable } from './event.store';
 
+/** The GraphQL shape: STABLE non-null fields get "" / 0 where the log format did not carry them. */
+export type EventNode = Omit<AuditEventDocument, 'timestamp' | 'user' | 'database' | 'sessionId' | 'sessionLineNum'>
+  & { timestamp: Date; user: string; database: string; sessionId: string; sessionLineNum: number };
+
+function toNode(d: AuditEventDocument): EventNode {
+  return { ...d, timestamp: new Date(d.timestamp), user: d.user ?? '', database: d.database ?? '', sessionId: d.sessionId ?? '',
+    sessionLineNum: d.sessionLineNum ?? 0 };
+}
+
 export interface EventConnection {
-  edges: { cursor: string; node: AuditEventDocument }[];
+  edges: { cursor: string; node: EventNode }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   totalCount: number;
 }
@@ -21,7 +30,7 @@ export class AuditEventsService {
     const cursor = after ? decodeEventCursor(after) : null;
     if (after && !cursor) throw new ApiError(ApiErrorCode.BAD_USER_INPUT, 'invalid cursor: pass an endCursor returned by auditEvents', { argument: 'after' });
     const page = await this.guard((store) => store.search(service, filter, first, cursor));
-    const edges = page.events.map((node) => ({ cursor: encodeEventCursor({ timestampMs: Date.parse(node.timestamp), id: node.id }), node }));
+    const edges = page.events.map((doc) => ({ cursor: encodeEventCursor({ timestampMs: Date.parse(doc.timestamp), id: doc.id }), node: toNode(doc) }));
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 

@@ -27,10 +27,11 @@ export interface AuditEventDocument {
   statementStatus: 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
   parameters: string[] | null;  // null: <not logged>; []: <none>
   rows: number | null;          // null: log_rows off
-  user: string;
-  database: string;
-  sessionId: string;
-  sessionLineNum: number;
+  // null only for stderr-format input whose log_line_prefix lacks %u / %d / %c / %l
+  user: string | null;
+  database: string | null;
+  sessionId: string | null;
+  sessionLineNum: number | null;
   applicationName: string | null;
   remoteHost: string | null;
 }
@@ -76,3 +77,22 @@ export function expiredIndices(indices: readonly string[], retentionDays: number
     return m !== null && Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) < cutoff;
   });
 }
+
+/** Malformed or forged audit lines, kept aside for operators (never shown as events). */
+export const DEAD_LETTER_INDEX = 'pgaudit-deadletter';
+export const DEAD_LETTER_TEMPLATE_NAME = 'pgaudit-deadletter';
+
+export interface DeadLetterDocument {
+  id: string; serviceId: string; source: string; endOffset: number; reason: string; excerpt: string; seenAt: string;
+}
+
+export const DEAD_LETTER_TEMPLATE = {
+  index_patterns: [`${DEAD_LETTER_INDEX}*`],
+  priority: 100,
+  template: {
+    settings: { number_of_shards: 1, number_of_replicas: 0 },
+    mappings: { dynamic: 'strict', properties: {
+      id: keyword, serviceId: keyword, source: keyword, endOffset: { type: 'long' }, reason: { type: 'text' },
+      excerpt: { type: 'keyword', index: false, doc_values: false }, seenAt: { type: 'date' } } },
+  },
+} as const;

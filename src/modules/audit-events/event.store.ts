@@ -7,7 +7,10 @@
  */
 import { Client, errors } from '@opensearch-project/opensearch';
 import { EventCursor } from './event.cursor';
-import { AuditEventDocument, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, indexFor, TEMPLATE_NAME } from './event.index';
+import {
+  AuditEventDocument, DEAD_LETTER_INDEX, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, expiredIndices, INDEX_PATTERN,
+  INDEX_TEMPLATE, indexFor, TEMPLATE_NAME,
+} from './event.index';
 import { buildEventSearch, buildEventStats, EventFilter, EventGroupBy } from './event.query';
 
 export class EventStoreUnavailable extends Error {}
@@ -15,6 +18,7 @@ export class EventStoreUnavailable extends Error {}
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
 export interface BulkResult { indexed: number; rejected: { id: string; reason: string }[] }
+export interface BulkOp { index: string; id: string; doc: object }
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,24 +48,31 @@ export class EventStore {
   /** Create or update the index template: idempotent, run at start-up. */
   async ensureTemplate(): Promise<void> {
     await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, INDEX_TEMPLATE);
+    await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, DEAD_LETTER_TEMPLATE);
   }
 
   async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }
 
+  /** Events and dead letters of one batch, each in its own index, written together. */
+  async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = []): Promise<BulkResult> {
+    return this.bulkWrite([...docs.map((d) => ({ index: indexFor(d.timestamp), id: d.id, doc: d })),
+      ...deadLetters.map((d) => ({ index: DEAD_LETTER_INDEX, id: d.id, doc: d }))]);
+  }
+
   /**
-   * Index a batch. Resolves only when every document is acknowledged (or permanently rejected, e.g. a
-   * mapping error: reported, never retried); throws EventStoreUnavailable if OpenSearch stays unavailable,
-   * so the caller must not checkpoint past this batch.
+   * Resolves only when every document is acknowledged (or permanently rejected, e.g. a mapping error:
+   * reported, never retried); throws EventStoreUnavailable if OpenSearch stays unavailable, so the
+   * caller must not checkpoint past this batch.
    */
-  async bulkIndex(docs: readonly AuditEventDocument[]): Promise<BulkResult> {
-    let pending = [...docs];
+  async bulkWrite(ops: readonly BulkOp[]): Promise<BulkResult> {
+    let pending = [...ops];
     const rejected: BulkResult['rejected'] = [];
     const attempts = this.opts.maxBulkAttempts ?? 8;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let retry: AuditEventDocument[] = [];
+      let retry: BulkOp[] = [];
       try {
-        const lines: unknown[] = [];
-        for (const d of pending) lines.push({ index: { _index: indexFor(d.timestamp), _id: d.id } }, d);
+        const lines: object[] = [];
+        for (const op of pending) lines.push({ index: { _index: op.index, _id: op.id } }, op.doc);
         const res = await this.client.transport.request({ method: 'POST', path: '/_bulk', bulkBody: lines as Record<string, unknown>[] });
         const items = (res.body as { items: { index: { status: number; error?: { type: string; reason?: string } } }[] }).items;
         items.forEach((item, i) => {
@@ -77,11 +88,11 @@ export class EventStore {
         if (!transient) throw err;
         retry = pending;
       }
-      if (retry.length > 0 && attempt >= attempts) throw new EventStoreUnavailable(`OpenSearch did not accept ${retry.length} events after ${attempts} attempts`);
+      if (retry.length > 0 && attempt >= attempts) throw new EventStoreUnavailable(`OpenSearch did not accept ${retry.length} documents after ${attempts} attempts`);
       if (retry.length > 0) await sleep(Math.min(30_000, (this.opts.backoffMs ?? 250) * 2 ** (attempt - 1)));
       pending = retry;
     }
-    return { indexed: docs.length - rejected.length, rejected };
+    return { indexed: ops.length - rejected.length, rejected };
   }
 
   /** Make what was indexed visible to search now (tests, `ingest --once`). */

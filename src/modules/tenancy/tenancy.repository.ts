@@ -61,9 +61,18 @@ export class TenancyRepository {
   }
 
   /** The service, only if it belongs to the principal's project: tenant isolation is in the query itself. */
-  async serviceVisibleTo(principal: Principal, serviceId: string): Promise<ServiceRecord | null> {
+  serviceVisibleTo(principal: Principal, serviceId: string): Promise<ServiceRecord | null> {
+    return this.findService({ id: serviceId, projectId: principal.projectId });
+  }
+
+  /** For operator processes (the ingester), which act for one configured service, not for a caller. */
+  serviceById(serviceId: string): Promise<ServiceRecord | null> {
+    return this.findService({ id: serviceId });
+  }
+
+  private async findService(where: { id: string; projectId?: string }): Promise<ServiceRecord | null> {
     const s = await this.db.service.findFirst({
-      where: { id: serviceId, projectId: principal.projectId },
+      where,
       select: { id: true, name: true, projectId: true, connectionUrl: true,
         project: { select: { proFeatures: true, organization: { select: { id: true, proPlatform: true } } } } },
     });

@@ -80,6 +80,11 @@ export class TenancyService {
     return this.repo.principalByTokenHash(hashToken(token));
   }
 
+  /** An operator's lookup (ingester): no caller, so no tenant restriction. */
+  async serviceById(serviceId: string): Promise<ServiceRecord | null> {
+    return isUuid(serviceId) ? this.repo.serviceById(serviceId.toLowerCase()) : null;
+  }
+
   /** null for an unknown id and for another tenant's service alike: callers cannot tell them apart. */
   async serviceFor(principal: Principal, serviceId: string): Promise<ServiceRecord | null> {
     if (!isUuid(serviceId)) return null;

@@ -1,0 +1,128 @@
+/**
+ * One pgaudit record in one log record -> the event document the ingester stores, with a deterministic
+ * id so re-reading a file, resuming from a checkpoint or retrying a bulk request overwrites the same
+ * document instead of adding a copy. Pure: no I/O.
+ *
+ * Identity, in order of preference:
+ * - csvlog / jsonlog: (serviceId, session_id, session_line_num). PostgreSQL documents this pair as unique
+ *   per log line; csvlog and jsonlog number lines with the same counter, so both give the same id.
+ * - stderr with %c and %l in log_line_prefix: (serviceId, %c, %l) in a separate namespace, because %l
+ *   also counts DETAIL/HINT/STATEMENT lines and so numbers lines differently from csvlog.
+ * - anything else (the default stderr prefix, managed NDJSON without %c/%l): the position the record
+ *   ends at, (serviceId, source, endOffset). `source` must name the file/stream stably (e.g. the log
+ *   file name plus something that changes when the file is truncated or reused), or ids collide/duplicate.
+ */
+import { createHash } from 'node:crypto';
+import type { LogRecord } from './log-records';
+import { parseAuditMessage, type PgauditRecord } from './pgaudit-record';
+
+/**
+ * The stored document minus the tenant fields (projectId, organizationId), which the caller adds from
+ * the service it ingests for. Field names match audit-events' AuditEventDocument; user, database,
+ * sessionId and sessionLineNum are null when the log format does not carry them (stderr prefixes
+ * without %u/%d/%c/%l).
+ */
+export interface AuditEvent extends PgauditRecord {
+  id: string;
+  serviceId: string;
+  timestamp: string;
+  user: string | null;
+  database: string | null;
+  sessionId: string | null;
+  sessionLineNum: number | null;
+  applicationName: string | null;
+  remoteHost: string | null;
+}
+
+export type SessionNumbering = 'csvlog' | 'stderr';
+
+export const EVENT_ID_LENGTH = 32;
+
+function digest(parts: readonly (string | number)[]): string {
+  // JSON of an array is an injective encoding: no separator inside a value can shift the boundaries.
+  return createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('base64url').slice(0, EVENT_ID_LENGTH);
+}
+
+/**
+ * The document id of the log line (sessionId, sessionLineNum) of a service: 32 base64url characters
+ * (192 bits of SHA-256). `numbering` 'stderr' for %c/%l taken from a stderr prefix (see above).
+ */
+export function eventId(serviceId: string, sessionId: string, sessionLineNum: number, numbering: SessionNumbering = 'csvlog'): string {
+  if (typeof serviceId !== 'string' || serviceId === '') throw new TypeError('eventId: serviceId is required');
+  if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('eventId: sessionId is required');
+  if (!Number.isSafeInteger(sessionLineNum)) throw new TypeError('eventId: sessionLineNum must be a safe integer');
+  return digest(numbering === 'csvlog'
+    ? ['pgaudit-event/v1', serviceId, sessionId, sessionLineNum]
+    : ['pgaudit-event/stderr-l/v1', serviceId, sessionId, sessionLineNum]);
+}
+
+/** The document id of the record that ends at byte `endOffset` of `source` (for records without a session identity). */
+export function positionEventId(serviceId: string, source: string, endOffset: number): string {
+  if (typeof serviceId !== 'string' || serviceId === '') throw new TypeError('positionEventId: serviceId is required');
+  if (typeof source !== 'string' || source === '') throw new TypeError('positionEventId: source is required');
+  if (!Number.isSafeInteger(endOffset) || endOffset < 0) throw new TypeError('positionEventId: endOffset must be a non-negative safe integer');
+  return digest(['pgaudit-event/position/v1', serviceId, source, endOffset]);
+}
+
+/** The id toAuditEvent gives `rec`, or null when it has no session identity and no `source` was given. */
+export function recordEventId(serviceId: string, rec: LogRecord, source?: string): string | null {
+  if (rec.sessionId && rec.sessionLineNum !== null && Number.isSafeInteger(rec.sessionLineNum)) {
+    return eventId(serviceId, rec.sessionId, rec.sessionLineNum, rec.format === 'stderr' ? 'stderr' : 'csvlog');
+  }
+  return source ? positionEventId(serviceId, source, rec.endOffset) : null;
+}
+
+/**
+ * The event for one audit record. `source` (the file/stream name) is needed only for records without a
+ * session identity (see the file comment); without it such a record throws, since storing it under a
+ * made-up id would duplicate it on every re-read.
+ */
+export function toAuditEvent(serviceId: string, rec: LogRecord, audit: PgauditRecord, source?: string): AuditEvent {
+  const id = recordEventId(serviceId, rec, source);
+  if (id === null) throw new Error('toAuditEvent: the record has no session id/line number; pass the source (file) name so the id comes from (source, endOffset)');
+  return {
+    id,
+    serviceId,
+    timestamp: rec.timestamp,
+    auditType: audit.auditType,
+    statementId: audit.statementId,
+    substatementId: audit.substatementId,
+    class: audit.class,
+    command: audit.command,
+    objectType: audit.objectType,
+    objectName: audit.objectName,
+    statement: audit.statement,
+    statementStatus: audit.statementStatus,
+    parameters: audit.parameters === null ? null : [...audit.parameters],
+    rows: audit.rows,
+    user: rec.user,
+    database: rec.database,
+    sessionId: rec.sessionId,
+    sessionLineNum: rec.sessionLineNum,
+    applicationName: rec.applicationName,
+    remoteHost: rec.remoteHost,
+  };
+}
+
+export type AuditExtraction =
+  | { kind: 'event'; event: AuditEvent }
+  /** Not a pgaudit message: nothing to index. */
+  | { kind: 'not-audit' }
+  /** Looks like pgaudit but is not a well-formed record, or was not written by pgaudit: count/report it. */
+  | { kind: 'rejected'; reason: string };
+
+/**
+ * The whole per-record step: parse the message, refuse look-alikes, build the event. An `AUDIT: `
+ * message with a CONTEXT or STATEMENT attached is rejected: pgaudit hides both on its own messages, so
+ * such a line comes from elsewhere (`RAISE LOG 'AUDIT: SESSION,...'` in any function a user can run)
+ * and would otherwise be a forged audit event. Throws only as toAuditEvent does (no identity, no source).
+ */
+export function auditEventOf(serviceId: string, rec: LogRecord, source?: string): AuditExtraction {
+  const parsed = parseAuditMessage(rec.message);
+  if (parsed === null) return { kind: 'not-audit' };
+  if (!parsed.ok) return { kind: 'rejected', reason: parsed.reason };
+  if (rec.context !== null || rec.query !== null) {
+    return { kind: 'rejected', reason: 'AUDIT message with a CONTEXT or STATEMENT attached: not written by pgaudit (e.g. RAISE LOG)' };
+  }
+  return { kind: 'event', event: toAuditEvent(serviceId, rec, parsed.record, source) };
+}

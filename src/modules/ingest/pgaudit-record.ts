@@ -1,0 +1,186 @@
+/**
+ * Parses the text pgaudit logs after `AUDIT: ` into a record. Pure: no I/O, never throws.
+ *
+ *   AUDIT: AUDIT_TYPE,STATEMENT_ID,SUBSTATEMENT_ID,CLASS,COMMAND,OBJECT_TYPE,OBJECT_NAME,STATEMENT,PARAMETER[,ROWS]
+ *
+ * How pgaudit writes it (pgaudit.c, log_audit_event / append_valid_csv, 1.x to 17.x):
+ * - AUDIT_TYPE, the two ids and CLASS are printed with %s / INT64_FORMAT: never quoted, never contain a comma.
+ * - COMMAND, OBJECT_TYPE, OBJECT_NAME, STATEMENT and PARAMETER go through append_valid_csv: a value is
+ *   double-quoted only if it contains a comma, a double quote, CR or LF, inner quotes doubled; a NULL
+ *   value is the empty field.
+ * - STATEMENT and PARAMETER are the literal markers `<not logged>` (log_statement off; PARAMETER also when
+ *   log_parameter is off) or `<previously logged>` (log_statement_once repeats).
+ * - PARAMETER with log_parameter on: `<none>` when the statement has no parameters, else the parameter
+ *   values, each CSV-escaped as above and joined with commas (a NULL parameter is the empty item), and
+ *   that whole list CSV-escaped once more as the one field. PG16+ may put `<long param suppressed>` in
+ *   place of a value longer than pgaudit.log_parameter_max_size.
+ * - ROWS (int64) is appended only when pgaudit.log_rows is on (pgaudit 1.6 / PG14+).
+ *
+ * Because every value that contains a comma is quoted, an unquoted field cannot hold a comma and the
+ * field count is exact: 9 fields without ROWS, 10 with. Anything else is malformed. An unquoted field
+ * holding a quote, CR or LF cannot come from pgaudit either and is rejected.
+ *
+ * Ambiguities that the format itself has (pgaudit writes the same bytes for two different inputs):
+ * - a NULL parameter and an empty-string parameter are both the empty item: both parse to '';
+ * - a statement with exactly one parameter that is NULL/'' gives an EMPTY PARAMETER field: that parses to
+ *   [''] (one empty parameter), not to null — `<none>` is what pgaudit writes for zero parameters;
+ * - a statement whose single parameter value is literally `<none>`, `<not logged>` or
+ *   `<previously logged>` is indistinguishable from the marker: the marker reading wins.
+ */
+
+export type AuditType = 'SESSION' | 'OBJECT';
+export type StatementStatus = 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
+
+export interface PgauditRecord {
+  auditType: AuditType;
+  /** Per-backend counter; pair it with the session id. Precision: see parseInt64. */
+  statementId: number;
+  substatementId: number;
+  /** READ, WRITE, FUNCTION, ROLE, DDL, MISC, MISC_SET (any upper-case word is accepted for future classes). */
+  class: string;
+  command: string;
+  objectType: string | null;
+  objectName: string | null;
+  /** null when not logged, previously logged, or empty; statementStatus tells which. */
+  statement: string | null;
+  statementStatus: StatementStatus;
+  /** null: `<not logged>` / `<previously logged>`; []: `<none>`; else one string per parameter (NULL -> ''). */
+  parameters: string[] | null;
+  /** null when log_rows is off (9 fields). */
+  rows: number | null;
+}
+
+export type ParseAuditResult = { ok: true; record: PgauditRecord } | { ok: false; reason: string };
+
+export const AUDIT_PREFIX = 'AUDIT: ';
+export const NOT_LOGGED = '<not logged>';
+export const PREVIOUSLY_LOGGED = '<previously logged>';
+export const NO_PARAMETERS = '<none>';
+export const LONG_PARAM_SUPPRESSED = '<long param suppressed>';
+
+const FIELD_NAMES = ['AUDIT_TYPE', 'STATEMENT_ID', 'SUBSTATEMENT_ID', 'CLASS', 'COMMAND', 'OBJECT_TYPE',
+  'OBJECT_NAME', 'STATEMENT', 'PARAMETER', 'ROWS'] as const;
+
+/**
+ * null: not a pgaudit message at all (does not start with `AUDIT: `).
+ * { ok: false, reason }: starts like one but is not a well-formed pgaudit record.
+ */
+export function parseAuditMessage(message: string): ParseAuditResult | null {
+  if (typeof message !== 'string' || !message.startsWith(AUDIT_PREFIX)) return null;
+  const split = splitPgauditCsv(message, AUDIT_PREFIX.length);
+  if (!split.ok) return { ok: false, reason: split.reason };
+  const f = split.fields;
+  if (f.length !== 9 && f.length !== 10) {
+    return { ok: false, reason: `expected 9 fields (10 with ROWS), got ${f.length}` };
+  }
+  const [type, sid, ssid, cls, command, objectType, objectName, statement, parameter] = f as [string, string, string, string, string, string, string, string, string];
+  if (type !== 'SESSION' && type !== 'OBJECT') return { ok: false, reason: `AUDIT_TYPE must be SESSION or OBJECT, got ${excerpt(type)}` };
+  const statementId = parseInt64(sid);
+  if (statementId === null) return { ok: false, reason: `STATEMENT_ID is not an integer: ${excerpt(sid)}` };
+  const substatementId = parseInt64(ssid);
+  if (substatementId === null) return { ok: false, reason: `SUBSTATEMENT_ID is not an integer: ${excerpt(ssid)}` };
+  if (!/^[A-Z][A-Z_]*$/.test(cls)) return { ok: false, reason: `CLASS is not a class name: ${excerpt(cls)}` };
+  if (command === '') return { ok: false, reason: 'COMMAND is empty' };
+
+  let rows: number | null = null;
+  if (f.length === 10) {
+    rows = parseInt64(f[9]!);
+    if (rows === null) return { ok: false, reason: `ROWS is not an integer: ${excerpt(f[9]!)}` };
+  }
+
+  let statementStatus: StatementStatus = 'LOGGED';
+  if (statement === NOT_LOGGED) statementStatus = 'NOT_LOGGED';
+  else if (statement === PREVIOUSLY_LOGGED) statementStatus = 'PREVIOUSLY_LOGGED';
+
+  let parameters: string[] | null;
+  if (parameter === NOT_LOGGED || parameter === PREVIOUSLY_LOGGED) parameters = null;
+  else if (parameter === NO_PARAMETERS) parameters = [];
+  else {
+    const list = splitPgauditCsv(parameter, 0);
+    if (!list.ok) return { ok: false, reason: `PARAMETER is not a valid list: ${list.reason}` };
+    parameters = list.fields;
+  }
+
+  return {
+    ok: true,
+    record: {
+      auditType: type,
+      statementId,
+      substatementId,
+      class: cls,
+      command,
+      objectType: objectType === '' ? null : objectType,
+      objectName: objectName === '' ? null : objectName,
+      statement: statementStatus !== 'LOGGED' || statement === '' ? null : statement,
+      statementStatus,
+      parameters,
+      rows,
+    },
+  };
+}
+
+/**
+ * A non-negative int64 as pgaudit prints it (INT64_FORMAT; ids and row counts are never negative). Kept as a JS number: values above
+ * 2^53 (9,007,199,254,740,992) are accepted but rounded to the nearest double (Number.isSafeInteger is
+ * then false), so two ids that differ only beyond 2^53 could compare equal. pgaudit's statement ids are
+ * per-backend counters and ROWS counts processed rows, so no real server gets near that.
+ */
+function parseInt64(s: string): number | null {
+  if (!/^\d{1,19}$/.test(s)) return null;
+  return Number(s);
+}
+
+type SplitResult = { ok: true; fields: string[] } | { ok: false; reason: string };
+
+/**
+ * Splits pgaudit's CSV (append_valid_csv) starting at `from`: comma-separated; a field is either
+ * unquoted (no comma, quote, CR or LF in it) or fully quoted with inner quotes doubled. Linear time.
+ */
+function splitPgauditCsv(s: string, from: number): SplitResult {
+  const fields: string[] = [];
+  let i = from;
+  const n = s.length;
+  for (;;) {
+    const index = fields.length;
+    if (i < n && s.charCodeAt(i) === 0x22 /* " */) {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        const q = s.indexOf('"', j);
+        if (q === -1) return { ok: false, reason: `unterminated quoted field ${fieldName(index)}` };
+        value += s.slice(j, q);
+        if (s.charCodeAt(q + 1) === 0x22) { value += '"'; j = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      fields.push(value);
+      if (i === n) return { ok: true, fields };
+      if (s.charCodeAt(i) !== 0x2c /* , */) {
+        return { ok: false, reason: `unexpected character after the closing quote of field ${fieldName(index)}` };
+      }
+      i += 1;
+    } else {
+      let end = s.indexOf(',', i);
+      if (end === -1) end = n;
+      const value = s.slice(i, end);
+      if (/["\r\n]/.test(value)) {
+        return { ok: false, reason: `unquoted field ${fieldName(index)} contains a quote or a line break` };
+      }
+      fields.push(value);
+      if (end === n) return { ok: true, fields };
+      i = end + 1;
+    }
+    // More fields than any valid line has: stop instead of splitting the rest of a hostile value.
+    if (from > 0 && fields.length >= FIELD_NAMES.length) {
+      return { ok: false, reason: `expected 9 fields (10 with ROWS), got more than ${FIELD_NAMES.length}` };
+    }
+  }
+}
+
+function fieldName(index: number): string {
+  return `${index + 1}${FIELD_NAMES[index] ? ` (${FIELD_NAMES[index]})` : ''}`;
+}
+
+function excerpt(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+}

@@ -14,6 +14,8 @@ import { ConfigError, loadConfig } from '../config/config';
 import { migrate } from '../db/migrate';
 import { startHttpServer } from '../graphql/http-server';
 import { createLogger, silentLogger } from '../logging/logger';
+import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
+import { Ingester } from '../modules/ingest/ingester';
 import { TenancyInputError } from '../modules/tenancy/tenancy.service';
 import { projectRoot } from '../paths';
 
@@ -23,6 +25,7 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   migrate                                   apply the gateway database migrations
   serve [--port N]                          run the GraphQL server
   emit-schema [--check]                     write (or check) schema.graphql
+  ingest --service ID --log-dir DIR [--once]  index the service's pgaudit events (csvlog/jsonlog) into OpenSearch
   admin create-organization --name N [--pro-platform]
   admin create-project --organization ID --name N [--pro-features]
   admin register-service --project ID --name N --url postgres://...
@@ -35,7 +38,8 @@ const OPTIONS = {
   'database-url': { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' }, check: { type: 'boolean' },
   name: { type: 'string' }, organization: { type: 'string' }, project: { type: 'string' }, url: { type: 'string' },
   'database-role': { type: 'string' }, 'pro-platform': { type: 'string' }, 'pro-features': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  help: { type: 'boolean', short: 'h' }, service: { type: 'string' }, 'log-dir': { type: 'string' }, once: { type: 'boolean' },
+  'opensearch-url': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -61,7 +65,7 @@ function bool(value: string | undefined, name: string): boolean {
 
 function env(values: Values): NodeJS.ProcessEnv {
   return { ...process.env, ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
-    ...(values.port ? { PORT: values.port } : {}) };
+    ...(values.port ? { PORT: values.port } : {}), ...(values['opensearch-url'] ? { OPENSEARCH_URL: values['opensearch-url'] } : {}) };
 }
 
 function print(values: Values, result: Record<string, unknown>, human: string): void {
@@ -117,7 +121,39 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   await migrate(config.databaseUrl);
   const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes }, config.port);
   logger.info('listening', { port: http.port, path: '/graphql' });
+  // The event store's templates are created idempotently at start-up; if OpenSearch is down the control
+  // path still serves, event queries answer SERVICE_UNAVAILABLE, and `ingest` creates them before writing.
+  await gateway.eventStore?.ensureTemplate().catch((err: Error) => logger.warn('OpenSearch not ready at start-up', { error: err.message }));
   return { port: http.port, async close() { await http.close(); await gateway.close(); } };
+}
+
+/** `ingest`: index a service's log directory; with --once, what is there now, else follow it until a signal. */
+async function ingest(values: Values): Promise<void> {
+  const config = loadConfig(env(values));
+  if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
+  const serviceId = required(values, 'service');
+  const logDir = required(values, 'log-dir');
+  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', serviceId });
+  const gateway = createGateway(config, logger);
+  try {
+    const service = await gateway.tenancy.serviceById(serviceId);
+    if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
+    const store = gateway.eventStore!;
+    await store.ensureTemplate();
+    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger);
+    if (values.once) {
+      const stats = await ingester.runOnce();
+      await store.refresh();
+      return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.files} files`);
+    }
+    const abort = new AbortController();
+    process.once('SIGTERM', () => abort.abort());
+    process.once('SIGINT', () => abort.abort());
+    logger.info('following', { logDir });
+    await ingester.follow(abort.signal);
+  } finally {
+    await gateway.close();
+  }
 }
 
 /** Run `close` once on SIGINT/SIGTERM, then exit. */
@@ -157,6 +193,7 @@ export async function main(argv: string[]): Promise<void> {
       return print(values, { applied: r.applied, alreadyApplied: r.alreadyApplied.length }, `applied ${r.applied.length} migration(s), ${r.alreadyApplied.length} already applied`);
     }
     case 'serve': return closeOnSignal((await serve(values)).close);
+    case 'ingest': return ingest(values);
     case 'emit-schema': return emitSchema(values);
     case 'admin': return admin(sub, values);
     default: throw new UsageError(`unknown command ${command}`);

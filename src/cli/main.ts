@@ -123,7 +123,8 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   logger.info('listening', { port: http.port, path: '/graphql' });
   // The event store's templates are created idempotently at start-up; if OpenSearch is down the control
   // path still serves, event queries answer SERVICE_UNAVAILABLE, and `ingest` creates them before writing.
-  await gateway.eventStore?.ensureTemplate().catch((err: Error) => logger.warn('OpenSearch not ready at start-up', { error: err.message }));
+  // Not awaited: start-up never waits on OpenSearch.
+  void gateway.eventStore?.ensureTemplate().catch((err: Error) => logger.warn('OpenSearch not ready at start-up', { error: err.message }));
   return { port: http.port, async close() { await http.close(); await gateway.close(); } };
 }
 

@@ -11,6 +11,8 @@
  * - jsonlog (JsonlogSplitter, PG15+): one JSON object per line (PostgreSQL escapes newlines).
  * - stderr (StderrSplitter): `log_line_prefix` + `SEVERITY:  ` + message; a multi-line message continues
  *   on following lines, each of which PostgreSQL starts with a TAB (removed here). See compileLogLinePrefix.
+ *   Lines end at LF; a CR before it is kept, since it belongs to the message (so the CRLF files of a
+ *   Windows server would leave a CR at the end of each message line).
  * - managed NDJSON (ManagedLogSplitter / managedDocumentToItem): documents of a managed log integration,
  *   `{"MESSAGE": "<one raw stderr-format record>", "timestamp": ..., "HOSTNAME": ..., ...}`.
  *
@@ -43,7 +45,8 @@ export interface LogRecord {
   sessionId: string | null;
   /**
    * csvlog session_line_num / jsonlog line_num (the same counter). From stderr it is %l, a DIFFERENT
-   * counter: it also counts DETAIL/HINT/CONTEXT/STATEMENT lines, so it drifts from csvlog's numbering.
+   * counter: every DETAIL/HINT/CONTEXT/STATEMENT line gets its own prefix and number, so it drifts from
+   * csvlog's numbering after the first such line.
    */
   sessionLineNum: number | null;
   applicationName: string | null;

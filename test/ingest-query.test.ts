@@ -215,3 +215,23 @@ describe('ingest + auditEvents', () => {
     } finally { await down.close(); }
   });
 });
+
+describe('retention', () => {
+  it('deletes whole daily indices older than the retention, and only those', async () => {
+    const store = g.gateway.eventStore!;
+    const old = { id: 'retention-old-0000000000000000', serviceId: a.serviceId, projectId: a.projectId, organizationId: a.organizationId,
+      timestamp: '2020-01-01T12:00:00.000Z', auditType: 'SESSION' as const, statementId: 1, substatementId: 1, class: 'READ', command: 'SELECT',
+      objectType: null, objectName: null, statement: 'select 1', statementStatus: 'LOGGED' as const, parameters: null, rows: null,
+      user: 'u', database: 'retention', sessionId: 's', sessionLineNum: 1, applicationName: null, remoteHost: null };
+    expect((await store.bulkIndex([old])).rejected).toEqual([]);
+    await store.refresh();
+    const count = async (db: string) => (await g.exec(a.token, EVENTS, { serviceId: a.serviceId, filter: { databases: [db] }, first: 1 })).data!.auditEvents.totalCount;
+    expect(await count('retention')).toBe(1);
+    const before = await count(DB);
+    expect(await store.expire(30)).toEqual(['pgaudit-events-2020.01.01']);
+    await store.refresh();
+    expect(await count('retention')).toBe(0);
+    expect(await count(DB)).toBe(before);            // today's events stay
+    expect(await store.expire(30)).toEqual([]);      // idempotent
+  });
+});

@@ -151,7 +151,7 @@ async function ingest(values: Values): Promise<void> {
     process.once('SIGTERM', () => abort.abort());
     process.once('SIGINT', () => abort.abort());
     logger.info('following', { logDir });
-    await ingester.follow(abort.signal);
+    await ingester.follow(abort.signal, 1000, config.eventRetentionDays);
   } finally {
     await gateway.close();
   }

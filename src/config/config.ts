@@ -9,6 +9,8 @@ export interface GatewayConfig {
   port: number;
   /** OpenSearch for audit events (used by the ingest and query paths). */
   opensearchUrl: string | null;
+  /** Audit events are kept this many days; older daily indices are deleted whole by the ingester. */
+  eventRetentionDays: number;
   /** How long to wait for a target PostgreSQL service to accept a connection. */
   targetConnectTimeoutMs: number;
   /** statement_timeout for every statement run on a target service. */
@@ -53,6 +55,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     port: int(env, 'PORT', 4000, 0, 65535),
     opensearchUrl: env.OPENSEARCH_URL || null,
+    eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 30, 1, 3650),
     targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
     targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),

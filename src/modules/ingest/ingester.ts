@@ -52,10 +52,16 @@ export class Ingester {
     return stats;
   }
 
-  /** runOnce every `pollMs` until the signal aborts. */
-  async follow(signal: AbortSignal, pollMs = 1000): Promise<void> {
+  /** runOnce every `pollMs` until the signal aborts; with `retentionDays`, also expire old indices hourly. */
+  async follow(signal: AbortSignal, pollMs = 1000, retentionDays?: number): Promise<void> {
+    let lastExpiry = 0;
     while (!signal.aborted) {
       try {
+        if (retentionDays && Date.now() - lastExpiry > 3_600_000) {
+          const expired = await this.store.expire(retentionDays);
+          lastExpiry = Date.now();
+          if (expired.length) this.logger.info('expired audit event indices', { indices: expired, retentionDays });
+        }
         const s = await this.runOnce();
         if (s.events || s.malformed) this.logger.info('ingested', { serviceId: this.service.id, ...s });
       } catch (err) {

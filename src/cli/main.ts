@@ -26,6 +26,8 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   serve [--port N]                          run the GraphQL server
   emit-schema [--check]                     write (or check) schema.graphql
   ingest --service ID --log-dir DIR [--once]  index the service's pgaudit events (csvlog/jsonlog) into OpenSearch
+  ingest --service ID --stdin --source NAME [--format stderr|managed] [--log-line-prefix P]
+                                            index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
   admin create-organization --name N [--pro-platform]
   admin create-project --organization ID --name N [--pro-features]
   admin register-service --project ID --name N --url postgres://...
@@ -39,7 +41,8 @@ const OPTIONS = {
   name: { type: 'string' }, organization: { type: 'string' }, project: { type: 'string' }, url: { type: 'string' },
   'database-role': { type: 'string' }, 'pro-platform': { type: 'string' }, 'pro-features': { type: 'string' },
   help: { type: 'boolean', short: 'h' }, service: { type: 'string' }, 'log-dir': { type: 'string' }, once: { type: 'boolean' },
-  'opensearch-url': { type: 'string' },
+  'opensearch-url': { type: 'string' }, stdin: { type: 'boolean' }, source: { type: 'string' }, format: { type: 'string' },
+  'log-line-prefix': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -133,7 +136,10 @@ async function ingest(values: Values): Promise<void> {
   const config = loadConfig(env(values));
   if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
   const serviceId = required(values, 'service');
-  const logDir = required(values, 'log-dir');
+  const logDir = values.stdin ? '' : required(values, 'log-dir');
+  const format = values.format ?? 'stderr';
+  if (values.stdin && format !== 'stderr' && format !== 'managed') throw new UsageError('--format takes stderr or managed');
+  const source = values.stdin ? required(values, 'source') : '';
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', serviceId });
   const gateway = createGateway(config, logger);
   try {
@@ -142,6 +148,11 @@ async function ingest(values: Values): Promise<void> {
     const store = gateway.eventStore!;
     await store.ensureTemplate();
     const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger);
+    if (values.stdin) {
+      const stats = await ingester.ingestStream(process.stdin, { source, format: format as 'stderr' | 'managed', logLinePrefix: values['log-line-prefix'] });
+      await store.refresh();
+      return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from stdin`);
+    }
     if (values.once) {
       const stats = await ingester.runOnce();
       await store.refresh();

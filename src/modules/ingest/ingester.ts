@@ -17,7 +17,7 @@ import type { Logger } from '../../logging/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { auditEventOf, positionEventId } from './audit-event';
 import type { CheckpointRepository } from './checkpoint.repository';
-import { CsvlogSplitter, JsonlogSplitter, LogItem } from './log-records';
+import { CsvlogSplitter, JsonlogSplitter, LogItem, ManagedLogSplitter, StderrSplitter } from './log-records';
 
 export interface IngestOptions { batchSize?: number; readChunkBytes?: number }
 export interface IngestStats { files: number; events: number; malformed: number; bytes: number }
@@ -82,43 +82,69 @@ export class Ingester {
 
     const source = `${name}@${identity}`;
     const splitter = format === 'csvlog' ? new CsvlogSplitter({ startOffset: checkpoint.offset }) : new JsonlogSplitter({ startOffset: checkpoint.offset });
+    // Read only to the size seen now: what is appended meanwhile is the next pass's.
+    const stream = createReadStream(file, { start: checkpoint.offset, end: st.size - 1, highWaterMark: this.opts.readChunkBytes ?? 1024 * 1024 });
+    const start = checkpoint.offset;
+    const totals = await this.pump(source, splitter, stream, checkpoint.offset, async (through, events, malformed) => {
+      checkpoint.offset = through; checkpoint.events += events; checkpoint.malformed += malformed;
+      await this.checkpoints.save(this.service.id, name, checkpoint);
+    });
+    // a trailing partial record stays unread until PostgreSQL completes it
+    return { ...totals, bytes: checkpoint.offset - start };
+  }
+
+  /**
+   * Index a stream of raw log lines (stderr format with a log_line_prefix, or NDJSON documents carrying
+   * the line in MESSAGE). There is no checkpoint: a stream is read once. `source` must name the stream
+   * stably: events without %c/%l in the prefix get ids from (source, position).
+   */
+  async ingestStream(input: AsyncIterable<Buffer | string>, o: { source: string; format: 'stderr' | 'managed'; logLinePrefix?: string })
+    : Promise<{ events: number; malformed: number }> {
+    const splitter = o.format === 'stderr' ? new StderrSplitter({ logLinePrefix: o.logLinePrefix }) : new ManagedLogSplitter({ logLinePrefix: o.logLinePrefix });
+    return this.pump(`stream:${o.source}`, splitter, input, 0, async () => undefined, true);
+  }
+
+  /**
+   * The one ingest loop: split, extract, batch, bulk-index, and report each acknowledged batch to
+   * `acknowledged(through, events, malformed)`, `through` being the offset every indexed record ends by.
+   */
+  private async pump(source: string, splitter: { push(c: Buffer | string): LogItem[]; end(): LogItem[] }, input: AsyncIterable<Buffer | string>,
+    startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
+    : Promise<{ events: number; malformed: number }> {
     const batchSize = this.opts.batchSize ?? 1000;
     let events: AuditEventDocument[] = [];
     let dead: DeadLetterDocument[] = [];
-    let through = checkpoint.offset;     // every record ending at or before this offset is in `events`/`dead` or done
-    const start = checkpoint.offset;
+    let through = startOffset;
+    let flushedThrough = startOffset;
     const totals = { events: 0, malformed: 0 };
 
     const flush = async () => {
-      if (through === checkpoint.offset) return;
+      if (through === flushedThrough) return;
       const result = await this.store.bulkIndex(events, dead);
       if (result.rejected.length > 0) {
-        this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, file: name, count: result.rejected.length, first: result.rejected[0] });
+        this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
       }
       totals.events += events.length; totals.malformed += dead.length;
-      checkpoint.offset = through; checkpoint.events += events.length; checkpoint.malformed += dead.length;
-      await this.checkpoints.save(this.service.id, name, checkpoint);
+      await acknowledged(through, events.length, dead.length);
+      flushedThrough = through;
       events = []; dead = [];
     };
-
-    const take = (item: LogItem) => {
-      through = item.endOffset;
-      if (!item.ok) { dead.push(this.deadLetter(source, item.endOffset, item.reason, item.excerpt)); return; }
-      const x = auditEventOf(this.service.id, item.record, source);
-      if (x.kind === 'event') events.push({ ...x.event, projectId: this.service.projectId, organizationId: this.service.organizationId });
-      else if (x.kind === 'rejected') dead.push(this.deadLetter(source, item.endOffset, x.reason, item.record.message.slice(0, 200)));
-    };
-
-    // Read only to the size seen now: what is appended meanwhile is the next pass's.
-    const stream = createReadStream(file, { start: checkpoint.offset, end: st.size - 1, highWaterMark: this.opts.readChunkBytes ?? 1024 * 1024 });
-    for await (const chunk of stream) {
-      for (const item of splitter.push(chunk as Buffer)) {
-        take(item);
+    const take = async (items: LogItem[]) => {
+      for (const item of items) {
+        through = item.endOffset;
+        if (!item.ok) dead.push(this.deadLetter(source, item.endOffset, item.reason, item.excerpt));
+        else {
+          const x = auditEventOf(this.service.id, item.record, source);
+          if (x.kind === 'event') events.push({ ...x.event, projectId: this.service.projectId, organizationId: this.service.organizationId });
+          else if (x.kind === 'rejected') dead.push(this.deadLetter(source, item.endOffset, x.reason, item.record.message.slice(0, 200)));
+        }
         if (events.length + dead.length >= batchSize) await flush();
       }
-    }
-    await flush();   // a trailing partial record stays unread until PostgreSQL completes it
-    return { ...totals, bytes: through - start };
+    };
+    for await (const chunk of input) await take(splitter.push(chunk));
+    if (endOfInput) await take(splitter.end());
+    await flush();
+    return totals;
   }
 
   private deadLetter(source: string, endOffset: number, reason: string, excerpt: string): DeadLetterDocument {

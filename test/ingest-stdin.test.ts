@@ -62,3 +62,22 @@ it('usage errors: --source is required with --stdin, --format must be known', ()
   expect(run([]).stderr).toMatch(/--source is required/);
   expect(run(['--source', 'x', '--format', 'syslog']).stderr).toMatch(/--format takes stderr or managed/);
 });
+
+it('successful-jsonlog-dir: a directory with only jsonlog files gives the same 67 events as the stderr stream of the same run', async () => {
+  const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const other = await createTenant(g, { serviceUrl: urls.pgaudit });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pga-jsonlog-'));
+  try {
+    copyFileSync(path.join(ROOT, 'src/modules/ingest/fixtures/pgaudit-pg15/postgresql.json'), path.join(dir, 'postgresql-2026-11-24_192533.json'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'ingest', '--service', other.serviceId, '--log-dir', dir, '--once', '--json'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: urls.gatewayDb }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, events: 67, malformed: 0 });
+    const got = (await g.exec(other.token, COUNT, { s: other.serviceId })).data!.auditEvents;
+    expect(got.totalCount).toBe(67);
+    const key = (e: any) => `${e.node.command}|${e.node.statement}`;
+    expect(new Set(got.edges.map(key))).toEqual(new Set((await total()).edges.map(key)));   // same statements as the stderr stream
+    expect(got.edges.every((e: any) => e.node.user && e.node.database)).toBe(true);   // jsonlog carries both
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

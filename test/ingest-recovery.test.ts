@@ -378,4 +378,21 @@ describe('files that change between runs', () => {
     expect(await countOf(url(), t.serviceId)).toBe(1900);
     expect((await lookUp(url(), t, second.audit, true))).toEqual({ missing: [], differing: [] });
   });
+
+  it('a file truncated and rewritten PAST its checkpoint (same inode, log_truncate_on_rotation) is read from the start', async () => {
+    const t = await createTenant(g, { serviceUrl: urls.pgaudit });
+    const first = generateCsvlog({ seed: 31, auditLines: 400, start: at(60) });
+    const second = generateCsvlog({ seed: 32, auditLines: 1500, start: at(70) });
+    expect(second.bytes.length).toBeGreaterThan(first.bytes.length);   // size alone cannot tell
+    const dir = logDir('truncate-past', first.bytes);
+    const file = path.join(dir, LOG_FILE);
+    expect((await run(t, dir)).events).toBe(400);
+    const inode = fs.statSync(file).ino;
+    fs.truncateSync(file, 0);
+    fs.appendFileSync(file, second.bytes);
+    expect(fs.statSync(file).ino).toBe(inode);
+    expect((await run(t, dir)).events).toBe(1500);
+    expect(await countOf(url(), t.serviceId)).toBe(1900);
+    expect((await lookUp(url(), t, second.audit, true))).toEqual({ missing: [], differing: [] });
+  });
 });

@@ -6,10 +6,12 @@
  *   read twice after a crash or an outage overwrites itself.
  * Files: `*.csv` (csvlog) or, where no csv of the same name exists, `*.json` (jsonlog), in name order
  * (PostgreSQL's log_filename puts the time in the name). A file replaced under the same name (other
- * inode) or truncated below its checkpoint is read again from the start.
+ * inode), truncated below its checkpoint, or truncated and rewritten past it (log_truncate_on_rotation:
+ * same inode, but another first line) is read again from the start.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditEventDocument, DeadLetterDocument } from '../audit-events/event.index';
 import type { EventStore } from '../audit-events/event.store';
@@ -18,6 +20,21 @@ import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { auditEventOf, positionEventId } from './audit-event';
 import type { CheckpointRepository } from './checkpoint.repository';
 import { CsvlogSplitter, JsonlogSplitter, LogItem, ManagedLogSplitter, StderrSplitter } from './log-records';
+
+/**
+ * A hash of the file's first complete line (its first record's start: a timestamp that differs for each
+ * reuse of the file). Complete lines never change, so the fingerprint is stable while the file grows;
+ * with no complete line yet there is no checkpoint past 0 to protect.
+ */
+export async function firstLineFingerprint(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+    return createHash('sha256').update(buf.subarray(0, nl < 0 ? 0 : nl + 1)).digest('hex').slice(0, 16);
+  } finally { await handle.close(); }
+}
 
 export interface IngestOptions { batchSize?: number; readChunkBytes?: number }
 export interface IngestStats { files: number; events: number; malformed: number; bytes: number }
@@ -74,7 +91,7 @@ export class Ingester {
   private async ingestFile(name: string, format: 'csvlog' | 'jsonlog'): Promise<{ events: number; malformed: number; bytes: number }> {
     const file = path.join(this.logDir, name);
     const st = await stat(file);
-    const identity = `${st.dev}:${st.ino}`;
+    const identity = `${st.dev}:${st.ino}:${await firstLineFingerprint(file)}`;
     const saved = await this.checkpoints.get(this.service.id, name);
     const fresh = !saved || saved.fileIdentity !== identity || saved.offset > st.size;
     const checkpoint = fresh ? { fileIdentity: identity, offset: 0, events: 0, malformed: 0 } : saved;

@@ -395,4 +395,26 @@ describe('files that change between runs', () => {
     expect(await countOf(url(), t.serviceId)).toBe(1900);
     expect((await lookUp(url(), t, second.audit, true))).toEqual({ missing: [], differing: [] });
   });
+
+  it('following a directory: rotated files are picked up as they appear, until stopped', async () => {
+    const t = await createTenant(g, { serviceUrl: urls.pgaudit });
+    const one = generateCsvlog({ seed: 41, auditLines: 300, start: at(80) });
+    const two = generateCsvlog({ seed: 42, auditLines: 500, start: at(90) });
+    const dir = logDir('follow', one.bytes.subarray(0, 0));
+    const stop = new AbortController();
+    const following = (await ingester(t, dir, g.gateway.eventStore!)).follow(stop.signal, 100);
+    const until = async (n: number) => {
+      for (let i = 0; i < 300 && (await countOf(url(), t.serviceId)) !== n; i++) await new Promise((r) => setTimeout(r, 50));
+      return countOf(url(), t.serviceId);
+    };
+    try {
+      fs.writeFileSync(path.join(dir, LOG_FILE), one.bytes);
+      expect(await until(300)).toBe(300);
+      fs.writeFileSync(path.join(dir, 'postgresql-2026-11-25_000000.csv'), two.bytes);   // PostgreSQL rotated
+      expect(await until(800)).toBe(800);
+    } finally {
+      stop.abort();
+      await following;                     // returns promptly once stopped
+    }
+  });
 });

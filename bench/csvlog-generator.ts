@@ -6,17 +6,6 @@
  */
 const csv = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-/** mulberry32: small, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const USERS = ['app_user', 'analyst', 'avnadmin', 'etl', 'reporting'];
 const DATABASES = ['shop', 'billing', 'analytics'];
@@ -34,6 +23,7 @@ const KINDS = [
 const TOTAL_W = KINDS.reduce((s, k) => s + k.w, 0);
 
 import { createWriteStream } from 'node:fs';
+import { prng } from '../test/support/prng';
 
 export interface GeneratedLog { auditLines: number; lines: number }
 

@@ -19,6 +19,7 @@
  * every row, its byte range and (for an audit line) the event the ingester must produce from it.
  * Pure: no I/O.
  */
+import { prng } from './prng';
 
 export interface ExpectedAuditEvent {
   timestamp: string;
@@ -72,17 +73,6 @@ export interface CsvlogOptions {
   forgedEvery?: number;
 }
 
-/** mulberry32: small, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** csvlog.c appendCSVLiteral: always quoted, inner quotes doubled. null: the empty (unquoted) field. */
 const literal = (v: string | null): string => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);

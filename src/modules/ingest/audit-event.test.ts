@@ -4,6 +4,7 @@ import { INDEX_TEMPLATE } from '../audit-events/event.index';
 import { auditEventOf, AuditEvent, eventId, positionEventId, recordEventId, toAuditEvent } from './audit-event';
 import { CsvlogSplitter, JsonlogSplitter, LogItem, LogRecord, StderrSplitter } from './log-records';
 import { parseAuditMessage, PgauditRecord } from './pgaudit-record';
+import { prng } from '../../../test/support/prng';
 
 const FIX = path.join(__dirname, 'fixtures', 'pgaudit-pg15');
 const read = (f: string) => fs.readFileSync(path.join(FIX, f));
@@ -241,16 +242,6 @@ describe('samples: every audit line, cross-checked between csvlog, jsonlog and s
 // ---------------------------------------------------------------------------------------------------
 // Fuzz: random pgaudit records, formatted as pgaudit + csvlog / jsonlog / stderr would, parse back identically.
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const ALPHABET = ['a', 'q', 'Z', '9', ' ', ',', '"', '""', '\n', '\r\n', '\r', '\t', '\n\t', "'", '\\', '<', '>', 'ß', 'Ü', '日本', '😀', '$1', 'AUDIT: ', 'LOG:  ',
   '\n2026-11-24 19:25:37.255 UTC,"x",', '\n2026-11-24 19:25:37.255 UTC [1] u@d LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,x,<none>,1'];
 const MARKERS = new Set(['<none>', '<not logged>', '<previously logged>']);

@@ -1,3 +1,4 @@
+import { prng } from '../../../test/support/prng';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -31,17 +32,6 @@ const records = (items: LogItem[]): LogRecord[] => items.map((i) => {
   return i.record;
 });
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parsePgTimestamp', () => {
   it.each<[string, string | null]>([

@@ -1,4 +1,5 @@
 import { parseAuditMessage, PgauditRecord } from './pgaudit-record';
+import { prng } from '../../../test/support/prng';
 
 const ok = (message: string): PgauditRecord => {
   const r = parseAuditMessage(message);
@@ -145,17 +146,6 @@ describe('parseAuditMessage: malformed -> ok:false with a reason', () => {
 // ---------------------------------------------------------------------------------------------------
 // Property test: random records, formatted as pgaudit formats them, parse back identically.
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'b', 'Z', '0', '7', ' ', ',', ',', '"', '"', '""', '\n', '\r', '\r\n', '\t', "'", '\\', '<', '>', 'é', 'Ü', '中', '😀', '$', 'AUDIT: ', ',,', '<none>'];
 const MARKERS = new Set(['<none>', '<not logged>', '<previously logged>']);

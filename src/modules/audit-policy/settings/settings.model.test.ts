@@ -1,3 +1,4 @@
+import { prng } from '../../../../test/support/prng';
 import {
   AUDIT_LOG_CLASSES,
   AUDIT_LOG_LEVELS,
@@ -61,16 +62,6 @@ function parseErr(guc: PgauditGuc, text: string): string {
 
 const codes = (ps: SettingProblem[]): string[] => ps.map((p) => `${p.code}:${p.field}`);
 
-/** mulberry32: a tiny seeded PRNG, so the property tests are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
 
 /**

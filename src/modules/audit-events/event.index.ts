@@ -5,36 +5,17 @@
  * (standard analyzer) for the statement, a date for the time. Pure: no I/O.
  */
 
+import type { AuditEvent } from '../ingest/audit-event';
+
 export const INDEX_PREFIX = 'pgaudit-events-';
 export const INDEX_PATTERN = `${INDEX_PREFIX}*`;
 export const TEMPLATE_NAME = 'pgaudit-events';
 
-/** The document stored per audit event. Tenant fields are on every document and in every query. */
-export interface AuditEventDocument {
-  id: string;
-  serviceId: string;
-  projectId: string;
-  organizationId: string;
-  timestamp: string;            // ISO-8601 UTC
-  auditType: 'SESSION' | 'OBJECT';
-  statementId: number;
-  substatementId: number;
-  class: string;
-  command: string;
-  objectType: string | null;
-  objectName: string | null;
-  statement: string | null;     // null: <not logged> / <previously logged>
-  statementStatus: 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
-  parameters: string[] | null;  // null: <not logged>; []: <none>
-  rows: number | null;          // null: log_rows off
-  // null only for stderr-format input whose log_line_prefix lacks %u / %d / %c / %l
-  user: string | null;
-  database: string | null;
-  sessionId: string | null;
-  sessionLineNum: number | null;
-  applicationName: string | null;
-  remoteHost: string | null;
-}
+/**
+ * The document stored per audit event: the ingest path's event (every pgaudit field, the log record's
+ * identity and context) plus the tenant fields, which are on every document and in every query.
+ */
+export type AuditEventDocument = AuditEvent & { projectId: string; organizationId: string };
 
 const keyword = { type: 'keyword' } as const;
 

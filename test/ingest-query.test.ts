@@ -11,7 +11,7 @@ import { withDatabase } from '../src/modules/audit-policy/target/target.session'
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester } from '../src/modules/ingest/ingester';
 import { silentLogger } from '../src/logging/logger';
-import { createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createPostgresLogTable, createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
 const DB = 'ingest_e2e';
 const EVENTS = `query($serviceId: ID!, $filter: AuditEventFilter, $first: Int, $after: String) {
@@ -33,11 +33,7 @@ async function csvlogAuditRows(): Promise<CsvRow[]> {
   const client = new Client({ connectionString: urls.pgaudit });
   await client.connect();
   try {
-    await client.query(`CREATE TEMP TABLE postgres_log (log_time timestamp(3) with time zone, user_name text, database_name text,
-      process_id integer, connection_from text, session_id text, session_line_num bigint, command_tag text,
-      session_start_time timestamp with time zone, virtual_transaction_id text, transaction_id bigint, error_severity text,
-      sql_state_code text, message text, detail text, hint text, internal_query text, internal_query_pos integer, context text,
-      query text, query_pos integer, location text, application_name text, backend_type text, leader_pid integer, query_id bigint)`);
+    await createPostgresLogTable(client);
     for (const f of files) await client.query(`COPY postgres_log FROM '${path.join(logDir, f).replace(/'/g, "''")}' WITH csv`);
     return (await client.query<CsvRow>(`SELECT session_id, session_line_num::text, user_name, database_name, log_time, message,
       application_name, connection_from FROM postgres_log WHERE message LIKE 'AUDIT: %' AND database_name = $1

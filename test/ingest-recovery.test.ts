@@ -32,7 +32,7 @@ import { eventId } from '../src/modules/ingest/audit-event';
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester, IngestStats } from '../src/modules/ingest/ingester';
 import { CsvlogRow, generateCsvlog, GeneratedCsvlog } from './support/csvlog-generator';
-import { createTenant, env, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createPostgresLogTable, createTenant, env, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
@@ -190,13 +190,7 @@ it('the generated file is csvlog as PostgreSQL itself reads it: every row, 26 co
   const client = new Client({ connectionString: urls.pgaudit });
   await client.connect();
   try {
-    // PostgreSQL 15's csvlog table (the documentation's postgres_log): COPY fails on any row that is not 26 columns of valid CSV.
-    await client.query(`CREATE TEMP TABLE postgres_log (log_time timestamp(3) with time zone, user_name text, database_name text,
-      process_id integer, connection_from text, session_id text, session_line_num bigint, command_tag text,
-      session_start_time timestamp with time zone, virtual_transaction_id text, transaction_id bigint, error_severity text,
-      sql_state_code text, message text, detail text, hint text, internal_query text, internal_query_pos integer, context text,
-      query text, query_pos integer, location text, application_name text, backend_type text, leader_pid integer, query_id bigint,
-      PRIMARY KEY (session_id, session_line_num))`);
+    await createPostgresLogTable(client, true);
     await client.query(`COPY postgres_log FROM '${path.join(dir, LOG_FILE).replace(/'/g, "''")}' WITH csv`);
     const rows = (await client.query(`SELECT session_id, session_line_num::int AS n, log_time, user_name, database_name, application_name,
       message, context FROM postgres_log`)).rows;

@@ -19,28 +19,11 @@
  * every row, its byte range and (for an audit line) the event the ingester must produce from it.
  * Pure: no I/O.
  */
+import type { AuditEvent } from '../../src/modules/ingest/audit-event';
 import { prng } from './prng';
 
-export interface ExpectedAuditEvent {
-  timestamp: string;
-  auditType: 'SESSION' | 'OBJECT';
-  statementId: number;
-  substatementId: number;
-  class: string;
-  command: string;
-  objectType: string | null;
-  objectName: string | null;
-  statement: string | null;
-  statementStatus: 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
-  parameters: string[] | null;
-  rows: number | null;
-  user: string | null;
-  database: string | null;
-  sessionId: string;
-  sessionLineNum: number;
-  applicationName: string | null;
-  remoteHost: string | null;
-}
+/** The event the ingester must produce for an audit row: the ingest event less its id and service, with a session identity. */
+export type ExpectedAuditEvent = Omit<AuditEvent, 'id' | 'serviceId' | 'sessionId' | 'sessionLineNum'> & { sessionId: string; sessionLineNum: number };
 
 export interface CsvlogRow {
   /** The row as written, trailing LF included. */

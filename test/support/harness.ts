@@ -130,3 +130,17 @@ export const POLICY = `query($serviceId: ID!, $database: String, $first: Int, $a
     history(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
       edges { cursor node { version action actor reason changes { setting from to } } } } } }`;
 export const ELIGIBILITY = `query($serviceId: ID!) { auditEligibility(serviceId: $serviceId) { eligible checks { requirement satisfied detail } } }`;
+
+/**
+ * PostgreSQL 15's csvlog as a temporary table (the documentation's postgres_log), so that COPY ... CSV
+ * gives PostgreSQL's own reading of a csvlog file; COPY fails on any row that is not 26 valid columns.
+ * With `uniqueLines`, a repeated (session_id, session_line_num) fails it too.
+ */
+export async function createPostgresLogTable(client: Client, uniqueLines = false): Promise<void> {
+  await client.query(`CREATE TEMP TABLE postgres_log (log_time timestamp(3) with time zone, user_name text, database_name text,
+    process_id integer, connection_from text, session_id text, session_line_num bigint, command_tag text,
+    session_start_time timestamp with time zone, virtual_transaction_id text, transaction_id bigint, error_severity text,
+    sql_state_code text, message text, detail text, hint text, internal_query text, internal_query_pos integer, context text,
+    query text, query_pos integer, location text, application_name text, backend_type text, leader_pid integer, query_id bigint
+    ${uniqueLines ? ', PRIMARY KEY (session_id, session_line_num)' : ''})`);
+}

@@ -25,28 +25,52 @@ const TOTAL_W = KINDS.reduce((s, k) => s + k.w, 0);
 import { createWriteStream } from 'node:fs';
 import { prng } from '../test/support/prng';
 
-export interface GeneratedLog { auditLines: number; lines: number }
+export interface GeneratedLog {
+  auditLines: number;
+  /** csvlog records (rows). */
+  rows: number;
+  /** Physical lines: a row whose statement spans lines counts each of them. */
+  lines: number;
+  sessions: number;
+  /** The time after the last row: where a following file starts. */
+  endMs: number;
+}
+
+export interface GeneratorOptions {
+  seed: number;
+  /** Time of the first row (ms since the epoch). */
+  start: number;
+  /** Time between two rows: 2 ms packs a million events into about 40 minutes; 250 ms spreads 10M over about 35 days. */
+  stepMs: number;
+  /** Sessions are numbered from here: files written one after another must not reuse (session id, line number). */
+  firstSession: number;
+}
+const DEFAULTS: GeneratorOptions = { seed: 42, start: Date.UTC(2026, 10, 24, 8, 0, 0), stepMs: 2, firstSession: 0 };
 
 /**
- * Rows (each with its newline) of a csvlog holding `auditLines` pgaudit rows plus about one non-audit
- * row in ten, starting at `start` (ms), 2 ms apart. Sessions of 50 statements; (session id, line
- * number) is unique. Returns the counts when done.
+ * Rows (each with its newline) of a csvlog holding `auditLines` pgaudit rows plus non-audit rows (session
+ * starts, durations: about one row in nine), `stepMs` apart. Sessions of 50 statements; (session id, line number) is unique.
+ * Returns the counts, the sessions used and the time after the last row when done.
  */
-export function* csvlogRows(auditLines: number, seed = 42, start = Date.UTC(2026, 10, 24, 8, 0, 0)): Generator<string, GeneratedLog> {
+export function* csvlogRows(auditLines: number, options: Partial<GeneratorOptions> = {}): Generator<string, GeneratedLog> {
+  const { seed, start, stepMs, firstSession } = { ...DEFAULTS, ...options };
   const r = prng(seed);
+  let rows = 0;
   let lines = 0;
   let audit = 0;
   let lineNum = 0;
-  let session = 0;
+  let session = firstSession;
   let statementId = 0;
   let user = USERS[0]!;
   let db = DATABASES[0]!;
   let time = start;
   const stamp = () => new Date(time).toISOString().replace('T', ' ').replace('Z', ' UTC');
   const row = (message: string) => {
-    time += 2;
+    time += stepMs;
     lineNum += 1;
     const sid = `6b05${(0xe4ad + session).toString(16)}.${(0x2260 + session).toString(16)}`;
+    rows += 1;
+    for (let i = message.indexOf('\n'); i >= 0; i = message.indexOf('\n', i + 1)) lines += 1;
     lines += 1;
     return [stamp(), user, db, String(8800 + session), '127.0.0.1:5' + String(1000 + (session % 9000)), sid, String(lineNum),
       'SELECT', stamp(), `3/${lineNum}`, '0', 'LOG', '00000', csv(message), '', '', '', '', '', '', '', '', 'bench-app', 'client backend', '', '0'].join(',') + '\n';
@@ -75,13 +99,13 @@ export function* csvlogRows(auditLines: number, seed = 42, start = Date.UTC(2026
     if (audit < auditLines && kind.cls !== 'DDL' && objectType && r() < 0.1) { yield row(fields('OBJECT')); audit += 1; }
     if (r() < 0.1) yield row(`duration: ${(r() * 10).toFixed(3)} ms`);
   }
-  return { auditLines: audit, lines };
+  return { auditLines: audit, rows, lines, sessions: session - firstSession, endMs: time };
 }
 
 /** The whole log as one string (small sizes). */
-export function generateCsvlog(auditLines: number, seed = 42): GeneratedLog & { text: string } {
+export function generateCsvlog(auditLines: number, options: Partial<GeneratorOptions> = {}): GeneratedLog & { text: string } {
   const parts: string[] = [];
-  const it = csvlogRows(auditLines, seed);
+  const it = csvlogRows(auditLines, options);
   for (let n = it.next(); ; n = it.next()) {
     if (n.done) return { ...n.value, text: parts.join('') };
     parts.push(n.value);
@@ -89,9 +113,9 @@ export function generateCsvlog(auditLines: number, seed = 42): GeneratedLog & { 
 }
 
 /** Write the log to a file in ~1 MB writes, with flat memory whatever the size. */
-export async function writeCsvlog(file: string, auditLines: number, seed = 42): Promise<GeneratedLog & { bytes: number }> {
+export async function writeCsvlog(file: string, auditLines: number, options: Partial<GeneratorOptions> = {}): Promise<GeneratedLog & { bytes: number }> {
   const out = createWriteStream(file);
-  const it = csvlogRows(auditLines, seed);
+  const it = csvlogRows(auditLines, options);
   let buffer = '';
   let bytes = 0;
   for (let n = it.next(); ; n = it.next()) {

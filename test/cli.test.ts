@@ -203,6 +203,15 @@ describe('bootstrapping a tenant', () => {
       expect(fails(['admin', 'create-token', '--project', missing, '--name', 'x', '--database-role', 'avnadmin'])).toMatch(/does not exist/);
     });
 
+    it('a second service of the same name in a project is refused by name, and nothing is added', async () => {
+      const name = `twice ${randomUUID()}`;
+      cli(['admin', 'register-service', '--project', projectId, '--name', name, '--url', urls.pgaudit, '--json']);
+      const before = await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId]);
+      const line = fails(['admin', 'register-service', '--project', projectId, '--name', name, '--url', urls.pgaudit, '--json']);
+      expect(line).toBe(`pg-audit-gateway: project ${projectId} already has a service named "${name}"`);
+      expect(await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId])).toEqual(before);
+    });
+
     it('a register-service URL that is not postgres:// is refused without repeating it', async () => {
       const before = await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId]);
       for (const url of ['mysql://secret-password@h/db', 'mysql://admin:secret-password@h/db', 'secret-password', 'postgres://:secret-password@/db']) {

@@ -9,10 +9,10 @@ import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { createGateway } from '../app';
 import { ConfigError, loadConfig } from '../config/config';
 import { migrate } from '../db/migrate';
-import { startHttpServer } from '../graphql/http-server';
 import { createLogger, silentLogger } from '../logging/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
@@ -122,6 +122,8 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway' });
   const gateway = createGateway(config, logger);
   await migrate(config.databaseUrl);
+  // Loaded here, not at the top: `ingest` and `admin` never load Apollo, type-graphql and the schema.
+  const { startHttpServer } = await import('../graphql/http-server');
   const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes }, config.port);
   logger.info('listening', { port: http.port, path: '/graphql' });
   // The event store's templates are created idempotently at start-up; if OpenSearch is down the control
@@ -131,8 +133,24 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   return { port: http.port, async close() { await http.close(); await gateway.close(); } };
 }
 
+/**
+ * The ingester runs beside PostgreSQL for as long as the service lives: it trades a little speed for a
+ * small, flat footprint. Set before anything is compiled or allocated in quantity: Prisma's query
+ * compiler (WebAssembly) stays on V8's baseline tier (~40 MB less RSS; it plans one checkpoint write per
+ * batch), and the old generation grows by 30% between full collections instead of up to 4x (the
+ * ingester's live heap is ~35 MB whatever the file size; its garbage is batches already indexed), and
+ * V8 favours size over speed where it has the choice.
+ * Measured by `npm run bench` (ingester peak RSS).
+ */
+function lowMemory(): void {
+  v8.setFlagsFromString('--liftoff-only');
+  v8.setFlagsFromString('--heap-growing-percent=30');
+  v8.setFlagsFromString('--optimize-for-size');
+}
+
 /** `ingest`: index a service's log directory; with --once, what is there now, else follow it until a signal. */
 async function ingest(values: Values): Promise<void> {
+  lowMemory();
   const config = loadConfig(env(values));
   if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
   const serviceId = required(values, 'service');
@@ -154,9 +172,11 @@ async function ingest(values: Values): Promise<void> {
       return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from stdin`);
     }
     if (values.once) {
+      const t0 = performance.now();
       const stats = await ingester.runOnce();
+      const seconds = Number(((performance.now() - t0) / 1000).toFixed(3));
       await store.refresh();
-      return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.files} files`);
+      return print(values, { ...stats, seconds }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.files} files in ${seconds} s`);
     }
     const abort = new AbortController();
     process.once('SIGTERM', () => abort.abort());
@@ -217,7 +237,7 @@ if (require.main === module) {
     const known = err instanceof UsageError || err instanceof ConfigError || err instanceof TenancyInputError
       || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n')[0]}`}\n`);
+    process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   });
 }

@@ -17,11 +17,11 @@
  */
 import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../paths';
+import { freePort } from './free-port';
 
 const execFileAsync = promisify(execFile);
 const RUN_AS = 'opensearch';
@@ -296,15 +296,4 @@ async function run(cmd: string, args: string[]): Promise<void> {
   }
 }
 
-async function freePort(exclude: number[] = []): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer().once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    if (!exclude.includes(port)) return port;
-  }
-}
+

@@ -36,7 +36,14 @@ export async function firstLineFingerprint(file: string): Promise<string> {
   } finally { await handle.close(); }
 }
 
-export interface IngestOptions { batchSize?: number; readChunkBytes?: number }
+export interface IngestOptions {
+  /** Events (and dead letters) per bulk request; default 1000. */
+  batchSize?: number;
+  /** Bulk requests in flight at once; default 3. */
+  maxInFlight?: number;
+  /** Bytes per file read; default 256 KiB. */
+  readChunkBytes?: number;
+}
 export interface IngestStats { files: number; events: number; malformed: number; bytes: number }
 
 /** Which files of a log directory to read, in order: csvlog, else jsonlog of the same name. */
@@ -100,7 +107,7 @@ export class Ingester {
     const source = `${name}@${identity}`;
     const splitter = format === 'csvlog' ? new CsvlogSplitter({ startOffset: checkpoint.offset }) : new JsonlogSplitter({ startOffset: checkpoint.offset });
     // Read only to the size seen now: what is appended meanwhile is the next pass's.
-    const stream = createReadStream(file, { start: checkpoint.offset, end: st.size - 1, highWaterMark: this.opts.readChunkBytes ?? 1024 * 1024 });
+    const stream = createReadStream(file, { start: checkpoint.offset, end: st.size - 1, highWaterMark: this.opts.readChunkBytes ?? 256 * 1024 });
     const start = checkpoint.offset;
     const totals = await this.pump(source, splitter, stream, checkpoint.offset, async (through, events, malformed) => {
       checkpoint.offset = through; checkpoint.events += events; checkpoint.malformed += malformed;
@@ -124,27 +131,42 @@ export class Ingester {
   /**
    * The one ingest loop: split, extract, batch, bulk-index, and report each acknowledged batch to
    * `acknowledged(through, events, malformed)`, `through` being the offset every indexed record ends by.
+   * Up to `maxInFlight` bulk requests run while the next batch is parsed (OpenSearch indexes on other
+   * cores meanwhile), but acknowledgements stay in order: batch k is reported only after batches 1..k
+   * were all accepted, so a checkpoint never passes an event that is not indexed. The first failure
+   * stops the loop; nothing after the last acknowledged batch is reported.
    */
   private async pump(source: string, splitter: { push(c: Buffer | string): LogItem[]; end(): LogItem[] }, input: AsyncIterable<Buffer | string>,
     startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
     : Promise<{ events: number; malformed: number }> {
     const batchSize = this.opts.batchSize ?? 1000;
+    const maxInFlight = this.opts.maxInFlight ?? 2;
     let events: AuditEventDocument[] = [];
     let dead: DeadLetterDocument[] = [];
     let through = startOffset;
     let flushedThrough = startOffset;
     const totals = { events: 0, malformed: 0 };
+    // acknowledgements of the batches sent and not yet reported, oldest first; each waits for the one before
+    const pending: Promise<void>[] = [];
+    let last: Promise<void> = Promise.resolve();
 
-    const flush = async () => {
+    const send = async () => {
       if (through === flushedThrough) return;
-      const result = await this.store.bulkIndex(events, dead);
-      if (result.rejected.length > 0) {
-        this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
-      }
-      totals.events += events.length; totals.malformed += dead.length;
-      await acknowledged(through, events.length, dead.length);
-      flushedThrough = through;
-      events = []; dead = [];
+      const [batch, letters, end] = [events, dead, through];
+      events = []; dead = []; flushedThrough = through;
+      const written = this.store.bulkIndex(batch, letters);
+      written.catch(() => undefined);   // awaited below, in order; a failure surfaces there
+      last = last.then(async () => {
+        const result = await written;
+        if (result.rejected.length > 0) {
+          this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
+        }
+        totals.events += batch.length; totals.malformed += letters.length;
+        await acknowledged(end, batch.length, letters.length);
+      });
+      last.catch(() => undefined);   // marked handled now; the loop awaits it (and throws) when its turn comes
+      pending.push(last);
+      if (pending.length >= maxInFlight) await pending.shift();
     };
     const take = async (items: LogItem[]) => {
       for (const item of items) {
@@ -155,12 +177,18 @@ export class Ingester {
           if (x.kind === 'event') events.push({ ...x.event, projectId: this.service.projectId, organizationId: this.service.organizationId });
           else if (x.kind === 'rejected') dead.push(this.deadLetter(source, item.endOffset, x.reason, item.record.message.slice(0, 200)));
         }
-        if (events.length + dead.length >= batchSize) await flush();
+        if (events.length + dead.length >= batchSize) await send();
       }
     };
-    for await (const chunk of input) await take(splitter.push(chunk));
-    if (endOfInput) await take(splitter.end());
-    await flush();
+    try {
+      for await (const chunk of input) await take(splitter.push(chunk));
+      if (endOfInput) await take(splitter.end());
+      await send();
+      await last;
+    } catch (err) {
+      await Promise.allSettled(pending);   // no request outlives the call
+      throw err;
+    }
     return totals;
   }
 

@@ -24,8 +24,14 @@ export class TenancyRepository {
     return this.db.project.create({ data: { organizationId, name, proFeatures }, select: { id: true } });
   }
 
-  async registerService(projectId: string, name: string, connectionUrl: string): Promise<{ id: string }> {
-    return this.db.service.create({ data: { projectId, name, connectionUrl }, select: { id: true } });
+  /** null when the project already has a service of that name. */
+  async registerService(projectId: string, name: string, connectionUrl: string): Promise<{ id: string } | null> {
+    try {
+      return await this.db.service.create({ data: { projectId, name, connectionUrl }, select: { id: true } });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2002') return null;
+      throw err;
+    }
   }
 
   async createToken(projectId: string, name: string, databaseRole: string, tokenHash: string): Promise<{ id: string }> {

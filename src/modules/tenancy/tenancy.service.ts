@@ -51,7 +51,10 @@ export class TenancyService {
   async registerService(projectId: string, serviceName: string, url: string) {
     const project = id(projectId, 'project id');
     if (!(await this.repo.projectExists(project))) throw new TenancyInputError(`project ${project} does not exist`);
-    return this.repo.registerService(project, name(serviceName, 'service name'), checkServiceUrl(url));
+    const serviceNameChecked = name(serviceName, 'service name');
+    const created = await this.repo.registerService(project, serviceNameChecked, checkServiceUrl(url));
+    if (!created) throw new TenancyInputError(`project ${project} already has a service named ${JSON.stringify(serviceNameChecked)}`);
+    return created;
   }
 
   /** Returns the token once; only its hash is kept. */

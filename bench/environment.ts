@@ -1,0 +1,115 @@
+/**
+ * What a benchmark run needs, started fresh and stopped at the end, as the tests do: a PostgreSQL 15 for
+ * the gateway's own database, a PostgreSQL 15 + pgaudit to manage, one OpenSearch node, and the gateway
+ * itself as its own process (`serve`, the same command users run), so that its memory is its own and the
+ * load generator does not share its event loop. PostgreSQL runs durable (fsync on), as in production.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { createGateway, Gateway } from '../src/app';
+import { loadConfig } from '../src/config/config';
+import { migrate } from '../src/db/migrate';
+import { freePort } from '../src/local/free-port';
+import { OpenSearchNode } from '../src/local/opensearch-node';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
+import { silentLogger } from '../src/logging/logger';
+import { projectRoot } from '../src/paths';
+
+export const DIST = path.join(projectRoot(), 'dist');
+export const CLI = path.join(DIST, 'src', 'cli', 'main.js');
+export const PEAK_RSS = path.join(DIST, 'bench', 'peak-rss.js');
+
+const DURABLE = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' };
+
+export function machine(): { cores: number; cpu: string; memoryGiB: number; node: string; os: string } {
+  return { cores: os.cpus().length, cpu: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version, os: `${os.type()} ${os.release()}` };
+}
+
+export interface BenchTenant { organizationId: string; projectId: string; token: string; eventsServiceId: string; targetServiceId: string }
+
+export class BenchEnvironment {
+  private constructor(
+    readonly dir: string,
+    readonly db: PostgresCluster,
+    readonly target: PostgresCluster,
+    readonly search: OpenSearchNode,
+    /** In-process access to the gateway database, for setup only (tenants, tokens). */
+    readonly admin: Gateway,
+    readonly tenant: BenchTenant,
+    readonly gatewayEnv: NodeJS.ProcessEnv,
+    private gateway: { child: ChildProcess; port: number; rssFile: string } | null = null,
+  ) {}
+
+  static async start(opts: { opensearchHeapMb: number }): Promise<BenchEnvironment> {
+    const dir = clusterBaseDir(path.join(projectRoot(), '.local', 'bench', String(process.pid)), `bench-${process.pid}`);
+    const pg15 = debianPgBinDir(15);
+    const [db, target, search] = await Promise.all([
+      PostgresCluster.start({ name: 'gateway-db', baseDir: dir, binDir: pg15, settings: DURABLE }),
+      PostgresCluster.start({ name: 'target', baseDir: dir, binDir: pg15, preloadPgaudit: true, settings: DURABLE }),
+      OpenSearchNode.start({ name: 'opensearch', baseDir: dir, heapMb: opts.opensearchHeapMb }),
+    ]);
+    const c = new Client({ connectionString: db.url() });
+    await c.connect();
+    await c.query('CREATE DATABASE gateway');
+    await c.end();
+    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url };
+    await migrate(env.DATABASE_URL);
+    const admin = createGateway(loadConfig(env), silentLogger);
+    await admin.eventStore!.ensureTemplate();
+    const t = admin.tenancy;
+    const org = await t.createOrganization('bench', true);
+    const project = await t.createProject(org.id, 'bench', true);
+    const events = await t.registerService(project.id, 'bench-events', 'postgres://avnadmin@127.0.0.1:1/postgres');
+    const targetService = await t.registerService(project.id, 'bench-target', target.url());
+    const { token } = await t.createToken(project.id, 'bench', 'avnadmin');
+    return new BenchEnvironment(dir, db, target, search, admin,
+      { organizationId: org.id, projectId: project.id, token, eventsServiceId: events.id, targetServiceId: targetService.id }, env);
+  }
+
+  /** The gateway's GraphQL URL; starts `serve` on first use. */
+  async gatewayUrl(): Promise<string> {
+    if (!this.gateway) {
+      const port = await freePort();
+      const rssFile = path.join(this.dir, 'gateway.peak-rss');
+      const log = openSync(path.join(this.dir, 'gateway.log'), 'a');
+      const child = spawn(process.execPath, ['--require', PEAK_RSS, CLI, 'serve'], {
+        env: { ...process.env, ...this.gatewayEnv, PORT: String(port), PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'info' },
+        stdio: ['ignore', log, log],
+      });
+      this.gateway = { child, port, rssFile };
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}; see ${path.join(this.dir, 'gateway.log')}`);
+        const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error('gateway did not become ready in 30 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return `http://127.0.0.1:${this.gateway.port}/graphql`;
+  }
+
+  /** Stops the gateway process and returns its peak RSS in bytes (null if it never ran). */
+  async stopGateway(): Promise<number | null> {
+    const g = this.gateway;
+    if (!g) return null;
+    this.gateway = null;
+    if (g.child.exitCode === null) {
+      const exited = new Promise((r) => g.child.once('exit', r));
+      g.child.kill('SIGTERM');
+      await exited;
+    }
+    return Number(readFileSync(g.rssFile, 'utf8'));
+  }
+
+  async stop(): Promise<void> {
+    await this.stopGateway().catch(() => null);
+    await this.admin.close();
+    await Promise.all([this.db.stop(), this.target.stop(), this.search.stop()]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The query path under load: each auditEvents / auditEventStats request a console sends, through the
+ * gateway (HTTP, auth, tenant check, GraphQL, OpenSearch, mapping), against the identical OpenSearch
+ * request (same body, same parameters, built by the same code) sent straight to OpenSearch, measured
+ * back to back at each concurrency with autocannon.
+ */
+import { decodeEventCursor } from '../src/modules/audit-events/event.cursor';
+import { buildEventSearch, buildEventStats, EventFilter } from '../src/modules/audit-events/event.query';
+import type { BenchEnvironment } from './environment';
+import { LoadRequest, measureLoad } from './load';
+import type { Figure } from './report';
+
+const NODE = 'id timestamp auditType class command objectType objectName statement parameters rows user database sessionId';
+const PAGE = `query($s: ID!, $f: AuditEventFilter, $after: String) { auditEvents(serviceId: $s, filter: $f, first: 20, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${NODE} } } } }`;
+const STATS = `query($s: ID!) { auditEventStats(serviceId: $s, groupBy: CLASS, interval: "1h") {
+  totalCount groups { key count } overTime { start count } } }`;
+
+interface Scenario { name: string; gateway: LoadRequest; direct: LoadRequest }
+
+async function gql<T>(url: string, token: string, query: string, variables: object): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }) });
+  const body = await res.json() as { data?: T; errors?: unknown };
+  if (!body.data || body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body).slice(0, 500)}`);
+  return body.data;
+}
+
+/** The five requests, checked once (the gateway and OpenSearch agree on the count) before any load. */
+export async function scenarios(env: BenchEnvironment, expectedEvents: number): Promise<Scenario[]> {
+  const url = await env.gatewayUrl();
+  const { token, eventsServiceId: s } = env.tenant;
+  const direct = ({ index, body }: { index: string; body: object }): LoadRequest => ({
+    url: `${env.search.url}/${index}/_search?ignore_unavailable=true&allow_no_indices=true`, body: JSON.stringify(body) });
+  const viaGateway = (query: string, variables: object): LoadRequest => ({ url, body: JSON.stringify({ query, variables }), headers: { authorization: `Bearer ${token}` } });
+  const page = (f: EventFilter | null, after: string | null) => viaGateway(PAGE, { s, f, after });
+
+  type Page = { auditEvents: { totalCount: number; pageInfo: { endCursor: string } } };
+  const first = await gql<Page>(url, token, PAGE, { s, f: null, after: null });
+  if (first.auditEvents.totalCount !== expectedEvents) throw new Error(`the gateway counts ${first.auditEvents.totalCount} events, ${expectedEvents} were ingested`);
+  let cursor = first.auditEvents.pageInfo.endCursor;
+  for (let i = 2; i < 50; i++) cursor = (await gql<Page>(url, token, PAGE, { s, f: null, after: cursor })).auditEvents.pageInfo.endCursor;
+
+  const filtered: EventFilter = { users: ['analyst'], classes: ['WRITE'] };
+  const text: EventFilter = { text: 'owner note accounts' };
+  const list: Scenario[] = [
+    { name: 'auditEvents first page', gateway: page(null, null), direct: direct(buildEventSearch(s, null, 20, null)) },
+    { name: 'auditEvents filtered page (user + class)', gateway: page(filtered, null), direct: direct(buildEventSearch(s, filtered, 20, null)) },
+    { name: 'auditEvents text search', gateway: page(text, null), direct: direct(buildEventSearch(s, text, 20, null)) },
+    { name: 'auditEvents page 50 by cursor', gateway: page(null, cursor), direct: direct(buildEventSearch(s, null, 20, decodeEventCursor(cursor))) },
+    { name: 'auditEventStats by class + hourly histogram', gateway: viaGateway(STATS, { s }), direct: direct(buildEventStats(s, null, 'CLASS', '1h')) },
+  ];
+  for (const sc of list) {
+    const res = await fetch(sc.direct.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sc.direct.body });
+    const body = await res.json() as { hits?: { total: { value: number } }; _shards?: { failed: number } };
+    if (!res.ok || !body.hits || body._shards?.failed) throw new Error(`${sc.name}: OpenSearch answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  return list;
+}
+
+export interface QueryOptions { connections: readonly number[]; seconds: number; warmupRequests: number }
+
+/** Every scenario at every concurrency: OpenSearch directly, then the gateway. */
+export async function measureQueries(env: BenchEnvironment, events: number, o: QueryOptions): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const sc of await scenarios(env, events)) {
+    for (const connections of o.connections) {
+      const baseline = await measureLoad(sc.direct, connections, o.seconds, o.warmupRequests);
+      const measured = await measureLoad(sc.gateway, connections, o.seconds, o.warmupRequests);
+      const added = measured.p50 - baseline.p50;
+      const ok = added <= 2 && measured.p50 <= baseline.p50 * 1.15;
+      const firstPageP95 = sc.name === 'auditEvents first page' && events >= 10_000_000 ? measured.p95 <= 50 : true;
+      figures.push({ section: 'query', name: sc.name, size: events, connections, unit: 'ms', measured, baseline,
+        baselineName: 'same request to OpenSearch',
+        target: { text: `<= 15% and <= 2 ms added at p50${sc.name === 'auditEvents first page' && events >= 10_000_000 ? '; p95 <= 50 ms' : ''}`, met: ok && firstPageP95 } });
+    }
+  }
+  return figures;
+}

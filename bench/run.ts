@@ -1,0 +1,147 @@
+/**
+ * The benchmark: every figure of the README's Performance section, each beside its baseline measured in
+ * the same run, on services this command starts and stops itself.
+ *
+ *   npm run bench                        full run: 100k, 1M and 10M events (about 40 minutes, ~10 GB disk)
+ *   npm run bench -- --quick             small sizes, short loads: the harness end to end in under 2 minutes (CI)
+ *   npm run bench -- --sizes 100k,1m     other sizes (events in the store after each step)
+ *   npm run bench -- --seconds 5 --connections 1,16 --calls 100
+ *
+ * Steps: control path (enable / configure vs bare ALTER SYSTEM); then, for each size, the next csvlog
+ * file of a growing log directory is generated, sent once through the client's bulk helper (baseline)
+ * and then through `ingest --once` (measured, with its peak RSS), and the query load runs against the
+ * store holding that many events. The parser is timed on the largest file of at most 2.5M lines.
+ * Prints a Markdown table; writes bench/results/<mode>-<time>.json with the machine beside the figures.
+ */
+import 'reflect-metadata';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../src/paths';
+import { measureControlPath } from './control-path';
+import { BenchEnvironment, machine } from './environment';
+import { Chunk, measureBulkBaseline, measureParser, runIngester, writeChunk } from './ingest';
+import { measureQueries } from './queries';
+import { curve, curveMarkdown, Figure, markdown, summary } from './report';
+
+export interface BenchOptions {
+  mode: 'full' | 'quick';
+  sizes: number[];
+  seconds: number;
+  /** Requests sent, unrecorded, before each latency figure. */
+  warmupRequests: number;
+  connections: number[];
+  calls: number;
+  /** Most documents the bulk-helper baseline pre-builds in memory per file. */
+  baselineDocs: number;
+  /** Time between two log rows: 10M events span about five weeks of daily indices. */
+  stepMs: number;
+  opensearchHeapMb: number;
+}
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim());
+  if (!m) throw new Error(`--sizes: "${s}" is not a size like 50000, 100k or 10m`);
+  return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2]?.toLowerCase() === 'k' ? 1e3 : 1));
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const value = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+  const num = (name: string, fallback: number) => {
+    const v = value(name);
+    if (v === undefined) return fallback;
+    if (!/^[1-9]\d*$/.test(v)) throw new Error(`--${name} takes a whole number, got "${v}"`);
+    return Number(v);
+  };
+  const sizes = (value('sizes') ?? (quick ? '10k,50k' : '100k,1m,10m')).split(',').map(parseSize);
+  if (sizes.some((s, i) => s < 1000 || (i > 0 && s <= sizes[i - 1]!))) throw new Error('--sizes must grow, each at least 1000');
+  const connections = (value('connections') ?? '1,16').split(',').map(Number);
+  if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('--connections takes integers from 1 to 256');
+  return {
+    mode: quick ? 'quick' : 'full', sizes, connections,
+    seconds: num('seconds', quick ? 1 : 5), warmupRequests: quick ? 100 : 500,
+    calls: num('calls', quick ? 10 : 100), baselineDocs: quick ? 50_000 : 500_000,
+    stepMs: 250, opensearchHeapMb: quick ? 512 : 2048,
+  };
+}
+
+const MB = 2 ** 20;
+
+export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; file: string }> {
+  const started = Date.now();
+  const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+  const env = await BenchEnvironment.start({ opensearchHeapMb: o.opensearchHeapMb });
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'pga-bench-log-'));
+  const figures: Figure[] = [];
+  const chunks: { chunk: Chunk; ingestSeconds: number }[] = [];
+  try {
+    log('services up; control path');
+    figures.push(...await measureControlPath(env, o.calls));
+
+    let previous: Chunk | null = null;
+    let total = 0;
+    for (const [n, size] of o.sizes.entries()) {
+      log(`generating ${size - total} events (to ${size})`);
+      const chunk = await writeChunk(logDir, n, size - total, o.stepMs, previous);
+      log(`bulk-helper baseline (up to ${o.baselineDocs} pre-built documents)`);
+      const baseline = await measureBulkBaseline(env, chunk, o.baselineDocs);
+      log(`ingest --once: ${chunk.auditLines} events, ${chunk.lines} lines, ${(chunk.bytes / MB).toFixed(0)} MiB`);
+      const run = await runIngester(env, logDir);
+      if (run.events !== chunk.auditLines || run.malformed !== 0) throw new Error(`ingested ${run.events} events (${run.malformed} malformed) of ${chunk.auditLines}`);
+      const rate = run.events / run.seconds;
+      chunks.push({ chunk, ingestSeconds: run.seconds });
+      figures.push({ section: 'ingest', name: `ingest --once, ${chunk.auditLines.toLocaleString('en-US')} new events`, size, unit: 'events/s', measured: rate,
+        baseline: baseline.rate, baselineName: `${baseline.docs.toLocaleString('en-US')} pre-built docs, client bulk helper`,
+        target: { text: '>= 80% of baseline', met: rate >= 0.8 * baseline.rate } });
+      figures.push({ section: 'memory', name: `ingester peak RSS, file of ${chunk.lines.toLocaleString('en-US')} lines`, size, unit: 'MB',
+        measured: run.peakRssBytes / MB, target: { text: '<= 150 MB', met: run.peakRssBytes <= 150 * MB } });
+      total = size;
+      previous = chunk;
+      log(`query load at ${size} events`);
+      figures.push(...await measureQueries(env, size, { connections: o.connections, seconds: o.seconds, warmupRequests: o.warmupRequests }));
+    }
+
+    const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;
+    log(`parser on ${parsed.chunk.lines} lines`);
+    const p = await measureParser(parsed.chunk);
+    const ingestLinesPerS = p.lines / parsed.ingestSeconds;
+    figures.push({ section: 'parser', name: `parser (split + pgaudit parse + event), 1 core, ${parsed.chunk.lines.toLocaleString('en-US')} lines`, unit: 'lines/s',
+      measured: p.parser, baseline: p.baseline, baselineName: 'read + split into lines',
+      target: { text: `>= 200,000 and >= 5x ingest (${Math.round(ingestLinesPerS).toLocaleString('en-US')} lines/s)`,
+        met: p.parser >= 200_000 && p.parser >= 5 * ingestLinesPerS } });
+
+    const gatewayRss = await env.stopGateway();
+    figures.push({ section: 'memory', name: 'gateway peak RSS, whole run incl. query load', unit: 'MB', measured: (gatewayRss ?? 0) / MB,
+      target: { text: '<= 250 MB', met: gatewayRss !== null && gatewayRss <= 250 * MB } });
+  } finally {
+    await env.stop();
+    rmSync(logDir, { recursive: true, force: true });
+  }
+
+  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'control'];
+  figures.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
+  const m = machine();
+  const growth = curve(figures);
+  const s = summary(figures);
+  for (const r of growth) {
+    s.targets += 1;
+    if (r.met) s.met += 1; else s.missed.push(`${r.name} c${r.connections}: cost grew ${r.growth.toFixed(2)}x, log bound ${r.bound.toFixed(2)}x`);
+  }
+  const title = `pg-audit-gateway bench (${o.mode}), ${new Date().toISOString().slice(0, 16)}Z — ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}; ` +
+    `load: ${o.seconds} s per figure after ${o.warmupRequests} warm-up requests`;
+  console.log([title, '', markdown(figures), '', curveMarkdown(growth), '', `targets met: ${s.met} of ${s.targets}`, ...s.missed.map((x) => `  missed: ${x}`)].join('\n'));
+  const dir = path.join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${o.mode}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: m, options: o, seconds: (Date.now() - started) / 1000, summary: s, figures, curve: growth }, null, 2) + '\n');
+  log(`wrote ${path.relative(projectRoot(), file)}`);
+  return { figures, file };
+}
+
+if (require.main === module) {
+  let options: BenchOptions;
+  try { options = parseOptions(process.argv.slice(2)); }
+  catch (err) { process.stderr.write(`bench: ${(err as Error).message}\n`); process.exit(2); }
+  runBench(options).then(() => process.exit(0), (err: Error) => { console.error(err); process.exit(1); });
+}

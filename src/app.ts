@@ -23,7 +23,7 @@ export interface Gateway {
 
 export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const db = connectDb(config.databaseUrl);
-  const tenancy = new TenancyService(new TenancyRepository(db.prisma));
+  const tenancy = new TenancyService(new TenancyRepository(db.prisma), { authCacheTtlMs: config.authCacheTtlMs });
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger);
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
   const events = new AuditEventsService(tenancy, eventStore);

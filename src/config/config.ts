@@ -17,6 +17,8 @@ export interface GatewayConfig {
   targetStatementTimeoutMs: number;
   /** How long a service-level change may take to become visible after pg_reload_conf(). */
   applyReadbackTimeoutMs: number;
+  /** How long a token's identity (and a service's project) is reused before asking the database again; 0: always ask. */
+  authCacheTtlMs: number;
   /** Largest HTTP request body accepted on /graphql. */
   maxBodyBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
     targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
+    authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: logLevel as GatewayConfig['logLevel'],
   };

@@ -40,9 +40,9 @@ export class AuditEventsService {
   }
 
   private async service(principal: Principal, serviceId: string): Promise<string> {
-    const service = await this.tenancy.serviceFor(principal, serviceId);
-    if (!service) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such service in this project');
-    return service.id;
+    const id = await this.tenancy.visibleServiceId(principal, serviceId);
+    if (!id) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such service in this project');
+    return id;
   }
 
   private async guard<T>(fn: (store: EventStore) => Promise<T>): Promise<T> {

@@ -46,6 +46,14 @@ describe('eventId', () => {
     ]);
     expect(ids.size).toBe(11);
   });
+  it('ids are stable: these values were made by the original createHash/JSON.stringify code (stored documents depend on them)', () => {
+    // In this order on purpose: the service and the namespace change between calls.
+    expect([
+      eventId('svc_01', '6b05e4b1.22aa', 37), eventId('svc_02', '6b05e4b1.22aa', 37), eventId('svc_01', '6b05e4b1.22aa', 37, 'stderr'),
+      eventId('a","b', 'ü \\ \u2028 "', 0), positionEventId('svc_01', 'postgresql-2026-11-24.log', 1234), eventId('svc_01', '6b05e4b1.22aa', 2 ** 53 - 1),
+    ]).toEqual(['uFPoZF1lOfuuzxCIi0WzMNnLcXsE1C9i', '67jnWO96fPeNaoI56d5MEkPPnTRKkyO_', 'PoM1dfUw8B_lpqTe6-LS6R5u3xNI5F8k',
+      '7nP07dBYdImnidTuhS5jcd8tQOiMsbA5', 'Z291ZLa8tkx54ssVmvSOdCGgeFmg6ob5', 'ozaGvnaOJBprG_7QpjVFdJQOAnluejeE']);
+  });
   it('refuses what cannot identify a line', () => {
     expect(() => eventId('', 'a.b', 1)).toThrow(TypeError);
     expect(() => eventId(SERVICE, '', 1)).toThrow(TypeError);

@@ -51,6 +51,30 @@ describe('parsePgTimestamp', () => {
   ])('%j -> %j', (text, iso) => {
     expect(parsePgTimestamp(text)).toBe(iso);
   });
+  it.each<[string, string | null]>([
+    // The UTC fast path: calendar checks, fraction lengths, zone spellings; anything it declines goes the general way.
+    ['2024-02-29 23:59:59.999 UTC', '2024-02-29T23:59:59.999Z'],
+    ['2100-02-29 00:00:00 UTC', null],
+    ['2000-02-29 00:00:00 UTC', '2000-02-29T00:00:00.000Z'],
+    ['2026-04-31 00:00:00 UTC', null],
+    ['1000-01-01 00:00:00.5 Zulu', '1000-01-01T00:00:00.500Z'],
+    ['9999-12-31 23:59:59.99999 GMT', '9999-12-31T23:59:59.999Z'],
+    ['2026-11-24 19:25:37.1234567 UTC', null],
+    ['2026-11-24 19:25:37. UTC', null],
+    ['2026-11-24 19:25:37.255 UTC ', null],
+    ['2026-11-24 19:25:37.255  UTC', null],
+    ['2026-11-24 19:25:37.255 utc', null],
+    ['2O26-11-24 19:25:37.255 UTC', null],
+  ])('%j -> %j', (text, iso) => {
+    expect(parsePgTimestamp(text)).toBe(iso);
+  });
+  it('the same second again, with another fraction, zone or tail', () => {
+    expect(parsePgTimestamp('2026-11-24 19:25:37.001 UTC')).toBe('2026-11-24T19:25:37.001Z');
+    expect(parsePgTimestamp('2026-11-24 19:25:37.2 UTC')).toBe('2026-11-24T19:25:37.200Z');
+    expect(parsePgTimestamp('2026-11-24 19:25:37 +01')).toBe('2026-11-24T18:25:37.000Z');
+    expect(parsePgTimestamp('2026-11-24 19:25:37.3x UTC')).toBeNull();
+    expect(parsePgTimestamp('2026-11-24 19:25:37.004 UT')).toBe('2026-11-24T19:25:37.004Z');
+  });
   it('named zones through zoneAbbreviations', () => {
     expect(parsePgTimestamp('2026-07-01 12:00:00.000 CEST', { CEST: 120 })).toBe('2026-07-01T10:00:00.000Z');
     expect(parsePgTimestamp('2026-07-01 12:00:00.000 toString', { CEST: 120 })).toBeNull();
@@ -231,6 +255,17 @@ describe('csvlog specifics', () => {
     }
   });
 
+  it('rows that differ only in one column each time get that column right (values repeated from row to row are reused)', () => {
+    const rows = [
+      { 1: 'alice', 5: 'a.1' }, { 1: 'alice', 5: 'a.1' }, { 1: '"alice"', 5: 'a.1' }, { 1: '"al""ice"', 5: 'a.1' }, { 1: '"al""ice"', 5: 'a.2' },
+      { 1: 'bob', 5: 'a.2', 2: 'db2' }, { 1: '', 5: 'a.2', 2: 'db2' }, { 1: 'bob', 5: 'b.2', 4: '"10.0.0.1:5432"' },
+    ].map((o) => row({ ...base, 2: 'shop', 4: '[local]', ...o }, 23) + '\n');
+    const recs = records(feed(() => new CsvlogSplitter(), rows));
+    expect(recs.map((r) => [r.user, r.sessionId, r.database, r.remoteHost])).toEqual([
+      ['alice', 'a.1', 'shop', '[local]'], ['alice', 'a.1', 'shop', '[local]'], ['alice', 'a.1', 'shop', '[local]'], ['al"ice', 'a.1', 'shop', '[local]'],
+      ['al"ice', 'a.2', 'shop', '[local]'], ['bob', 'a.2', 'db2', '[local]'], [null, 'a.2', 'db2', '[local]'], ['bob', 'b.2', 'shop', '10.0.0.1'],
+    ]);
+  });
   it('CRLF line ends, blank lines and a malformed row among good ones', () => {
     const good = row(base);
     const input = `${good}\r\n\n${row({ ...base, 0: 'yesterday' })}\n${row({ ...base, 5: 'nope' })}\n${row({ ...base, 6: 'x' })}\n${row({ ...base, 3: 'x' })}\n${good}\n`;

@@ -101,6 +101,8 @@ const UTC_NAMES = new Set(['UTC', 'GMT', 'UCT', 'Z', 'UT', 'Zulu']);
  * are dropped.
  */
 export function parsePgTimestamp(text: string, zoneAbbreviations?: Readonly<Record<string, number>>): string | null {
+  const fast = utcTimestampFast(text);
+  if (fast !== undefined) return fast;
   const m = PG_TIMESTAMP.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m as unknown as [string, string, string, string, string, string, string, string | undefined, string];
@@ -118,6 +120,69 @@ export function parsePgTimestamp(text: string, zoneAbbreviations?: Readonly<Reco
   } else return null;
   return utcIso(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s),
     frac ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0, offsetMinutes);
+}
+
+/**
+ * Fast path of parsePgTimestamp for the usual form, `YYYY-MM-DD HH:MM:SS[.f{1,6}] UTC` (any UTC_NAMES
+ * zone), without a regex match or Date objects: with a zero offset and a 4-digit year, the ISO string
+ * is the text's own digits rearranged (`YYYY-MM-DDTHH:MM:SS.mmmZ`, the fraction cut or zero-padded to 3
+ * digits, as utcIso gives). Returns undefined for anything else, invalid dates included, so that the
+ * general path decides those exactly as before.
+ */
+function utcTimestampFast(text: string): string | undefined {
+  if (text.length < 21) return undefined;
+  let p = 19; // after the seconds
+  if (text.charCodeAt(p) === 0x2e /* . */) {
+    p += 1;
+    while (p < text.length && isDigit(text.charCodeAt(p))) p += 1;
+    if (p === 20 || p > 26) return undefined; // 1 to 6 fraction digits
+  }
+  if (text.charCodeAt(p) !== 0x20 || !UTC_NAMES.has(text.slice(p + 1))) return undefined;
+  const isoSecond = isoSecondOf(text);
+  if (isoSecond === undefined) return undefined;
+  const millis = p === 19 ? '000' : text.slice(20, Math.min(p, 23)).padEnd(3, '0'); // sub-millisecond digits dropped
+  return isoSecond + `${millis}Z`;
+}
+
+/** The last second isoSecondOf converted: consecutive log lines mostly fall in the same second. */
+let lastSecond: { text: string; iso: string } | null = null;
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.` for text starting with a valid `YYYY-MM-DD HH:MM:SS` (year 1000 or later, a
+ * day that exists), else undefined.
+ */
+function isoSecondOf(text: string): string | undefined {
+  if (lastSecond !== null && text.startsWith(lastSecond.text)) return lastSecond.iso;
+  if (text.charCodeAt(4) !== 0x2d /* - */ || text.charCodeAt(7) !== 0x2d || text.charCodeAt(10) !== 0x20
+    || text.charCodeAt(13) !== 0x3a /* : */ || text.charCodeAt(16) !== 0x3a) return undefined;
+  const century = twoDigits(text, 0);
+  const yy = twoDigits(text, 2);
+  if (century < 0 || yy < 0) return undefined;
+  const y = century * 100 + yy;
+  const mo = twoDigits(text, 5);
+  const d = twoDigits(text, 8);
+  const h = twoDigits(text, 11);
+  const mi = twoDigits(text, 14);
+  const s = twoDigits(text, 17);
+  // twoDigits is -1 for a non-digit, which every range check below rejects.
+  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return undefined;
+  lastSecond = { text: text.slice(0, 19), iso: `${text.slice(0, 10)}T${text.slice(11, 19)}.` };
+  return lastSecond.iso;
+}
+
+function isDigit(c: number): boolean { return c >= 0x30 && c <= 0x39; }
+
+/** The 2-digit number at `i`, or -1 when either character is not a digit. */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 0x30;
+  const b = text.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** Days in month `mo` (1-12) of year `y` in the proleptic Gregorian calendar, as Date uses. */
+function daysInMonth(y: number, mo: number): number {
+  if (mo === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
 }
 
 function utcIso(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offsetMinutes: number): string | null {
@@ -207,7 +272,16 @@ const emptyToNull = (v: string | undefined | null): string | null => (v === unde
 
 function intOrNull(v: string): number | null | undefined {
   if (v === '') return null;
-  return /^-?\d{1,19}$/.test(v) ? Number(v) : undefined; // undefined: not an integer
+  return isIntegerText(v) ? Number(v) : undefined; // undefined: not an integer
+}
+
+/** As /^-?\d{1,19}$/.test(v), without a regex. */
+function isIntegerText(v: string): boolean {
+  const from = v.charCodeAt(0) === 0x2d /* - */ ? 1 : 0;
+  const digits = v.length - from;
+  if (digits < 1 || digits > 19) return false;
+  for (let i = from; i < v.length; i++) if (!isDigit(v.charCodeAt(i))) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -287,11 +361,31 @@ export class CsvlogSplitter {
     this.inQuotes = false;
   }
 
+  /**
+   * Fast path: the rows at the start of `view` that are one whole line each (most are), parsed without a
+   * byte-by-byte quote scan. Returns the number of bytes they took (to be dropped by the caller); it
+   * stops at the first row it cannot vouch for, which drain's scan then handles as it always has.
+   */
+  private wholeLineRows(view: Buffer, out: CsvlogRow[]): number {
+    let pos = 0;
+    for (;;) {
+      const nl = view.indexOf(0x0a, pos);
+      if (nl === -1 || nl - pos > this.max) return pos;
+      const text = this.q.text(pos, nl > pos && view[nl - 1] === 0x0d ? nl - 1 : nl);
+      // A row that scans as valid CSV holds an even number of quotes, so this first newline is outside
+      // quotes and ends the row, just as drain's scan would find. Anything else (a newline inside a
+      // quoted field, a malformed row) is left to that scan.
+      if (scanCsvRow(text, rowColumns) !== null) return pos;
+      pos = nl + 1;
+      if (text.length > 0) out.push(csvRecordOf(text, rowColumns, this.offset + pos, this.zones));
+    }
+  }
+
   private drain(final: boolean): CsvlogRow[] {
     const out: CsvlogRow[] = [];
     for (;;) {
-      const view = this.q.view();
-      const len = view.length;
+      let view = this.q.view();
+      let len = view.length;
 
       if (this.resyncing) {
         // Drop whole lines until one starts with a timestamp (decided on its first 19 bytes).
@@ -350,6 +444,16 @@ export class CsvlogSplitter {
         return out;
       }
 
+      // Whole-line rows first (see wholeLineRows); the scan below takes the row it stopped at, if any.
+      if (this.scanPos === 0) {
+        const n = this.wholeLineRows(view, out);
+        if (n > 0) {
+          this.take(n);
+          view = this.q.view();
+          len = view.length;
+        }
+      }
+
       // Find the end of the row: a newline outside quotes, within max bytes.
       let i = this.scanPos;
       let inQ = this.inQuotes;
@@ -389,63 +493,147 @@ export class CsvlogSplitter {
  * csvlog quotes every text column, so an unquoted field with a quote in it means the row is corrupt.
  */
 export function splitCsvRow(text: string): { ok: true; fields: string[] } | { ok: false; reason: string } {
+  const cols = newCsvColumns();
+  const reason = scanCsvRow(text, cols);
+  if (reason !== null) return { ok: false, reason };
   const fields: string[] = [];
+  for (let k = 0; k < cols.count; k++) fields.push(column(text, cols, k));
+  return { ok: true, fields };
+}
+
+/**
+ * Where the columns of one row lie in its text, as scanCsvRow finds them: column k is
+ * text[start[k], end[k]) (inside the quotes when quoted), with doubled quotes in it when escaped[k].
+ * Scanning records offsets only, so that csvRecord makes strings of just the columns it uses.
+ */
+interface CsvColumns { count: number; start: number[]; end: number[]; escaped: boolean[] }
+
+const newCsvColumns = (): CsvColumns => ({ count: 0, start: [], end: [], escaped: [] });
+
+/** CsvlogSplitter's columns, reused from row to row (a row is parsed in one synchronous call). */
+const rowColumns = newCsvColumns();
+
+/** Fills `cols` with the columns of `text` (linear time); returns null, or why the row is not valid CSV. */
+function scanCsvRow(text: string, cols: CsvColumns): string | null {
+  let count = 0;
   let i = 0;
   const n = text.length;
+  // The first quote at or after i (n: none). Kept across unquoted columns, so that checking each of
+  // them for a quote costs one comparison instead of a search through the column.
+  let nextQuote = -1;
   for (;;) {
     if (text.charCodeAt(i) === 0x22) {
-      let value = '';
-      let j = i + 1;
+      // The closing quote is the first one not followed by another: `""` is an escaped quote.
+      let close = i;
+      let escaped = false;
       for (;;) {
-        const q = text.indexOf('"', j);
-        if (q === -1) return { ok: false, reason: `unterminated quoted field in column ${fields.length + 1}` };
-        value += text.slice(j, q);
-        if (text.charCodeAt(q + 1) === 0x22) { value += '"'; j = q + 2; continue; }
-        i = q + 1;
-        break;
+        close = text.indexOf('"', close + 1);
+        if (close === -1) return `unterminated quoted field in column ${count + 1}`;
+        if (text.charCodeAt(close + 1) !== 0x22) break;
+        escaped = true;
+        close += 1;
       }
-      fields.push(value);
-      if (i >= n) return { ok: true, fields };
-      if (text.charCodeAt(i) !== 0x2c) return { ok: false, reason: `unexpected character after the closing quote of column ${fields.length}` };
+      setColumn(cols, count++, i + 1, close, escaped);
+      i = close + 1;
+      if (i >= n) break;
+      if (text.charCodeAt(i) !== 0x2c) return `unexpected character after the closing quote of column ${count}`;
       i += 1;
     } else {
       let end = text.indexOf(',', i);
       if (end === -1) end = n;
-      const value = text.slice(i, end);
-      if (value.includes('"')) return { ok: false, reason: `quote inside unquoted column ${fields.length + 1}` };
-      fields.push(value);
-      if (end >= n) return { ok: true, fields };
+      if (nextQuote < i) {
+        nextQuote = text.indexOf('"', i);
+        if (nextQuote === -1) nextQuote = n;
+      }
+      if (nextQuote < end) return `quote inside unquoted column ${count + 1}`;
+      setColumn(cols, count++, i, end, false);
+      if (end >= n) break;
       i = end + 1;
     }
   }
+  cols.count = count;
+  return null;
+}
+
+function setColumn(cols: CsvColumns, k: number, start: number, end: number, escaped: boolean): void {
+  cols.start[k] = start;
+  cols.end[k] = end;
+  cols.escaped[k] = escaped;
+}
+
+/** Column k's value. */
+function column(text: string, cols: CsvColumns, k: number): string {
+  return cols.escaped[k] ? unescapeQuotes(text, cols.start[k]!, cols.end[k]!) : text.slice(cols.start[k], cols.end[k]);
+}
+
+/**
+ * text[from, to) with each `""` made `"`. Every quote in that range is the first of such a pair, so
+ * each piece is taken up to and including that quote, and the search goes on after its twin. The
+ * pieces are joined, not appended one by one: join makes one flat string, where appending makes a
+ * rope of a node per piece, which costs the garbage collector more while the record waits in the
+ * batch, and which its first reader (startsWith in parseAuditMessage) would have to flatten anyway.
+ */
+function unescapeQuotes(text: string, from: number, to: number): string {
+  const pieces: string[] = [];
+  for (let j = from; ;) {
+    const q = text.indexOf('"', j);
+    if (q === -1 || q >= to) {
+      pieces.push(text.slice(j, to));
+      return pieces.join('');
+    }
+    pieces.push(text.slice(j, q + 1));
+    j = q + 2;
+  }
+}
+
+/**
+ * The last value made of each column (by csvRecordOf's repeatedColumn). Consecutive rows mostly share
+ * user, database, connection, session, severity and application, so most rows make no new string for
+ * them: fewer allocations, and the strings kept do not pin the text of every row.
+ */
+const lastColumnValues: string[] = [];
+
+/** column(text, cols, k), the same string object as for the last row when that row had the same text there. */
+function repeatedColumn(text: string, cols: CsvColumns, k: number): string {
+  const last = lastColumnValues[k];
+  const start = cols.start[k]!;
+  if (last !== undefined && !cols.escaped[k] && last.length === cols.end[k]! - start && text.startsWith(last, start)) return last;
+  const value = column(text, cols, k);
+  lastColumnValues[k] = value;
+  return value;
 }
 
 function csvRecord(text: string, endOffset: number, zones: SplitterOptions['zoneAbbreviations']): LogItem {
-  const split = splitCsvRow(text);
-  if (!split.ok) return malformed(`csvlog: ${split.reason}`, text, endOffset);
-  const c = split.fields;
-  if (c.length < CSV_MIN_COLUMNS) return malformed(`csvlog: expected at least ${CSV_MIN_COLUMNS} columns, got ${c.length}`, text, endOffset);
-  const timestamp = parsePgTimestamp(c[0]!, zones);
-  if (timestamp === null) return malformed(`csvlog: log_time is not a timestamp with a known zone: ${JSON.stringify(c[0]!.slice(0, 40))}`, text, endOffset);
-  const pid = intOrNull(c[3]!);
+  const reason = scanCsvRow(text, rowColumns);
+  return reason === null ? csvRecordOf(text, rowColumns, endOffset, zones) : malformed(`csvlog: ${reason}`, text, endOffset);
+}
+
+/** csvRecord of a row that scanCsvRow has scanned into `cols` without error. */
+function csvRecordOf(text: string, cols: CsvColumns, endOffset: number, zones: SplitterOptions['zoneAbbreviations']): LogItem {
+  if (cols.count < CSV_MIN_COLUMNS) return malformed(`csvlog: expected at least ${CSV_MIN_COLUMNS} columns, got ${cols.count}`, text, endOffset);
+  const logTime = column(text, cols, 0);
+  const timestamp = parsePgTimestamp(logTime, zones);
+  if (timestamp === null) return malformed(`csvlog: log_time is not a timestamp with a known zone: ${JSON.stringify(logTime.slice(0, 40))}`, text, endOffset);
+  const pid = intOrNull(column(text, cols, 3));
   if (pid === undefined) return malformed('csvlog: process_id is not an integer', text, endOffset);
-  if (!SESSION_ID.test(c[5]!)) return malformed('csvlog: session_id is missing or not a session id', text, endOffset);
-  const lineNum = intOrNull(c[6]!);
+  const sessionId = repeatedColumn(text, cols, 5);
+  if (!SESSION_ID.test(sessionId)) return malformed('csvlog: session_id is missing or not a session id', text, endOffset);
+  const lineNum = intOrNull(column(text, cols, 6));
   if (lineNum === undefined || lineNum === null) return malformed('csvlog: session_line_num is not an integer', text, endOffset);
   return recordItem({
     format: 'csvlog',
     timestamp,
-    user: emptyToNull(c[1]),
-    database: emptyToNull(c[2]),
+    user: emptyToNull(repeatedColumn(text, cols, 1)),
+    database: emptyToNull(repeatedColumn(text, cols, 2)),
     pid,
-    remoteHost: hostOfConnectionFrom(c[4]!),
-    sessionId: c[5]!,
+    remoteHost: hostOfConnectionFrom(repeatedColumn(text, cols, 4)),
+    sessionId,
     sessionLineNum: lineNum,
-    applicationName: emptyToNull(c[22]),
-    severity: emptyToNull(c[11]),
-    message: c[13]!,
-    context: emptyToNull(c[18]),
-    query: emptyToNull(c[19]),
+    applicationName: emptyToNull(repeatedColumn(text, cols, 22)),
+    severity: emptyToNull(repeatedColumn(text, cols, 11)),
+    message: column(text, cols, 13),
+    context: emptyToNull(column(text, cols, 18)),
+    query: emptyToNull(column(text, cols, 19)),
     endOffset,
   });
 }
@@ -453,9 +641,14 @@ function csvRecord(text: string, endOffset: number, zones: SplitterOptions['zone
 /** csvlog connection_from is `host:port` over TCP (IPv6 too: `::1:5432`) and `[local]` on a Unix socket. */
 function hostOfConnectionFrom(v: string): string | null {
   if (v === '') return null;
-  const m = /^(.+):\d{1,5}$/.exec(v);
-  return m ? m[1]! : v;
+  // Consecutive rows mostly come from the same session, so remember the last answer (a pure function).
+  if (v === lastConnectionFrom.from) return lastConnectionFrom.host;
+  const m = CONNECTION_FROM.exec(v);
+  lastConnectionFrom = { from: v, host: m ? m[1]! : v };
+  return lastConnectionFrom.host;
 }
+const CONNECTION_FROM = /^(.+):\d{1,5}$/;
+let lastConnectionFrom = { from: '', host: '' };
 
 // ---------------------------------------------------------------------------------------------------
 // Line-oriented formats

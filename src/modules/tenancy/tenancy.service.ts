@@ -5,6 +5,7 @@
 import { TenancyRepository, ServiceRecord } from './tenancy.repository';
 import { generateToken, hashToken } from './token';
 import type { Principal } from './principal';
+import { TtlCache } from './ttl-cache';
 
 export class TenancyInputError extends Error {}
 
@@ -36,7 +37,18 @@ export function checkServiceUrl(url: string): string {
 const ROLE = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
 export class TenancyService {
-  constructor(private readonly repo: TenancyRepository) {}
+  private readonly principals: TtlCache<Principal>;
+  private readonly visible: TtlCache<string>;
+
+  /**
+   * `authCacheTtlMs`: how long a token's identity, and a service's membership of a project, are reused
+   * without asking the database (a token revoked in the database stops working within that time; services
+   * never move between projects). 0 asks every time.
+   */
+  constructor(private readonly repo: TenancyRepository, opts: { authCacheTtlMs?: number } = {}) {
+    this.principals = new TtlCache(opts.authCacheTtlMs ?? 0);
+    this.visible = new TtlCache(opts.authCacheTtlMs ?? 0);
+  }
 
   createOrganization(orgName: string, proPlatform: boolean) {
     return this.repo.createOrganization(name(orgName, 'organization name'), proPlatform);
@@ -80,12 +92,23 @@ export class TenancyService {
   }
 
   authenticate(token: string): Promise<Principal | null> {
-    return this.repo.principalByTokenHash(hashToken(token));
+    const hash = hashToken(token);
+    return this.principals.get(hash, () => this.repo.principalByTokenHash(hash));
   }
 
   /** An operator's lookup (ingester): no caller, so no tenant restriction. */
   async serviceById(serviceId: string): Promise<ServiceRecord | null> {
     return isUuid(serviceId) ? this.repo.serviceById(serviceId.toLowerCase()) : null;
+  }
+
+  /**
+   * The read path's check (audit events): the service's id if it belongs to the caller's project, else
+   * null, exactly as serviceFor; cached (see the constructor), since it carries no plan or connection.
+   */
+  async visibleServiceId(principal: Principal, serviceId: string): Promise<string | null> {
+    if (!isUuid(serviceId)) return null;
+    const id = serviceId.toLowerCase();
+    return this.visible.get(`${principal.projectId}/${id}`, async () => (await this.repo.serviceVisibleTo(principal, id))?.id ?? null);
   }
 
   /** null for an unknown id and for another tenant's service alike: callers cannot tell them apart. */

@@ -60,7 +60,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('--connections takes integers from 1 to 256');
   return {
     mode: quick ? 'quick' : 'full', sizes, connections,
-    seconds: num('seconds', quick ? 1 : 5), warmupRequests: quick ? 100 : 500,
+    seconds: num('seconds', quick ? 1 : 5), warmupRequests: quick ? 20 : 500,
     calls: num('calls', quick ? 10 : 100), baselineDocs: quick ? 50_000 : 500_000,
     stepMs: 250, opensearchHeapMb: quick ? 512 : 2048,
   };

@@ -13,4 +13,10 @@ node -e '
   const r = require("./.local/jest-results.json");
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 ' || true
+# The benchmark harness end to end, small sizes (bench/run.ts --quick): it must never rot. It starts its own
+# services, after the test run's are gone. Its figures are printed, not judged: targets are for the full run.
+if [ "$rc" = 0 ]; then
+  node --max-old-space-size=4096 dist/bench/run.js --quick > .local/bench-quick.txt 2>&1 || { rc=$?; cat .local/bench-quick.txt; echo "bench --quick: FAILED"; }
+  [ "$rc" = 0 ] && echo "bench --quick: ok ($(grep -c '^| ' .local/bench-quick.txt) table rows; .local/bench-quick.txt)"
+fi
 exit "$rc"

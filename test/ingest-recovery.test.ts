@@ -26,7 +26,7 @@ import { Client } from 'pg';
 import { clusterBaseDir } from '../src/local/postgres-cluster';
 import { OpenSearchNode } from '../src/local/opensearch-node';
 import { silentLogger } from '../src/logging/logger';
-import { indexFor } from '../src/modules/audit-events/event.index';
+import { indexFor, tiebreakOf } from '../src/modules/audit-events/event.index';
 import { EventStore, EventStoreUnavailable } from '../src/modules/audit-events/event.store';
 import { eventId } from '../src/modules/ingest/audit-event';
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
@@ -109,7 +109,8 @@ async function countOf(url: string, serviceId: string, index = 'pgaudit-events-*
 /** The document the ingester must store for an audit row of `t`'s file. */
 function expectedDoc(t: Tenant, row: CsvlogRow) {
   const e = row.event!;
-  return { id: eventId(t.serviceId, e.sessionId, e.sessionLineNum), serviceId: t.serviceId, projectId: t.projectId, organizationId: t.organizationId, ...e };
+  const id = eventId(t.serviceId, e.sessionId, e.sessionLineNum);
+  return { id, tiebreak: tiebreakOf(id), serviceId: t.serviceId, projectId: t.projectId, organizationId: t.organizationId, ...e };
 }
 
 /**

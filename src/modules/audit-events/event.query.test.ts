@@ -1,5 +1,5 @@
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
-import { expiredIndices, indexFor, INDEX_TEMPLATE } from './event.index';
+import { expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
 import { buildEventSearch, buildEventStats, EventQueryError, eventQuery, parseInterval } from './event.query';
 
 const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
@@ -48,8 +48,8 @@ describe('buildEventSearch', () => {
   it('newest first with a tiebreaker, exact totals, one extra hit, search_after from the cursor', () => {
     const { index, body } = buildEventSearch(SERVICE, null, 20, { timestampMs: 1700000000000, id: 'abc' });
     expect(index).toBe('pgaudit-events-*');
-    expect(body).toMatchObject({ size: 21, track_total_hits: true, search_after: [1700000000000, 'abc'],
-      sort: [{ timestamp: { order: 'desc' } }, { id: { order: 'desc' } }] });
+    expect(body).toMatchObject({ size: 21, track_total_hits: true, search_after: [1700000000000, tiebreakOf('abc')],
+      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc' } }] });
   });
   it.each([0, 101, 1.5, -1])('refuses first=%p', (first) => {
     expect(() => buildEventSearch(SERVICE, null, first, null)).toThrow(/first must be 1 to 100/);
@@ -102,6 +102,16 @@ describe('indices', () => {
     const fields = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();
     expect(fields).toEqual(['applicationName', 'auditType', 'class', 'command', 'database', 'id', 'objectName', 'objectType',
       'organizationId', 'parameters', 'projectId', 'remoteHost', 'rows', 'serviceId', 'sessionId', 'sessionLineNum', 'statement',
-      'statementId', 'statementStatus', 'substatementId', 'timestamp', 'user']);
+      'statementId', 'statementStatus', 'substatementId', 'tiebreak', 'timestamp', 'user']);
+  });
+  it('the tiebreaker is a safe integer from the id: base64url order, 48 bits, total on any string', () => {
+    expect(tiebreakOf('AAAAAAAA')).toBe(0);
+    expect(tiebreakOf('________')).toBe(2 ** 48 - 1);
+    expect(tiebreakOf('AAAAAAAB')).toBe(1);
+    expect(tiebreakOf('BAAAAAAA')).toBe(2 ** 42);
+    expect(tiebreakOf('abc')).toBe(tiebreakOf('abcAAAAA'));
+    expect(tiebreakOf('Qm9vbGVhbi1pZC0x')).toBe(tiebreakOf('Qm9vbGVh'));
+    for (const id of ['-_09azAZ', 'x', '']) expect(Number.isSafeInteger(tiebreakOf(id))).toBe(true);
+    expect(tiebreakOf('-AAAAAAA')).toBe(62 * 2 ** 42);
   });
 });

@@ -6,7 +6,7 @@
  *   names into `term`/`terms`. Nothing a user types is parsed as query syntax.
  */
 import { EventCursor } from './event.cursor';
-import { INDEX_PATTERN } from './event.index';
+import { INDEX_PATTERN, tiebreakOf } from './event.index';
 
 export interface EventFilter {
   from?: Date | null;
@@ -74,7 +74,7 @@ export function eventQuery(serviceId: string, f: EventFilter = {}): Clause {
   return { bool: { filter, ...(must.length ? { must } : {}) } };
 }
 
-/** Newest first; one event more than asked tells whether a next page exists. totalCount is exact. */
+/** Newest first (time, then tiebreakOf(id)); one event more than asked tells whether a next page exists. totalCount is exact. */
 export function buildEventSearch(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null) {
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw new EventQueryError(`first must be 1 to ${MAX_PAGE}`, 'first');
   return {
@@ -82,8 +82,8 @@ export function buildEventSearch(serviceId: string, filter: EventFilter | null |
     body: {
       size: first + 1,
       track_total_hits: true,
-      sort: [{ timestamp: { order: 'desc' } }, { id: { order: 'desc' } }],
-      ...(after ? { search_after: [after.timestampMs, after.id] } : {}),
+      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc' } }],
+      ...(after ? { search_after: [after.timestampMs, tiebreakOf(after.id)] } : {}),
       query: eventQuery(serviceId, filter ?? {}),
     },
   };

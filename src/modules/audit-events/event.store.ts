@@ -9,7 +9,7 @@ import { Client, errors } from '@opensearch-project/opensearch';
 import { EventCursor } from './event.cursor';
 import {
   AuditEventDocument, DEAD_LETTER_INDEX, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, expiredIndices, INDEX_PATTERN,
-  INDEX_TEMPLATE, indexFor, TEMPLATE_NAME,
+  INDEX_TEMPLATE, indexFor, TEMPLATE_NAME, tiebreakOf,
 } from './event.index';
 import { buildEventSearch, buildEventStats, EventFilter, EventGroupBy } from './event.query';
 
@@ -55,7 +55,7 @@ export class EventStore {
 
   /** Events and dead letters of one batch, each in its own index, written together. */
   async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = []): Promise<BulkResult> {
-    return this.bulkWrite([...docs.map((d) => ({ index: indexFor(d.timestamp), id: d.id, doc: d })),
+    return this.bulkWrite([...docs.map((d) => ({ index: indexFor(d.timestamp), id: d.id, doc: { ...d, tiebreak: tiebreakOf(d.id) } })),
       ...deadLetters.map((d) => ({ index: DEAD_LETTER_INDEX, id: d.id, doc: d }))]);
   }
 
@@ -102,9 +102,9 @@ export class EventStore {
 
   async search(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
     const { index, body } = buildEventSearch(serviceId, filter, first, after);
-    const res = await this.call<{ hits: { total: { value: number }; hits: { _source: AuditEventDocument }[] } }>(
+    const res = await this.call<{ hits: { total: { value: number }; hits: { _source: AuditEventDocument & { tiebreak?: number } }[] } }>(
       'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
-    const hits = res.hits.hits.map((h) => h._source);
+    const hits = res.hits.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
     return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: res.hits.total.value };
   }
 

@@ -2,7 +2,7 @@
  * HTTP load with autocannon: a fixed request at a fixed number of connections for a fixed time.
  * autocannon keeps its latencies in whole milliseconds; a gateway's overhead is a fraction of one, so
  * the percentiles here come from every response's own time (autocannon's `response` event, float ms).
- * A response that is not 2xx, or whose body carries GraphQL `errors`, counts as an error: a run with
+ * A response that is not 2xx, or whose body carries GraphQL `errors` (or an OpenSearch `error`), counts as an error: a run with
  * any error is refused rather than reported.
  */
 import autocannon from 'autocannon';
@@ -12,6 +12,8 @@ export interface LoadRequest {
   url: string;
   body: string;
   headers?: Record<string, string>;
+  /** Default application/json. */
+  contentType?: string;
 }
 
 export interface LoadResult extends Percentiles {
@@ -27,9 +29,9 @@ function run(req: LoadRequest, connections: number, length: { duration: number }
     let firstError = '';
     const instance = autocannon({
       url: req.url, method: 'POST', body: req.body, connections, ...length, pipelining: 1,
-      headers: { 'content-type': 'application/json', ...req.headers },
+      headers: { 'content-type': req.contentType ?? 'application/json', ...req.headers },
       requests: [{ onResponse: (status: number, body: string) => {
-        if (status < 200 || status > 299 || body.startsWith('{"errors"') || body.includes('"errors":[')) {
+        if (status < 200 || status > 299 || body.startsWith('{"errors"') || body.includes('"errors":[') || body.includes('"error":{')) {
           errors += 1;
           if (!firstError) firstError = `${status} ${body.slice(0, 300)}`;
         }

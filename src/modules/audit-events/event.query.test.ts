@@ -1,6 +1,6 @@
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import { expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
-import { buildEventSearch, buildEventStats, EventQueryError, eventQuery, parseInterval } from './event.query';
+import { buildEventCount, buildEventPageRequest, buildEventSearch, buildEventStats, EventQueryError, eventQuery, parseInterval } from './event.query';
 
 const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
 const filterOf = (q: any) => q.bool.filter as any[];
@@ -48,11 +48,22 @@ describe('buildEventSearch', () => {
   it('newest first with a tiebreaker, exact totals, one extra hit, search_after from the cursor', () => {
     const { index, body } = buildEventSearch(SERVICE, null, 20, { timestampMs: 1700000000000, id: 'abc' });
     expect(index).toBe('pgaudit-events-*');
-    expect(body).toMatchObject({ size: 21, track_total_hits: true, search_after: [1700000000000, tiebreakOf('abc')],
+    expect(body).toMatchObject({ size: 21, track_total_hits: false, search_after: [1700000000000, tiebreakOf('abc')],
       sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc' } }] });
   });
   it.each([0, 101, 1.5, -1])('refuses first=%p', (first) => {
     expect(() => buildEventSearch(SERVICE, null, first, null)).toThrow(/first must be 1 to 100/);
+  });
+});
+
+describe('buildEventPageRequest', () => {
+  it('sends the page without a total and the exact count as one _msearch, both for the same service and filter', () => {
+    const f = { users: ['app'], text: 'drop table' };
+    const { path, lines } = buildEventPageRequest(SERVICE, f, 20, null);
+    expect(path).toBe('/_msearch');
+    const header = { index: 'pgaudit-events-*', ignore_unavailable: true, allow_no_indices: true };
+    expect(lines).toEqual([header, buildEventSearch(SERVICE, f, 20, null).body, header, buildEventCount(SERVICE, f).body]);
+    expect(buildEventCount(SERVICE, f).body).toEqual({ size: 0, track_total_hits: true, query: eventQuery(SERVICE, f) });
   });
 });
 

@@ -11,7 +11,7 @@ import {
   AuditEventDocument, DEAD_LETTER_INDEX, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, expiredIndices, INDEX_PATTERN,
   INDEX_TEMPLATE, indexFor, TEMPLATE_NAME, tiebreakOf,
 } from './event.index';
-import { buildEventSearch, buildEventStats, EventFilter, EventGroupBy } from './event.query';
+import { buildEventPageRequest, buildEventStats, EventFilter, EventGroupBy } from './event.query';
 
 export class EventStoreUnavailable extends Error {}
 
@@ -37,12 +37,17 @@ export class EventStore {
       const res = await this.client.transport.request({ method, path, body: body as Record<string, unknown>, querystring });
       return res.body as T;
     } catch (err) {
-      if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError
-        || (err instanceof errors.ResponseError && RETRYABLE.has(err.statusCode ?? 0))) {
-        throw new EventStoreUnavailable('the audit event store is unavailable');
-      }
-      throw err;
+      throw this.unavailable(err);
     }
+  }
+
+  /** An unreachable or overloaded cluster becomes EventStoreUnavailable; anything else stays as it is. */
+  private unavailable(err: unknown): unknown {
+    if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError
+      || (err instanceof errors.ResponseError && RETRYABLE.has(err.statusCode ?? 0))) {
+      return new EventStoreUnavailable('the audit event store is unavailable');
+    }
+    return err;
   }
 
   /** Create or update the index template: idempotent, run at start-up. */
@@ -101,11 +106,23 @@ export class EventStore {
   }
 
   async search(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
-    const { index, body } = buildEventSearch(serviceId, filter, first, after);
-    const res = await this.call<{ hits: { total: { value: number }; hits: { _source: AuditEventDocument & { tiebreak?: number } }[] } }>(
-      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
-    const hits = res.hits.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
-    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: res.hits.total.value };
+    const { path, lines } = buildEventPageRequest(serviceId, filter, first, after);
+    type Answer = { hits?: { total?: { value: number }; hits: { _source: AuditEventDocument & { tiebreak?: number } }[] }; error?: { type?: string }; status?: number };
+    let res: { responses: Answer[] };
+    try {
+      res = (await this.client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[] })).body as { responses: Answer[] };
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    const [page, count] = res.responses;
+    for (const r of [page, count]) {
+      if (!r || r.error || !r.hits) {
+        if (r && RETRYABLE.has(r.status ?? 0)) throw new EventStoreUnavailable('the audit event store is unavailable');
+        throw new Error(`OpenSearch refused an event search: ${r?.error?.type ?? 'no answer'}`);
+      }
+    }
+    const hits = page!.hits!.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
+    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
   }
 
   async stats(serviceId: string, filter: EventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {

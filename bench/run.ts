@@ -61,7 +61,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   return {
     mode: quick ? 'quick' : 'full', sizes, connections,
     seconds: num('seconds', quick ? 1 : 5), warmupRequests: quick ? 20 : 500,
-    calls: num('calls', quick ? 10 : 100), baselineDocs: quick ? 50_000 : 500_000,
+    calls: num('calls', quick ? 10 : 100), baselineDocs: quick ? 50_000 : 1_000_000,
     stepMs: 250, opensearchHeapMb: quick ? 512 : 2048,
   };
 }

@@ -87,7 +87,8 @@ export function buildEventSearch(serviceId: string, filter: EventFilter | null |
     body: {
       size: first + 1,
       track_total_hits: false,
-      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc' } }],
+      // unmapped_type: indices created before the tiebreak field existed sort (and do not fail) without it
+      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc', unmapped_type: 'long' } }],
       ...(after ? { search_after: [after.timestampMs, tiebreakOf(after.id)] } : {}),
       query: eventQuery(serviceId, filter ?? {}),
     },

@@ -50,10 +50,15 @@ export class EventStore {
     return err;
   }
 
-  /** Create or update the index template: idempotent, run at start-up. */
+  /**
+   * Create or update the index templates, and add fields new to the template to the daily indices that
+   * already exist (a mapping only ever gains fields): idempotent, run at start-up.
+   */
   async ensureTemplate(): Promise<void> {
     await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, INDEX_TEMPLATE);
     await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, DEAD_LETTER_TEMPLATE);
+    await this.call('PUT', `/${INDEX_PATTERN}/_mapping`, { properties: INDEX_TEMPLATE.template.mappings.properties },
+      { allow_no_indices: 'true', ignore_unavailable: 'true' });
   }
 
   async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }

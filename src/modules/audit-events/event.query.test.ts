@@ -49,7 +49,7 @@ describe('buildEventSearch', () => {
     const { index, body } = buildEventSearch(SERVICE, null, 20, { timestampMs: 1700000000000, id: 'abc' });
     expect(index).toBe('pgaudit-events-*');
     expect(body).toMatchObject({ size: 21, track_total_hits: false, search_after: [1700000000000, tiebreakOf('abc')],
-      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc', unmapped_type: 'long' } }] });
+      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc', unmapped_type: 'long', missing: '_first' } }] });
   });
   it.each([0, 101, 1.5, -1])('refuses first=%p', (first) => {
     expect(() => buildEventSearch(SERVICE, null, first, null)).toThrow(/first must be 1 to 100/);

@@ -87,8 +87,11 @@ export function buildEventSearch(serviceId: string, filter: EventFilter | null |
     body: {
       size: first + 1,
       track_total_hits: false,
-      // unmapped_type: indices created before the tiebreak field existed sort (and do not fail) without it
-      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc', unmapped_type: 'long' } }],
+      // As the indices are sorted. Documents written before the tiebreak field existed have none:
+      // unmapped_type keeps their indices searchable, and `_first` puts them before any cursor of their
+      // millisecond, so a page boundary never repeats them (only events of one millisecond, all written
+      // before the field, can be skipped at a boundary).
+      sort: [{ timestamp: { order: 'desc' } }, { tiebreak: { order: 'desc', unmapped_type: 'long', missing: '_first' } }],
       ...(after ? { search_after: [after.timestampMs, tiebreakOf(after.id)] } : {}),
       query: eventQuery(serviceId, filter ?? {}),
     },

@@ -2,7 +2,7 @@
  * The benchmark: every figure of the README's Performance section, each beside its baseline measured in
  * the same run, on services this command starts and stops itself.
  *
- *   npm run bench                        full run: 100k, 1M and 10M events (about 40 minutes, ~10 GB disk)
+ *   npm run bench                        full run: 100k, 1M and 10M events (about 18 minutes on 2 cores, ~10 GB disk)
  *   npm run bench -- --quick             small sizes, short loads: the harness end to end in under 2 minutes (CI)
  *   npm run bench -- --sizes 100k,1m     other sizes (events in the store after each step)
  *   npm run bench -- --seconds 5 --connections 1,16 --calls 100

@@ -573,7 +573,7 @@ function column(text: string, cols: CsvColumns, k: number): string {
  * rope of a node per piece, which costs the garbage collector more while the record waits in the
  * batch, and which its first reader (startsWith in parseAuditMessage) would have to flatten anyway.
  */
-function unescapeQuotes(text: string, from: number, to: number): string {
+export function unescapeQuotes(text: string, from: number, to: number): string {
   const pieces: string[] = [];
   for (let j = from; ;) {
     const q = text.indexOf('"', j);

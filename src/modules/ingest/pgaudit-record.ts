@@ -27,6 +27,7 @@
  * - a statement whose single parameter value is literally `<none>`, `<not logged>` or
  *   `<previously logged>` is indistinguishable from the marker: the marker reading wins.
  */
+import { unescapeQuotes } from './log-records';
 
 export type AuditType = 'SESSION' | 'OBJECT';
 export type StatementStatus = 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
@@ -194,24 +195,6 @@ function splitPgauditCsv(s: string, from: number, fields: string[]): number | st
   }
 }
 
-/**
- * s[from, to) with each `""` made `"`. Every quote in that range is the first of such a pair, so each
- * piece is taken up to and including that quote, and the search goes on after its twin. Joined, not
- * appended one by one, so that the value is one flat string rather than a rope of a node per piece
- * (cheaper for the garbage collector and for every later read).
- */
-function unescapeQuotes(s: string, from: number, to: number): string {
-  const pieces: string[] = [];
-  for (let j = from; ;) {
-    const q = s.indexOf('"', j);
-    if (q === -1 || q >= to) {
-      pieces.push(s.slice(j, to));
-      return pieces.join('');
-    }
-    pieces.push(s.slice(j, q + 1));
-    j = q + 2;
-  }
-}
 
 /** s.indexOf(c, from), or s.length when c is not there. */
 function indexOrEnd(s: string, c: string, from: number): number {

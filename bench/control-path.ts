@@ -14,14 +14,10 @@ const DISABLE = 'mutation($input: DisableAuditLoggingInput!) { disableAuditLoggi
 const CONFIGURE = 'mutation($input: ConfigureAuditLoggingInput!) { configureAuditLogging(input: $input) { userErrors { code } policy { version } } }';
 
 export async function measureControlPath(env: BenchEnvironment, calls: number): Promise<Figure[]> {
-  const url = await env.gatewayUrl();
   const gql = async (query: string, input: Record<string, unknown>) => {
-    const res = await fetch(url, { method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.tenant.token}` },
-      body: JSON.stringify({ query, variables: { input: { serviceId: env.tenant.targetServiceId, ...input } } }) });
-    const body = await res.json() as { data?: Record<string, { userErrors: unknown[] }> };
-    const payload = body.data && Object.values(body.data)[0];
-    if (!payload || payload.userErrors.length) throw new Error(`unexpected result: ${JSON.stringify(body).slice(0, 500)}`);
+    const data = await env.graphql<Record<string, { userErrors: unknown[] }>>(query, { input: { serviceId: env.tenant.targetServiceId, ...input } });
+    const payload = Object.values(data)[0];
+    if (!payload || payload.userErrors.length) throw new Error(`unexpected result: ${JSON.stringify(data).slice(0, 500)}`);
   };
 
   const direct = new Client({ connectionString: env.target.url() });

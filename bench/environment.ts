@@ -93,6 +93,15 @@ export class BenchEnvironment {
     return `http://127.0.0.1:${this.gateway.port}/graphql`;
   }
 
+  /** One GraphQL request to the gateway as the bench tenant; throws on GraphQL errors. */
+  async graphql<T>(query: string, variables: object): Promise<T> {
+    const res = await fetch(await this.gatewayUrl(), { method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.tenant.token}` }, body: JSON.stringify({ query, variables }) });
+    const body = await res.json() as { data?: T; errors?: unknown };
+    if (!body.data || body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body).slice(0, 500)}`);
+    return body.data;
+  }
+
   /** Stops the gateway process and returns its peak RSS in bytes (null if it never ran). */
   async stopGateway(): Promise<number | null> {
     const g = this.gateway;

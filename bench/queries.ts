@@ -19,13 +19,6 @@ const STATS = `query($s: ID!) { auditEventStats(serviceId: $s, groupBy: CLASS, i
 
 interface Scenario { name: string; gateway: LoadRequest; direct: LoadRequest }
 
-async function gql<T>(url: string, token: string, query: string, variables: object): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }) });
-  const body = await res.json() as { data?: T; errors?: unknown };
-  if (!body.data || body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body).slice(0, 500)}`);
-  return body.data;
-}
 
 /** The five requests, checked once (the gateway and OpenSearch agree on the count) before any load. */
 export async function scenarios(env: BenchEnvironment, expectedEvents: number): Promise<Scenario[]> {
@@ -41,10 +34,10 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
   const page = (f: EventFilter | null, after: string | null) => viaGateway(PAGE, { s, f, after });
 
   type Page = { auditEvents: { totalCount: number; pageInfo: { endCursor: string } } };
-  const first = await gql<Page>(url, token, PAGE, { s, f: null, after: null });
+  const first = await env.graphql<Page>(PAGE, { s, f: null, after: null });
   if (first.auditEvents.totalCount !== expectedEvents) throw new Error(`the gateway counts ${first.auditEvents.totalCount} events, ${expectedEvents} were ingested`);
   let cursor = first.auditEvents.pageInfo.endCursor;
-  for (let i = 2; i < 50; i++) cursor = (await gql<Page>(url, token, PAGE, { s, f: null, after: cursor })).auditEvents.pageInfo.endCursor;
+  for (let i = 2; i < 50; i++) cursor = (await env.graphql<Page>(PAGE, { s, f: null, after: cursor })).auditEvents.pageInfo.endCursor;
 
   const filtered: EventFilter = { users: ['analyst'], classes: ['WRITE'] };
   const text: EventFilter = { text: 'owner note accounts' };

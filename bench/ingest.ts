@@ -4,15 +4,16 @@
  * - parser: csvlog split + pgaudit parse + event build, lines/s on one core (this process's main
  *   thread), against reading + splitting the same file into lines; median of 3 alternating runs;
  * - ingest: the real `ingest --once` command as its own process (its peak RSS is read on exit), against
- *   the same file's documents pre-built in memory and sent with the OpenSearch client's bulk helper
- *   (default settings) into indices of the same template, deleted afterwards.
+ *   the same file's documents pre-built and streamed from a file through the OpenSearch client's bulk
+ *   helper (default settings) into indices of the same template that grow as the ingester's do.
  */
 import { execFile } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@opensearch-project/opensearch';
-import { INDEX_TEMPLATE } from '../src/modules/audit-events/event.index';
+import { eventBulkOp, INDEX_PREFIX, INDEX_TEMPLATE, indexFor } from '../src/modules/audit-events/event.index';
 import { auditEventOf } from '../src/modules/ingest/audit-event';
 import { CsvlogSplitter } from '../src/modules/ingest/log-records';
 import { GeneratedLog, writeCsvlog } from './csvlog-generator';
@@ -70,37 +71,98 @@ export async function measureParser(chunk: Chunk): Promise<{ parser: number; bas
 }
 
 const BASELINE_PREFIX = 'pgabench-';
+const BASELINE_TEMPLATE = 'pgabench';
 
-/** Events/s of the client's bulk helper sending up to `maxDocs` of the chunk's documents, pre-built. */
-export async function measureBulkBaseline(env: BenchEnvironment, chunk: Chunk, maxDocs: number): Promise<{ rate: number; docs: number }> {
-  const docs: object[] = [];
-  const indices: string[] = [];
+/**
+ * The chunk's documents exactly as the ingester sends them (eventBulkOp: same fields, same tiebreak),
+ * pre-built into a file of `index \t id \t source` lines, so that the baseline streams them without
+ * parsing anything and without holding millions of documents in memory.
+ */
+async function prebuild(env: BenchEnvironment, chunk: Chunk, file: string): Promise<number> {
+  const tenant = { projectId: env.tenant.projectId, organizationId: env.tenant.organizationId };
+  const out = createWriteStream(file);
   const splitter = new CsvlogSplitter();
-  const svc = env.tenant.eventsServiceId;
+  let docs = 0;
   for await (const c of createReadStream(chunk.file, { highWaterMark: 1 << 20 })) {
+    let lines = '';
     for (const item of splitter.push(c as Buffer)) {
-      if (!item.ok || docs.length >= maxDocs) continue;
-      const x = auditEventOf(svc, item.record);
-      if (x.kind !== 'event') continue;
-      docs.push({ ...x.event, projectId: env.tenant.projectId, organizationId: env.tenant.organizationId });
-      indices.push(BASELINE_PREFIX + x.event.timestamp.slice(0, 10).replace(/-/g, '.'));
+      const x = item.ok ? auditEventOf(env.tenant.eventsServiceId, item.record) : null;
+      if (x?.kind !== 'event') continue;
+      const doc = Object.assign(x.event, tenant);
+      const source = eventBulkOp(doc).ndjson.split('\n')[1];
+      lines += `${BASELINE_PREFIX}${indexFor(doc.timestamp).slice(INDEX_PREFIX.length)}\t${doc.id}\t${source}\n`;
+      docs += 1;
     }
-    if (docs.length >= maxDocs) break;
+    if (!out.write(lines)) await once(out, 'drain');
   }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return docs;
+}
+
+async function* prebuilt(file: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const c of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + (c as string)).split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+}
+
+/** Waits until OpenSearch runs no merge (at most 5 minutes), so that one measurement does not pay for the one before. */
+export async function settleMerges(env: BenchEnvironment): Promise<void> {
   const client = new Client({ node: env.search.url });
   try {
-    await client.indices.putIndexTemplate({ name: 'pgabench', body: { ...INDEX_TEMPLATE, index_patterns: [`${BASELINE_PREFIX}*`] } as never });
-    const byDoc = new Map(docs.map((d, i) => [d, indices[i]!]));
+    await client.indices.refresh({ index: '_all' });
+    const deadline = Date.now() + 300_000;
+    while (Date.now() < deadline) {
+      const { body } = await client.nodes.stats({ metric: 'indices', index_metric: 'merge' } as never);
+      const nodes = Object.values((body as { nodes: Record<string, { indices: { merges: { current: number } } }> }).nodes);
+      if (nodes.every((n) => n.indices.merges.current === 0)) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally { await client.close(); }
+}
+
+/**
+ * Events/s of the client's bulk helper (default settings) sending the chunk's documents, pre-built, into
+ * indices of their own (`pgabench-*`, same template) that grow across the run exactly as the ingester's
+ * do: each size compares the same number of documents written into indices of the same size.
+ * With `warmupSeconds`, the documents are first sent for that long into a throwaway index, untimed:
+ * OpenSearch's first seconds of indexing run on a cold JVM (measured: the same 1M documents took 47 s
+ * cold, 25 s warm), which would flatter whatever is measured first.
+ */
+export async function measureBulkBaseline(env: BenchEnvironment, chunk: Chunk, warmupSeconds = 0): Promise<{ rate: number; docs: number }> {
+  const file = `${chunk.file}.prebuilt`;
+  const docs = await prebuild(env, chunk, file);
+  const client = new Client({ node: env.search.url });
+  const send = (index: (name: string) => string) => client.helpers.bulk({ datasource: prebuilt(file), onDocument: (line: string) => {
+    const a = line.indexOf('\t');
+    const b = line.indexOf('\t', a + 1);
+    return [{ index: { _index: index(line.slice(0, a)), _id: line.slice(a + 1, b) } }, line.slice(b + 1)];
+  } } as never);
+  try {
+    await client.indices.putIndexTemplate({ name: BASELINE_TEMPLATE, body: { ...INDEX_TEMPLATE, index_patterns: [`${BASELINE_PREFIX}*`] } as never });
+    for (const until = Date.now() + warmupSeconds * 1000; Date.now() < until;) await send(() => `${BASELINE_PREFIX}warmup`);
+    if (warmupSeconds > 0) await client.indices.delete({ index: `${BASELINE_PREFIX}warmup` });
+    await settleMerges(env);
     const t0 = performance.now();
-    const result = await client.helpers.bulk({ datasource: docs, onDocument: (d: object) => ({ index: { _index: byDoc.get(d)!, _id: (d as { id: string }).id } }) });
+    const result = await send((name) => name);
     const seconds = (performance.now() - t0) / 1000;
-    if (result.failed > 0 || result.successful !== docs.length) throw new Error(`bulk helper baseline: ${result.failed} failed of ${docs.length}`);
-    return { rate: docs.length / seconds, docs: docs.length };
+    if (result.failed > 0 || result.successful !== docs) throw new Error(`bulk helper baseline: ${result.failed} failed of ${docs}`);
+    return { rate: docs / seconds, docs };
   } finally {
-    await client.indices.delete({ index: `${BASELINE_PREFIX}*` });
-    await client.indices.deleteIndexTemplate({ name: 'pgabench' });
     await client.close();
+    rmSync(file, { force: true });
   }
+}
+
+/** Deletes the baseline's indices and template (end of the run). */
+export async function dropBulkBaseline(env: BenchEnvironment): Promise<void> {
+  const client = new Client({ node: env.search.url });
+  try {
+    await client.indices.delete({ index: `${BASELINE_PREFIX}*` });
+    await client.indices.deleteIndexTemplate({ name: BASELINE_TEMPLATE }).catch(() => undefined);
+  } finally { await client.close(); }
 }
 
 export interface IngestRun { files: number; events: number; malformed: number; bytes: number; seconds: number; peakRssBytes: number }

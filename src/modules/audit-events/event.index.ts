@@ -63,12 +63,38 @@ export const INDEX_TEMPLATE = {
   },
 } as const;
 
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 /** The daily index an event belongs in: derived from its own timestamp, so a retry always hits the same index. */
 export function indexFor(timestamp: string): string {
+  // the ingest path writes canonical UTC (…Z): its day is in the text; anything else goes through Date
+  const iso = CANONICAL_UTC.test(timestamp) ? timestamp : validDate(timestamp).toISOString();
+  return `${INDEX_PREFIX}${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
+}
+
+function validDate(timestamp: string): Date {
   const d = new Date(timestamp);
   if (Number.isNaN(d.getTime())) throw new Error(`invalid event timestamp: ${timestamp.slice(0, 40)}`);
-  const iso = d.toISOString();
-  return `${INDEX_PREFIX}${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
+  return d;
+}
+
+/** One write of a bulk request: the action and source lines (NDJSON, newline-terminated), built once. */
+export interface BulkOp { id: string; ndjson: string }
+
+/** `source`: the document, or its JSON text. */
+function bulkOp(index: string, id: string, source: object | string): BulkOp {
+  const json = typeof source === 'string' ? source : JSON.stringify(source);
+  return { id, ndjson: `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${json}\n` };
+}
+
+/**
+ * An event's bulk write: into its daily index, under its id, its document plus the tiebreak. Serialized
+ * here, as it is read, the batch waiting for OpenSearch holds one flat string per event instead of an
+ * object graph, and nothing is copied or serialized twice (measured: ingester CPU and GC, README).
+ */
+export function eventBulkOp(doc: AuditEventDocument): BulkOp {
+  // a JSON object's text opens with "{": the tiebreak is written as the first field
+  return bulkOp(indexFor(doc.timestamp), doc.id, `{"tiebreak":${tiebreakOf(doc.id)},${JSON.stringify(doc).slice(1)}`);
 }
 
 /** Daily indices entirely older than `retentionDays` before `now` (by name), to delete whole. */
@@ -98,3 +124,7 @@ export const DEAD_LETTER_TEMPLATE = {
       excerpt: { type: 'keyword', index: false, doc_values: false }, seenAt: { type: 'date' } } },
   },
 } as const;
+
+export function deadLetterBulkOp(d: DeadLetterDocument): BulkOp {
+  return bulkOp(DEAD_LETTER_INDEX, d.id, d);
+}

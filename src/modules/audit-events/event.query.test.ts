@@ -1,5 +1,5 @@
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
-import { expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
+import { AuditEventDocument, deadLetterBulkOp, eventBulkOp, expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
 import { buildEventCount, buildEventPageRequest, buildEventSearch, buildEventStats, EventQueryError, eventQuery, parseInterval } from './event.query';
 
 const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
@@ -101,7 +101,29 @@ describe('indices', () => {
   it('one index per UTC day, from the event time', () => {
     expect(indexFor('2026-11-24T23:59:59.999Z')).toBe('pgaudit-events-2026.11.24');
     expect(indexFor('2026-11-25T00:30:00+02:00')).toBe('pgaudit-events-2026.11.24');
+    expect(indexFor('2026-11-25T00:30:00Z')).toBe('pgaudit-events-2026.11.25');
+    expect(indexFor('2026-11-25T00:30:00.123456Z')).toBe('pgaudit-events-2026.11.25');
+    expect(indexFor('2026-11-25 00:30:00Z')).toBe('pgaudit-events-2026.11.25');
     expect(() => indexFor('garbage')).toThrow();
+    expect(() => indexFor('')).toThrow();
+  });
+  it('an event is written, serialized once, into its day under its id, with the tiebreak in its source', () => {
+    const doc = { id: 'Qm9vbGVhbi1pZC0x', serviceId: SERVICE, projectId: 'p', organizationId: 'o', timestamp: '2026-11-24T23:59:59.999Z',
+      statement: 'SELECT "a\nb"', parameters: null, user: 'alice' } as unknown as AuditEventDocument;
+    const op = eventBulkOp(doc);
+    expect(op.id).toBe(doc.id);
+    expect(op.ndjson.endsWith('\n')).toBe(true);
+    const lines = op.ndjson.slice(0, -1).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!)).toEqual({ index: { _index: 'pgaudit-events-2026.11.24', _id: doc.id } });
+    expect(JSON.parse(lines[1]!)).toEqual({ ...doc, tiebreak: tiebreakOf(doc.id) });
+  });
+  it('a dead letter is written into the dead-letter index', () => {
+    const d = { id: 'x"y', serviceId: SERVICE, source: 'f.csv', endOffset: 10, reason: 'bad', excerpt: 'line\n2', seenAt: '2026-11-24T00:00:00.000Z' };
+    const [action, source, rest] = deadLetterBulkOp(d).ndjson.split('\n');
+    expect(JSON.parse(action!)).toEqual({ index: { _index: 'pgaudit-deadletter', _id: 'x"y' } });
+    expect(JSON.parse(source!)).toEqual(d);
+    expect(rest).toBe('');
   });
   it('expires whole days older than the retention', () => {
     const now = new Date('2026-11-24T12:00:00Z');

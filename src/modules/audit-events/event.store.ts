@@ -6,10 +6,11 @@
  * bulk request overwrites instead of duplicating. Rejections with 429/503 are retried with backoff.
  */
 import { Client, errors } from '@opensearch-project/opensearch';
+import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
-  AuditEventDocument, DEAD_LETTER_INDEX, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, expiredIndices, INDEX_PATTERN,
-  INDEX_TEMPLATE, indexFor, TEMPLATE_NAME, tiebreakOf,
+  AuditEventDocument, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp, eventBulkOp,
+  expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, TEMPLATE_NAME,
 } from './event.index';
 import { buildEventPageRequest, buildEventStats, EventFilter, EventGroupBy } from './event.query';
 
@@ -17,8 +18,7 @@ export class EventStoreUnavailable extends Error {}
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
-export interface BulkResult { indexed: number; rejected: { id: string; reason: string }[] }
-export interface BulkOp { index: string; id: string; doc: object }
+export interface BulkResult { indexed: number; rejected: { id: string; reason: string }[]; /** requests sent, 1 unless some were retried */ attempts: number }
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,44 +65,47 @@ export class EventStore {
 
   /** Events and dead letters of one batch, each in its own index, written together. */
   async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = []): Promise<BulkResult> {
-    return this.bulkWrite([...docs.map((d) => ({ index: indexFor(d.timestamp), id: d.id, doc: { ...d, tiebreak: tiebreakOf(d.id) } })),
-      ...deadLetters.map((d) => ({ index: DEAD_LETTER_INDEX, id: d.id, doc: d }))]);
+    const body = new BulkBody();
+    for (const d of docs) body.add(eventBulkOp(d));
+    for (const d of deadLetters) body.add(deadLetterBulkOp(d));
+    return this.bulkWrite(body);
   }
 
   /**
    * Resolves only when every document is acknowledged (or permanently rejected, e.g. a mapping error:
    * reported, never retried); throws EventStoreUnavailable if OpenSearch stays unavailable, so the
-   * caller must not checkpoint past this batch.
+   * caller must not checkpoint past this batch. `body` is only read.
    */
-  async bulkWrite(ops: readonly BulkOp[]): Promise<BulkResult> {
-    let pending = [...ops];
+  async bulkWrite(body: BulkBody): Promise<BulkResult> {
+    let pending = body;
     const rejected: BulkResult['rejected'] = [];
     const attempts = this.opts.maxBulkAttempts ?? 8;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      let retry: BulkOp[] = [];
+    let attempt = 1;
+    for (; pending.count > 0; attempt++) {
+      let retry: number[] = [];
       try {
-        const lines: object[] = [];
-        for (const op of pending) lines.push({ index: { _index: op.index, _id: op.id } }, op.doc);
-        const res = await this.client.transport.request({ method: 'POST', path: '/_bulk', bulkBody: lines as Record<string, unknown>[] });
+        // only each item's status and error come back: OpenSearch serializes, and we parse, a fraction of the answer
+        const res = await this.client.transport.request({ method: 'POST', path: '/_bulk', bulkBody: pending.bytes(),
+          querystring: { filter_path: 'items.*.status,items.*.error' } });
         const items = (res.body as { items: { index: { status: number; error?: { type: string; reason?: string } } }[] }).items;
         items.forEach((item, i) => {
           const r = item.index;
           if (r.status < 300) return;
-          if (RETRYABLE.has(r.status)) retry.push(pending[i]!);
-          else rejected.push({ id: pending[i]!.id, reason: `${r.error?.type ?? r.status}: ${(r.error?.reason ?? '').slice(0, 200)}` });
+          if (RETRYABLE.has(r.status)) retry.push(i);
+          else rejected.push({ id: pending.ids[i]!, reason: `${r.error?.type ?? r.status}: ${(r.error?.reason ?? '').slice(0, 200)}` });
         });
       } catch (err) {
         const status = err instanceof errors.ResponseError ? err.statusCode ?? 0 : 0;
         const transient = err instanceof errors.ConnectionError || err instanceof errors.TimeoutError
           || err instanceof errors.NoLivingConnectionsError || RETRYABLE.has(status);
         if (!transient) throw err;
-        retry = pending;
+        retry = pending.ids.map((_, i) => i);
       }
       if (retry.length > 0 && attempt >= attempts) throw new EventStoreUnavailable(`OpenSearch did not accept ${retry.length} documents after ${attempts} attempts`);
       if (retry.length > 0) await sleep(Math.min(30_000, (this.opts.backoffMs ?? 250) * 2 ** (attempt - 1)));
-      pending = retry;
+      pending = retry.length === pending.count ? pending : pending.subset(retry);
     }
-    return { indexed: ops.length - rejected.length, rejected };
+    return { indexed: body.count - rejected.length, rejected, attempts: attempt - 1 };
   }
 
   /** Make what was indexed visible to search now (tests, `ingest --once`). */

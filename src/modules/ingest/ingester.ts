@@ -13,7 +13,8 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AuditEventDocument, DeadLetterDocument } from '../audit-events/event.index';
+import { BulkBody } from '../audit-events/bulk-body';
+import { DeadLetterDocument, deadLetterBulkOp, eventBulkOp } from '../audit-events/event.index';
 import type { EventStore } from '../audit-events/event.store';
 import type { Logger } from '../../logging/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
@@ -37,9 +38,14 @@ export async function firstLineFingerprint(file: string): Promise<string> {
 }
 
 export interface IngestOptions {
-  /** Events (and dead letters) per bulk request; default 1000. */
+  /** Events (and dead letters) per bulk request at most; default 4000. */
   batchSize?: number;
-  /** Bulk requests in flight at once; default 3. */
+  /** Bytes per bulk request: a request is sent once its body reaches this; default 5 MiB. */
+  batchBytes?: number;
+  /**
+   * Bulk requests in flight at once; default 3. With 2, OpenSearch (two write threads here) idled while
+   * the next batch was parsed: 1M events took 34 s against 28–31 s with 3 (bench, 2 cores).
+   */
   maxInFlight?: number;
   /** Bytes per file read; default 256 KiB. */
   readChunkBytes?: number;
@@ -139,10 +145,16 @@ export class Ingester {
   private async pump(source: string, splitter: { push(c: Buffer | string): LogItem[]; end(): LogItem[] }, input: AsyncIterable<Buffer | string>,
     startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
     : Promise<{ events: number; malformed: number }> {
-    const batchSize = this.opts.batchSize ?? 1000;
-    const maxInFlight = this.opts.maxInFlight ?? 2;
-    let events: AuditEventDocument[] = [];
-    let dead: DeadLetterDocument[] = [];
+    const batchSize = this.opts.batchSize ?? 4000;
+    const batchBytes = this.opts.batchBytes ?? 5 << 20;
+    const maxInFlight = this.opts.maxInFlight ?? 3;
+    // each event and dead letter is encoded into the batch's body as it is read (bulk-body.ts); the
+    // buffers of acknowledged batches are reused, so the ingester's memory stays flat
+    const spare: Buffer[] = [];
+    let body = new BulkBody();
+    let events = 0;
+    let letters = 0;
+    const tenant = { projectId: this.service.projectId, organizationId: this.service.organizationId };
     let through = startOffset;
     let flushedThrough = startOffset;
     const totals = { events: 0, malformed: 0 };
@@ -152,32 +164,40 @@ export class Ingester {
 
     const send = async () => {
       if (through === flushedThrough) return;
-      const [batch, letters, end] = [events, dead, through];
-      events = []; dead = []; flushedThrough = through;
-      const written = this.store.bulkIndex(batch, letters);
+      const [batch, batchEvents, batchLetters, end] = [body, events, letters, through];
+      body = new BulkBody(spare.pop()); events = 0; letters = 0; flushedThrough = through;
+      const written = this.store.bulkWrite(batch);
       written.catch(() => undefined);   // awaited below, in order; a failure surfaces there
       last = last.then(async () => {
         const result = await written;
+        const buffer = batch.release();
+        if (buffer) spare.push(buffer);
+        if (result.attempts > 1) this.logger.warn('bulk request retried', { serviceId: this.service.id, source, attempts: result.attempts });
         if (result.rejected.length > 0) {
           this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
         }
-        totals.events += batch.length; totals.malformed += letters.length;
-        await acknowledged(end, batch.length, letters.length);
+        totals.events += batchEvents; totals.malformed += batchLetters;
+        await acknowledged(end, batchEvents, batchLetters);
       });
       last.catch(() => undefined);   // marked handled now; the loop awaits it (and throws) when its turn comes
       pending.push(last);
       if (pending.length >= maxInFlight) await pending.shift();
     };
+    const deadLetter = (endOffset: number, reason: string, excerpt: string) => {
+      body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, reason, excerpt)));
+      letters += 1;
+    };
     const take = async (items: LogItem[]) => {
       for (const item of items) {
         through = item.endOffset;
-        if (!item.ok) dead.push(this.deadLetter(source, item.endOffset, item.reason, item.excerpt));
+        if (!item.ok) deadLetter(item.endOffset, item.reason, item.excerpt);
         else {
           const x = auditEventOf(this.service.id, item.record, source);
-          if (x.kind === 'event') events.push({ ...x.event, projectId: this.service.projectId, organizationId: this.service.organizationId });
-          else if (x.kind === 'rejected') dead.push(this.deadLetter(source, item.endOffset, x.reason, item.record.message.slice(0, 200)));
+          // the event is this loop's own, fresh object: it becomes the document in place
+          if (x.kind === 'event') { body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1; }
+          else if (x.kind === 'rejected') deadLetter(item.endOffset, x.reason, item.record.message.slice(0, 200));
         }
-        if (events.length + dead.length >= batchSize) await send();
+        if (body.count >= batchSize || body.byteLength >= batchBytes) await send();
       }
     };
     try {

@@ -5,6 +5,7 @@
  * load generator does not share its event loop. PostgreSQL runs durable (fsync on), as in production.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,7 @@ export class BenchEnvironment {
     readonly tenant: BenchTenant,
     readonly gatewayEnv: NodeJS.ProcessEnv,
     private gateway: { child: ChildProcess; port: number; rssFile: string } | null = null,
+    private proxy: { child: ChildProcess; url: string } | null = null,
   ) {}
 
   static async start(opts: { opensearchHeapMb: number }): Promise<BenchEnvironment> {
@@ -77,7 +79,8 @@ export class BenchEnvironment {
       const rssFile = path.join(this.dir, 'gateway.peak-rss');
       const log = openSync(path.join(this.dir, 'gateway.log'), 'a');
       const child = spawn(process.execPath, ['--require', PEAK_RSS, CLI, 'serve'], {
-        env: { ...process.env, ...this.gatewayEnv, PORT: String(port), PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'info' },
+        // NODE_ENV=production as the Docker image runs it (graphql-js then skips its development checks)
+        env: { ...process.env, ...this.gatewayEnv, PORT: String(port), PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'info', NODE_ENV: 'production' },
         stdio: ['ignore', log, log],
       });
       this.gateway = { child, port, rssFile };
@@ -91,6 +94,16 @@ export class BenchEnvironment {
       }
     }
     return `http://127.0.0.1:${this.gateway.port}/graphql`;
+  }
+
+  /** The base URL of a bare Node HTTP proxy to OpenSearch (bare-proxy.ts), in its own process; started on first use. */
+  async bareProxyUrl(): Promise<string> {
+    if (!this.proxy) {
+      const child = spawn(process.execPath, [path.join(DIST, 'bench', 'bare-proxy.js'), this.search.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const [line] = await once(child.stdout!, 'data') as [Buffer];
+      this.proxy = { child, url: `http://127.0.0.1:${Number(line.toString().trim())}` };
+    }
+    return this.proxy.url;
   }
 
   /** One GraphQL request to the gateway as the bench tenant; throws on GraphQL errors. */
@@ -117,6 +130,7 @@ export class BenchEnvironment {
 
   async stop(): Promise<void> {
     await this.stopGateway().catch(() => null);
+    this.proxy?.child.kill('SIGTERM');
     await this.admin.close();
     await Promise.all([this.db.stop(), this.target.stop(), this.search.stop()]);
     rmSync(this.dir, { recursive: true, force: true });

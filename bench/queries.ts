@@ -17,7 +17,7 @@ const PAGE = `query($s: ID!, $f: AuditEventFilter, $after: String) { auditEvents
 const STATS = `query($s: ID!) { auditEventStats(serviceId: $s, groupBy: CLASS, interval: "1h") {
   totalCount groups { key count } overTime { start count } } }`;
 
-interface Scenario { name: string; gateway: LoadRequest; direct: LoadRequest }
+interface Scenario { name: string; gateway: LoadRequest; direct: LoadRequest; proxied: LoadRequest }
 
 
 /** The five requests, checked once (the gateway and OpenSearch agree on the count) before any load. */
@@ -41,13 +41,14 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
 
   const filtered: EventFilter = { users: ['analyst'], classes: ['WRITE'] };
   const text: EventFilter = { text: 'owner note accounts' };
+  const proxy = await env.bareProxyUrl();
   const list: Scenario[] = [
     { name: 'auditEvents first page', gateway: page(null, null), direct: directPage(null, null) },
     { name: 'auditEvents filtered page (user + class)', gateway: page(filtered, null), direct: directPage(filtered, null) },
     { name: 'auditEvents text search', gateway: page(text, null), direct: directPage(text, null) },
     { name: 'auditEvents page 50 by cursor', gateway: page(null, cursor), direct: directPage(null, cursor) },
     { name: 'auditEventStats by class + hourly histogram', gateway: viaGateway(STATS, { s }), direct: direct(buildEventStats(s, null, 'CLASS', '1h')) },
-  ];
+  ].map((sc) => ({ ...sc, proxied: { ...sc.direct, url: sc.direct.url.replace(env.search.url, proxy) } }));
   for (const sc of list) {
     const res = await fetch(sc.direct.url, { method: 'POST', headers: { 'content-type': sc.direct.contentType ?? 'application/json' }, body: sc.direct.body });
     type Answer = { hits?: { total?: { value: number } }; _shards?: { failed: number } };
@@ -60,13 +61,19 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
 
 export interface QueryOptions { connections: readonly number[]; seconds: number; warmupRequests: number }
 
-/** Every scenario at every concurrency: OpenSearch directly, then the gateway. */
+/**
+ * Every scenario at every concurrency: OpenSearch directly, the same request through a bare Node proxy
+ * (the cost of one more HTTP hop, unjudged), then the gateway.
+ */
 export async function measureQueries(env: BenchEnvironment, events: number, o: QueryOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const sc of await scenarios(env, events)) {
     for (const connections of o.connections) {
       const baseline = await measureLoad(sc.direct, connections, o.seconds, o.warmupRequests);
+      const proxied = await measureLoad(sc.proxied, connections, o.seconds, o.warmupRequests);
       const measured = await measureLoad(sc.gateway, connections, o.seconds, o.warmupRequests);
+      figures.push({ section: 'query', name: `${sc.name}: bare Node proxy, the floor of one HTTP hop`, size: events, connections, unit: 'ms',
+        measured: proxied, baseline, baselineName: 'same request to OpenSearch' });
       const added = measured.p50 - baseline.p50;
       const ok = added <= 2 && measured.p50 <= baseline.p50 * 1.15;
       const firstPageP95 = sc.name === 'auditEvents first page' && events >= 10_000_000 ? measured.p95 <= 50 : true;

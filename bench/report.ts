@@ -67,13 +67,13 @@ export function summary(figures: readonly Figure[]): { targets: number; met: num
 export interface CurveRow { name: string; connections: number; p50BySize: [number, number][]; growth: number; bound: number; met: boolean }
 
 /**
- * How each query's gateway p50 grows with the store: from the smallest to the largest size, the cost may
+ * How each judged query's gateway p50 grows with the store: from the smallest to the largest size, the cost may
  * grow at most as fast as log(events) does (growth <= ln(largest) / ln(smallest)).
  */
 export function curve(figures: readonly Figure[]): CurveRow[] {
   const groups = new Map<string, Figure[]>();
   for (const f of figures) {
-    if (f.section !== 'query' || f.size === undefined || !isLatency(f.measured)) continue;
+    if (f.section !== 'query' || f.size === undefined || !isLatency(f.measured) || !f.target) continue;
     const key = `${f.name}\u0000${f.connections}`;
     groups.set(key, [...(groups.get(key) ?? []), f]);
   }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
 import type { Logger } from '../logging/logger';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
@@ -48,6 +49,9 @@ export function createApollo(logger: Logger): ApolloServer<GatewayContext> {
     formatError: makeFormatError(logger),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // No field carries a cache hint; the default cache-control plugin would still wrap every field's
+    // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
+    plugins: [ApolloServerPluginCacheControlDisabled()],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,

@@ -37,7 +37,7 @@ describe('BulkBody', () => {
     reused.add(op('b', 'y'));
     expect(reused.bytes().toString('utf8')).toBe(op('b', 'y').ndjson);
     const big = new BulkBody(Buffer.alloc(8));
-    big.add(op('c', 'z'.repeat(9 << 20)));
+    big.add(op('c', 'z'.repeat(5 << 20)));
     expect(big.release()).toBeNull();
   });
 });

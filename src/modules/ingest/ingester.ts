@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BulkBody } from '../audit-events/bulk-body';
+import { BULK_BODY_BYTES, BulkBody } from '../audit-events/bulk-body';
 import { DeadLetterDocument, deadLetterBulkOp, eventBulkOp } from '../audit-events/event.index';
 import type { EventStore } from '../audit-events/event.store';
 import type { Logger } from '../../logging/logger';
@@ -38,9 +38,9 @@ export async function firstLineFingerprint(file: string): Promise<string> {
 }
 
 export interface IngestOptions {
-  /** Events (and dead letters) per bulk request at most; default 4000. */
+  /** Events (and dead letters) per bulk request at most; default 2000. */
   batchSize?: number;
-  /** Bytes per bulk request: a request is sent once its body reaches this; default 5 MiB. */
+  /** Bytes per bulk request: a request is sent once its body reaches this; default 2 MiB (BULK_BODY_BYTES). */
   batchBytes?: number;
   /**
    * Bulk requests in flight at once; default 3. With 2, OpenSearch (two write threads here) idled while
@@ -145,8 +145,8 @@ export class Ingester {
   private async pump(source: string, splitter: { push(c: Buffer | string): LogItem[]; end(): LogItem[] }, input: AsyncIterable<Buffer | string>,
     startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
     : Promise<{ events: number; malformed: number }> {
-    const batchSize = this.opts.batchSize ?? 4000;
-    const batchBytes = this.opts.batchBytes ?? 5 << 20;
+    const batchSize = this.opts.batchSize ?? 2000;
+    const batchBytes = this.opts.batchBytes ?? BULK_BODY_BYTES;
     const maxInFlight = this.opts.maxInFlight ?? 3;
     // each event and dead letter is encoded into the batch's body as it is read (bulk-body.ts); the
     // buffers of acknowledged batches are reused, so the ingester's memory stays flat

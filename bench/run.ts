@@ -2,7 +2,7 @@
  * The benchmark: every figure of the README's Performance section, each beside its baseline measured in
  * the same run, on services this command starts and stops itself.
  *
- *   npm run bench                        full run: 100k, 1M and 10M events (about 18 minutes on 2 cores, ~10 GB disk)
+ *   npm run bench                        full run: 100k, 1M and 10M events (about 25 minutes on 2 cores, ~25 GB disk)
  *   npm run bench -- --quick             small sizes, short loads: the harness end to end in under 2 minutes (CI)
  *   npm run bench -- --sizes 100k,1m     other sizes (events in the store after each step)
  *   npm run bench -- --seconds 5 --connections 1,16 --calls 100
@@ -32,6 +32,8 @@ export interface BenchOptions {
   /** Requests sent, unrecorded, before each latency figure. */
   warmupRequests: number;
   connections: number[];
+  /** Where the bare proxy is measured too: every concurrency, or (quick) the lowest only. */
+  floorConnections: number[];
   calls: number;
   /** Untimed bulk indexing before the first ingest measurement: OpenSearch's JVM warms up. */
   indexWarmupSeconds: number;
@@ -60,7 +62,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const connections = (value('connections') ?? '1,16').split(',').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('--connections takes integers from 1 to 256');
   return {
-    mode: quick ? 'quick' : 'full', sizes, connections,
+    mode: quick ? 'quick' : 'full', sizes, connections, floorConnections: quick ? connections.slice(0, 1) : connections,
     seconds: num('seconds', quick ? 1 : 5), warmupRequests: quick ? 20 : 500,
     calls: num('calls', quick ? 10 : 100), indexWarmupSeconds: quick ? 2 : 30,
     stepMs: 250, opensearchHeapMb: quick ? 512 : 2048,
@@ -102,7 +104,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
       previous = chunk;
       await settleMerges(env);
       log(`query load at ${size} events`);
-      figures.push(...await measureQueries(env, size, { connections: o.connections, seconds: o.seconds, warmupRequests: o.warmupRequests }));
+      figures.push(...await measureQueries(env, size, { connections: o.connections, seconds: o.seconds, warmupRequests: o.warmupRequests, floorConnections: o.floorConnections }));
     }
 
     const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;

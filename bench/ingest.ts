@@ -13,7 +13,7 @@ import { createReadStream, createWriteStream, readFileSync, rmSync } from 'node:
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@opensearch-project/opensearch';
-import { eventBulkOp, INDEX_PREFIX, INDEX_TEMPLATE, indexFor } from '../src/modules/audit-events/event.index';
+import { eventSource, INDEX_PREFIX, INDEX_TEMPLATE, indexFor } from '../src/modules/audit-events/event.index';
 import { auditEventOf } from '../src/modules/ingest/audit-event';
 import { CsvlogSplitter } from '../src/modules/ingest/log-records';
 import { GeneratedLog, writeCsvlog } from './csvlog-generator';
@@ -74,7 +74,7 @@ const BASELINE_PREFIX = 'pgabench-';
 const BASELINE_TEMPLATE = 'pgabench';
 
 /**
- * The chunk's documents exactly as the ingester sends them (eventBulkOp: same fields, same tiebreak),
+ * The chunk's documents exactly as the ingester sends them (eventSource: same fields, same tiebreak),
  * pre-built into a file of `index \t id \t source` lines, so that the baseline streams them without
  * parsing anything and without holding millions of documents in memory.
  */
@@ -89,8 +89,7 @@ async function prebuild(env: BenchEnvironment, chunk: Chunk, file: string): Prom
       const x = item.ok ? auditEventOf(env.tenant.eventsServiceId, item.record) : null;
       if (x?.kind !== 'event') continue;
       const doc = Object.assign(x.event, tenant);
-      const source = eventBulkOp(doc).ndjson.split('\n')[1];
-      lines += `${BASELINE_PREFIX}${indexFor(doc.timestamp).slice(INDEX_PREFIX.length)}\t${doc.id}\t${source}\n`;
+      lines += `${BASELINE_PREFIX}${indexFor(doc.timestamp).slice(INDEX_PREFIX.length)}\t${doc.id}\t${eventSource(doc)}\n`;
       docs += 1;
     }
     if (!out.write(lines)) await once(out, 'drain');

@@ -18,7 +18,7 @@ import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../src/paths';
+import { projectRoot } from '../src/base/paths';
 import { measureControlPath } from './control-path';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';

@@ -45,7 +45,7 @@ if [ ! -f /usr/lib/postgresql/15/lib/pgaudit.so ]; then
 fi
 
 # 4. OpenSearch for the integration tests: the version pinned in opensearch.version, fetched from Maven
-#    Central into Maven's own cache (~/.m2). src/local/opensearch-node.ts (the one place that knows the
+#    Central into Maven's own cache (~/.m2). dev/local/opensearch-node.ts (the one place that knows the
 #    unpacked cache path) unzips it from there on first use, atomically; it needs `unzip` and a JDK 11-23.
 OPENSEARCH_VERSION="$(tr -d '[:space:]' < opensearch.version)"
 if ! command -v unzip >/dev/null; then

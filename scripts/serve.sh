@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh >&2
-npx --no-install tsc -p tsconfig.build.json
-exec node dist/src/local/dev.js
+npx --no-install tsc -p tsconfig.tools.json
+exec node dist/dev/launcher.js

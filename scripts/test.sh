@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 npx --no-install tsc --noEmit -p tsconfig.json
-npx --no-install tsc -p tsconfig.build.json
+npx --no-install tsc -p tsconfig.tools.json
 mkdir -p .local
 rc=0
 npx --no-install jest --runInBand --json --outputFile=.local/jest-results.json "$@" || rc=$?

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../src/local/postgres-cluster';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../dev/local/postgres-cluster';
 import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, show, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
 
 let g: TestGateway;

@@ -6,8 +6,8 @@
  * (nor any stack trace, connection URL or token hash) ever reaches the caller.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { startHttpServer } from '../src/graphql/http-server';
-import { silentLogger } from '../src/logging/logger';
+import { startHttpServer } from '../src/api/http-server';
+import { silentLogger } from '../src/base/logger';
 import {
   createTenant, ELIGIBILITY, ENABLE, historyState, POLICY, resetServer, serverState, startTestGateway, Tenant, TestGateway, urls,
 } from './support/harness';

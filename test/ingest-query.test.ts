@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester } from '../src/modules/ingest/ingester';
-import { silentLogger } from '../src/logging/logger';
+import { silentLogger } from '../src/base/logger';
 import { createPostgresLogTable, createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
 const DB = 'ingest_e2e';

@@ -5,8 +5,8 @@
  * an HTTP 500, never the whole offending value echoed back -- and must change nothing: neither the
  * pgaudit settings of the server nor the gateway's policy history.
  */
-import { startHttpServer } from '../src/graphql/http-server';
-import { silentLogger } from '../src/logging/logger';
+import { startHttpServer } from '../src/api/http-server';
+import { silentLogger } from '../src/base/logger';
 import {
   CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, resetServer, serverState, startTestGateway,
   Tenant, TestGateway, urls,

@@ -3,7 +3,7 @@
  * event store relies on. Plain HTTP through Node's fetch: no client library in between.
  */
 import fs from 'node:fs';
-import { OPENSEARCH_VERSION } from '../src/local/opensearch-node';
+import { OPENSEARCH_VERSION } from '../dev/local/opensearch-node';
 
 function baseUrl(): string {
   const value = process.env.OPENSEARCH_URL;

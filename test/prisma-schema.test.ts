@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { migrate } from '../src/db/migrate';
+import { migrate } from '../src/base/db/migrate';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
 import { sql, urls } from './support/harness';
 

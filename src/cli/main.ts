@@ -10,14 +10,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
-import { createGateway } from '../app';
-import { ConfigError, loadConfig } from '../config/config';
-import { migrate } from '../db/migrate';
-import { createLogger, silentLogger } from '../logging/logger';
+import { createGateway } from '../api/gateway';
+import { ConfigError, loadConfig } from '../base/config';
+import { migrate } from '../base/db/migrate';
+import { createLogger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
 import { TenancyInputError } from '../modules/tenancy/tenancy.service';
-import { projectRoot } from '../paths';
+import { projectRoot } from '../base/paths';
 
 class UsageError extends Error {}
 
@@ -129,7 +129,7 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   const gateway = createGateway(config, logger);
   await migrate(config.databaseUrl);
   // Loaded here, not at the top: `ingest` and `admin` never load Apollo, type-graphql and the schema.
-  const { startHttpServer } = await import('../graphql/http-server');
+  const { startHttpServer } = await import('../api/http-server');
   const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes }, config.port);
   logger.info('listening', { port: http.port, path: '/graphql' });
   // The event store's templates are created idempotently at start-up; if OpenSearch is down the control
@@ -208,7 +208,7 @@ export function closeOnSignal(close: () => Promise<void>): void {
 }
 
 async function emitSchema(values: Values): Promise<void> {
-  const { printGatewaySchema } = await import('../graphql/schema');
+  const { printGatewaySchema } = await import('../api/schema');
   const file = path.join(projectRoot(), 'schema.graphql');
   const sdl = printGatewaySchema();
   if (values.check) {

@@ -10,8 +10,8 @@
  */
 import path from 'node:path';
 import { Client } from 'pg';
-import { OpenSearchNode } from '../../src/local/opensearch-node';
-import { PostgresCluster, clusterBaseDir, debianPgBinDir, embeddedPgBinDir } from '../../src/local/postgres-cluster';
+import { OpenSearchNode } from '../../dev/local/opensearch-node';
+import { PostgresCluster, clusterBaseDir, debianPgBinDir, embeddedPgBinDir } from '../../dev/local/postgres-cluster';
 
 export const ROOT = path.resolve(__dirname, '../..');
 /** One directory per run, so concurrent runs (two developers' jest, CI beside a dev run) never share a cluster. */

@@ -7,12 +7,12 @@
 import 'reflect-metadata';
 import { ApolloServer } from '@apollo/server';
 import { Client } from 'pg';
-import { createGateway, Gateway } from '../../src/app';
-import { loadConfig } from '../../src/config/config';
-import { migrate } from '../../src/db/migrate';
-import type { GatewayContext } from '../../src/graphql/context';
-import { contextFor, createApollo } from '../../src/graphql/http-server';
-import { createLogger, silentLogger } from '../../src/logging/logger';
+import { createGateway, Gateway } from '../../src/api/gateway';
+import { loadConfig } from '../../src/base/config';
+import { migrate } from '../../src/base/db/migrate';
+import type { GatewayContext } from '../../src/api/context';
+import { contextFor, createApollo } from '../../src/api/http-server';
+import { createLogger, silentLogger } from '../../src/base/logger';
 import { withDatabase } from '../../src/modules/audit-policy/target/target.session';
 
 export function env(name: string): string {

@@ -1,6 +1,6 @@
 /** Translates between GraphQL and AuditEventsService; no logic of its own. */
 import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../graphql/context';
+import type { GatewayContext } from '../../api/context';
 import { AuditEventConnection, AuditEventFilter, AuditEventGroupBy, AuditEventsArgs, AuditEventStats } from './audit-events.types';
 import type { EventGroupBy } from './event.query';
 

@@ -1,5 +1,5 @@
 /** The query path: one visible service at a time; errors become API errors without internals. */
-import { ApiError, ApiErrorCode } from '../../graphql/errors';
+import { ApiError, ApiErrorCode } from '../../api/error-map';
 import type { Principal } from '../tenancy/principal';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';

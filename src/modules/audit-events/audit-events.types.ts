@@ -1,7 +1,7 @@
 /** GraphQL types of the query path (AuditEvent, AuditEventFilter and AuditType are STABLE in design/api.graphql). */
 import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PageInfo } from '../../graphql/relay';
+import { PageInfo } from '../../base/relay';
 import { GROUP_BY_FIELDS } from './event.query';
 
 export enum AuditType { SESSION = 'SESSION', OBJECT = 'OBJECT' }

@@ -1,7 +1,7 @@
 /** Translates between GraphQL and PolicyService; no logic of its own. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../../graphql/context';
-import { decodeCursor, encodeCursor } from '../../graphql/relay';
+import type { GatewayContext } from '../../api/context';
+import { decodeCursor, encodeCursor } from '../../base/relay';
 import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
 import { AuditEligibility, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
 import type { ChangeRequest, ChangeResult, Operation } from './policy.service';

@@ -1,6 +1,6 @@
 /** GraphQL output types of the control path. Field names marked STABLE in design/api.graphql are kept exactly. */
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PageInfo } from '../../graphql/relay';
+import { PageInfo } from '../../base/relay';
 import { AuditRequirement } from '../entitlements/entitlement.checks';
 import { AuditErrorCode } from './audit-policy.errors';
 import { SettingsSource } from './policy.service';

@@ -4,7 +4,7 @@
  * changes to one policy are serialised across every gateway replica.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/prisma';
+import type { Db } from '../../base/db/prisma';
 import type { Prisma } from '../../generated/prisma/client';
 import type { AuditSettingsValue } from './settings/settings.model';
 

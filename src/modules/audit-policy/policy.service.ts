@@ -11,13 +11,13 @@
  * APPLY_FAILED, so the history never claims a change the server does not have.
  */
 import { createHash } from 'node:crypto';
-import type { GatewayConfig } from '../../config/config';
-import type { Logger } from '../../logging/logger';
+import type { GatewayConfig } from '../../base/config';
+import type { Logger } from '../../base/logger';
 import { evaluateEntitlements, EntitlementCheckResult } from '../entitlements/entitlement.checks';
 import { actorName, Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { TenancyService } from '../tenancy/tenancy.service';
-import { ApiError, ApiErrorCode } from '../../graphql/errors';
+import { ApiError, ApiErrorCode } from '../../api/error-map';
 import { AuditErrorCode, AuditUserError, Refusal, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planRestore, planSet, Scope } from './apply.plan';
 import { PolicyRepository, PolicyRow, RevisionRow, StoredResult, Tx } from './policy.repository';

@@ -1,5 +1,5 @@
 /** Ingest checkpoints in the gateway database. Written only after OpenSearch acknowledged the events before `offset`. */
-import type { Db } from '../../db/prisma';
+import type { Db } from '../../base/db/prisma';
 
 export interface Checkpoint { fileIdentity: string; offset: number; events: number; malformed: number }
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { BULK_BODY_BYTES, BulkBody } from '../audit-events/bulk-body';
 import { DeadLetterDocument, deadLetterBulkOp, eventBulkOp } from '../audit-events/event.index';
 import type { EventStore } from '../audit-events/event.store';
-import type { Logger } from '../../logging/logger';
+import type { Logger } from '../../base/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { auditEventOf, positionEventId } from './audit-event';
 import type { CheckpointRepository } from './checkpoint.repository';

@@ -1,5 +1,5 @@
 /** The tenant registry in the gateway database. The only tenancy code that talks to Prisma. */
-import type { Db } from '../../db/prisma';
+import type { Db } from '../../base/db/prisma';
 import type { Principal } from './principal';
 
 export interface ServiceRecord {

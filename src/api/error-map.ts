@@ -6,7 +6,7 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
-import type { Logger } from '../logging/logger';
+import type { Logger } from '../base/logger';
 
 export enum ApiErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',

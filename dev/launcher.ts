@@ -11,10 +11,10 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { Client } from 'pg';
-import { closeOnSignal, serve } from '../cli/main';
-import { projectRoot } from '../paths';
-import { OpenSearchNode } from './opensearch-node';
-import { clusterBaseDir, debianPgBinDir, PostgresCluster } from './postgres-cluster';
+import { closeOnSignal, serve } from '../src/cli/main';
+import { projectRoot } from '../src/base/paths';
+import { OpenSearchNode } from './local/opensearch-node';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from './local/postgres-cluster';
 
 const DEV_DIR = clusterBaseDir(path.join(projectRoot(), '.local', 'dev'), 'dev');
 

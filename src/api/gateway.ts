@@ -1,13 +1,13 @@
 /** Wires the gateway together from one configuration: the only place that constructs services. */
-import type { GatewayConfig } from './config/config';
-import { connectDb, DbHandle } from './db/prisma';
-import type { Logger } from './logging/logger';
-import { AuditEventsService } from './modules/audit-events/audit-events.service';
-import { EventStore } from './modules/audit-events/event.store';
-import { PolicyRepository } from './modules/audit-policy/policy.repository';
-import { PolicyService } from './modules/audit-policy/policy.service';
-import { TenancyRepository } from './modules/tenancy/tenancy.repository';
-import { TenancyService } from './modules/tenancy/tenancy.service';
+import type { GatewayConfig } from '../base/config';
+import { connectDb, DbHandle } from '../base/db/prisma';
+import type { Logger } from '../base/logger';
+import { AuditEventsService } from '../modules/audit-events/audit-events.service';
+import { EventStore } from '../modules/audit-events/event.store';
+import { PolicyRepository } from '../modules/audit-policy/policy.repository';
+import { PolicyService } from '../modules/audit-policy/policy.service';
+import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
+import { TenancyService } from '../modules/tenancy/tenancy.service';
 
 export interface Gateway {
   db: DbHandle;

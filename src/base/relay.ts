@@ -1,6 +1,6 @@
 /** Relay connection pieces shared by every list that can grow. */
 import { Field, ObjectType } from 'type-graphql';
-import { ApiError, ApiErrorCode } from './errors';
+import { ApiError, ApiErrorCode } from '../api/error-map';
 
 @ObjectType({ description: 'Relay page information.' })
 export class PageInfo {

@@ -1,7 +1,7 @@
 /** The gateway database client: pg.Pool -> PrismaPg -> PrismaClient (no native engine). End it on shutdown. */
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
-import { PrismaClient } from '../generated/prisma/client';
+import { PrismaClient } from '../../generated/prisma/client';
 
 export type Db = PrismaClient;
 

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../paths';
+import { projectRoot } from '../../src/base/paths';
 import { freePort } from './free-port';
 
 const execFileAsync = promisify(execFile);

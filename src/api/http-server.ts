@@ -8,13 +8,13 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
-import type { Logger } from '../logging/logger';
+import type { Logger } from '../base/logger';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
 import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import type { GatewayContext } from './context';
-import { ApiError, ApiErrorCode, makeFormatError } from './errors';
+import { ApiError, ApiErrorCode, makeFormatError } from './error-map';
 import { gatewaySchema } from './schema';
 
 export interface GatewayDeps {

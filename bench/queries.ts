@@ -6,7 +6,8 @@
  * back to back at each concurrency with autocannon.
  */
 import { decodeEventCursor } from '../src/modules/audit-events/event.cursor';
-import { buildEventPageRequest, buildEventStats, EventFilter } from '../src/modules/audit-events/event.query';
+import type { AuditEventFilter } from '../src/modules/audit-events/audit-events.types';
+import { buildEventPageRequest, buildEventStats } from '../src/modules/audit-events/event.query';
 import type { BenchEnvironment } from './environment';
 import { LoadRequest, measureLoad } from './load';
 import type { Figure } from './report';
@@ -26,12 +27,12 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
   const { token, eventsServiceId: s } = env.tenant;
   const direct = ({ index, body }: { index: string; body: object }): LoadRequest => ({
     url: `${env.search.url}/${index}/_search?ignore_unavailable=true&allow_no_indices=true`, body: JSON.stringify(body) });
-  const directPage = (f: EventFilter | null, after: string | null): LoadRequest => {
+  const directPage = (f: AuditEventFilter | null, after: string | null): LoadRequest => {
     const { path, lines } = buildEventPageRequest(s, f, 20, after ? decodeEventCursor(after) : null);
     return { url: `${env.search.url}${path}`, body: lines.map((l) => JSON.stringify(l)).join('\n') + '\n', contentType: 'application/x-ndjson' };
   };
   const viaGateway = (query: string, variables: object): LoadRequest => ({ url, body: JSON.stringify({ query, variables }), headers: { authorization: `Bearer ${token}` } });
-  const page = (f: EventFilter | null, after: string | null) => viaGateway(PAGE, { s, f, after });
+  const page = (f: AuditEventFilter | null, after: string | null) => viaGateway(PAGE, { s, f, after });
 
   type Page = { auditEvents: { totalCount: number; pageInfo: { endCursor: string } } };
   const first = await env.graphql<Page>(PAGE, { s, f: null, after: null });
@@ -39,8 +40,8 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
   let cursor = first.auditEvents.pageInfo.endCursor;
   for (let i = 2; i < 50; i++) cursor = (await env.graphql<Page>(PAGE, { s, f: null, after: cursor })).auditEvents.pageInfo.endCursor;
 
-  const filtered: EventFilter = { users: ['analyst'], classes: ['WRITE'] };
-  const text: EventFilter = { text: 'owner note accounts' };
+  const filtered: AuditEventFilter = { users: ['analyst'], classes: ['WRITE'] };
+  const text: AuditEventFilter = { text: 'owner note accounts' };
   const proxy = await env.bareProxyUrl();
   const list: Scenario[] = [
     { name: 'auditEvents first page', gateway: page(null, null), direct: directPage(null, null) },

@@ -13,7 +13,7 @@
  *   failing-crash    the built CLI (`ingest --once`) killed with SIGKILL twice mid-file, then run to the end
  *   failing-outage   a second OpenSearch node of this file's own, stopped (SIGTERM) mid-file and started
  *                    again on the same data dir and port ~10 s later; one ingester rides it out on its
- *                    backoff, another gives up (EventStoreUnavailable) and is simply run again
+ *                    backoff, another gives up (STORE_UNAVAILABLE) and is simply run again
  *   files            appended lines (the last one half-written first), a file replaced under the same
  *                    name, a file truncated below its checkpoint
  */
@@ -27,7 +27,8 @@ import { clusterBaseDir } from '../dev/local/postgres-cluster';
 import { OpenSearchNode } from '../dev/local/opensearch-node';
 import { silentLogger } from '../src/base/logger';
 import { indexFor, tiebreakOf } from '../src/modules/audit-events/event.index';
-import { EventStore, EventStoreUnavailable } from '../src/modules/audit-events/event.store';
+import { AuditEventsError, AuditEventsErrorCode } from '../src/modules/audit-events/audit-events.errors';
+import { EventStore } from '../src/modules/audit-events/event.store';
 import { eventId } from '../src/modules/ingest/audit-event';
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester, IngestStats } from '../src/modules/ingest/ingester';
@@ -279,7 +280,8 @@ it('failing-outage: OpenSearch stopped mid-file and restarted on the same data ~
     const stoppedAt = Date.now();
     // The impatient one gives up while OpenSearch is down.
     const outcome = await quitting;
-    expect(outcome).toBeInstanceOf(EventStoreUnavailable);
+    expect(outcome).toBeInstanceOf(AuditEventsError);
+    expect((outcome as AuditEventsError).code).toBe(AuditEventsErrorCode.STORE_UNAVAILABLE);
     await sleep(2000);                     // a save for a batch acknowledged just before the stop has landed by now
     const quitterCheckpoint = (await checkpoints.get(quitter.serviceId, LOG_FILE))!;
     const riderAtStop = (await checkpoints.get(rider.serviceId, LOG_FILE))!;

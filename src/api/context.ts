@@ -1,13 +1,12 @@
-/** Per-request context: who is calling (already authenticated) and the services resolvers may use. */
+/**
+ * Per-request context: who is calling (already authenticated) and the services resolvers may use. It is
+ * every module's resolver context at once; modules declare what they need and never import this file.
+ */
 import type { Logger } from '../base/logger';
-import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
-import type { PolicyService } from '../modules/audit-policy/policy.service';
-import type { Principal } from '../modules/tenancy/principal';
+import type { AuditEventsContext } from '../modules/audit-events/audit-events.resolver';
+import type { AuditPolicyContext } from '../modules/audit-policy/audit-policy.resolver';
 
-export interface GatewayContext {
+export interface GatewayContext extends AuditPolicyContext, AuditEventsContext {
   requestId: string;
-  principal: Principal;
-  policies: PolicyService;
-  events: AuditEventsService;
   logger: Logger;
 }

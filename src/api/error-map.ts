@@ -1,12 +1,17 @@
 /**
- * Top-level GraphQL errors: authentication, visibility, malformed input and faults. Outcomes a caller
- * can act on (entitlements, settings, conflicts) are `userErrors` in the payload instead.
- * Every code has an HTTP status in one exhaustive table; a new code without one fails to compile.
+ * The one error map. Domains throw their own coded exceptions (base/domain-error.ts); this file alone turns
+ * them into GraphQL errors, through one exhaustive table per domain: a new code without a mapping fails to
+ * compile. Top-level errors are for authentication, visibility, malformed input and faults; outcomes a
+ * caller can act on (entitlements, settings, conflicts) are `userErrors` in a mutation's payload instead.
  */
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
+import { BaseError, BaseErrorCode, DomainError } from '../base/domain-error';
 import type { Logger } from '../base/logger';
+import { AuditEventsError, AuditEventsErrorCode } from '../modules/audit-events/audit-events.errors';
+import { AuditErrorCode, AuditPolicyError } from '../modules/audit-policy/audit-policy.errors';
+import { TenancyError, TenancyErrorCode } from '../modules/tenancy/tenancy.errors';
 
 export enum ApiErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
@@ -27,6 +32,58 @@ const HTTP_STATUS = {
   INTERNAL_SERVER_ERROR: undefined,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 
+/** How one domain code reaches a caller: its GraphQL code, and a fixed message where the domain's may hold internals. */
+interface Mapping { code: ApiErrorCode; publicMessage?: string }
+
+const BASE = {
+  INVALID_CURSOR: { code: ApiErrorCode.BAD_USER_INPUT },
+  INVALID_CONFIG: { code: ApiErrorCode.INTERNAL_SERVER_ERROR, publicMessage: 'Internal server error' },
+} as const satisfies Record<BaseErrorCode, Mapping>;
+
+const TENANCY = {
+  INVALID_INPUT: { code: ApiErrorCode.BAD_USER_INPUT },
+  ORGANIZATION_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  PROJECT_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  SERVICE_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  SERVICE_NAME_TAKEN: { code: ApiErrorCode.BAD_USER_INPUT },
+} as const satisfies Record<TenancyErrorCode, Mapping>;
+
+const AUDIT_EVENTS = {
+  INVALID_ARGUMENT: { code: ApiErrorCode.BAD_USER_INPUT },
+  STORE_UNAVAILABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE, publicMessage: 'audit event search is unavailable; try again later' },
+  STORE_NOT_CONFIGURED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
+} as const satisfies Record<AuditEventsErrorCode, Mapping>;
+
+/**
+ * The control path returns these as `userErrors` and never lets one escape; should one ever reach this map,
+ * it still gets a sensible top-level code rather than INTERNAL_SERVER_ERROR.
+ */
+const AUDIT_POLICY = {
+  PRO_PLATFORM_REQUIRED: { code: ApiErrorCode.FORBIDDEN },
+  PRO_FEATURES_REQUIRED: { code: ApiErrorCode.FORBIDDEN },
+  POSTGRES_VERSION_UNSUPPORTED: { code: ApiErrorCode.FORBIDDEN },
+  AVNADMIN_REQUIRED: { code: ApiErrorCode.FORBIDDEN },
+  PGAUDIT_UNAVAILABLE: { code: ApiErrorCode.BAD_USER_INPUT },
+  INVALID_SETTING: { code: ApiErrorCode.BAD_USER_INPUT },
+  SETTING_UNSUPPORTED: { code: ApiErrorCode.BAD_USER_INPUT },
+  DATABASE_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  VERSION_CONFLICT: { code: ApiErrorCode.BAD_USER_INPUT },
+  NOT_ENABLED: { code: ApiErrorCode.BAD_USER_INPUT },
+  APPLY_FAILED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
+  SERVICE_UNREACHABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
+  IDEMPOTENCY_KEY_REUSED: { code: ApiErrorCode.BAD_USER_INPUT },
+} as const satisfies Record<AuditErrorCode, Mapping>;
+
+/** The mapping of any domain error, found by its class: each domain has exactly one. */
+function mappingOf(err: DomainError): Mapping | null {
+  if (err instanceof BaseError) return BASE[err.code];
+  if (err instanceof TenancyError) return TENANCY[err.code];
+  if (err instanceof AuditEventsError) return AUDIT_EVENTS[err.code];
+  if (err instanceof AuditPolicyError) return AUDIT_POLICY[err.code];
+  return null;
+}
+
+/** An error the API layer raises itself (authentication); domains throw DomainErrors instead. */
 export class ApiError extends GraphQLError {
   constructor(readonly code: ApiErrorCode, message: string, extra: Record<string, unknown> = {}) {
     const status = HTTP_STATUS[code];
@@ -47,15 +104,21 @@ const PASS_THROUGH = new Set([
 export function makeFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    const where = { path: formatted.path, locations: formatted.locations };
     if (original instanceof ArgumentValidationError) {
       const problems = (original.extensions.validationErrors as { property: string; constraints?: Record<string, string> }[])
         .map((v) => ({ property: v.property, constraints: v.constraints ?? {} }));
-      return { message: 'Invalid input', path: formatted.path, locations: formatted.locations,
-        extensions: { code: ApiErrorCode.BAD_USER_INPUT, validationErrors: problems } };
+      return { message: 'Invalid input', ...where, extensions: { code: ApiErrorCode.BAD_USER_INPUT, validationErrors: problems } };
     }
     if (original instanceof ApiError) {
       const { http: _http, ...extensions } = original.extensions as Record<string, unknown>;
-      return { message: original.message, path: formatted.path, locations: formatted.locations, extensions };
+      return { message: original.message, ...where, extensions };
+    }
+    const mapping = original instanceof DomainError ? mappingOf(original) : null;
+    if (mapping && mapping.code !== ApiErrorCode.INTERNAL_SERVER_ERROR) {
+      const domain = original as DomainError;
+      if (mapping.publicMessage) logger.warn('request failed', { code: domain.code, error: domain.message, path: formatted.path });
+      return { message: mapping.publicMessage ?? domain.message, ...where, extensions: { code: mapping.code, ...domain.details } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {

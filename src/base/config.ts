@@ -2,6 +2,8 @@
  * The one configuration object, built from the environment once at start-up and validated there:
  * a bad value stops the process with a message naming the variable, never a failure later.
  */
+import { BaseError, BaseErrorCode } from './domain-error';
+
 export interface GatewayConfig {
   /** The gateway's own PostgreSQL (tenants, services, tokens, policy history). */
   databaseUrl: string;
@@ -24,7 +26,10 @@ export interface GatewayConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export class ConfigError extends Error {}
+/** A bad environment: the process stops at start-up with this message, which names the variable. */
+export class ConfigError extends BaseError {
+  constructor(message: string) { super(BaseErrorCode.INVALID_CONFIG, message); }
+}
 
 type Env = Record<string, string | undefined>;
 

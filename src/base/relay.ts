@@ -1,6 +1,6 @@
 /** Relay connection pieces shared by every list that can grow. */
 import { Field, ObjectType } from 'type-graphql';
-import { ApiError, ApiErrorCode } from '../api/error-map';
+import { BaseError, BaseErrorCode } from './domain-error';
 
 @ObjectType({ description: 'Relay page information.' })
 export class PageInfo {
@@ -11,7 +11,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-/** Opaque cursors: base64url of `<kind>:<integer>`. A tampered or foreign cursor is BAD_USER_INPUT. */
+/** Opaque cursors: base64url of `<kind>:<integer>`. A tampered or foreign cursor is INVALID_CURSOR (BAD_USER_INPUT to the caller). */
 export function encodeCursor(kind: string, value: number): string {
   return Buffer.from(`${kind}:${value}`, 'utf8').toString('base64url');
 }
@@ -19,6 +19,6 @@ export function encodeCursor(kind: string, value: number): string {
 export function decodeCursor(kind: string, cursor: string): number {
   const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   const match = new RegExp(`^${kind}:(\\d{1,9})$`).exec(text);
-  if (!match) throw new ApiError(ApiErrorCode.BAD_USER_INPUT, 'invalid cursor: pass an endCursor returned by this field', { argument: 'after' });
+  if (!match) throw new BaseError(BaseErrorCode.INVALID_CURSOR, 'invalid cursor: pass an endCursor returned by this field', { argument: 'after' });
   return Number(match[1]);
 }

@@ -16,7 +16,7 @@ import { migrate } from '../base/db/migrate';
 import { createLogger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
-import { TenancyInputError } from '../modules/tenancy/tenancy.service';
+import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { projectRoot } from '../base/paths';
 
 class UsageError extends Error {}
@@ -241,7 +241,7 @@ export async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof TenancyInputError
+    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof TenancyError
       || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`}\n`);

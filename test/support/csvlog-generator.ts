@@ -19,7 +19,7 @@
  * every row, its byte range and (for an audit line) the event the ingester must produce from it.
  * Pure: no I/O.
  */
-import type { AuditEvent } from '../../src/modules/ingest/audit-event';
+import type { AuditEvent } from '../../src/modules/audit-events/event.document';
 import { prng } from './prng';
 
 /** The event the ingester must produce for an audit row: the ingest event less its id and service, with a session identity. */

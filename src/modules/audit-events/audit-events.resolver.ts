@@ -1,14 +1,18 @@
 /** Translates between GraphQL and AuditEventsService; no logic of its own. */
 import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../../api/context';
+import type { Principal } from '../tenancy/principal';
+import type { AuditEventsService } from './audit-events.service';
 import { AuditEventConnection, AuditEventFilter, AuditEventGroupBy, AuditEventsArgs, AuditEventStats } from './audit-events.types';
-import type { EventGroupBy } from './event.query';
+import type { EventGroupBy } from './event.document';
+
+/** What this module's resolvers need from the request context (the API layer's context provides it). */
+export interface AuditEventsContext { principal: Principal; events: AuditEventsService }
 
 @Resolver()
 export class AuditEventsResolver {
   @Query(() => AuditEventConnection, { description: 'Audit events of one service, newest first, with an exact totalCount.' })
-  async auditEvents(@Args() { serviceId, filter, first, after }: AuditEventsArgs, @Ctx() ctx: GatewayContext): Promise<AuditEventConnection> {
-    return await ctx.events.events(ctx.principal, serviceId, filter, first, after) as unknown as AuditEventConnection;
+  auditEvents(@Args() { serviceId, filter, first, after }: AuditEventsArgs, @Ctx() ctx: AuditEventsContext): Promise<AuditEventConnection> {
+    return ctx.events.events(ctx.principal, serviceId, filter, first, after);
   }
 
   @Query(() => AuditEventStats, { description: 'Counts of one service\'s audit events per value of a dimension, and over time.' })
@@ -17,7 +21,7 @@ export class AuditEventsResolver {
     @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Which events.' }) filter: AuditEventFilter | null | undefined,
     @Arg('groupBy', () => AuditEventGroupBy, { defaultValue: 'CLASS', description: 'The dimension to count by.' }) groupBy: EventGroupBy,
     @Arg('interval', () => String, { defaultValue: '1h', description: 'Histogram interval: 5m, 1h, 1d, ... (at most 2000 buckets over the filter\'s range).' }) interval: string,
-    @Ctx() ctx: GatewayContext): Promise<AuditEventStats> {
+    @Ctx() ctx: AuditEventsContext): Promise<AuditEventStats> {
     const stats = await ctx.events.stats(ctx.principal, serviceId, filter, groupBy, interval);
     return { ...stats, groupBy, interval };
   }

@@ -1,20 +1,29 @@
-/** GraphQL types of the query path (AuditEvent, AuditEventFilter and AuditType are STABLE in design/api.graphql). */
+/**
+ * GraphQL types of the query path (AuditEvent, AuditEventFilter and AuditType are STABLE in contract/api.graphql).
+ * AuditEventFilter is also the filter type of the query builder (event.query.ts): one filter type, not two.
+ */
 import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from '../../base/relay';
-import { GROUP_BY_FIELDS } from './event.query';
+import { AUDIT_TYPES, AuditType, EventGroupBy, GROUP_BY_FIELDS } from './event.document';
 
-export enum AuditType { SESSION = 'SESSION', OBJECT = 'OBJECT' }
-registerEnumType(AuditType, { name: 'AuditType', description: 'SESSION: session audit logging (pgaudit.log); OBJECT: object audit logging (pgaudit.role grants).' });
+/** A GraphQL enum whose values are the given strings (type-graphql takes an object of name -> value). */
+function enumOf<K extends string>(keys: readonly K[]): { [P in K]: P } {
+  return Object.fromEntries(keys.map((k) => [k, k])) as { [P in K]: P };
+}
 
-export const AuditEventGroupBy = Object.fromEntries(Object.keys(GROUP_BY_FIELDS).map((k) => [k, k])) as { [K in keyof typeof GROUP_BY_FIELDS]: K };
+export const AuditTypeEnum = enumOf(AUDIT_TYPES);
+registerEnumType(AuditTypeEnum, { name: 'AuditType', description: 'SESSION: session audit logging (pgaudit.log); OBJECT: object audit logging (pgaudit.role grants).' });
+
+export const AuditEventGroupBy = enumOf(Object.keys(GROUP_BY_FIELDS) as EventGroupBy[]);
 registerEnumType(AuditEventGroupBy, { name: 'AuditEventGroupBy', description: 'A dimension to count audit events by.' });
 
-@ObjectType({ description: 'One pgaudit log entry of a service.' })
-export class AuditEvent {
+/** The GraphQL `AuditEvent` (its stored form is event.document.ts's AuditEventDocument; audit-events.mapper.ts maps one to the other). */
+@ObjectType('AuditEvent', { description: 'One pgaudit log entry of a service.' })
+export class AuditEventNode {
   @Field(() => ID, { description: 'Stable id, derived from the service, session id and log line number.' }) id!: string;
   @Field({ description: 'When PostgreSQL logged it.' }) timestamp!: Date;
-  @Field(() => AuditType, { description: 'SESSION or OBJECT.' }) auditType!: AuditType;
+  @Field(() => AuditTypeEnum, { description: 'SESSION or OBJECT.' }) auditType!: AuditType;
   @Field(() => Int, { description: 'pgaudit statement id (per backend; pair with sessionId).' }) statementId!: number;
   @Field(() => Int, { description: 'pgaudit sub-statement id.' }) substatementId!: number;
   @Field({ description: 'Statement class, e.g. READ, WRITE, DDL.' }) class!: string;
@@ -35,7 +44,7 @@ export class AuditEvent {
 @ObjectType({ description: 'An edge of AuditEventConnection.' })
 export class AuditEventEdge {
   @Field({ description: 'Opaque cursor of this event.' }) cursor!: string;
-  @Field(() => AuditEvent, { description: 'The event.' }) node!: AuditEvent;
+  @Field(() => AuditEventNode, { description: 'The event.' }) node!: AuditEventNode;
 }
 
 @ObjectType({ description: 'Audit events, newest first.' })
@@ -54,7 +63,7 @@ export class AuditEventFilter {
   @Field(() => [String], { nullable: true, description: 'Classes, e.g. DDL.' }) @IsOptional() @ArrayMaxSize(100) classes?: string[] | null;
   @Field(() => [String], { nullable: true, description: 'Commands, e.g. SELECT.' }) @IsOptional() @ArrayMaxSize(100) commands?: string[] | null;
   @Field(() => [String], { nullable: true, description: 'Object names, e.g. public.accounts.' }) @IsOptional() @ArrayMaxSize(100) objectNames?: string[] | null;
-  @Field(() => [AuditType], { nullable: true, description: 'SESSION and/or OBJECT.' }) auditTypes?: AuditType[] | null;
+  @Field(() => [AuditTypeEnum], { nullable: true, description: 'SESSION and/or OBJECT.' }) auditTypes?: AuditType[] | null;
   @Field(() => String, { nullable: true, description: 'One session.' }) @IsOptional() @MaxLength(256) sessionId?: string | null;
   @Field(() => String, { nullable: true, description: 'Words that must all appear in the statement; plain text, never query syntax.' }) @IsOptional() @MaxLength(500) text?: string | null;
 }
@@ -82,7 +91,7 @@ export class AuditEventBucket {
 @ObjectType({ description: 'Counts of audit events for a console\'s charts.' })
 export class AuditEventStats {
   @Field(() => Int, { description: 'Exact number of events matching the filter.' }) totalCount!: number;
-  @Field(() => AuditEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: keyof typeof GROUP_BY_FIELDS;
+  @Field(() => AuditEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: EventGroupBy;
   @Field({ description: 'The histogram interval.' }) interval!: string;
   @Field(() => [AuditEventCount], { description: 'Counts per value, largest first (at most 50).' }) groups!: AuditEventCount[];
   @Field(() => [AuditEventBucket], { description: 'Counts per interval, oldest first.' }) overTime!: AuditEventBucket[];

@@ -5,17 +5,11 @@
  * (standard analyzer) for the statement, a date for the time. Pure: no I/O.
  */
 
-import type { AuditEvent } from '../ingest/audit-event';
+import type { AuditEvent, AuditEventDocument } from './event.document';
 
 export const INDEX_PREFIX = 'pgaudit-events-';
 export const INDEX_PATTERN = `${INDEX_PREFIX}*`;
 export const TEMPLATE_NAME = 'pgaudit-events';
-
-/**
- * The document stored per audit event: the ingest path's event (every pgaudit field, the log record's
- * identity and context) plus the tenant fields, which are on every document and in every query.
- */
-export type AuditEventDocument = AuditEvent & { projectId: string; organizationId: string };
 
 /**
  * The second sort key after the time: a number derived from the event id (its first 8 base64url

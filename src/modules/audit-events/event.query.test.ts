@@ -1,6 +1,8 @@
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
-import { AuditEventDocument, deadLetterBulkOp, eventBulkOp, expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
-import { buildEventCount, buildEventPageRequest, buildEventSearch, buildEventStats, EventQueryError, eventQuery, parseInterval } from './event.query';
+import type { AuditEventDocument } from './event.document';
+import { deadLetterBulkOp, eventBulkOp, expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
+import { AuditEventsError, AuditEventsErrorCode } from './audit-events.errors';
+import { buildEventCount, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, parseInterval } from './event.query';
 
 const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
 const filterOf = (q: any) => q.bool.filter as any[];
@@ -39,8 +41,8 @@ describe('eventQuery', () => {
     [{ text: 'x'.repeat(501) }, 'filter.text'],
     [{ sessionId: 'x'.repeat(300) }, 'filter.sessionId'],
   ])('refuses %# with an error naming %s', (f, argument) => {
-    expect(() => eventQuery(SERVICE, f as any)).toThrow(EventQueryError);
-    try { eventQuery(SERVICE, f as any); } catch (e) { expect((e as EventQueryError).argument).toBe(argument); }
+    expect(() => eventQuery(SERVICE, f as any)).toThrow(AuditEventsError);
+    try { eventQuery(SERVICE, f as any); } catch (e) { expect((e as AuditEventsError).code).toBe(AuditEventsErrorCode.INVALID_ARGUMENT); expect((e as AuditEventsError).details.argument).toBe(argument); }
   });
 });
 
@@ -78,7 +80,7 @@ describe('buildEventStats and intervals', () => {
       extended_bounds: { min: from.toISOString(), max: to.toISOString() } });
   });
   it.each(['1s', '0m', 'h', '1w', '1h; drop', '10000m'])('refuses interval %p', (interval) => {
-    expect(() => parseInterval(interval, {})).toThrow(EventQueryError);
+    expect(() => parseInterval(interval, {})).toThrow(AuditEventsError);
   });
   it('refuses more than 2000 buckets', () => {
     expect(() => parseInterval('1m', { from: new Date('2026-01-01'), to: new Date('2026-01-03') })).toThrow(/buckets/);

@@ -5,31 +5,11 @@
  * - user text is only ever a value: words go into a `match` query (analysed as plain text, no operators),
  *   names into `term`/`terms`. Nothing a user types is parsed as query syntax.
  */
+import { invalidArgument } from './audit-events.errors';
+import type { AuditEventFilter } from './audit-events.types';
+import { EventGroupBy, GROUP_BY_FIELDS } from './event.document';
 import { EventCursor } from './event.cursor';
 import { INDEX_PATTERN, tiebreakOf } from './event.index';
-
-export interface EventFilter {
-  from?: Date | null;
-  to?: Date | null;
-  databases?: string[] | null;
-  users?: string[] | null;
-  classes?: string[] | null;
-  commands?: string[] | null;
-  objectNames?: string[] | null;
-  auditTypes?: ('SESSION' | 'OBJECT')[] | null;
-  sessionId?: string | null;
-  text?: string | null;
-}
-
-export const GROUP_BY_FIELDS = {
-  CLASS: 'class', COMMAND: 'command', USER: 'user', DATABASE: 'database', OBJECT_NAME: 'objectName', AUDIT_TYPE: 'auditType',
-} as const;
-export type EventGroupBy = keyof typeof GROUP_BY_FIELDS;
-
-/** A bad argument: the resolver turns it into BAD_USER_INPUT naming `argument`. */
-export class EventQueryError extends Error {
-  constructor(message: string, readonly argument: string) { super(message); }
-}
 
 export const MAX_PAGE = 100;
 const MAX_TERMS = 100;
@@ -41,20 +21,20 @@ type Clause = Record<string, unknown>;
 
 function terms(field: string, values: readonly string[] | null | undefined, argument: string): Clause[] {
   if (!values || values.length === 0) return [];
-  if (values.length > MAX_TERMS) throw new EventQueryError(`${argument}: at most ${MAX_TERMS} values`, argument);
-  if (values.some((v) => v.length > MAX_TERM_LENGTH)) throw new EventQueryError(`${argument}: values are at most ${MAX_TERM_LENGTH} characters`, argument);
+  if (values.length > MAX_TERMS) throw invalidArgument(`${argument}: at most ${MAX_TERMS} values`, argument);
+  if (values.some((v) => v.length > MAX_TERM_LENGTH)) throw invalidArgument(`${argument}: values are at most ${MAX_TERM_LENGTH} characters`, argument);
   return [{ terms: { [field]: [...new Set(values)] } }];
 }
 
 /** The bool query for one service and one filter. */
-export function eventQuery(serviceId: string, f: EventFilter = {}): Clause {
+export function eventQuery(serviceId: string, f: AuditEventFilter = {}): Clause {
   const filter: Clause[] = [{ term: { serviceId } }];
   const from = f.from ?? null;
   const to = f.to ?? null;
   for (const [d, arg] of [[from, 'filter.from'], [to, 'filter.to']] as const) {
-    if (d && Number.isNaN(d.getTime())) throw new EventQueryError(`${arg} is not a valid time`, arg);
+    if (d && Number.isNaN(d.getTime())) throw invalidArgument(`${arg} is not a valid time`, arg);
   }
-  if (from && to && from.getTime() > to.getTime()) throw new EventQueryError('filter.from is after filter.to', 'filter.from');
+  if (from && to && from.getTime() > to.getTime()) throw invalidArgument('filter.from is after filter.to', 'filter.from');
   if (from || to) {
     filter.push({ range: { timestamp: { ...(from ? { gte: from.toISOString() } : {}), ...(to ? { lte: to.toISOString() } : {}) } } });
   }
@@ -62,13 +42,13 @@ export function eventQuery(serviceId: string, f: EventFilter = {}): Clause {
     ...terms('class', f.classes, 'filter.classes'), ...terms('command', f.commands, 'filter.commands'),
     ...terms('objectName', f.objectNames, 'filter.objectNames'), ...terms('auditType', f.auditTypes, 'filter.auditTypes'));
   if (f.sessionId) {
-    if (f.sessionId.length > MAX_TERM_LENGTH) throw new EventQueryError('filter.sessionId is too long', 'filter.sessionId');
+    if (f.sessionId.length > MAX_TERM_LENGTH) throw invalidArgument('filter.sessionId is too long', 'filter.sessionId');
     filter.push({ term: { sessionId: f.sessionId } });
   }
   const must: Clause[] = [];
   const text = f.text?.trim();
   if (text) {
-    if (text.length > MAX_TEXT_LENGTH) throw new EventQueryError(`filter.text is at most ${MAX_TEXT_LENGTH} characters`, 'filter.text');
+    if (text.length > MAX_TEXT_LENGTH) throw invalidArgument(`filter.text is at most ${MAX_TEXT_LENGTH} characters`, 'filter.text');
     must.push({ match: { statement: { query: text, operator: 'and' } } });
   }
   return { bool: { filter, ...(must.length ? { must } : {}) } };
@@ -80,8 +60,8 @@ export function eventQuery(serviceId: string, f: EventFilter = {}): Clause {
  * without one it skips whole blocks of older events (measured: first page over 10M events 46 ms with
  * the total in the same request).
  */
-export function buildEventSearch(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null) {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw new EventQueryError(`first must be 1 to ${MAX_PAGE}`, 'first');
+export function buildEventSearch(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null) {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw invalidArgument(`first must be 1 to ${MAX_PAGE}`, 'first');
   return {
     index: INDEX_PATTERN,
     body: {
@@ -103,7 +83,7 @@ export function buildEventSearch(serviceId: string, filter: EventFilter | null |
  * service-only filter is answered from the term's document frequency) and may serve it from its
  * request cache until the next refresh.
  */
-export function buildEventCount(serviceId: string, filter: EventFilter | null | undefined) {
+export function buildEventCount(serviceId: string, filter: AuditEventFilter | null | undefined) {
   return { index: INDEX_PATTERN, body: { size: 0, track_total_hits: true, query: eventQuery(serviceId, filter ?? {}) } };
 }
 
@@ -111,7 +91,7 @@ export function buildEventCount(serviceId: string, filter: EventFilter | null | 
  * What auditEvents sends: the page and the count as one `_msearch` request (NDJSON lines), which
  * OpenSearch runs in parallel. The benchmark sends this same request straight to OpenSearch.
  */
-export function buildEventPageRequest(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null) {
+export function buildEventPageRequest(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null) {
   const header = { index: INDEX_PATTERN, ignore_unavailable: true, allow_no_indices: true };
   return { path: '/_msearch', lines: [header, buildEventSearch(serviceId, filter, first, after).body, header, buildEventCount(serviceId, filter).body] };
 }
@@ -119,18 +99,18 @@ export function buildEventPageRequest(serviceId: string, filter: EventFilter | n
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `30m`, `1h`, `1d`, ...: a fixed interval, validated; at most MAX_BUCKETS buckets over the filter's range. */
-export function parseInterval(interval: string, filter: EventFilter): { fixedInterval: string; ms: number } {
+export function parseInterval(interval: string, filter: AuditEventFilter): { fixedInterval: string; ms: number } {
   const m = /^([1-9]\d{0,3})([mhd])$/.exec(interval);
-  if (!m) throw new EventQueryError('interval must look like 5m, 1h or 1d (minutes, hours, days)', 'interval');
+  if (!m) throw invalidArgument('interval must look like 5m, 1h or 1d (minutes, hours, days)', 'interval');
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
   if (filter.from && filter.to && (filter.to.getTime() - filter.from.getTime()) / ms > MAX_BUCKETS) {
-    throw new EventQueryError(`interval too small for the time range: more than ${MAX_BUCKETS} buckets`, 'interval');
+    throw invalidArgument(`interval too small for the time range: more than ${MAX_BUCKETS} buckets`, 'interval');
   }
   return { fixedInterval: interval, ms };
 }
 
 /** Counts per value of one dimension and a time histogram, for one service and filter. */
-export function buildEventStats(serviceId: string, filter: EventFilter | null | undefined, groupBy: EventGroupBy, interval: string) {
+export function buildEventStats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string) {
   const f = filter ?? {};
   const { fixedInterval } = parseInterval(interval, f);
   const bounds = f.from && f.to ? { extended_bounds: { min: f.from.toISOString(), max: f.to.toISOString() } } : {};

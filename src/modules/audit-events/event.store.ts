@@ -1,20 +1,21 @@
 /**
  * The only code that talks to OpenSearch. Requests are built by event.query.ts / event.index.ts;
- * this file sends them, maps answers, and turns an unreachable cluster into EventStoreUnavailable
+ * this file sends them, maps answers, and turns an unreachable cluster into STORE_UNAVAILABLE
  * (the API answers SERVICE_UNAVAILABLE with no internals).
  * Writes are idempotent: a document's _id and index both derive from the event itself, so a retried
  * bulk request overwrites instead of duplicating. Rejections with 429/503 are retried with backoff.
  */
 import { Client, errors } from '@opensearch-project/opensearch';
+import { storeUnavailable } from './audit-events.errors';
 import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
-  AuditEventDocument, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp, eventBulkOp,
+  DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp, eventBulkOp,
   expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, TEMPLATE_NAME,
 } from './event.index';
-import { buildEventPageRequest, buildEventStats, EventFilter, EventGroupBy } from './event.query';
-
-export class EventStoreUnavailable extends Error {}
+import type { AuditEventDocument, EventGroupBy } from './event.document';
+import type { AuditEventFilter } from './audit-events.types';
+import { buildEventPageRequest, buildEventStats } from './event.query';
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
@@ -41,11 +42,11 @@ export class EventStore {
     }
   }
 
-  /** An unreachable or overloaded cluster becomes EventStoreUnavailable; anything else stays as it is. */
+  /** An unreachable or overloaded cluster becomes STORE_UNAVAILABLE; anything else stays as it is. */
   private unavailable(err: unknown): unknown {
     if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError
       || (err instanceof errors.ResponseError && RETRYABLE.has(err.statusCode ?? 0))) {
-      return new EventStoreUnavailable('the audit event store is unavailable');
+      return storeUnavailable('the audit event store is unavailable');
     }
     return err;
   }
@@ -73,7 +74,7 @@ export class EventStore {
 
   /**
    * Resolves only when every document is acknowledged (or permanently rejected, e.g. a mapping error:
-   * reported, never retried); throws EventStoreUnavailable if OpenSearch stays unavailable, so the
+   * reported, never retried); throws STORE_UNAVAILABLE if OpenSearch stays unavailable, so the
    * caller must not checkpoint past this batch. `body` is only read.
    */
   async bulkWrite(body: BulkBody): Promise<BulkResult> {
@@ -101,7 +102,7 @@ export class EventStore {
         if (!transient) throw err;
         retry = pending.ids.map((_, i) => i);
       }
-      if (retry.length > 0 && attempt >= attempts) throw new EventStoreUnavailable(`OpenSearch did not accept ${retry.length} documents after ${attempts} attempts`);
+      if (retry.length > 0 && attempt >= attempts) throw storeUnavailable(`OpenSearch did not accept ${retry.length} documents after ${attempts} attempts`);
       if (retry.length > 0) await sleep(Math.min(30_000, (this.opts.backoffMs ?? 250) * 2 ** (attempt - 1)));
       pending = retry.length === pending.count ? pending : pending.subset(retry);
     }
@@ -113,7 +114,7 @@ export class EventStore {
     await this.call('POST', `/${INDEX_PATTERN}/_refresh`, undefined, { allow_no_indices: 'true', ignore_unavailable: 'true' });
   }
 
-  async search(serviceId: string, filter: EventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
+  async search(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
     const { path, lines } = buildEventPageRequest(serviceId, filter, first, after);
     type Answer = { hits?: { total?: { value: number }; hits: { _source: AuditEventDocument & { tiebreak?: number } }[] }; error?: { type?: string }; status?: number };
     let res: { responses: Answer[] };
@@ -125,7 +126,7 @@ export class EventStore {
     const [page, count] = res.responses;
     for (const r of [page, count]) {
       if (!r || r.error || !r.hits) {
-        if (r && RETRYABLE.has(r.status ?? 0)) throw new EventStoreUnavailable('the audit event store is unavailable');
+        if (r && RETRYABLE.has(r.status ?? 0)) throw storeUnavailable('the audit event store is unavailable');
         throw new Error(`OpenSearch refused an event search: ${r?.error?.type ?? 'no answer'}`);
       }
     }
@@ -133,7 +134,7 @@ export class EventStore {
     return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
   }
 
-  async stats(serviceId: string, filter: EventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {
+  async stats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {
     const { index, body } = buildEventStats(serviceId, filter, groupBy, interval);
     const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
       groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(

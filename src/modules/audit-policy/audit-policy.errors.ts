@@ -1,4 +1,8 @@
-/** Outcomes of a mutation a caller can act on: returned as `userErrors`, never thrown to the client. */
+/**
+ * The audit-policy domain's codes and exception. Its codes are outcomes of a mutation a caller can act on: the
+ * service returns them as `userErrors` in the payload, never as top-level GraphQL errors.
+ */
+import { DomainError } from '../../base/domain-error';
 import { AuditRequirement } from '../entitlements/entitlement.checks';
 
 export enum AuditErrorCode {
@@ -27,10 +31,22 @@ export const REFUSAL_OF_REQUIREMENT = {
 
 export interface AuditUserError { code: AuditErrorCode; message: string; field: string[] | null }
 
-/** Thrown inside a change to abandon it: the transaction rolls back, the caller gets the userErrors. */
-export class Refusal extends Error {
-  constructor(readonly errors: AuditUserError[]) { super(errors.map((e) => e.code).join(',')); }
+/**
+ * Thrown inside a change to abandon it: the transaction rolls back, nothing is applied, and the caller gets
+ * `userErrors` (one refusal may name several problems, e.g. every failing entitlement). `code` is the first one's.
+ */
+export class AuditPolicyError extends DomainError<AuditErrorCode> {
+  constructor(readonly userErrors: AuditUserError[]) {
+    super(userErrors[0]?.code ?? AuditErrorCode.APPLY_FAILED, userErrors.map((e) => e.message).join('; '));
+  }
 }
 
-export const refuse = (code: AuditErrorCode, message: string, field: string[] | null = null): Refusal =>
-  new Refusal([{ code, message, field }]);
+export const refuse = (code: AuditErrorCode, message: string, field: string[] | null = null): AuditPolicyError =>
+  new AuditPolicyError([{ code, message, field }]);
+
+/** A target server that cannot be connected to (the message never carries its URL). */
+export const unreachable = (): AuditPolicyError => refuse(AuditErrorCode.SERVICE_UNREACHABLE,
+  'the PostgreSQL service could not be reached; nothing was changed', ['input', 'serviceId']);
+
+export const isUnreachable = (err: unknown): boolean =>
+  err instanceof AuditPolicyError && err.code === AuditErrorCode.SERVICE_UNREACHABLE;

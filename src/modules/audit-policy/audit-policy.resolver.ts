@@ -1,13 +1,16 @@
 /** Translates between GraphQL and PolicyService; no logic of its own. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../../api/context';
 import { decodeCursor, encodeCursor } from '../../base/relay';
+import type { Principal } from '../tenancy/principal';
 import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
 import { AuditEligibility, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
-import type { ChangeRequest, ChangeResult, Operation } from './policy.service';
+import type { ChangeRequest, ChangeResult, Operation, PolicyService } from './policy.service';
 import type { AuditSettingsPatch } from './settings/settings.model';
 
 const CURSOR = 'rev';
+
+/** What this module's resolvers need from the request context (the API layer's context provides it). */
+export interface AuditPolicyContext { principal: Principal; policies: PolicyService }
 
 /** GraphQL null and absent both mean "not given". */
 function patchOf(input: AuditSettingsInput | null | undefined): AuditSettingsPatch | null {
@@ -26,19 +29,19 @@ function payload(r: ChangeResult): AuditPolicyPayload {
 @Resolver(() => AuditPolicy)
 export class AuditPolicyResolver {
   @Query(() => AuditEligibility, { description: 'Whether audit logging can be managed on this service by the caller: the four checks, each with a reason.' })
-  auditEligibility(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string, @Ctx() ctx: GatewayContext): Promise<AuditEligibility> {
+  auditEligibility(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string, @Ctx() ctx: AuditPolicyContext): Promise<AuditEligibility> {
     return ctx.policies.eligibility(ctx.principal, serviceId);
   }
 
   @Query(() => AuditPolicy, { nullable: true, description: 'The audit policy of a service (database absent) or of one database; null until audit logging was first enabled there through the gateway.' })
   async auditPolicy(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
     @Arg('database', () => String, { nullable: true, description: 'A database of the service; absent for the service-level policy.' }) database: string | null | undefined,
-    @Ctx() ctx: GatewayContext): Promise<AuditPolicy | null> {
+    @Ctx() ctx: AuditPolicyContext): Promise<AuditPolicy | null> {
     return ctx.policies.policy(ctx.principal, serviceId, database);
   }
 
   @FieldResolver(() => AuditPolicyRevisionConnection, { description: 'The revisions of this policy, newest first.' })
-  async history(@Root() policy: AuditPolicy, @Args() { first, after }: HistoryArgs, @Ctx() ctx: GatewayContext): Promise<AuditPolicyRevisionConnection> {
+  async history(@Root() policy: AuditPolicy, @Args() { first, after }: HistoryArgs, @Ctx() ctx: AuditPolicyContext): Promise<AuditPolicyRevisionConnection> {
     const before = after ? decodeCursor(CURSOR, after) : null;
     const page = await ctx.policies.history(policy.id, first, before);
     const edges = page.rows.map((node) => ({ cursor: encodeCursor(CURSOR, node.version), node }));
@@ -47,23 +50,23 @@ export class AuditPolicyResolver {
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Enable audit logging (predefined settings unless given). Idempotent with idempotencyKey.' })
-  enableAuditLogging(@Arg('input', () => EnableAuditLoggingInput, { description: 'What to enable, where and why.' }) input: EnableAuditLoggingInput, @Ctx() ctx: GatewayContext) {
+  enableAuditLogging(@Arg('input', () => EnableAuditLoggingInput, { description: 'What to enable, where and why.' }) input: EnableAuditLoggingInput, @Ctx() ctx: AuditPolicyContext) {
     return this.change('enable', input, patchOf(input.settings), null, ctx);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Change the given settings of an enabled policy.' })
-  configureAuditLogging(@Arg('input', () => ConfigureAuditLoggingInput, { description: 'The settings to change, where and why.' }) input: ConfigureAuditLoggingInput, @Ctx() ctx: GatewayContext) {
+  configureAuditLogging(@Arg('input', () => ConfigureAuditLoggingInput, { description: 'The settings to change, where and why.' }) input: ConfigureAuditLoggingInput, @Ctx() ctx: AuditPolicyContext) {
     return this.change('configure', input, patchOf(input.settings) ?? {}, input.expectedVersion, ctx);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Disable audit logging: RESET the scope\'s pgaudit settings on the server, keeping the history.' })
-  disableAuditLogging(@Arg('input', () => DisableAuditLoggingInput, { description: 'Where to disable audit logging, and why.' }) input: DisableAuditLoggingInput, @Ctx() ctx: GatewayContext) {
+  disableAuditLogging(@Arg('input', () => DisableAuditLoggingInput, { description: 'Where to disable audit logging, and why.' }) input: DisableAuditLoggingInput, @Ctx() ctx: AuditPolicyContext) {
     return this.change('disable', input, null, input.expectedVersion, ctx);
   }
 
   private async change(operation: Operation,
     input: { serviceId: string; database?: string | null; reason?: string | null; idempotencyKey?: string | null; dryRun?: boolean | null },
-    settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: GatewayContext): Promise<AuditPolicyPayload> {
+    settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: AuditPolicyContext): Promise<AuditPolicyPayload> {
     const req: ChangeRequest = { operation, principal: ctx.principal, serviceId: input.serviceId, database: input.database,
       settings, expectedVersion, reason: input.reason, idempotencyKey: input.idempotencyKey, dryRun: input.dryRun };
     return payload(await ctx.policies.change(req));

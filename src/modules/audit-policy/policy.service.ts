@@ -6,7 +6,7 @@
  *   4. in ONE gateway transaction, holding the policy row FOR UPDATE (and the idempotency key):
  *      version check -> current settings read from the server -> desired settings -> validation ->
  *      plan -> apply on the server -> read back -> revision + policy + idempotency record -> commit.
- * Any refusal throws a Refusal inside the transaction, so it rolls back and the server is untouched.
+ * Any refusal throws an AuditPolicyError inside the transaction, so it rolls back and the server is untouched.
  * A failure during apply or read-back restores the server's previous values before refusing with
  * APPLY_FAILED, so the history never claims a change the server does not have.
  */
@@ -17,15 +17,14 @@ import { evaluateEntitlements, EntitlementCheckResult } from '../entitlements/en
 import { actorName, Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { TenancyService } from '../tenancy/tenancy.service';
-import { ApiError, ApiErrorCode } from '../../api/error-map';
-import { AuditErrorCode, AuditUserError, Refusal, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
+import { AuditErrorCode, AuditPolicyError, AuditUserError, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planRestore, planSet, Scope } from './apply.plan';
 import { PolicyRepository, PolicyRow, RevisionRow, StoredResult, Tx } from './policy.repository';
 import {
   AuditSettingsPatch, AuditSettingsValue, diffSettings, formatGucs, mergeSettings, normalizeSettings,
   PgauditGuc, PGAUDIT_DEFAULTS, PGAUDIT_GUCS, PREDEFINED_SETTINGS, settingsFromGucs, validateSettings,
 } from './settings/settings.model';
-import { ServerFacts, TargetSession, TargetUnreachableError } from './target/target.session';
+import { ServerFacts, TargetSession } from './target/target.session';
 
 export type Operation = 'enable' | 'configure' | 'disable';
 const ACTION: Record<Operation, 'ENABLED' | 'CONFIGURED' | 'DISABLED'> = { enable: 'ENABLED', configure: 'CONFIGURED', disable: 'DISABLED' };
@@ -77,7 +76,7 @@ export class PolicyService {
     try {
       facts = await this.withSession(service, undefined, (s) => s.facts());
     } catch (err) {
-      if (!(err instanceof TargetUnreachableError)) throw err;
+      if (!isUnreachable(err)) throw err;
     }
     const checks = evaluateEntitlements({ proPlatform: service.proPlatform, proFeatures: service.proFeatures,
       callerRole: principal.databaseRole, server: facts });
@@ -95,7 +94,7 @@ export class PolicyService {
         this.effectiveSettings(s, scopeOf(row.database)));
       return view(row, live, SettingsSource.SERVER);
     } catch (err) {
-      if (!(err instanceof TargetUnreachableError)) throw err;
+      if (!isUnreachable(err)) throw err;
       return view(row, row.settings, SettingsSource.LAST_APPLIED);
     }
   }
@@ -140,11 +139,7 @@ export class PolicyService {
         }, this.config.targetStatementTimeoutMs * 4 + this.config.applyReadbackTimeoutMs);
       });
     } catch (err) {
-      if (err instanceof Refusal) return { policy: null, revision: null, statements: [], userErrors: err.errors };
-      if (err instanceof TargetUnreachableError) {
-        return { policy: null, revision: null, statements: [], userErrors: [{ code: AuditErrorCode.SERVICE_UNREACHABLE,
-          message: 'the PostgreSQL service could not be reached; nothing was changed', field: ['input', 'serviceId'] }] };
-      }
+      if (err instanceof AuditPolicyError) return { policy: null, revision: null, statements: [], userErrors: err.userErrors };
       throw err;
     }
   }
@@ -176,7 +171,7 @@ export class PolicyService {
       problems.push({ code: 'INVALID_SETTING', field: 'role', message: `pgaudit.role: role "${clip(desired.role)}" does not exist on this service` });
     }
     if (problems.length > 0) {
-      throw new Refusal(problems.map((p) => ({ code: AuditErrorCode[p.code], message: p.message, field: settingsField(p.field) })));
+      throw new AuditPolicyError(problems.map((p) => ({ code: AuditErrorCode[p.code], message: p.message, field: settingsField(p.field) })));
     }
 
     const gucs = req.operation === 'enable' ? [...PGAUDIT_GUCS] : gucsOfPatch(req.settings ?? {});
@@ -224,7 +219,7 @@ export class PolicyService {
     try {
       if (a.extension.length > 0) {
         await this.onScopeDatabase(a, async (s) => { for (const sql of a.extension) await s.run(sql); }).catch((err: Error) => {
-          if (err instanceof TargetUnreachableError) throw err;
+          if (err instanceof AuditPolicyError) throw err;
           throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, `the pgaudit extension could not be created (${clip(err.message)})`);
         });
         createdExtension = true;
@@ -239,7 +234,7 @@ export class PolicyService {
         await this.onScopeDatabase(a, (s) => s.run('DROP EXTENSION IF EXISTS pgaudit'))
           .catch((e: Error) => this.logger.error('restore failed', { error: e.message }));
       }
-      if (err instanceof Refusal || err instanceof TargetUnreachableError) throw err;
+      if (err instanceof AuditPolicyError) throw err;
       const message = (err as { message?: string }).message ?? 'unknown error';
       this.logger.warn('apply failed', { serviceId: a.service.id, error: message });
       throw refuse(AuditErrorCode.APPLY_FAILED, `the service refused the change (${clip(message)}); the previous settings were restored`);
@@ -321,7 +316,7 @@ export class PolicyService {
     const failing = evaluateEntitlements({ proPlatform: service.proPlatform, proFeatures: service.proFeatures,
       callerRole: principal.databaseRole, server: facts }).filter((c) => !c.satisfied);
     if (failing.length > 0) {
-      throw new Refusal(failing.map((c) => ({ code: REFUSAL_OF_REQUIREMENT[c.requirement], message: c.detail, field: null })));
+      throw new AuditPolicyError(failing.map((c) => ({ code: REFUSAL_OF_REQUIREMENT[c.requirement], message: c.detail, field: null })));
     }
   }
 
@@ -339,9 +334,7 @@ export class PolicyService {
   }
 
   private async visibleService(principal: Principal, serviceId: string): Promise<ServiceRecord> {
-    const service = await this.tenancy.serviceFor(principal, serviceId);
-    if (!service) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such service in this project');
-    return service;
+    return this.tenancy.serviceFor(principal, serviceId);
   }
 
   private async withSession<T>(service: ServiceRecord, database: string | undefined, fn: (s: TargetSession) => Promise<T>): Promise<T> {

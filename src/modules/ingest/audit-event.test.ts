@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { INDEX_TEMPLATE } from '../audit-events/event.index';
-import { auditEventOf, AuditEvent, eventId, positionEventId, recordEventId, toAuditEvent } from './audit-event';
+import type { AuditEvent } from '../audit-events/event.document';
+import { auditEventOf, eventId, positionEventId, recordEventId, toAuditEvent } from './audit-event';
 import { CsvlogSplitter, JsonlogSplitter, LogItem, LogRecord, StderrSplitter } from './log-records';
 import { parseAuditMessage, PgauditRecord } from './pgaudit-record';
 import { prng } from '../../../test/support/prng';

@@ -13,26 +13,10 @@
  *   file name plus something that changes when the file is truncated or reused), or ids collide/duplicate.
  */
 import * as crypto from 'node:crypto';
+import type { AuditEvent } from '../audit-events/event.document';
 import type { LogRecord } from './log-records';
 import { parseAuditMessage, type PgauditRecord } from './pgaudit-record';
 
-/**
- * The stored document minus the tenant fields (projectId, organizationId), which the caller adds from
- * the service it ingests for. Field names match audit-events' AuditEventDocument; user, database,
- * sessionId and sessionLineNum are null when the log format does not carry them (stderr prefixes
- * without %u/%d/%c/%l).
- */
-export interface AuditEvent extends PgauditRecord {
-  id: string;
-  serviceId: string;
-  timestamp: string;
-  user: string | null;
-  database: string | null;
-  sessionId: string | null;
-  sessionLineNum: number | null;
-  applicationName: string | null;
-  remoteHost: string | null;
-}
 
 export type SessionNumbering = 'csvlog' | 'stderr';
 

@@ -29,27 +29,12 @@
  */
 import { unescapeQuotes } from './log-records';
 
-export type AuditType = 'SESSION' | 'OBJECT';
-export type StatementStatus = 'LOGGED' | 'NOT_LOGGED' | 'PREVIOUSLY_LOGGED';
+import type { AuditType, PgauditFields, StatementStatus } from '../audit-events/event.document';
 
-export interface PgauditRecord {
-  auditType: AuditType;
-  /** Per-backend counter; pair it with the session id. Precision: see parseInt64. */
-  statementId: number;
-  substatementId: number;
-  /** READ, WRITE, FUNCTION, ROLE, DDL, MISC, MISC_SET (any upper-case word is accepted for future classes). */
-  class: string;
-  command: string;
-  objectType: string | null;
-  objectName: string | null;
-  /** null when not logged, previously logged, or empty; statementStatus tells which. */
-  statement: string | null;
-  statementStatus: StatementStatus;
-  /** null: `<not logged>` / `<previously logged>`; []: `<none>`; else one string per parameter (NULL -> ''). */
-  parameters: string[] | null;
-  /** null when log_rows is off (9 fields). */
-  rows: number | null;
-}
+export type { AuditType, StatementStatus };
+
+/** The parsed record: exactly the pgaudit fields of the stored event document. */
+export type PgauditRecord = PgauditFields;
 
 export type ParseAuditResult = { ok: true; record: PgauditRecord } | { ok: false; reason: string };
 

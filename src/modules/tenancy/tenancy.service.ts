@@ -5,34 +5,39 @@
 import { TenancyRepository, ServiceRecord } from './tenancy.repository';
 import { generateToken, hashToken } from './token';
 import type { Principal } from './principal';
+import { TenancyError, TenancyErrorCode } from './tenancy.errors';
 import { TtlCache } from './ttl-cache';
 
-export class TenancyInputError extends Error {}
+const invalid = (message: string) => new TenancyError(TenancyErrorCode.INVALID_INPUT, message);
+const noOrganization = (id: string) => new TenancyError(TenancyErrorCode.ORGANIZATION_NOT_FOUND, `organization ${id} does not exist`);
+const noProject = (id: string) => new TenancyError(TenancyErrorCode.PROJECT_NOT_FOUND, `project ${id} does not exist`);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (id: string): boolean => UUID.test(id);
 
 function name(value: string, what: string): string {
   const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new TenancyInputError(`${what} must be 1 to 200 characters`);
+  if (trimmed.length === 0 || trimmed.length > 200) throw invalid(`${what} must be 1 to 200 characters`);
   return trimmed;
 }
 
 function id(value: string, what: string): string {
-  if (!isUuid(value)) throw new TenancyInputError(`${what} must be a UUID`);
+  if (!isUuid(value)) throw invalid(`${what} must be a UUID`);
   return value.toLowerCase();
 }
 
 /** A postgres:// URL; the error never repeats the URL, which may hold a password. */
 export function checkServiceUrl(url: string): string {
   let parsed: URL;
-  try { parsed = new URL(url); } catch { throw new TenancyInputError('service URL is not a valid URL'); }
+  try { parsed = new URL(url); } catch { throw invalid('service URL is not a valid URL'); }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new TenancyInputError('service URL must start with postgres:// or postgresql://');
+    throw invalid('service URL must start with postgres:// or postgresql://');
   }
-  if (!parsed.hostname) throw new TenancyInputError('service URL has no host');
+  if (!parsed.hostname) throw invalid('service URL has no host');
   return url;
 }
+
+const serviceNotFound = () => new TenancyError(TenancyErrorCode.SERVICE_NOT_FOUND, 'no such service in this project');
 
 const ROLE = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
@@ -56,24 +61,24 @@ export class TenancyService {
 
   async createProject(organizationId: string, projectName: string, proFeatures: boolean) {
     const org = id(organizationId, 'organization id');
-    if (!(await this.repo.organizationExists(org))) throw new TenancyInputError(`organization ${org} does not exist`);
+    if (!(await this.repo.organizationExists(org))) throw noOrganization(org);
     return this.repo.createProject(org, name(projectName, 'project name'), proFeatures);
   }
 
   async registerService(projectId: string, serviceName: string, url: string) {
     const project = id(projectId, 'project id');
-    if (!(await this.repo.projectExists(project))) throw new TenancyInputError(`project ${project} does not exist`);
+    if (!(await this.repo.projectExists(project))) throw noProject(project);
     const serviceNameChecked = name(serviceName, 'service name');
     const created = await this.repo.registerService(project, serviceNameChecked, checkServiceUrl(url));
-    if (!created) throw new TenancyInputError(`project ${project} already has a service named ${JSON.stringify(serviceNameChecked)}`);
+    if (!created) throw new TenancyError(TenancyErrorCode.SERVICE_NAME_TAKEN, `project ${project} already has a service named ${JSON.stringify(serviceNameChecked)}`);
     return created;
   }
 
   /** Returns the token once; only its hash is kept. */
   async createToken(projectId: string, tokenName: string, databaseRole: string): Promise<{ id: string; token: string }> {
     const project = id(projectId, 'project id');
-    if (!ROLE.test(databaseRole)) throw new TenancyInputError('database role must be a plain PostgreSQL role name (letters, digits, _ and $; at most 63)');
-    if (!(await this.repo.projectExists(project))) throw new TenancyInputError(`project ${project} does not exist`);
+    if (!ROLE.test(databaseRole)) throw invalid('database role must be a plain PostgreSQL role name (letters, digits, _ and $; at most 63)');
+    if (!(await this.repo.projectExists(project))) throw noProject(project);
     const token = generateToken();
     const created = await this.repo.createToken(project, name(tokenName, 'token name'), databaseRole, hashToken(token));
     return { id: created.id, token };
@@ -81,13 +86,13 @@ export class TenancyService {
 
   async setProPlatform(organizationId: string, value: boolean): Promise<void> {
     if (!(await this.repo.setProPlatform(id(organizationId, 'organization id'), value))) {
-      throw new TenancyInputError(`organization ${organizationId} does not exist`);
+      throw noOrganization(organizationId);
     }
   }
 
   async setProFeatures(projectId: string, value: boolean): Promise<void> {
     if (!(await this.repo.setProFeatures(id(projectId, 'project id'), value))) {
-      throw new TenancyInputError(`project ${projectId} does not exist`);
+      throw noProject(projectId);
     }
   }
 
@@ -102,18 +107,20 @@ export class TenancyService {
   }
 
   /**
-   * The read path's check (audit events): the service's id if it belongs to the caller's project, else
-   * null, exactly as serviceFor; cached (see the constructor), since it carries no plan or connection.
+   * The read path's check (audit events): the service's id if it belongs to the caller's project;
+   * cached (see the constructor), since it carries no plan or connection. Throws SERVICE_NOT_FOUND as serviceFor.
    */
-  async visibleServiceId(principal: Principal, serviceId: string): Promise<string | null> {
-    if (!isUuid(serviceId)) return null;
-    const id = serviceId.toLowerCase();
-    return this.visible.get(`${principal.projectId}/${id}`, async () => (await this.repo.serviceVisibleTo(principal, id))?.id ?? null);
+  async visibleServiceId(principal: Principal, serviceId: string): Promise<string> {
+    const id = isUuid(serviceId) ? serviceId.toLowerCase() : null;
+    const visible = id && await this.visible.get(`${principal.projectId}/${id}`, async () => (await this.repo.serviceVisibleTo(principal, id))?.id ?? null);
+    if (!visible) throw serviceNotFound();
+    return visible;
   }
 
-  /** null for an unknown id and for another tenant's service alike: callers cannot tell them apart. */
-  async serviceFor(principal: Principal, serviceId: string): Promise<ServiceRecord | null> {
-    if (!isUuid(serviceId)) return null;
-    return this.repo.serviceVisibleTo(principal, serviceId.toLowerCase());
+  /** The caller's service; SERVICE_NOT_FOUND for an unknown id and for another tenant's service alike: callers cannot tell them apart. */
+  async serviceFor(principal: Principal, serviceId: string): Promise<ServiceRecord> {
+    const service = isUuid(serviceId) ? await this.repo.serviceVisibleTo(principal, serviceId.toLowerCase()) : null;
+    if (!service) throw serviceNotFound();
+    return service;
   }
 }

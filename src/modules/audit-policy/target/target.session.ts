@@ -2,10 +2,11 @@
  * A connection to a target PostgreSQL service, opened per operation with the service's admin URL.
  * Everything read here uses bind parameters; the only SQL text built from input comes from
  * apply.plan.ts, which quotes every identifier and literal.
- * Errors never carry the connection URL: a connection failure becomes TargetUnreachableError.
+ * Errors never carry the connection URL: a connection failure becomes SERVICE_UNREACHABLE (audit-policy.errors.ts).
  */
 import { Client } from 'pg';
 import { PGAUDIT_GUCS } from '../settings/settings.model';
+import { unreachable } from '../audit-policy.errors';
 import { quoteIdent } from '../sql/quote';
 
 export interface TargetOptions { connectTimeoutMs: number; statementTimeoutMs: number }
@@ -32,10 +33,6 @@ export function withDatabase(connectionUrl: string, database: string): string {
   return url.toString();
 }
 
-export class TargetUnreachableError extends Error {
-  constructor(readonly pgCode?: string) { super('the PostgreSQL service could not be reached'); }
-}
-
 export class TargetSession {
   private constructor(private readonly client: Client) {}
 
@@ -51,7 +48,7 @@ export class TargetSession {
       await client.connect();
     } catch (err) {
       await client.end().catch(() => undefined);
-      throw new TargetUnreachableError((err as { code?: string }).code);
+      throw unreachable();
     }
     return new TargetSession(client);
   }

@@ -1,0 +1,19 @@
+/** The audit-events domain's exception: a query the store refuses, or a store that cannot answer. */
+import { DomainError } from '../../base/domain-error';
+
+export enum AuditEventsErrorCode {
+  /** A filter, page size, interval or cursor out of bounds; `details.argument` names it. */
+  INVALID_ARGUMENT = 'INVALID_ARGUMENT',
+  /** OpenSearch is unreachable or overloaded (the message may carry internals: it is for logs only). */
+  STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
+  /** No OPENSEARCH_URL: event queries cannot be answered, the control path works as usual. */
+  STORE_NOT_CONFIGURED = 'STORE_NOT_CONFIGURED',
+}
+
+export class AuditEventsError extends DomainError<AuditEventsErrorCode> {}
+
+export const invalidArgument = (message: string, argument: string): AuditEventsError =>
+  new AuditEventsError(AuditEventsErrorCode.INVALID_ARGUMENT, message, { argument });
+
+export const storeUnavailable = (message: string): AuditEventsError =>
+  new AuditEventsError(AuditEventsErrorCode.STORE_UNAVAILABLE, message);

@@ -12,9 +12,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
 COPY scripts/prisma-generate.sh ./scripts/
 COPY src ./src
-COPY bench ./bench
-RUN bash scripts/prisma-generate.sh \
- && npx tsc -p tsconfig.build.json \
+# the product build only (src/, no tests): dev/, bench/ and test/ are not in the image
+RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 npx --no-install tsc --noEmit -p tsconfig.json
+# The layers (cli -> api -> modules -> base, modules in one order, product apart from tools): .dependency-cruiser.js
+npx --no-install depcruise --config .dependency-cruiser.js src dev bench test
 npx --no-install tsc -p tsconfig.tools.json
 mkdir -p .local
 rc=0

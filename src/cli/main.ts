@@ -118,10 +118,9 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
 
 /** Starts the server; resolves once it listens. The returned close() drains HTTP and the database pool. */
 export async function serve(values: Values = {} as Values): Promise<{ port: number; close(): Promise<void> }> {
-  // Prisma's query compiler (WebAssembly) on V8's baseline tier: ~40 MB less RSS; with the auth cache the
+  // Prisma's query compiler (WebAssembly) on V8's baseline tier: less RSS, and with the auth cache the
   // query path rarely plans a Prisma query at all. The old generation grows by at most 50% between full
-  // collections (V8's default lets it double or more under load). Measured by `npm run bench` (gateway
-  // peak RSS, query latency, control path).
+  // collections (V8's default lets it double or more under load). Figures: bench/README.md.
   v8.setFlagsFromString('--liftoff-only');
   v8.setFlagsFromString('--heap-growing-percent=50');
   const config = loadConfig(env(values));
@@ -142,12 +141,10 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
 /**
  * The ingester runs beside PostgreSQL for as long as the service lives: it trades a little speed for a
  * small, flat footprint. Set before anything is compiled or allocated in quantity: Prisma's query
- * compiler (WebAssembly) stays on V8's baseline tier (~40 MB less RSS; it plans one checkpoint write per
- * batch), the old generation grows by 15% between full collections instead of up to 4x, and V8 favours
- * size over speed where it has the choice (the live heap is ~35 MB whatever the file size; batches wait
- * for OpenSearch in reused buffers outside the heap, bulk-body.ts).
- * Measured over 1M events (2 cores): peak RSS 125-138 MB with these, 160 MB without optimize-for-size
- * (and ~8% faster), 280-350 MB with none; `npm run bench` reports the ingester's peak RSS.
+ * compiler (WebAssembly) stays on V8's baseline tier (it plans one checkpoint write per batch), the old
+ * generation grows by 15% between full collections instead of up to 4x, and V8 favours size over speed
+ * where it has the choice (batches wait for OpenSearch in reused buffers outside the heap, bulk-body.ts).
+ * What each flag is worth: bench/README.md; `npm run bench` reports the ingester's peak RSS.
  */
 function lowMemory(): void {
   v8.setFlagsFromString('--liftoff-only');

@@ -3,14 +3,14 @@
  * deadLetterBulkOp) is UTF-8 encoded once, at once, into one Buffer. The per-event strings die young;
  * what waits for OpenSearch is a byte buffer outside V8's heap, reused for the next batch once
  * acknowledged. Holding batches as strings or objects instead promoted them to the old generation and
- * cost the ingester a quarter of its CPU in garbage collection (measured: README, Performance).
+ * cost the ingester a large share of its CPU in garbage collection (figures: bench/README.md).
  */
 import type { BulkOp } from './event.index';
 
 /**
  * A body is sent once it holds this many bytes: each buffer is allocated with room for it plus one more
- * large event, so that it never grows in normal operation. (At 4000 events / 5 MiB per batch, buffers grew
- * to 8 MiB each and the ingester's peak RSS reached 151 MB over 1M events.)
+ * large event, so that it never grows in normal operation (larger batches let buffers grow and raised the
+ * ingester's peak RSS: bench/README.md).
  */
 export const BULK_BODY_BYTES = 2 << 20;
 const INITIAL_BYTES = BULK_BODY_BYTES + (512 << 10);

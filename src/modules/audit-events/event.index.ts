@@ -14,8 +14,7 @@ export const TEMPLATE_NAME = 'pgaudit-events';
 /**
  * The second sort key after the time: a number derived from the event id (its first 8 base64url
  * characters, 48 bits; ids are hashes). A keyword tiebreaker (the id itself) made every sorted page
- * ~5x slower in OpenSearch (measured: 42 vs 8 ms for a first page over 200k events), a long costs
- * almost nothing. Two events of one service in the same millisecond share it with probability 2^-48.
+ * several times slower in OpenSearch, a long costs almost nothing (figures: bench/README.md). Two events of one service in the same millisecond share it with probability 2^-48.
  */
 export function tiebreakOf(id: string): number {
   let n = 0;
@@ -34,9 +33,8 @@ export const INDEX_TEMPLATE = {
   priority: 100,
   template: {
     // Index sorting in the order of every page (newest first): a sorted page stops after `first` hits in
-    // each segment instead of visiting every match (measured over 1M events: first page 0.6 vs 5.3 ms at
-    // p50), paid for at write time (bulk indexing ~35% slower in the same measurement). Applies to indices
-    // created from now on; older ones answer the same, only slower.
+    // each segment instead of visiting every match, paid for at write time by slower bulk indexing (figures:
+    // bench/README.md). Applies to indices created from now on; older ones answer the same, only slower.
     settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s',
       'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] },
     mappings: {
@@ -90,7 +88,7 @@ export function eventSource(doc: AuditEventDocument): string {
 /**
  * An event's bulk write: into its daily index, under its id, its source. Serialized once, as it is read;
  * the ingester encodes it straight into the batch's buffer (bulk-body.ts), so nothing is copied or
- * serialized twice (measured: ingester CPU and GC, README).
+ * serialized twice (ingester CPU and GC: bench/README.md).
  */
 export function eventBulkOp(doc: AuditEventDocument): BulkOp {
   return bulkOp(indexFor(doc.timestamp), doc.id, eventSource(doc));

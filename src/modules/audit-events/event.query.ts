@@ -57,8 +57,7 @@ export function eventQuery(serviceId: string, f: AuditEventFilter = {}): Clause 
 /**
  * One page, newest first (time, then tiebreakOf(id)); one event more than asked tells whether a next
  * page exists. It does not count: with an exact total, OpenSearch must visit every match in sort order,
- * without one it skips whole blocks of older events (measured: first page over 10M events 46 ms with
- * the total in the same request).
+ * without one it skips whole blocks of older events (figures: bench/README.md).
  */
 export function buildEventSearch(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null) {
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw invalidArgument(`first must be 1 to ${MAX_PAGE}`, 'first');

@@ -4,7 +4,8 @@
  * every value goes through quoteIdent/quoteLiteral, and GUC names come from the fixed PGAUDIT_GUCS.
  */
 import {
-  AuditSettingsPatch, AuditSettingsValue, formatGucs, parseGucValue, PgauditGuc, PGAUDIT_DEFAULTS, PGAUDIT_GUCS,
+  AuditSettingsPatch, AuditSettingsValue, formatGuc, gucTextMatches, parseGucValue, PgauditGuc, PGAUDIT_DEFAULTS, PGAUDIT_GUCS,
+  SETTING_LIST,
 } from './settings/settings.model';
 import { quoteIdent, quoteLiteral } from './sql/quote';
 
@@ -12,28 +13,17 @@ export type Scope = { kind: 'service' } | { kind: 'database'; database: string }
 
 export const serviceScope: Scope = { kind: 'service' };
 
-/** The GUC each settings field lives in (log and logExclude share pgaudit.log). */
-export const GUC_OF_FIELD = {
-  log: 'pgaudit.log', logExclude: 'pgaudit.log', logCatalog: 'pgaudit.log_catalog', logClient: 'pgaudit.log_client',
-  logLevel: 'pgaudit.log_level', logParameter: 'pgaudit.log_parameter', logParameterMaxSize: 'pgaudit.log_parameter_max_size',
-  logRelation: 'pgaudit.log_relation', logRows: 'pgaudit.log_rows', logStatement: 'pgaudit.log_statement',
-  logStatementOnce: 'pgaudit.log_statement_once', role: 'pgaudit.role',
-} as const satisfies Record<keyof AuditSettingsValue, PgauditGuc>;
-
 /** The GUCs a patch touches, in PGAUDIT_GUCS order. */
 export function gucsOfPatch(patch: AuditSettingsPatch): PgauditGuc[] {
-  const touched = new Set<PgauditGuc>();
-  for (const [field, value] of Object.entries(patch)) {
-    if (value !== undefined) touched.add(GUC_OF_FIELD[field as keyof AuditSettingsValue]);
-  }
+  const touched = new Set(SETTING_LIST.filter((d) => patch[d.field] !== undefined).map((d) => d.guc));
   return PGAUDIT_GUCS.filter((g) => touched.has(g));
 }
 
-/** A server text value in canonical form, or null if it cannot be parsed (then it always differs). */
+/** A server text value in canonical form, or null if it cannot be parsed. (planSet compares typed values: gucTextMatches.) */
 export function canonicalGucText(guc: PgauditGuc, text: string): string | null {
   const parsed = parseGucValue(guc, text);
   if (!parsed.ok) return null;
-  return formatGucs({ ...PGAUDIT_DEFAULTS, logParameterMaxSize: 0, ...parsed.value }).get(guc) ?? null;
+  return formatGuc({ ...PGAUDIT_DEFAULTS, ...parsed.value }, guc);
 }
 
 function target(scope: Scope): string {
@@ -51,13 +41,12 @@ function finish(scope: Scope, statements: string[]): string[] {
  */
 export function planSet(scope: Scope, current: ReadonlyMap<string, string>, desired: AuditSettingsValue,
   gucs: readonly PgauditGuc[], serverGucs: ReadonlySet<string>): string[] {
-  const wanted = formatGucs(desired);
   const statements: string[] = [];
   for (const guc of gucs) {
-    const value = wanted.get(guc);
-    if (!serverGucs.has(guc) || value === undefined) continue;
+    const value = formatGuc(desired, guc);
+    if (!serverGucs.has(guc) || value === null) continue;
     const now = current.get(guc);
-    if (now !== undefined && canonicalGucText(guc, now) === value) continue;
+    if (now !== undefined && gucTextMatches(guc, now, desired)) continue;
     statements.push(`${target(scope)} SET ${guc} = ${quoteLiteral(value)}`);
   }
   return finish(scope, statements);

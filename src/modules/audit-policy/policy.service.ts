@@ -21,8 +21,8 @@ import { AuditErrorCode, AuditPolicyError, AuditUserError, isUnreachable, refuse
 import { gucsOfPatch, planReset, planRestore, planSet, Scope } from './apply.plan';
 import { PolicyRepository, PolicyRow, RevisionRow, StoredResult, Tx } from './policy.repository';
 import {
-  AuditSettingsPatch, AuditSettingsValue, diffSettings, formatGucs, mergeSettings, normalizeSettings,
-  PgauditGuc, PGAUDIT_DEFAULTS, PGAUDIT_GUCS, PREDEFINED_SETTINGS, settingsFromGucs, validateSettings,
+  AuditSettingsPatch, AuditSettingsValue, changedGucs, diffSettings, formatGuc, mergeSettings, normalizeSettings, PgauditGuc,
+  PGAUDIT_GUCS, pgauditDefaultsFor, predefinedSettingsFor, settingsFromGucs, validateSettings,
 } from './settings/settings.model';
 import { ServerFacts, TargetSession } from './target/target.session';
 
@@ -189,7 +189,7 @@ export class PolicyService {
     }
 
     const expected = req.operation === 'disable'
-      ? (scope.kind === 'service' ? this.defaultsFor(facts) : this.effective(serviceValues, new Map()))
+      ? (scope.kind === 'service' ? pgauditDefaultsFor(facts) : this.effective(serviceValues, new Map()))
       : desired;
     const after = await this.apply({ service, session, scope, database, role: req.principal.databaseRole, extension,
       statements, expected, explicitBefore: restorable, gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs, facts });
@@ -262,17 +262,15 @@ export class PolicyService {
    */
   private async readBack(service: ServiceRecord, session: TargetSession, scope: Scope, facts: ServerFacts,
     expected: AuditSettingsValue): Promise<{ ok: true; settings: AuditSettingsValue } | { ok: false; mismatch: string }> {
-    const want = formatGucs(expected);
     const deadline = Date.now() + this.config.applyReadbackTimeoutMs;
     for (;;) {
       const got = scope.kind === 'database'
         ? await this.effectiveSettings(session, scope)
         : await this.withSession(service, undefined, (fresh) => this.effectiveSettings(fresh, scope));
-      const have = formatGucs(got);
-      const differ = [...want].filter(([g, v]) => facts.gucs.has(g) && have.get(g) !== v);
+      const differ = changedGucs(expected, got).filter((g) => facts.gucs.has(g));
       if (differ.length === 0) return { ok: true, settings: got };
       if (scope.kind === 'database' || Date.now() > deadline) {
-        return { ok: false, mismatch: differ.map(([g, v]) => `${g} is '${clip(have.get(g) ?? '')}', expected '${clip(v)}'`).join('; ') };
+        return { ok: false, mismatch: differ.map((g) => `${g} is '${clip(formatGuc(got, g) ?? '')}', expected '${clip(formatGuc(expected, g) ?? '')}'`).join('; ') };
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -281,20 +279,15 @@ export class PolicyService {
   // ---- helpers -----------------------------------------------------------------------------------
 
   private desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: ServerFacts): AuditSettingsValue {
-    const base = this.defaultsFor(facts);
+    const base = pgauditDefaultsFor(facts);
     switch (req.operation) {
       case 'enable':
-        return normalizeSettings(req.settings ? mergeSettings(base, req.settings) : { ...PREDEFINED_SETTINGS, logParameterMaxSize: base.logParameterMaxSize });
+        return normalizeSettings(req.settings ? mergeSettings(base, req.settings) : predefinedSettingsFor(facts));
       case 'configure':
         return normalizeSettings(mergeSettings(before, req.settings ?? {}));
       case 'disable':
         return base;
     }
-  }
-
-  /** pgaudit's defaults as this server has them (no log_parameter_max_size before pgaudit 16). */
-  private defaultsFor(facts: ServerFacts): AuditSettingsValue {
-    return { ...PGAUDIT_DEFAULTS, logParameterMaxSize: facts.gucs.has('pgaudit.log_parameter_max_size') ? PGAUDIT_DEFAULTS.logParameterMaxSize : null };
   }
 
   /** Service values overlaid with a database's own values, parsed. */

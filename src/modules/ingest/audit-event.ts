@@ -13,7 +13,7 @@
  *   file name plus something that changes when the file is truncated or reused), or ids collide/duplicate.
  */
 import * as crypto from 'node:crypto';
-import type { LogRecord } from './log-records';
+import type { LogRecord } from './log-record';
 import { parseAuditMessage, type PgauditRecord } from './pgaudit-record';
 
 /**

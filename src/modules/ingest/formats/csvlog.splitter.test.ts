@@ -32,6 +32,20 @@ describe('csvlog specifics', () => {
       ['al"ice', 'a.2', 'shop', '[local]'], ['bob', 'a.2', 'db2', '[local]'], [null, 'a.2', 'db2', '[local]'], ['bob', 'b.2', 'shop', '10.0.0.1'],
     ]);
   });
+  it('two splitters read side by side keep their caches apart (last second, repeated values, connection_from)', () => {
+    const a = new CsvlogSplitter();
+    const b = new CsvlogSplitter();
+    const rowOf = (o: Partial<Record<number, string>>) => row({ ...base, 2: 'shop', ...o }, 23) + '\n';
+    const got: ReturnType<typeof records> = [];
+    for (let i = 0; i < 3; i++) {
+      got.push(...records(a.push(rowOf({ 0: '2026-11-24 19:25:37.255 UTC', 1: 'alice', 4: '"10.0.0.1:5432"', 5: 'a.1' }))));
+      got.push(...records(b.push(rowOf({ 0: '2026-11-25 08:00:01.5 UTC', 1: 'bob', 4: '"[local]"', 5: 'b.2' }))));
+    }
+    expect(got.map((r) => [r.timestamp, r.user, r.remoteHost, r.sessionId]))
+      .toEqual(Array.from({ length: 3 }, () => [
+        ['2026-11-24T19:25:37.255Z', 'alice', '10.0.0.1', 'a.1'], ['2026-11-25T08:00:01.500Z', 'bob', '[local]', 'b.2'],
+      ]).flat());
+  });
   it('CRLF line ends, blank lines and a malformed row among good ones', () => {
     const good = row(base);
     const input = `${good}\r\n\n${row({ ...base, 0: 'yesterday' })}\n${row({ ...base, 5: 'nope' })}\n${row({ ...base, 6: 'x' })}\n${row({ ...base, 3: 'x' })}\n${good}\n`;

@@ -1,5 +1,5 @@
 import { auditEventOf } from '../src/modules/ingest/audit-event';
-import { CsvlogSplitter } from '../src/modules/ingest/log-records';
+import { CsvlogSplitter } from '../src/modules/ingest/formats/csvlog.splitter';
 import { generateCsvlog } from './csvlog-generator';
 
 describe('generateCsvlog', () => {

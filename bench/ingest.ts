@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { Client } from '@opensearch-project/opensearch';
 import { eventSource, INDEX_PREFIX, INDEX_TEMPLATE, indexFor } from '../src/modules/audit-events/event.index';
 import { auditEventOf } from '../src/modules/ingest/audit-event';
-import { CsvlogSplitter } from '../src/modules/ingest/log-records';
+import { CsvlogSplitter } from '../src/modules/ingest/formats/csvlog.splitter';
 import { GeneratedLog, writeCsvlog } from './csvlog-generator';
 import { CLI, PEAK_RSS, type BenchEnvironment } from './environment';
 import { median } from './stats';

@@ -3,7 +3,10 @@ import * as path from 'path';
 import { INDEX_TEMPLATE } from '../audit-events/event.index';
 import type { AuditEvent } from '../audit-events/event.document';
 import { auditEventOf, eventId, positionEventId, recordEventId, toAuditEvent } from './audit-event';
-import { CsvlogSplitter, JsonlogSplitter, LogItem, LogRecord, StderrSplitter } from './log-records';
+import { CsvlogSplitter } from './formats/csvlog.splitter';
+import { JsonlogSplitter } from './formats/jsonlog.splitter';
+import { StderrSplitter } from './formats/stderr.splitter';
+import { LogItem, LogRecord } from './log-record';
 import { parseAuditMessage, PgauditRecord } from './pgaudit-record';
 import { prng } from '../../../test/support/prng';
 

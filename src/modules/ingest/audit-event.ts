@@ -14,7 +14,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { AuditEvent } from '../audit-events/event.document';
-import type { LogRecord } from './log-records';
+import type { LogRecord } from './log-record';
 import { parseAuditMessage, type PgauditRecord } from './pgaudit-record';
 
 

@@ -20,7 +20,11 @@ import type { Logger } from '../../base/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { auditEventOf, positionEventId } from './audit-event';
 import type { CheckpointRepository } from './checkpoint.repository';
-import { CsvlogSplitter, JsonlogSplitter, LogItem, ManagedLogSplitter, StderrSplitter } from './log-records';
+import { CsvlogSplitter } from './formats/csvlog.splitter';
+import { JsonlogSplitter } from './formats/jsonlog.splitter';
+import { ManagedLogSplitter } from './formats/managed.splitter';
+import { StderrSplitter } from './formats/stderr.splitter';
+import type { LogItem, LogSplitter } from './log-record';
 
 /**
  * A hash of the file's first complete line (its first record's start: a timestamp that differs for each
@@ -142,7 +146,7 @@ export class Ingester {
    * were all accepted, so a checkpoint never passes an event that is not indexed. The first failure
    * stops the loop; nothing after the last acknowledged batch is reported.
    */
-  private async pump(source: string, splitter: { push(c: Buffer | string): LogItem[]; end(): LogItem[] }, input: AsyncIterable<Buffer | string>,
+  private async pump(source: string, splitter: LogSplitter, input: AsyncIterable<Buffer | string>,
     startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
     : Promise<{ events: number; malformed: number }> {
     const batchSize = this.opts.batchSize ?? 2000;

@@ -27,7 +27,7 @@
  * - a statement whose single parameter value is literally `<none>`, `<not logged>` or
  *   `<previously logged>` is indistinguishable from the marker: the marker reading wins.
  */
-import { unescapeQuotes } from './log-records';
+import { unescapeQuotes } from './framing/csv-scan';
 
 import type { AuditType, PgauditFields, StatementStatus } from '../audit-events/event.document';
 

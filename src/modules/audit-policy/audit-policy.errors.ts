@@ -50,3 +50,8 @@ export const unreachable = (): AuditPolicyError => refuse(AuditErrorCode.SERVICE
 
 export const isUnreachable = (err: unknown): boolean =>
   err instanceof AuditPolicyError && err.code === AuditErrorCode.SERVICE_UNREACHABLE;
+
+/** User text inside messages: bounded, so a 1 MB name never comes back in an error. */
+export function clip(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -4,7 +4,8 @@ import { decodeCursor, encodeCursor } from '../../base/relay';
 import type { Principal } from '../tenancy/principal';
 import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
 import { AuditEligibility, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
-import type { ChangeRequest, ChangeResult, Operation, PolicyService } from './policy.service';
+import type { ChangeRequest, Operation } from './policy.change';
+import type { PolicyService } from './policy.service';
 import type { AuditSettingsPatch } from './settings/settings.model';
 
 const CURSOR = 'rev';
@@ -20,10 +21,6 @@ function patchOf(input: AuditSettingsInput | null | undefined): AuditSettingsPat
     if (value !== null && value !== undefined) (patch as Record<string, unknown>)[key] = value;
   }
   return patch;
-}
-
-function payload(r: ChangeResult): AuditPolicyPayload {
-  return r as AuditPolicyPayload;
 }
 
 @Resolver(() => AuditPolicy)
@@ -69,6 +66,6 @@ export class AuditPolicyResolver {
     settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: AuditPolicyContext): Promise<AuditPolicyPayload> {
     const req: ChangeRequest = { operation, principal: ctx.principal, serviceId: input.serviceId, database: input.database,
       settings, expectedVersion, reason: input.reason, idempotencyKey: input.idempotencyKey, dryRun: input.dryRun };
-    return payload(await ctx.policies.change(req));
+    return ctx.policies.change(req);
   }
 }

@@ -3,7 +3,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from '../../base/relay';
 import { AuditRequirement } from '../entitlements/entitlement.checks';
 import { AuditErrorCode } from './audit-policy.errors';
-import { SettingsSource } from './policy.service';
+import { SettingsSource } from './policy.change';
 import { AUDIT_LOG_CLASSES, AUDIT_LOG_LEVELS, AuditLogClass, AuditLogLevel } from './settings/settings.model';
 
 const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };

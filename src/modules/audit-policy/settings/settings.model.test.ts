@@ -1,3 +1,8 @@
+/**
+ * The spec of the settings model, as one file on purpose: every spelling PostgreSQL accepts for each setting,
+ * pgaudit's rules, and seeded property tests against an independent reference model written here from the
+ * pgaudit and PostgreSQL sources (not from settings/*.ts), so the two can disagree only if one is wrong.
+ */
 import { prng } from '../../../../test/support/prng';
 import {
   AUDIT_LOG_CLASSES,

@@ -1,11 +1,107 @@
 /**
- * A deterministic generator of realistic PostgreSQL csvlog files with pgaudit lines, shaped after
+ * PostgreSQL 15 csvlog with pgaudit lines, for the benchmark and the tests (both tools: neither is
+ * product code, and the product never imports this).
+ *
+ * The row writer (csvlogRow, pgauditMessage) writes every row the way PostgreSQL's csvlog.c writes it
+ * (26 columns; user, database, connection_from, command tag, message, detail, context, query,
+ * application name and backend type through appendCSVLiteral, i.e. always double-quoted with inner
+ * quotes doubled) and every AUDIT message the way pgaudit's append_valid_csv writes it (a field is
+ * quoted only when it holds a comma, a quote, CR or LF). Compare src/modules/ingest/fixtures/pgaudit-pg15/postgresql.csv.
+ * test/support/csvlog-generator.ts builds its annotated, hostile files on it.
+ *
+ * The bench's generator (csvlogRows, writeCsvlog): realistic files of any size, shaped after
  * ../shared/samples/pgaudit-pg15: a mix of classes and commands, users, databases, statement lengths,
  * parameters (with quotes and commas), OBJECT rows, multi-line statements, ROWS, and non-audit lines
- * in between. Same seed, same bytes.
+ * in between. Streamed (flat memory whatever the size). Same seed, same bytes.
  */
-const csv = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+import { createWriteStream } from 'node:fs';
+import { prng } from './prng';
 
+/** csvlog.c appendCSVLiteral: always quoted, inner quotes doubled. null: the empty (unquoted) field. */
+export const csvLiteral = (v: string | null): string =>
+  (v === null ? '' : v.indexOf('"') < 0 ? `"${v}"` : `"${v.replace(/"/g, '""')}"`);
+/** pgaudit append_valid_csv: quoted only if it holds a comma, quote, CR or LF. */
+export const validCsv = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+const MILLIS = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`);
+let cachedSecond = NaN;
+let cachedBase = '';
+/** A csvlog timestamp (log_time with milliseconds, session_start_time without), UTC; years 1000 to 9999. */
+export function pgTime(ms: number, withMillis: boolean): string {
+  // Formatted once a second (rows come a few ms apart, millions of them): the generators' hottest spot.
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString();   // 2026-11-24T08:00:00.000Z
+    cachedSecond = second;
+    cachedBase = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  }
+  return withMillis ? `${cachedBase}${MILLIS[ms - second * 1000]} UTC` : `${cachedBase} UTC`;
+}
+
+/** The columns of one csvlog row that a generator chooses; the others are empty as in a plain LOG line. */
+export interface CsvlogColumns {
+  logTimeMs: number;
+  user: string | null;
+  database: string | null;
+  pid: number;
+  connectionFrom: string | null;
+  sessionId: string;
+  sessionLineNum: number;
+  /** null for a background process (the column is then empty). */
+  commandTag: string | null;
+  sessionStartMs: number;
+  /** '' for a process without one. */
+  virtualTransactionId: string;
+  transactionId?: number;
+  severity?: string;
+  sqlState?: string;
+  message: string;
+  detail?: string;
+  context?: string;
+  query?: string;
+  queryPos?: number;
+  applicationName: string;
+  backendType: string;
+  queryId?: bigint;
+}
+
+/** One csvlog row (PostgreSQL 15: 26 columns), trailing LF included. */
+export function csvlogRow(c: CsvlogColumns): string {
+  // One join, not a template: a flat string (millions of rows of many small pieces keep the collector busy otherwise).
+  return [pgTime(c.logTimeMs, true), csvLiteral(c.user), csvLiteral(c.database), c.pid, csvLiteral(c.connectionFrom),
+    c.sessionId, c.sessionLineNum, csvLiteral(c.commandTag), pgTime(c.sessionStartMs, false), c.virtualTransactionId,
+    c.transactionId ?? 0, c.severity ?? 'LOG', c.sqlState ?? '00000', csvLiteral(c.message), csvLiteral(c.detail ?? null), '', '', '',
+    csvLiteral(c.context ?? null), csvLiteral(c.query ?? null), c.queryPos ?? '', '', csvLiteral(c.applicationName),
+    csvLiteral(c.backendType), '', c.queryId ?? 0].join(',') + '\n';
+}
+
+/** What one pgaudit line says, before pgaudit's CSV rule is applied. */
+export interface PgauditFields {
+  auditType: string;
+  statementId: number;
+  substatementId: number;
+  class: string;
+  command: string;
+  objectType: string;
+  objectName: string;
+  /** The statement, or `<not logged>` / `<previously logged>`. */
+  statement: string;
+  /** The parameters (null written as an empty field), or `<not logged>` / `<previously logged>`. */
+  parameters: readonly (string | null)[] | string;
+  /** Only with pgaudit.log_rows on. */
+  rows?: number;
+}
+
+/** The message of a pgaudit line: `AUDIT: ` and the fields, as append_valid_csv writes them. */
+export function pgauditMessage(f: PgauditFields): string {
+  const params = typeof f.parameters === 'string' ? f.parameters
+    : f.parameters.length === 0 ? '<none>' : validCsv(f.parameters.map((p) => validCsv(p ?? '')).join(','));
+  return `AUDIT: ${f.auditType},${f.statementId},${f.substatementId},${validCsv(f.class)},${validCsv(f.command)},${validCsv(f.objectType)},`
+    + `${validCsv(f.objectName)},${validCsv(f.statement)},${params}${f.rows === undefined ? '' : `,${f.rows}`}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The bench's generator
 
 const USERS = ['app_user', 'analyst', 'avnadmin', 'etl', 'reporting'];
 const DATABASES = ['shop', 'billing', 'analytics'];
@@ -21,9 +117,6 @@ const KINDS = [
   { w: 4, cls: 'MISC', cmd: 'VACUUM', sql: (t: string) => `VACUUM ${t}` },
 ];
 const TOTAL_W = KINDS.reduce((s, k) => s + k.w, 0);
-
-import { createWriteStream } from 'node:fs';
-import { prng } from '../test/support/prng';
 
 export interface GeneratedLog {
   auditLines: number;
@@ -64,20 +157,20 @@ export function* csvlogRows(auditLines: number, options: Partial<GeneratorOption
   let user = USERS[0]!;
   let db = DATABASES[0]!;
   let time = start;
-  const stamp = () => new Date(time).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  let sessionStart = time;
   const row = (message: string) => {
     time += stepMs;
     lineNum += 1;
-    const sid = `6b05${(0xe4ad + session).toString(16)}.${(0x2260 + session).toString(16)}`;
     rows += 1;
     for (let i = message.indexOf('\n'); i >= 0; i = message.indexOf('\n', i + 1)) lines += 1;
     lines += 1;
-    return [stamp(), user, db, String(8800 + session), '127.0.0.1:5' + String(1000 + (session % 9000)), sid, String(lineNum),
-      'SELECT', stamp(), `3/${lineNum}`, '0', 'LOG', '00000', csv(message), '', '', '', '', '', '', '', '', 'bench-app', 'client backend', '', '0'].join(',') + '\n';
+    return csvlogRow({ logTimeMs: time, user, database: db, pid: 8800 + session, connectionFrom: `127.0.0.1:5${1000 + (session % 9000)}`,
+      sessionId: `6b05${(0xe4ad + session).toString(16)}.${(0x2260 + session).toString(16)}`, sessionLineNum: lineNum, commandTag: 'SELECT',
+      sessionStartMs: sessionStart, virtualTransactionId: `3/${lineNum}`, message, applicationName: 'bench-app', backendType: 'client backend' });
   };
   while (audit < auditLines) {
     if (statementId % 50 === 0) {
-      session += 1; lineNum = 0; statementId = 0;
+      session += 1; lineNum = 0; statementId = 0; sessionStart = time;
       user = USERS[Math.floor(r() * USERS.length)]!;
       db = DATABASES[Math.floor(r() * DATABASES.length)]!;
       yield row(`connection authorized: user=${user} database=${db}`);
@@ -87,13 +180,14 @@ export function* csvlogRows(auditLines: number, options: Partial<GeneratorOption
     const table = TABLES[Math.floor(r() * TABLES.length)]!;
     statementId += 1;
     const statement = kind.sql(table, r);
-    const params = statement.includes('$1')
-      ? csv([String(Math.floor(r() * 1e6)), `owner ${Math.floor(r() * 1000)}, "vip"`, r() < 0.1 ? 'ünïcödé 日本' : 'plain'].map(csv).join(','))
-      : '<none>';
+    const parameters = statement.includes('$1')
+      ? [String(Math.floor(r() * 1e6)), `owner ${Math.floor(r() * 1000)}, "vip"`, r() < 0.1 ? 'ünïcödé 日本' : 'plain']
+      : [];
     const objectType = kind.cls === 'READ' || kind.cls === 'WRITE' || kind.cmd === 'CREATE TABLE' ? 'TABLE' : '';
     const objectName = objectType ? table : '';
-    const rows = kind.cls === 'READ' || kind.cls === 'WRITE' ? String(Math.floor(r() * 100)) : '0';
-    const fields = (type: string) => `AUDIT: ${type},${statementId},1,${kind.cls},${kind.cmd},${objectType},${objectName},${csv(statement)},${params},${rows}`;
+    const rowCount = kind.cls === 'READ' || kind.cls === 'WRITE' ? Math.floor(r() * 100) : 0;
+    const fields = (auditType: string) => pgauditMessage({ auditType, statementId, substatementId: 1, class: kind.cls, command: kind.cmd,
+      objectType, objectName, statement, parameters, rows: rowCount });
     yield row(fields('SESSION'));
     audit += 1;
     if (audit < auditLines && kind.cls !== 'DDL' && objectType && r() < 0.1) { yield row(fields('OBJECT')); audit += 1; }

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../dev/local/postgres-cluster';
-import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, show, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
+import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, POLICY, show, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
+import { historyState } from './support/unchanged';
 
 let g: TestGateway;
 let cluster: PostgresCluster;
@@ -30,14 +31,21 @@ afterAll(async () => {
   fs.rmSync(baseDir, { recursive: true, force: true });
 });
 
-it('successful-enable over a postgresql.conf value: ALTER SYSTEM wins', async () => {
+/** Enable with log READ and log_rows: applied the first time; again, the same settings change nothing (no revision). */
+async function enableRead(): Promise<any> {
   const r = (await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, settings: { log: ['READ'], logRows: true } } })).data!.enableAuditLogging;
   expect(r.userErrors).toEqual([]);
+  return r;
+}
+
+it('successful-enable over a postgresql.conf value: ALTER SYSTEM wins', async () => {
+  const r = await enableRead();
   expect(r.revision.changes).toEqual(expect.arrayContaining([{ setting: 'pgaudit.log', from: 'ddl', to: 'read' }]));
   expect(await show(cluster.url(), 'pgaudit.log')).toBe('read');
 });
 
 it('failing-apply: disable cannot reset a postgresql.conf value; the server is restored and nothing is recorded', async () => {
+  await enableRead();                      // the state the first test leaves (a no-op after it): this test also runs alone
   const history = await historyState(g, t.serviceId);
   const confBefore = await autoConf();
   const r = (await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId, reason: 'try' } })).data!.disableAuditLogging;
@@ -55,6 +63,7 @@ it('failing-apply: disable cannot reset a postgresql.conf value; the server is r
 });
 
 it('failing-unreachable: with the server down, mutations say SERVICE_UNREACHABLE and the policy shows the last applied settings', async () => {
+  await enableRead();                      // the state the first test leaves (a no-op after it): this test also runs alone
   await cluster.stop();
   const history = await historyState(g, t.serviceId);
   const c = (await g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, settings: { logRows: false } } })).data!.configureAuditLogging;

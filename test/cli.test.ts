@@ -1,30 +1,32 @@
 /**
  * The command line as operators and automation use it (see shared/design/cli.md): the BUILT executable
- * (dist/src/cli/main.js, compiled once here so the test never runs a stale build) spawned as a child
+ * (dist/src/cli/main.js, made current once per jest run by the integration globalSetup) spawned as a child
  * process against the test gateway database. --json prints exactly one JSON object; a failure exits
  * non-zero with one line on stderr that never repeats a secret it was given.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CLI, ROOT } from './support/cli';
 import { ELIGIBILITY, sql, startTestGateway, TestGateway, urls } from './support/harness';
-
-const ROOT = path.resolve(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
 function cli(args: string[], env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urls.gatewayDb }): Run {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs a command that must succeed with --json and returns its one JSON object. */
 function json(args: string[]): Record<string, any> {
-  const r = cli([...args, '--json']);
+  return jsonOf(args, cli([...args, '--json']));
+}
+
+/** Checks the run of `args --json` that must have succeeded and returns its one JSON object. */
+function jsonOf(args: string[], r: Run): Record<string, any> {
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   expect(r.stderr).toBe('');
   const lines = r.stdout.split('\n').filter((l) => l !== '');
@@ -52,17 +54,8 @@ function fails(args: string[], env?: NodeJS.ProcessEnv): string {
 let g: TestGateway;
 
 beforeAll(async () => {
-  // tsc emits even when some file has a type error (that is `tsc --noEmit`'s job to report);
-  // what this test needs is a fresh main.js.
-  const started = Date.now();
-  try {
-    execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (err) {
-    const built = fs.existsSync(MAIN) && fs.statSync(MAIN).mtimeMs >= started - 1000;
-    if (!built) throw new Error(`npx tsc -p tsconfig.build.json failed: ${String((err as { stdout?: Buffer }).stdout ?? err)}`);
-  }
   g = await startTestGateway();
-}, 120_000);
+});
 afterAll(async () => { await g?.close(); });
 
 describe('migrate', () => {
@@ -78,48 +71,69 @@ describe('migrate', () => {
 
 describe('bootstrapping a tenant', () => {
   const n = `cli-${process.pid}-${Date.now()}`;
+  const steps = {
+    organization: ['admin', 'create-organization', '--name', `org ${n}`, '--pro-platform'],
+    project: (orgId: string) => ['admin', 'create-project', '--organization', orgId, '--name', `project ${n}`, '--pro-features'],
+    service: (projectId: string) => ['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url', urls.pgaudit, '--json'],
+    token: (projectId: string) => ['admin', 'create-token', '--project', projectId, '--name', `token ${n}`, '--database-role', 'avnadmin'],
+    humanToken: (projectId: string) => ['admin', 'create-token', '--project', projectId, '--name', `token2 ${n}`, '--database-role', 'avnadmin'],
+  };
+  /** Each bootstrap command's run, made once (beforeAll) and checked by its own test below, so any test runs alone. */
+  const runs = {} as Record<'organization' | 'project' | 'service' | 'token' | 'humanToken', Run>;
   let orgId: string;
   let projectId: string;
   let serviceId: string;
   let token: string;
   let tokenId: string;
 
+  beforeAll(() => {
+    const step = (name: keyof typeof runs, args: string[]) => {
+      runs[name] = cli(args);
+      if (runs[name].status !== 0) throw new Error(`${args.join(' ')} exited ${runs[name].status}: ${runs[name].stderr}`);
+      return args.includes('--json') ? JSON.parse(runs[name].stdout) : undefined;
+    };
+    orgId = step('organization', [...steps.organization, '--json']).id;
+    projectId = step('project', [...steps.project(orgId), '--json']).id;
+    serviceId = step('service', steps.service(projectId)).id;
+    ({ token, id: tokenId } = step('token', [...steps.token(projectId), '--json']));
+    step('humanToken', steps.humanToken(projectId));
+  });
+
   it('create-organization --pro-platform prints {"id": uuid}', async () => {
-    const out = json(['admin', 'create-organization', '--name', `org ${n}`, '--pro-platform']);
+    const out = jsonOf(steps.organization, runs.organization);
     expect(Object.keys(out)).toEqual(['id']);
     expect(out.id).toMatch(UUID);
-    orgId = out.id;
+    expect(out.id).toBe(orgId);
     const [row] = await sql(urls.gatewayDb, `SELECT name, pro_platform FROM organization WHERE id = $1`, [orgId]);
     expect(row).toEqual({ name: `org ${n}`, pro_platform: true });
   });
 
   it('create-project --pro-features prints {"id": uuid}', async () => {
-    const out = json(['admin', 'create-project', '--organization', orgId, '--name', `project ${n}`, '--pro-features']);
+    const out = jsonOf(steps.project(orgId), runs.project);
     expect(Object.keys(out)).toEqual(['id']);
     expect(out.id).toMatch(UUID);
-    projectId = out.id;
+    expect(out.id).toBe(projectId);
     const [row] = await sql(urls.gatewayDb, `SELECT organization_id, pro_features FROM project WHERE id = $1`, [projectId]);
     expect(row).toEqual({ organization_id: orgId, pro_features: true });
   });
 
   it('register-service prints {"id": uuid} and never the URL', () => {
-    const r = cli(['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url', urls.pgaudit, '--json']);
+    const r = runs.service;
     expect(r.status).toBe(0);
     expect(r.stdout).not.toContain(urls.pgaudit);
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out)).toEqual(['id']);
     expect(out.id).toMatch(UUID);
-    serviceId = out.id;
+    expect(out.id).toBe(serviceId);
   });
 
   it('create-token prints {"token": ...} once', () => {
-    const out = json(['admin', 'create-token', '--project', projectId, '--name', `token ${n}`, '--database-role', 'avnadmin']);
+    const out = jsonOf(steps.token(projectId), runs.token);
     expect(out.token).toMatch(/^pga_[A-Za-z0-9_-]{43}$/);
     expect(Object.keys(out)).toContain('token');
-    token = out.token;
-    tokenId = out.id;
+    expect(out.token).toBe(token);
     // human output (no --json) says it is shown once
-    const human = cli(['admin', 'create-token', '--project', projectId, '--name', `token2 ${n}`, '--database-role', 'avnadmin']);
+    const human = runs.humanToken;
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/^token pga_\S+\n/);
   });
@@ -128,7 +142,8 @@ describe('bootstrapping a tenant', () => {
     const rows = await sql(urls.gatewayDb, `SELECT * FROM api_token WHERE project_id = $1`, [projectId]);
     expect(rows).toHaveLength(2);
     const mine = rows.find((r) => r.name === `token ${n}`)!;
-    if (tokenId) expect(mine.id).toBe(tokenId);
+    expect(tokenId).toMatch(UUID);
+    expect(mine.id).toBe(tokenId);
     expect(mine.token_hash).toBe(createHash('sha256').update(token, 'utf8').digest('hex'));
     expect(mine.database_role).toBe('avnadmin');
     const [{ hits }] = await sql<{ hits: number }>(urls.gatewayDb,
@@ -285,7 +300,7 @@ describe('help', () => {
 describe('serve', () => {
   it('serves /healthz and /graphql, then shuts down cleanly (exit 0, not killed) on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: ROOT,
+    const child = spawn(process.execPath, [CLI, 'serve'], { cwd: ROOT,
       env: { ...process.env, DATABASE_URL: urls.gatewayDb, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const port = await new Promise<number>((resolve, reject) => {

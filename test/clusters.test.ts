@@ -1,11 +1,6 @@
 /** The clusters started by test/support/global-setup.ts are the servers the other tests rely on. */
 import { Client } from 'pg';
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: is test/support/global-setup.ts configured?`);
-  return value;
-}
+import { env } from './support/env';
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });

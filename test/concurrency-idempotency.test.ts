@@ -2,15 +2,14 @@
  * The invariants automation relies on: concurrent changes never lose an update (row lock + version),
  * and a retried mutation with the same idempotency key returns the first result and applies nothing twice.
  */
-import { CONFIGURE, createTenant, DISABLE, ENABLE, POLICY, resetServer, show, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { startEnvironment } from './support/environment';
+import { CONFIGURE, createTenant, DISABLE, ENABLE, POLICY, resetServer, show, sql, Tenant, TestGateway, urls } from './support/harness';
 
 let g: TestGateway;
 let t: Tenant;
 
 beforeAll(async () => {
-  await resetServer(urls.pgaudit);
-  g = await startTestGateway();
-  t = await createTenant(g, { serviceUrl: urls.pgaudit });
+  ({ g, t } = await startEnvironment());
   const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, settings: { log: ['DDL'] } } });
   expect(r.data!.enableAuditLogging.userErrors).toEqual([]);
 });
@@ -38,6 +37,8 @@ describe('concurrency', () => {
   });
 
   it('failing-concurrent-expected-version: of two changes from the same version exactly one wins', async () => {
+    // Both settings on first (as the previous test leaves them; then this changes nothing), so that the loser's stays visibly on.
+    expect((await configure({ logRows: true, logRelation: true })).userErrors).toEqual([]);
     const version = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy.version;
     const [a, b] = await Promise.all([
       configure({ logRows: false }, { expectedVersion: version }),
@@ -81,10 +82,15 @@ describe('idempotency', () => {
   });
 
   it('failing-key-reuse: the same key with a different request is refused and changes nothing', async () => {
+    // The key's own first request, applied (a change, so it leaves a revision): log_catalog on under 'job-44'.
+    expect((await configure({ logCatalog: false })).userErrors).toEqual([]);
+    const first = await configure({ logCatalog: true }, { idempotencyKey: 'job-44' });
+    expect(first.userErrors).toEqual([]);
+    expect(first.revision).not.toBeNull();
     const version = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy.version;
-    const r = await configure({ logCatalog: false }, { idempotencyKey: 'job-43' });
+    const r = await configure({ logCatalog: false }, { idempotencyKey: 'job-44' });
     expect(r.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
-    const d = (await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId, idempotencyKey: 'job-43' } })).data!.disableAuditLogging;
+    const d = (await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId, idempotencyKey: 'job-44' } })).data!.disableAuditLogging;
     expect(d.userErrors[0].code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect((await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy.version).toBe(version);
     expect(await show(urls.pgaudit, 'pgaudit.log_catalog')).toBe('on');

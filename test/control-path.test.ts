@@ -1,23 +1,75 @@
 /**
  * successful-*: enable, configure and disable through GraphQL on a real PostgreSQL 15 + pgaudit,
  * checked on the server itself (SHOW in new connections, pg_db_role_setting) and in the history.
+ *
+ * The tests walk one service's life (enable, configure, settings changed by hand, disable), but none
+ * leans on another having run: each gets a service of its own on a reset server, with the earlier
+ * steps of that life made for it first (freshService), so any one of them runs alone.
  */
 import {
   CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, POLICY, resetServer, show, sql, startTestGateway, Tenant, TestGateway, urls,
 } from './support/harness';
 
 let g: TestGateway;
-let t: Tenant;
 
 beforeAll(async () => {
-  await resetServer(urls.pgaudit);
   g = await startTestGateway();
-  t = await createTenant(g, { serviceUrl: urls.pgaudit });
 });
 afterAll(async () => { await g.close(); await resetServer(urls.pgaudit); });
 
+/** A step of the service's life, made as setup (it throws, rather than asserts, when refused). */
+type Step = (t: Tenant) => Promise<unknown>;
+const applied = (query: string, field: string, input: Record<string, unknown>): Step => async (t) => {
+  const r = await g.exec(t.token, query, { input: { serviceId: t.serviceId, ...input } });
+  const p = r.data?.[field];
+  if (!p || p.userErrors.length > 0) throw new Error(`setup: ${field} ${JSON.stringify(input)} failed: ${JSON.stringify(r)}`);
+  return p;
+};
+const ENABLE_INPUT = { reason: 'SOC 2 evidence' };
+const CONFIGURE_INPUT = { expectedVersion: 1, reason: 'everything but SET', settings: { log: ['ALL'], logExclude: ['MISC_SET'], logRows: true } };
+const DB_ENABLE_INPUT = { database: 'sales db', settings: { log: ['READ', 'WRITE'], logParameter: true } };
+const enabled = applied(ENABLE, 'enableAuditLogging', ENABLE_INPUT);
+const configured = applied(CONFIGURE, 'configureAuditLogging', CONFIGURE_INPUT);
+const readBack: Step = async (t) => {
+  await setByHand();
+  await policyAfterHandEdit(t);
+  return applied(CONFIGURE, 'configureAuditLogging', { settings: { logParameter: false } })(t);
+};
+const disabled = applied(DISABLE, 'disableAuditLogging', { reason: 'decommission' });
+const dbEnabled = applied(ENABLE, 'enableAuditLogging', DB_ENABLE_INPUT);
+
+/** A new service on the server, reset to no pgaudit configuration, with `steps` made in order. */
+async function freshService(...steps: Step[]): Promise<Tenant> {
+  await resetServer(urls.pgaudit);
+  const t = await createTenant(g, { serviceUrl: urls.pgaudit });
+  for (const step of steps) await step(t);
+  return t;
+}
+
+/** pgaudit settings written by hand with ALTER SYSTEM, in odd spellings (one rejected by pgaudit: nothing set). */
+async function setByHand(): Promise<void> {
+  await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log = 'ALL, -MISC_SET, - role'`).catch(() => undefined); // rejected by pgaudit: nothing set
+  await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log = ' read,WRITE , -misc'`);
+  await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log_parameter = 'tr'`);
+  await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log_catalog = 'of'`);
+  await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log_level = 'NOTICE'`);
+  await sql(urls.pgaudit, `SELECT pg_reload_conf()`);
+}
+
+/** The service's policy once the reload has made the hand-written settings visible. */
+async function policyAfterHandEdit(t: Tenant): Promise<any> {
+  let policy: any;
+  for (let i = 0; i < 100; i++) {
+    policy = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy;
+    if (policy.settings.logParameter) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return policy;
+}
+
 describe('service level', () => {
   it('successful-eligibility: all four checks pass on PG15 + pgaudit as avnadmin', async () => {
+    const t = await freshService();
     const r = await g.exec(t.token, ELIGIBILITY, { serviceId: t.serviceId });
     expect(r.errors).toBeUndefined();
     expect(r.data!.auditEligibility.eligible).toBe(true);
@@ -27,6 +79,7 @@ describe('service level', () => {
   });
 
   it('successful-dry-run: returns the SQL and changes nothing', async () => {
+    const t = await freshService();
     const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, dryRun: true } });
     const p = r.data!.enableAuditLogging;
     expect(p.userErrors).toEqual([]);
@@ -39,7 +92,8 @@ describe('service level', () => {
   });
 
   it('successful-enable: predefined settings land on the server and in the history', async () => {
-    const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, reason: 'SOC 2 evidence' } });
+    const t = await freshService();
+    const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, ...ENABLE_INPUT } });
     const p = r.data!.enableAuditLogging;
     expect(r.errors).toBeUndefined();
     expect(p.userErrors).toEqual([]);
@@ -59,6 +113,7 @@ describe('service level', () => {
   });
 
   it('successful-enable-again: same settings again changes nothing and adds no revision', async () => {
+    const t = await freshService(enabled);
     const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId } });
     const p = r.data!.enableAuditLogging;
     expect(p.userErrors).toEqual([]);
@@ -68,8 +123,8 @@ describe('service level', () => {
   });
 
   it('successful-configure: changes only the fields given, with exclusions', async () => {
-    const r = await g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, expectedVersion: 1, reason: 'everything but SET',
-      settings: { log: ['ALL'], logExclude: ['MISC_SET'], logRows: true } } });
+    const t = await freshService(enabled);
+    const r = await g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, ...CONFIGURE_INPUT } });
     const p = r.data!.configureAuditLogging;
     expect(p.userErrors).toEqual([]);
     expect(p.statements).toEqual([`ALTER SYSTEM SET pgaudit.log = 'all,-misc_set'`, `ALTER SYSTEM SET pgaudit.log_rows = 'on'`, 'SELECT pg_reload_conf()']);
@@ -83,18 +138,9 @@ describe('service level', () => {
   });
 
   it('successful-read-back: settings written by hand in any spelling are shown correctly', async () => {
-    await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log = 'ALL, -MISC_SET, - role'`).catch(() => undefined); // rejected by pgaudit: nothing set
-    await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log = ' read,WRITE , -misc'`);
-    await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log_parameter = 'tr'`);
-    await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log_catalog = 'of'`);
-    await sql(urls.pgaudit, `ALTER SYSTEM SET pgaudit.log_level = 'NOTICE'`);
-    await sql(urls.pgaudit, `SELECT pg_reload_conf()`);
-    let policy: any;
-    for (let i = 0; i < 100; i++) {
-      policy = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy;
-      if (policy.settings.logParameter) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const t = await freshService(enabled, configured);
+    await setByHand();
+    const policy = await policyAfterHandEdit(t);
     expect(policy.settingsSource).toBe('SERVER');
     expect(policy.settings).toMatchObject({ log: ['READ', 'WRITE'], logExclude: ['MISC'], logParameter: true, logCatalog: false, logLevel: 'NOTICE' });
     // configure starts from what the server holds, not from the gateway's last record
@@ -106,6 +152,7 @@ describe('service level', () => {
   });
 
   it('successful-history: pages through every revision, newest first', async () => {
+    const t = await freshService(enabled, configured, readBack);
     const first = await g.exec(t.token, POLICY, { serviceId: t.serviceId, first: 2 });
     const h1 = first.data!.auditPolicy.history;
     expect(h1.totalCount).toBe(3);
@@ -119,6 +166,7 @@ describe('service level', () => {
   });
 
   it('successful-disable: RESETs every pgaudit setting, keeps the history', async () => {
+    const t = await freshService(enabled, configured, readBack);
     const r = await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId, reason: 'decommission' } });
     const p = r.data!.disableAuditLogging;
     expect(p.userErrors).toEqual([]);
@@ -142,8 +190,8 @@ describe('database level', () => {
   });
 
   it('successful-enable-database: ALTER DATABASE with the given settings, pgaudit defaults for the rest', async () => {
-    const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, database: 'sales db',
-      settings: { log: ['READ', 'WRITE'], logParameter: true } } });
+    const t = await freshService();
+    const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, ...DB_ENABLE_INPUT } });
     const p = r.data!.enableAuditLogging;
     expect(p.userErrors).toEqual([]);
     expect(p.policy).toMatchObject({ database: 'sales db', enabled: true, version: 1 });
@@ -158,6 +206,7 @@ describe('database level', () => {
   });
 
   it('successful-configure-database and service policy are independent', async () => {
+    const t = await freshService(enabled, disabled, dbEnabled);   // the service policy disabled, the database's enabled
     const r = await g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, database: 'sales db', settings: { logRelation: true } } });
     expect(r.data!.configureAuditLogging.userErrors).toEqual([]);
     expect(r.data!.configureAuditLogging.statements).toEqual([`ALTER DATABASE "sales db" SET pgaudit.log_relation = 'on'`]);
@@ -168,6 +217,7 @@ describe('database level', () => {
   });
 
   it('successful-disable-database: RESET removes the database settings', async () => {
+    const t = await freshService(dbEnabled);
     const r = await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId, database: 'sales db' } });
     expect(r.data!.disableAuditLogging.userErrors).toEqual([]);
     expect(await show(urls.pgaudit, 'pgaudit.log', 'sales db')).toBe('none');

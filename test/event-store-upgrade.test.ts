@@ -6,18 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventStore } from '../src/modules/audit-events/event.store';
 import { INDEX_TEMPLATE } from '../src/modules/audit-events/event.index';
-import { env } from './support/harness';
+import { env } from './support/env';
+import { openSearch } from './support/opensearch';
 
 const INDEX = 'pgaudit-events-1999.01.01';
 let url: string;
 let store: EventStore;
 
-async function os<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = await res.json() as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const os = <T = any>(method: string, path: string, body?: unknown): Promise<T> => openSearch<T>(url, method, path, body);
 
 beforeAll(async () => {
   url = env('OPENSEARCH_URL');

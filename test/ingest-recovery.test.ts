@@ -2,7 +2,7 @@
  * The ingester's recovery promise, on real servers: "kill -9 the ingester mid-file, or stop OpenSearch
  * for a while, and after restart the index holds exactly the lines of the file".
  *
- * The input is a generated csvlog (test/support/csvlog-generator.ts: seeded, 20,000 pgaudit lines among
+ * The input is a generated csvlog (test/support/csvlog-generator.ts on bench/csvlog-generator.ts's row writer: seeded, 20,000 pgaudit lines among
  * ~3,000 other rows, written as PostgreSQL 15 writes csvlog; PostgreSQL's own COPY ... CSV checks that).
  * "Exactly" is checked three ways: the service's event count, every expected document fetched by id
  * (so nothing is missing, and with the count, nothing is extra) and compared field by field, and the
@@ -17,11 +17,11 @@
  *   files            appended lines (the last one half-written first), a file replaced under the same
  *                    name, a file truncated below its checkpoint
  */
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isDeepStrictEqual, promisify } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
 import { clusterBaseDir } from '../dev/local/postgres-cluster';
 import { OpenSearchNode } from '../dev/local/opensearch-node';
@@ -32,11 +32,11 @@ import { EventStore } from '../src/modules/audit-events/event.store';
 import { eventId } from '../src/modules/ingest/audit-event';
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester, IngestStats } from '../src/modules/ingest/ingester';
+import { CLI, ROOT } from './support/cli';
 import { CsvlogRow, generateCsvlog, GeneratedCsvlog } from './support/csvlog-generator';
 import { createPostgresLogTable, createTenant, env, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { openSearch } from './support/opensearch';
 
-const ROOT = path.resolve(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
 const LOG_FILE = 'postgresql-2026-11-24_190000.csv';
 const AUDIT_LINES = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,18 +50,12 @@ let big: GeneratedCsvlog;                  // the 20,000-line file of the crash 
 const base = Math.floor(Date.now() / 1000) * 1000 - 2 * 3_600_000;
 const at = (minutes: number) => new Date(base + minutes * 60_000);
 
-// The outage test's own OpenSearch node (started in beforeAll, beside the CLI build).
+// The outage test's own OpenSearch node (started in beforeAll, beside the gateway).
 const nodeBase = clusterBaseDir(path.join(ROOT, '.local/test-clusters', `ingest-recovery-${process.pid}`), `ingest-recovery-${process.pid}`);
 const NODE_NAME = 'opensearch-outage';
 let node: OpenSearchNode | undefined;
 
 beforeAll(async () => {
-  const started = Date.now();
-  const build = promisify(execFile)('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch((err) => {
-    // tsc emits even when some other file has a type error; what this test needs is a fresh main.js.
-    const built = fs.existsSync(MAIN) && fs.statSync(MAIN).mtimeMs >= started - 1000;
-    if (!built) throw new Error(`npx tsc -p tsconfig.build.json failed: ${String((err as { stdout?: string }).stdout ?? err)}`);
-  });
   const starting = OpenSearchNode.start({ name: NODE_NAME, baseDir: nodeBase, fresh: true }).then((n) => { node = n; });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-recovery-'));
   fs.chmodSync(tmp, 0o755);                // PostgreSQL (another user) reads the file in the first test
@@ -72,7 +66,7 @@ beforeAll(async () => {
     checkpoints = new CheckpointRepository(g.gateway.db.prisma);
   })();
   // All settled before failing: a node still starting when afterAll runs would outlive the test.
-  const failed = (await Promise.allSettled([build, starting, gateway])).find((r) => r.status === 'rejected');
+  const failed = (await Promise.allSettled([starting, gateway])).find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }, 180_000);
 
@@ -92,13 +86,6 @@ function logDir(name: string, bytes: Buffer): string {
   fs.mkdirSync(dir, { mode: 0o755 });
   fs.writeFileSync(path.join(dir, LOG_FILE), bytes, { mode: 0o644 });
   return dir;
-}
-
-async function openSearch<T = any>(url: string, method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}${p}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
 }
 
 /** Events (or dead letters) of the service, after a refresh. */
@@ -144,7 +131,7 @@ const auditAfter = (gen: GeneratedCsvlog, offset: number) => gen.audit.filter((r
 
 /** The ingest CLI as a child process (json output). */
 function spawnIngest(serviceId: string, dir: string): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [MAIN, 'ingest', '--service', serviceId, '--log-dir', dir, '--once', '--json'], {
+  const child = spawn(process.execPath, [CLI, 'ingest', '--service', serviceId, '--log-dir', dir, '--once', '--json'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DATABASE_URL: urls.gatewayDb, OPENSEARCH_URL: env('OPENSEARCH_URL'), LOG_LEVEL: 'warn' },
   });
@@ -204,6 +191,7 @@ it('the generated file is csvlog as PostgreSQL itself reads it: every row, 26 co
       if (row.kind === 'other') continue;
       expect(r.message.startsWith('AUDIT: ')).toBe(true);
       expect(r.context !== null).toBe(row.kind === 'forged');
+      expect(row.event !== undefined).toBe(row.kind === 'audit');   // every audit row is checked below
       if (row.event) {
         expect([r.log_time.toISOString(), r.user_name, r.database_name, r.application_name || null])
           .toEqual([row.event.timestamp, row.event.user, row.event.database, row.event.applicationName]);

@@ -2,28 +2,27 @@
  * `ingest --stdin`: raw log lines as a log shipper or a managed log integration delivers them, through
  * the real CLI binary. The stderr sample holds 67 pgaudit lines (the same ones as the csvlog sample).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CLI, ROOT } from './support/cli';
 import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
-const ROOT = path.resolve(__dirname, '..');
 const SAMPLE = readFileSync(path.join(ROOT, 'src/modules/ingest/fixtures/pgaudit-pg15/postgresql.stderr'));
 const COUNT = `query($s: ID!, $f: AuditEventFilter) { auditEvents(serviceId: $s, filter: $f, first: 100) { totalCount edges { node { command statement user database } } } }`;
 
 let g: TestGateway;
 let t: Tenant;
 
-function ingest(args: string[], input: Buffer | string) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'ingest', '--service', t.serviceId, '--stdin', '--json', ...args],
+function ingest(args: string[], input: Buffer | string, serviceId = t.serviceId) {
+  const r = spawnSync(process.execPath, [CLI, 'ingest', '--service', serviceId, '--stdin', '--json', ...args],
     { cwd: ROOT, input, encoding: 'utf8', env: { ...process.env, DATABASE_URL: urls.gatewayDb }, timeout: 60_000 });
   if (r.status !== 0) throw new Error(`ingest exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as { events: number; malformed: number };
 }
-const total = async (filter?: Record<string, unknown>) => (await g.exec(t.token, COUNT, { s: t.serviceId, f: filter })).data!.auditEvents;
+const total = async (filter?: Record<string, unknown>, of: Tenant = t) => (await g.exec(of.token, COUNT, { s: of.serviceId, f: filter })).data!.auditEvents;
 
 beforeAll(async () => {
-  execFileSync('npx', ['--no-install', 'tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
   g = await startTestGateway();
   t = await createTenant(g, { serviceUrl: urls.pgaudit });
 });
@@ -57,7 +56,7 @@ it('failing-stdin: a forged AUDIT line (RAISE LOG with a CONTEXT) is kept aside,
 });
 
 it('usage errors: --source is required with --stdin, --format must be known', () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'ingest', '--service', t.serviceId, '--stdin', ...args],
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'ingest', '--service', t.serviceId, '--stdin', ...args],
     { cwd: ROOT, input: '', encoding: 'utf8', env: { ...process.env, DATABASE_URL: urls.gatewayDb } });
   expect(run([]).stderr).toMatch(/--source is required/);
   expect(run(['--source', 'x', '--format', 'syslog']).stderr).toMatch(/--format takes stderr or managed/);
@@ -67,17 +66,20 @@ it('successful-jsonlog-dir: a directory with only jsonlog files gives the same 6
   const { mkdtempSync, copyFileSync, rmSync } = await import('node:fs');
   const os = await import('node:os');
   const other = await createTenant(g, { serviceUrl: urls.pgaudit });
+  // The stderr stream of the same run, into a service of its own: this test does not lean on the first one.
+  const stderrOnly = await createTenant(g, { serviceUrl: urls.pgaudit });
+  expect(ingest(['--source', 'host-a:postgresql.log'], SAMPLE, stderrOnly.serviceId)).toMatchObject({ events: 67, malformed: 0 });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pga-jsonlog-'));
   try {
     copyFileSync(path.join(ROOT, 'src/modules/ingest/fixtures/pgaudit-pg15/postgresql.json'), path.join(dir, 'postgresql-2026-11-24_192533.json'));
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'ingest', '--service', other.serviceId, '--log-dir', dir, '--once', '--json'],
+    const r = spawnSync(process.execPath, [CLI, 'ingest', '--service', other.serviceId, '--log-dir', dir, '--once', '--json'],
       { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: urls.gatewayDb }, timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, events: 67, malformed: 0 });
     const got = (await g.exec(other.token, COUNT, { s: other.serviceId })).data!.auditEvents;
     expect(got.totalCount).toBe(67);
     const key = (e: any) => `${e.node.command}|${e.node.statement}`;
-    expect(new Set(got.edges.map(key))).toEqual(new Set((await total()).edges.map(key)));   // same statements as the stderr stream
+    expect(new Set(got.edges.map(key))).toEqual(new Set((await total(undefined, stderrOnly)).edges.map(key)));   // same statements as the stderr stream
     expect(got.edges.every((e: any) => e.node.user && e.node.database)).toBe(true);   // jsonlog carries both
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });

@@ -5,12 +5,10 @@
  * an HTTP 500, never the whole offending value echoed back -- and must change nothing: neither the
  * pgaudit settings of the server nor the gateway's policy history.
  */
-import { startHttpServer } from '../src/api/http-server';
-import { silentLogger } from '../src/base/logger';
-import {
-  CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, POLICY, resetServer, serverState, startTestGateway,
-  Tenant, TestGateway, urls,
-} from './support/harness';
+import { startEnvironment } from './support/environment';
+import { CONFIGURE, DISABLE, ELIGIBILITY, ENABLE, POLICY, resetServer, Tenant, TestGateway, urls } from './support/harness';
+import { bearer, graphqlPost, Reply, request, startHttp } from './support/http';
+import { unchanged as unchangedOn } from './support/unchanged';
 
 type GqlError = { message: string; extensions?: Record<string, unknown>; path?: unknown };
 type Result = { data?: Record<string, any> | null; errors?: GqlError[] };
@@ -21,16 +19,14 @@ const BIG = 200 * 1024;
 
 let g: TestGateway;
 let t: Tenant;
-let http: { port: number; close(): Promise<void> };
+let http: Awaited<ReturnType<typeof startHttp>>;
 
 beforeAll(async () => {
-  await resetServer(urls.pgaudit);
-  g = await startTestGateway();
-  t = await createTenant(g, { serviceUrl: urls.pgaudit });
+  ({ g, t } = await startEnvironment());
   // an enabled policy with history, so "nothing changed" has something to compare
   const r = await g.exec(t.token, ENABLE, { input: { serviceId: t.serviceId, reason: 'baseline' } });
   expect(r.data!.enableAuditLogging.userErrors).toEqual([]);
-  http = await startHttpServer({ ...g.gateway, logger: silentLogger, maxBodyBytes: 4 * 1024 * 1024 }, 0, '127.0.0.1');
+  http = await startHttp(g, 4 * 1024 * 1024);
 });
 afterAll(async () => {
   await http?.close();
@@ -39,12 +35,7 @@ afterAll(async () => {
 });
 
 /** Runs `fn` and checks that neither the server's pgaudit state nor the service's history moved. */
-async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
-  const before = { server: await serverState(urls.pgaudit), history: await historyState(g, t.serviceId) };
-  const out = await fn();
-  expect({ server: await serverState(urls.pgaudit), history: await historyState(g, t.serviceId) }).toEqual(before);
-  return out;
-}
+const unchanged = <T>(fn: () => Promise<T>): Promise<T> => unchangedOn(g, urls.pgaudit, t.serviceId, fn);
 
 /** A top-level error with one of `codes`, bounded and free of internals, and no data. */
 function expectRequestError(r: Result, codes: string[] = REQUEST_CODES): GqlError {
@@ -71,14 +62,9 @@ function expectUserError(payload: any, code: string, field: string[] | null): vo
   expect(payload.userErrors[0].message.length).toBeLessThan(500);
 }
 
-/** POST /graphql on the real HTTP server. */
-async function post(body: unknown, raw = false): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${http.port}/graphql`, { method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token}` }, body: raw ? (body as string) : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, json, text };
+/** POST /graphql on the real HTTP server (`raw`: the body as given, not JSON-encoded). */
+function post(body: unknown, raw = false): Promise<Reply> {
+  return request(`${http.base}/graphql`, graphqlPost(raw ? (body as string) : JSON.stringify(body), { authorization: bearer(t.token) }));
 }
 
 describe('wrong types (variables)', () => {

@@ -4,25 +4,12 @@
  */
 import fs from 'node:fs';
 import { OPENSEARCH_VERSION } from '../dev/local/opensearch-node';
+import { env } from './support/env';
+import { openSearch } from './support/opensearch';
 
-function baseUrl(): string {
-  const value = process.env.OPENSEARCH_URL;
-  if (!value) throw new Error('OPENSEARCH_URL is not set: is test/support/global-setup.ts configured?');
-  return value;
-}
-
-/** One request; JSON in and out; throws on a non-2xx answer (with its body). */
-async function os<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${baseUrl()}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const baseUrl = () => env('OPENSEARCH_URL');
+/** One request to the node; JSON in and out; throws on a non-2xx answer (with its body). */
+const os = <T = any>(method: string, path: string, body?: unknown): Promise<T> => openSearch<T>(baseUrl(), method, path, body);
 
 const index = `test-audit-${process.pid}-${Date.now()}`;
 

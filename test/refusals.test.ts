@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../dev/local/postgres-cluster';
 import {
-  CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, historyState, resetServer, serverState, show, sql, startTestGateway,
-  Tenant, TestGateway, urls,
+  CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, resetServer, show, sql, startTestGateway, Tenant, TestGateway, urls,
 } from './support/harness';
+import { historyState, serverState, unchanged as unchangedOn } from './support/unchanged';
 
 type Operation = 'enable' | 'configure' | 'disable';
 type Payload = { policy: unknown; revision: unknown; statements: string[]; userErrors: { code: string; message: string; field: string[] | null }[] };
@@ -62,14 +62,7 @@ function expectRefused(p: Payload, expected: Expected[]): void {
 }
 
 /** Runs `fn` and checks that neither the server nor the gateway's history of the tenant's service changed. */
-async function unchanged<T>(url: string, t: Tenant, fn: () => Promise<T>): Promise<T> {
-  const server = await serverState(url);
-  const history = await historyState(g, t.serviceId);
-  const out = await fn();
-  expect(await serverState(url)).toEqual(server);
-  expect(await historyState(g, t.serviceId)).toEqual(history);
-  return out;
-}
+const unchanged = <T>(url: string, t: Tenant, fn: () => Promise<T>): Promise<T> => unchangedOn(g, url, t.serviceId, fn);
 
 /**
  * The request is refused with `expected`, its dry-run is refused the same way, and nothing changed.

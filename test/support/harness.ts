@@ -14,19 +14,9 @@ import type { GatewayContext } from '../../src/api/context';
 import { contextFor, createApollo } from '../../src/api/http-server';
 import { createLogger, silentLogger } from '../../src/base/logger';
 import { withDatabase } from '../../src/modules/audit-policy/target/target.session';
+import { env, urls } from './env';
 
-export function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: the integration globalSetup did not run`);
-  return v;
-}
-
-export const urls = {
-  get pgaudit() { return env('TEST_PG15_PGAUDIT_URL'); },
-  get plain() { return env('TEST_PG15_PLAIN_URL'); },
-  get pg10() { return env('TEST_PG10_URL'); },
-  get gatewayDb() { return env('DATABASE_URL'); },
-};
+export { env, urls };
 
 export interface TestGateway {
   gateway: Gateway;
@@ -80,23 +70,6 @@ export async function sql<R extends Record<string, any> = Record<string, any>>(u
 export async function show(url: string, guc: string, database?: string): Promise<string> {
   const [row] = await sql<{ v: string }>(url, `SELECT current_setting($1) AS v`, [guc], database);
   return row!.v;
-}
-
-/** Everything pgaudit-related a server holds: system-level values, per-database settings, extensions. */
-export async function serverState(url: string): Promise<unknown> {
-  const system = await sql(url, `SELECT name, setting FROM pg_settings WHERE name LIKE 'pgaudit.%' ORDER BY name`);
-  const files = await sql(url, `SELECT name, setting FROM pg_file_settings WHERE name LIKE 'pgaudit.%' ORDER BY seqno`);
-  const perDb = await sql(url, `SELECT d.datname, s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase ORDER BY 1`);
-  const ext = await sql(url, `SELECT extname FROM pg_extension WHERE extname = 'pgaudit'`);
-  return { system, files, perDb, ext };
-}
-
-/** The gateway's record of a service: policies and revisions (for "nothing changed" checks). */
-export async function historyState(g: TestGateway, serviceId: string): Promise<unknown> {
-  const prisma = g.gateway.db.prisma;
-  const policies = await prisma.auditPolicy.findMany({ where: { serviceId }, orderBy: { database: 'asc' } });
-  const revisions = await prisma.auditPolicyRevision.findMany({ where: { policy: { serviceId } }, orderBy: [{ policyId: 'asc' }, { version: 'asc' }] });
-  return { policies, revisions };
 }
 
 /** Put a target server back to no pgaudit configuration at all (between test files). */

@@ -1,0 +1,33 @@
+/**
+ * "Nothing changed": what a target server holds of pgaudit and what the gateway recorded of a service,
+ * snapshotted before and compared after.
+ */
+import type { TestGateway } from './harness';
+import { sql } from './harness';
+
+/** Everything pgaudit-related a server holds: system-level values, per-database settings, extensions. */
+export async function serverState(url: string): Promise<unknown> {
+  const system = await sql(url, `SELECT name, setting FROM pg_settings WHERE name LIKE 'pgaudit.%' ORDER BY name`);
+  const files = await sql(url, `SELECT name, setting FROM pg_file_settings WHERE name LIKE 'pgaudit.%' ORDER BY seqno`);
+  const perDb = await sql(url, `SELECT d.datname, s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase ORDER BY 1`);
+  const ext = await sql(url, `SELECT extname FROM pg_extension WHERE extname = 'pgaudit'`);
+  return { system, files, perDb, ext };
+}
+
+/** The gateway's record of a service: policies and revisions (for "nothing changed" checks). */
+export async function historyState(g: TestGateway, serviceId: string): Promise<unknown> {
+  const prisma = g.gateway.db.prisma;
+  const policies = await prisma.auditPolicy.findMany({ where: { serviceId }, orderBy: { database: 'asc' } });
+  const revisions = await prisma.auditPolicyRevision.findMany({ where: { policy: { serviceId } }, orderBy: [{ policyId: 'asc' }, { version: 'asc' }] });
+  return { policies, revisions };
+}
+
+/** Runs `fn` and checks that neither the server at `url` (its pgaudit state) nor the gateway's history of `serviceId` moved. */
+export async function unchanged<T>(g: TestGateway, url: string, serviceId: string, fn: () => Promise<T>): Promise<T> {
+  const server = await serverState(url);
+  const history = await historyState(g, serviceId);
+  const out = await fn();
+  expect(await serverState(url)).toEqual(server);
+  expect(await historyState(g, serviceId)).toEqual(history);
+  return out;
+}

@@ -8,7 +8,7 @@ import { JsonlogSplitter } from './formats/jsonlog.splitter';
 import { StderrSplitter } from './formats/stderr.splitter';
 import { LogItem, LogRecord } from './log-record';
 import { parseAuditMessage, PgauditRecord } from './pgaudit-record';
-import { prng } from '../../../test/support/prng';
+import { prng } from '../../../bench/prng';
 
 const FIX = path.join(__dirname, 'fixtures', 'pgaudit-pg15');
 const read = (f: string) => fs.readFileSync(path.join(FIX, f));

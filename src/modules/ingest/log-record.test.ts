@@ -1,5 +1,5 @@
 /** The LogSplitter contract (log-record.ts), over every format: the samples, chunk boundaries, resuming, hostile input. */
-import { prng } from '../../../test/support/prng';
+import { prng } from '../../../bench/prng';
 import { CSV, cut, Factory, feed, FORMATS, records } from '../../../test/support/log-splitters';
 import { CsvlogSplitter } from './formats/csvlog.splitter';
 import { ManagedLogSplitter } from './formats/managed.splitter';

@@ -1,5 +1,5 @@
 import { parseAuditMessage, PgauditRecord } from './pgaudit-record';
-import { prng } from '../../../test/support/prng';
+import { prng } from '../../../bench/prng';
 
 const ok = (message: string): PgauditRecord => {
   const r = parseAuditMessage(message);

@@ -3,7 +3,7 @@
  * pgaudit's rules, and seeded property tests against an independent reference model written here from the
  * pgaudit and PostgreSQL sources (not from settings/*.ts), so the two can disagree only if one is wrong.
  */
-import { prng } from '../../../../test/support/prng';
+import { prng } from '../../../../bench/prng';
 import {
   AUDIT_LOG_CLASSES,
   AUDIT_LOG_LEVELS,

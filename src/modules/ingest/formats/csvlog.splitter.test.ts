@@ -1,4 +1,4 @@
-import { prng } from '../../../../test/support/prng';
+import { prng } from '../../../../bench/prng';
 import { cut, feed, records } from '../../../../test/support/log-splitters';
 import { CsvlogSplitter } from './csvlog.splitter';
 

@@ -96,6 +96,18 @@ describe('idempotency', () => {
     expect(await show(urls.pgaudit, 'pgaudit.log_catalog')).toBe('on');
   });
 
+  it('failing-key-reuse-after-no-op: a key whose first request changed nothing is remembered too', async () => {
+    expect((await configure({ logCatalog: true })).userErrors).toEqual([]);   // so that the keyed request changes nothing
+    const first = await configure({ logCatalog: true }, { idempotencyKey: 'job-45' });
+    expect(first).toMatchObject({ userErrors: [], revision: null, statements: [] });
+    const version = (await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy.version;
+    expect(await configure({ logCatalog: true }, { idempotencyKey: 'job-45' })).toMatchObject({ userErrors: [], revision: null, statements: [] });
+    const r = await configure({ logCatalog: false }, { idempotencyKey: 'job-45' });
+    expect(r.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
+    expect((await g.exec(t.token, POLICY, { serviceId: t.serviceId })).data!.auditPolicy.version).toBe(version);
+    expect(await show(urls.pgaudit, 'pgaudit.log_catalog')).toBe('on');
+  });
+
   it('keys are per project: another tenant may use the same key', async () => {
     const other = await createTenant(g, { serviceUrl: urls.pgaudit });
     const r = (await g.exec(other.token, ENABLE, { input: { serviceId: other.serviceId, database: 'postgres', idempotencyKey: 'job-43', dryRun: false } })).data!.enableAuditLogging;

@@ -168,8 +168,9 @@ export class PolicyService {
     const current = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
 
     if (req.dryRun) return { policy: current, revision: null, statements: all, userErrors: [] };
-    if (all.length === 0 && enabled && req.operation !== 'disable') {
-      return { policy: current, revision: null, statements: [], userErrors: [] };   // nothing to change
+    if (all.length === 0 && enabled && req.operation !== 'disable') {   // nothing to change: no revision, but the key is spent
+      if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: policy?.id ?? null, revisionId: null, statements: [] });
+      return { policy: current, revision: null, statements: [], userErrors: [] };
     }
 
     const expected = req.operation === 'disable'

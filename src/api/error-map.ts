@@ -29,7 +29,7 @@ const HTTP_STATUS = {
   NOT_FOUND: undefined,
   BAD_USER_INPUT: undefined,
   SERVICE_UNAVAILABLE: undefined,
-  INTERNAL_SERVER_ERROR: undefined,
+  INTERNAL_SERVER_ERROR: 500,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 
 /** How one domain code reaches a caller: its GraphQL code, and a fixed message where the domain's may hold internals. */

@@ -1,13 +1,16 @@
 /**
  * The HTTP front: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz (gateway
- * database reachable). Every request gets a request id (x-request-id, echoed back) and a bounded
- * body. Authentication happens before any resolver runs: no token, no GraphQL.
+ * database reachable). Every request gets a request id (x-request-id, echoed back), a bounded head and
+ * body, and time limits. Nothing a client sends escapes error handling: a malformed target is 400, a
+ * wrong method 405, what Node's parser refuses 400/431/408, an unexpected fault 500 without details
+ * (logged with the request id). Authentication happens before any resolver runs: no token, no GraphQL.
  */
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
+import { DEFAULT_HTTP_LIMITS, HttpLimits } from '../base/config';
 import type { Logger } from '../base/logger';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
@@ -23,6 +26,8 @@ export interface GatewayDeps {
   events: AuditEventsService;
   logger: Logger;
   maxBodyBytes: number;
+  /** Header size and timeouts (DEFAULT_HTTP_LIMITS when absent). */
+  http?: HttpLimits;
   /** Readiness: resolves when the gateway database answers. */
   ready: () => Promise<void>;
 }
@@ -62,7 +67,14 @@ export function createApollo(logger: Logger): ApolloServer<GatewayContext> {
 export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' | 'events' | 'logger'>, authorization: string | undefined,
   requestId: string): Promise<GatewayContext> {
   const token = bearerToken(authorization);
-  const principal = token ? await deps.tenancy.authenticate(token) : null;
+  let principal: Awaited<ReturnType<TenancyService['authenticate']>> = null;
+  try {
+    principal = token ? await deps.tenancy.authenticate(token) : null;
+  } catch (err) {
+    // e.g. the gateway database is down: a fault, logged here with the request id, answered without details
+    deps.logger.error('authentication failed', { requestId, error: err instanceof Error ? err.message : String(err) });
+    throw new ApiError(ApiErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+  }
   if (!principal) {
     throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'a valid API token is required: Authorization: Bearer <token>');
   }
@@ -71,7 +83,9 @@ export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' 
 }
 
 class BodyTooLarge extends Error {}
+class BodyAborted extends Error {}
 
+/** Reads a bounded body; rejects with BodyTooLarge past `limit`, BodyAborted when the client goes away first. */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -83,7 +97,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    // the client went away (or the request timed out) before the body ended: 'error' (aborted), then 'close'
+    req.on('error', (err) => reject(req.complete ? err : new BodyAborted()));
+    req.on('close', () => { if (!req.complete) reject(new BodyAborted()); });   // a no-op once settled
   });
 }
 
@@ -92,52 +108,106 @@ function sendJson(res: ServerResponse, status: number, body: unknown, requestId:
   res.end(JSON.stringify(body));
 }
 
+const badRequest = (message: string) => ({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+
+/** The routes and the methods each accepts; anything else is 404, another method 405 with `Allow`. */
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/graphql': ['GET', 'POST'],
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+};
+
+/**
+ * The path and query of an origin-form request target (`/graphql?x=1`), or null for anything else: `//`,
+ * `*`, absolute-form (`http://host/...`), a target without a leading slash, or one `URL` cannot parse.
+ */
+export function requestTarget(raw: string | undefined): { pathname: string; search: string } | null {
+  if (!raw || raw[0] !== '/' || raw[1] === '/' || raw[1] === '\\') return null;
+  try {
+    const url = new URL(raw, 'http://localhost');
+    return url.host === 'localhost' ? { pathname: url.pathname, search: url.search } : null;
+  } catch { return null; }
+}
+
+/** A client's own `x-request-id` when it is short and plain, else a fresh one. */
+function requestIdOf(req: IncomingMessage): string {
+  const supplied = req.headers['x-request-id'];
+  return typeof supplied === 'string' && /^[\w.-]{1,100}$/.test(supplied) ? supplied : randomUUID();
+}
+
 export async function startHttpServer(deps: GatewayDeps, port: number, host = '0.0.0.0')
   : Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
   const apollo = createApollo(deps.logger);
   await apollo.start();
+  const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
 
-  const server = http.createServer(async (req, res) => {
-    const supplied = req.headers['x-request-id'];
-    const requestId = typeof supplied === 'string' && /^[\w.-]{1,100}$/.test(supplied) ? supplied : randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
-      if (url.pathname === '/readyz') {
-        try { await deps.ready(); return sendJson(res, 200, { status: 'ready' }, requestId); }
-        catch { return sendJson(res, 503, { status: 'unavailable' }, requestId); }
-      }
-      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' }, requestId);
-
-      let raw: string;
-      try { raw = req.method === 'POST' ? await readBody(req, deps.maxBodyBytes) : ''; }
-      catch (err) {
-        // Destroying the request here would take the socket, and the 413 with it: answer, then close.
-        if (err instanceof BodyTooLarge) return sendJson(res, 413, { errors: [{ message: `request body over ${deps.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] }, requestId, { connection: 'close' });
-        throw err;
-      }
-      let body: unknown = undefined;
-      if (raw) {
-        try { body = JSON.parse(raw); }
-        catch { return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }, requestId); }
-      }
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      const result = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: () => contextFor(deps, req.headers.authorization, requestId),
-      });
-      const outHeaders: Record<string, string> = { 'x-request-id': requestId };
-      for (const [k, v] of result.headers) outHeaders[k] = v;
-      res.writeHead(result.status ?? 200, outHeaders);
-      if (result.body.kind === 'complete') { res.end(result.body.string); return; }
-      for await (const chunk of result.body.asyncIterator) res.write(chunk);
-      res.end();
-    } catch (err) {
-      deps.logger.error('request failed', { requestId, error: (err as Error).message });
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }, requestId);
-      else res.end();
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const target = requestTarget(req.url);
+    if (!target) return sendJson(res, 400, badRequest('malformed request target: use an origin-form path such as /graphql'), requestId, { connection: 'close' });
+    const methods = ROUTES[target.pathname];
+    if (!methods) return sendJson(res, 404, { error: 'not found' }, requestId);
+    const method = req.method ?? '';
+    if (!methods.includes(method)) return sendJson(res, 405, badRequest(`method ${method.slice(0, 20)} is not allowed here`), requestId, { allow: methods.join(', ') });
+    if (target.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
+    if (target.pathname === '/readyz') {
+      try { await deps.ready(); return sendJson(res, 200, { status: 'ready' }, requestId); }
+      catch { return sendJson(res, 503, { status: 'unavailable' }, requestId); }
     }
+
+    let raw: string;
+    try { raw = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : ''; }
+    catch (err) {
+      // Destroying the request here would take the socket, and the 413 with it: answer, then close.
+      if (err instanceof BodyTooLarge) return sendJson(res, 413, badRequest(`request body over ${deps.maxBodyBytes} bytes`), requestId, { connection: 'close' });
+      if (err instanceof BodyAborted) { deps.logger.debug('client went away before its body ended', { requestId }); return; }
+      throw err;
+    }
+    let body: unknown = undefined;
+    if (raw) {
+      try { body = JSON.parse(raw); }
+      catch { return sendJson(res, 400, badRequest('request body is not valid JSON'), requestId); }
+    }
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method, headers, search: target.search, body },
+      context: () => contextFor(deps, req.headers.authorization, requestId),
+    });
+    const outHeaders: Record<string, string> = { 'x-request-id': requestId };
+    for (const [k, v] of result.headers) outHeaders[k] = v;
+    res.writeHead(result.status ?? 200, outHeaders);
+    if (result.body.kind === 'complete') { res.end(result.body.string); return; }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  const server = http.createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // how often Node checks the two timeouts above (its default, 30 s, would let a slow client hold on that long)
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
+  }, (req, res) => {
+    // Every path of a request is inside this chain: nothing a client sends can reject outside it.
+    let requestId = 'unknown';
+    Promise.resolve()
+      .then(() => { requestId = requestIdOf(req); return handle(req, res, requestId); })
+      .catch((err: unknown) => {
+        deps.logger.error('request failed', { requestId, error: err instanceof Error ? err.message : String(err) });
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }, requestId);
+        else res.end();
+      })
+      .catch(() => res.destroy());   // the socket itself failed: nothing more to say
+  });
+  // What Node's parser refuses before any handler runs (bad request line, method or header; a head too large;
+  // a head or request too slow): a bare 4xx, then the connection closes.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    deps.logger.debug('client error', { code: err.code ?? 'unknown' });
+    if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -23,10 +23,25 @@ export interface GatewayConfig {
   authCacheTtlMs: number;
   /** Largest HTTP request body accepted on /graphql. */
   maxBodyBytes: number;
+  /** The HTTP server's own bounds on a client: header size and how long headers, a whole request and an idle keep-alive may take. */
+  http: HttpLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
+export interface HttpLimits {
+  /** Largest request head (request line + headers); larger: 431. */
+  maxHeaderBytes: number;
+  /** Time to receive the whole request head; slower: 408. */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request, body included; slower: 408. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept open. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
+
 export class ConfigError extends BaseError {
   constructor(message: string) { super(BaseErrorCode.INVALID_CONFIG, message); }
 }
@@ -68,6 +83,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    http: {
+      maxHeaderBytes: int(env, 'HTTP_MAX_HEADER_BYTES', DEFAULT_HTTP_LIMITS.maxHeaderBytes, 1024, 1024 * 1024),
+      headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.headersTimeoutMs, 100, 600_000),
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.requestTimeoutMs, 100, 3_600_000),
+      keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 100, 600_000),
+    },
     logLevel: logLevel as GatewayConfig['logLevel'],
   };
 }

@@ -13,7 +13,7 @@ import v8 from 'node:v8';
 import { createGateway } from '../api/gateway';
 import { ConfigError, loadConfig } from '../base/config';
 import { migrate } from '../base/db/migrate';
-import { createLogger, silentLogger } from '../base/logger';
+import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
@@ -129,13 +129,33 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   await migrate(config.databaseUrl);
   // Loaded here, not at the top: `ingest` and `admin` never load Apollo, type-graphql and the schema.
   const { startHttpServer } = await import('../api/http-server');
-  const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes }, config.port);
+  const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes, http: config.http }, config.port);
+  guardProcess(logger, http.close);
   logger.info('listening', { port: http.port, path: '/graphql' });
   // The event store's templates are created idempotently at start-up; if OpenSearch is down the control
   // path still serves, event queries answer SERVICE_UNAVAILABLE, and `ingest` creates them before writing.
   // Not awaited: start-up never waits on OpenSearch.
   void gateway.eventStore?.ensureTemplate().catch((err: Error) => logger.warn('OpenSearch not ready at start-up', { error: err.message }));
   return { port: http.port, async close() { await http.close(); await gateway.close(); } };
+}
+
+/**
+ * Process-level handlers for what request handling should never let through. A rejected promise nobody
+ * awaited is a bug to log, not a reason to drop every other caller's request: logged, the process goes on.
+ * An uncaught exception leaves the process in an unknown state: logged, the server closed, exit 1 (an
+ * orchestrator restarts it).
+ */
+function guardProcess(logger: Logger, close: () => Promise<void>): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection', { error: reason instanceof Error ? reason.message : String(reason),
+      stack: reason instanceof Error ? reason.stack : undefined });
+  });
+  process.once('uncaughtException', (err) => {
+    logger.error('uncaught exception: exiting', { error: err.message, stack: err.stack });
+    const timer = setTimeout(() => process.exit(1), 5000);
+    timer.unref();
+    close().finally(() => process.exit(1));
+  });
 }
 
 /**

@@ -1,13 +1,15 @@
 /** HTTP as a client sees it: the real server of a test gateway on an ephemeral port, requests through fetch. */
 import { startHttpServer } from '../../src/api/http-server';
-import { silentLogger } from '../../src/base/logger';
+import type { HttpLimits } from '../../src/base/config';
+import { Logger, silentLogger } from '../../src/base/logger';
 import type { TestGateway } from './harness';
 
 export interface Reply { status: number; headers: Headers; text: string; json: any }
 
 /** The real HTTP server (startHttpServer) in front of a test gateway, on 127.0.0.1 and a free port. */
-export async function startHttp(g: TestGateway, maxBodyBytes: number): Promise<{ port: number; base: string; close(): Promise<void> }> {
-  const http = await startHttpServer({ ...g.gateway, logger: silentLogger, maxBodyBytes }, 0, '127.0.0.1');
+export async function startHttp(g: TestGateway, maxBodyBytes: number, limits?: HttpLimits, logger: Logger = silentLogger)
+  : Promise<{ port: number; base: string; close(): Promise<void> }> {
+  const http = await startHttpServer({ ...g.gateway, logger, maxBodyBytes, http: limits }, 0, '127.0.0.1');
   return { port: http.port, base: `http://127.0.0.1:${http.port}`, close: () => http.close() };
 }
 

@@ -19,6 +19,8 @@ export enum ApiErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** Over the cost budget of one request (src/api/limits.ts); `extensions.cost` says by how much. */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -29,6 +31,7 @@ const HTTP_STATUS = {
   NOT_FOUND: undefined,
   BAD_USER_INPUT: undefined,
   SERVICE_UNAVAILABLE: undefined,
+  QUERY_TOO_COMPLEX: 400,
   INTERNAL_SERVER_ERROR: 500,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 

@@ -10,7 +10,7 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
-import { DEFAULT_HTTP_LIMITS, HttpLimits } from '../base/config';
+import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, GraphQLLimits, HttpLimits } from '../base/config';
 import type { Logger } from '../base/logger';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
@@ -18,6 +18,7 @@ import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import type { GatewayContext } from './context';
 import { ApiError, ApiErrorCode, makeFormatError } from './error-map';
+import { graphqlLimits } from './limits';
 import { gatewaySchema } from './schema';
 
 export interface GatewayDeps {
@@ -28,6 +29,8 @@ export interface GatewayDeps {
   maxBodyBytes: number;
   /** Header size and timeouts (DEFAULT_HTTP_LIMITS when absent). */
   http?: HttpLimits;
+  /** What one GraphQL request may ask for (DEFAULT_GRAPHQL_LIMITS when absent). */
+  graphql?: GraphQLLimits;
   /** Readiness: resolves when the gateway database answers. */
   ready: () => Promise<void>;
 }
@@ -47,16 +50,19 @@ export function knownOperationTypes(context: ValidationContext): ASTVisitor {
   };
 }
 
-export function createApollo(logger: Logger): ApolloServer<GatewayContext> {
+export function createApollo(logger: Logger, limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS): ApolloServer<GatewayContext> {
+  const schema = gatewaySchema();
+  const guard = graphqlLimits(schema, limits);
   return new ApolloServer<GatewayContext>({
-    schema: gatewaySchema(),
-    validationRules: [knownOperationTypes],
+    schema,
+    validationRules: [knownOperationTypes, ...guard.validationRules],
+    parseOptions: guard.parseOptions,
     formatError: makeFormatError(logger),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // No field carries a cache hint; the default cache-control plugin would still wrap every field's
     // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), ...guard.plugins],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,
@@ -137,7 +143,7 @@ function requestIdOf(req: IncomingMessage): string {
 
 export async function startHttpServer(deps: GatewayDeps, port: number, host = '0.0.0.0')
   : Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
-  const apollo = createApollo(deps.logger);
+  const apollo = createApollo(deps.logger, deps.graphql);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
 

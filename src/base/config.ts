@@ -25,6 +25,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** The HTTP server's own bounds on a client: header size and how long headers, a whole request and an idle keep-alive may take. */
   http: HttpLimits;
+  /** What one GraphQL request may ask for, checked before anything runs (src/api/limits.ts). */
+  graphql: GraphQLLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -39,6 +41,23 @@ export interface HttpLimits {
   /** How long an idle keep-alive connection is kept open. */
   keepAliveTimeoutMs: number;
 }
+
+export interface GraphQLLimits {
+  /** Deepest selection nesting (fragments flattened). */
+  maxDepth: number;
+  /** Aliases in one operation. */
+  maxAliases: number;
+  /** Fields at the root of one operation (fragments flattened). */
+  maxRootFields: number;
+  /** Lexical tokens of the whole document: refused at parse time, before anything else. */
+  maxTokens: number;
+  /** Directives in one document. */
+  maxDirectives: number;
+  /** Largest cost of one operation under the cost model (src/api/limits.ts, FIELD_COST). */
+  maxCost: number;
+}
+
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxAliases: 10, maxRootFields: 10, maxTokens: 2000, maxDirectives: 20, maxCost: 1000 };
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
 
@@ -88,6 +107,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.headersTimeoutMs, 100, 600_000),
       requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.requestTimeoutMs, 100, 3_600_000),
       keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 100, 600_000),
+    },
+    graphql: {
+      maxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_GRAPHQL_LIMITS.maxDepth, 3, 100),
+      maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', DEFAULT_GRAPHQL_LIMITS.maxAliases, 0, 1000),
+      maxRootFields: int(env, 'GRAPHQL_MAX_ROOT_FIELDS', DEFAULT_GRAPHQL_LIMITS.maxRootFields, 1, 1000),
+      maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', DEFAULT_GRAPHQL_LIMITS.maxTokens, 100, 1_000_000),
+      maxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', DEFAULT_GRAPHQL_LIMITS.maxDirectives, 0, 1000),
+      maxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 10, 1_000_000),
     },
     logLevel: logLevel as GatewayConfig['logLevel'],
   };

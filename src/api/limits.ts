@@ -1,0 +1,132 @@
+/**
+ * What one GraphQL request may ask for, checked before any resolver runs, so that no caller can make the
+ * gateway open fifty connections to a customer's server or page a million events in one request:
+ * - tokens: graphql-js's parser stops past `maxTokens` (GRAPHQL_PARSE_FAILED);
+ * - depth, aliases and directives: graphql-armor's validation rules;
+ * - fields at the root of an operation: `maxRootFields` below;
+ * - cost: graphql-query-complexity over FIELD_COST, the one cost model. Every request reports its cost in
+ *   `extensions.cost` as Shopify does; one over budget is refused with QUERY_TOO_COMPLEX and its cost.
+ * The limits come from configuration (GRAPHQL_MAX_*; README, Configuration).
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import {
+  ASTVisitor, FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, isCompositeType, Kind, SelectionSetNode,
+  ValidationContext, ValidationRule,
+} from 'graphql';
+import { ComplexityEstimator, ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
+import type { GraphQLLimits } from '../base/config';
+import { MAX_PAGE } from '../modules/audit-events/event.query';
+import { ApiError, ApiErrorCode } from './error-map';
+
+type Args = Record<string, unknown>;
+/**
+ * The page a field will return: `first`, bounded by the largest page any paged field serves (a larger `first`
+ * is refused by the field's own argument check, which names the argument: the cost must not pre-empt it).
+ */
+const pageSize = (args: Args, fallback: number) =>
+  (typeof args.first === 'number' && args.first > 0 ? Math.min(args.first, MAX_PAGE) : fallback);
+
+/**
+ * The cost model, one row per field that costs more than its shape: what reaches a customer's server, a
+ * page of events (by its size) and a histogram. Every other field costs 1 if it is an object and 0 if it is a
+ * scalar, plus what it selects; a list's children count once (its page size is in the row of the field that
+ * pages). A row's cost includes what the field selects (`children`).
+ */
+export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) => number>> = {
+  // one connection to the customer's server each
+  'Query.auditEligibility': (_a, children) => 25 + children,
+  'Query.auditPolicy': (_a, children) => 25 + children,
+  'Mutation.enableAuditLogging': (_a, children) => 100 + children,
+  'Mutation.configureAuditLogging': (_a, children) => 100 + children,
+  'Mutation.disableAuditLogging': (_a, children) => 100 + children,
+  // OpenSearch: a page and its count; each event of the page costs what it selects
+  'Query.auditEvents': (args, children) => 10 + pageSize(args, 20) * Math.max(1, children),
+  // OpenSearch: terms and a date histogram over the filter
+  'Query.auditEventStats': (_a, children) => 50 + children,
+  // the gateway database: a page of revisions
+  'AuditPolicy.history': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
+};
+
+export const costEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }: ComplexityEstimatorArgs) => {
+  const row = FIELD_COST[`${type.name}.${field.name}`];
+  if (row) return row(args, childComplexity);
+  return (isCompositeType(getNamedType(field.type)) ? 1 : 0) + childComplexity;
+};
+
+/** The cost of one operation of `document` (before anything runs). */
+export function operationCost(schema: GraphQLSchema, document: Parameters<typeof getComplexity>[0]['query'],
+  variables: Record<string, unknown> | undefined, operationName: string | undefined): number {
+  return getComplexity({ schema, query: document, variables: variables ?? {}, operationName, estimators: [costEstimator] });
+}
+
+/** Fields at the root of each operation, fragments flattened: `{ a b ...F }` with `fragment F on Query { c d }` is 4. */
+export function maxRootFields(limit: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const count = (set: SelectionSetNode, seen: Set<string>): number => set.selections.reduce((n, s) => {
+      if (s.kind === Kind.FIELD) return n + (s.name.value.startsWith('__') ? 0 : 1);
+      if (s.kind === Kind.INLINE_FRAGMENT) return n + count(s.selectionSet, seen);
+      const f = fragments.get(s.name.value);
+      if (!f || seen.has(f.name.value)) return n;   // unknown or cyclic: other rules report those
+      return n + count(f.selectionSet, new Set([...seen, f.name.value]));
+    }, 0);
+    return {
+      OperationDefinition(node) {
+        const n = count(node.selectionSet, new Set());
+        if (n > limit) context.reportError(new GraphQLError(`Too many root fields: ${n} in one operation, at most ${limit}`, { nodes: [node] }));
+      },
+    };
+  };
+}
+
+export interface CostReport { requestedQueryCost: number; maximumAvailable: number }
+
+/** Computes each operation's cost once it is resolved; refuses it over budget; reports it in extensions.cost. */
+export function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      let cost: CostReport | undefined;
+      return {
+        async didResolveOperation({ request, document }) {
+          let requestedQueryCost: number;
+          try {
+            requestedQueryCost = operationCost(schema, document, request.variables, request.operationName);
+          } catch {
+            // variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs
+            return;
+          }
+          cost = { requestedQueryCost, maximumAvailable: maxCost };
+          if (requestedQueryCost > maxCost) {
+            throw new ApiError(ApiErrorCode.QUERY_TOO_COMPLEX,
+              `query cost ${requestedQueryCost} is over the limit of ${maxCost}: ask for fewer or smaller pages, or split the request`, { cost });
+          }
+        },
+        async willSendResponse({ response }) {
+          if (cost && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost };
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The validation rules and plugins that enforce `limits` on an Apollo server over `schema`. */
+export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits)
+  : { validationRules: ValidationRule[]; plugins: ApolloServerPlugin[]; parseOptions: { maxTokens: number } } {
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, flattenFragments: true },
+    maxAliases: { n: limits.maxAliases },
+    maxTokens: { enabled: false },             // graphql-js's own parser limit instead (parseOptions below)
+    maxDirectives: { n: limits.maxDirectives },
+    costLimit: { enabled: false },             // the cost model above replaces armor's generic one
+    blockFieldSuggestion: { enabled: false },  // "Did you mean ...?" names only this public schema's own fields
+  }).protect();
+  return {
+    validationRules: [...armor.validationRules, maxRootFields(limits.maxRootFields)],
+    plugins: [...armor.plugins, costPlugin(schema, limits.maxCost)],
+    parseOptions: { maxTokens: limits.maxTokens },
+  };
+}

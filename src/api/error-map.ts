@@ -20,6 +20,8 @@ export enum ApiErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+  /** The answer would exceed MAX_RESPONSE_BYTES: nothing of it is sent (narrow the query: fewer events or fields). */
+  RESPONSE_TOO_LARGE = 'RESPONSE_TOO_LARGE',
 }
 
 /** HTTP status for an error that ends the whole request; undefined keeps GraphQL's 200 (partial result). */
@@ -30,6 +32,7 @@ const HTTP_STATUS = {
   BAD_USER_INPUT: undefined,
   SERVICE_UNAVAILABLE: undefined,
   INTERNAL_SERVER_ERROR: 500,
+  RESPONSE_TOO_LARGE: undefined,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 
 /** How one domain code reaches a caller: its GraphQL code, and a fixed message where the domain's may hold internals. */
@@ -128,4 +131,15 @@ export function makeFormatError(logger: Logger) {
       stack: original instanceof Error ? original.stack : undefined, path: formatted.path });
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ApiErrorCode.INTERNAL_SERVER_ERROR } };
   };
+}
+
+/**
+ * What replaces a GraphQL response over MAX_RESPONSE_BYTES (HTTP 200, like any other error of execution):
+ * no data, one error with the limit and the size the response would have had.
+ */
+export function responseTooLargeBody(responseBytes: number, maxResponseBytes: number): string {
+  return JSON.stringify({ data: null, errors: [{
+    message: `the response would be ${responseBytes} bytes, over the limit of ${maxResponseBytes}: ask for fewer events or fields`,
+    extensions: { code: ApiErrorCode.RESPONSE_TOO_LARGE, responseBytes, maxResponseBytes },
+  }] });
 }

@@ -22,6 +22,8 @@ export enum ApiErrorCode {
   /** Over the cost budget of one request (src/api/limits.ts); `extensions.cost` says by how much. */
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+  /** The answer would exceed MAX_RESPONSE_BYTES: nothing of it is sent (narrow the query: fewer events or fields). */
+  RESPONSE_TOO_LARGE = 'RESPONSE_TOO_LARGE',
 }
 
 /** HTTP status for an error that ends the whole request; undefined keeps GraphQL's 200 (partial result). */
@@ -33,6 +35,7 @@ const HTTP_STATUS = {
   SERVICE_UNAVAILABLE: undefined,
   QUERY_TOO_COMPLEX: 400,
   INTERNAL_SERVER_ERROR: 500,
+  RESPONSE_TOO_LARGE: undefined,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 
 /** How one domain code reaches a caller: its GraphQL code, and a fixed message where the domain's may hold internals. */
@@ -131,4 +134,15 @@ export function makeFormatError(logger: Logger) {
       stack: original instanceof Error ? original.stack : undefined, path: formatted.path });
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ApiErrorCode.INTERNAL_SERVER_ERROR } };
   };
+}
+
+/**
+ * What replaces a GraphQL response over MAX_RESPONSE_BYTES (HTTP 200, like any other error of execution):
+ * no data, one error with the limit and the size the response would have had.
+ */
+export function responseTooLargeBody(responseBytes: number, maxResponseBytes: number): string {
+  return JSON.stringify({ data: null, errors: [{
+    message: `the response would be ${responseBytes} bytes, over the limit of ${maxResponseBytes}: ask for fewer events or fields`,
+    extensions: { code: ApiErrorCode.RESPONSE_TOO_LARGE, responseBytes, maxResponseBytes },
+  }] });
 }

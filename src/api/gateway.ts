@@ -26,7 +26,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const tenancy = new TenancyService(new TenancyRepository(db.prisma), { authCacheTtlMs: config.authCacheTtlMs });
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger);
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
-  const events = new AuditEventsService(tenancy, eventStore);
+  const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
+    maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
   return {
     db, tenancy, policies, events, eventStore, logger,
     async ready() { await db.prisma.$queryRaw`SELECT 1`; },

@@ -10,14 +10,14 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
-import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, GraphQLLimits, HttpLimits } from '../base/config';
+import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, GraphQLLimits, HttpLimits } from '../base/config';
 import type { Logger } from '../base/logger';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
 import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import type { GatewayContext } from './context';
-import { ApiError, ApiErrorCode, makeFormatError } from './error-map';
+import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from './error-map';
 import { graphqlLimits } from './limits';
 import { gatewaySchema } from './schema';
 
@@ -31,6 +31,8 @@ export interface GatewayDeps {
   http?: HttpLimits;
   /** What one GraphQL request may ask for (DEFAULT_GRAPHQL_LIMITS when absent). */
   graphql?: GraphQLLimits;
+  /** Largest GraphQL response body sent (DEFAULT_MAX_RESPONSE_BYTES when absent); larger: RESPONSE_TOO_LARGE instead. */
+  maxResponseBytes?: number;
   /** Readiness: resolves when the gateway database answers. */
   ready: () => Promise<void>;
 }
@@ -181,8 +183,16 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     });
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };
     for (const [k, v] of result.headers) outHeaders[k] = v;
+    if (result.body.kind === 'complete') {
+      // A response over the limit is never sent: the caller gets a RESPONSE_TOO_LARGE error instead (HTTP 200).
+      const limit = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      const bytes = Buffer.byteLength(result.body.string, 'utf8');
+      if (bytes > limit) deps.logger.warn('response too large', { requestId, bytes, limit });
+      res.writeHead(bytes > limit ? 200 : result.status ?? 200, outHeaders);
+      res.end(bytes > limit ? responseTooLargeBody(bytes, limit) : result.body.string);
+      return;
+    }
     res.writeHead(result.status ?? 200, outHeaders);
-    if (result.body.kind === 'complete') { res.end(result.body.string); return; }
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
   }

@@ -23,6 +23,10 @@ export interface GatewayConfig {
   authCacheTtlMs: number;
   /** Largest HTTP request body accepted on /graphql. */
   maxBodyBytes: number;
+  /** Largest GraphQL response sent; a larger one is replaced by a RESPONSE_TOO_LARGE error. */
+  maxResponseBytes: number;
+  /** Bounds on what the query path answers. */
+  answers: AnswerLimits;
   /** The HTTP server's own bounds on a client: header size and how long headers, a whole request and an idle keep-alive may take. */
   http: HttpLimits;
   /** What one GraphQL request may ask for, checked before anything runs (src/api/limits.ts). */
@@ -58,6 +62,18 @@ export interface GraphQLLimits {
 }
 
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxAliases: 10, maxRootFields: 10, maxTokens: 2000, maxDirectives: 20, maxCost: 1000 };
+/** Bounds on the answers of the event queries. */
+export interface AnswerLimits {
+  /** auditEvents cuts each statement and parameter at this many UTF-8 bytes (auditEvent does not). */
+  eventTextMaxBytes: number;
+  /** auditEvents returns at most this many parameters per event. */
+  eventMaxParameters: number;
+  /** auditEventStats without filter.from covers this many hours before filter.to (or now). */
+  statsDefaultWindowHours: number;
+}
+
+export const DEFAULT_ANSWER_LIMITS: AnswerLimits = { eventTextMaxBytes: 4096, eventMaxParameters: 100, statsDefaultWindowHours: 24 };
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
 
@@ -102,6 +118,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024),
+    answers: {
+      eventTextMaxBytes: int(env, 'EVENT_TEXT_MAX_BYTES', DEFAULT_ANSWER_LIMITS.eventTextMaxBytes, 16, 32 * 1024 * 1024),
+      eventMaxParameters: int(env, 'EVENT_MAX_PARAMETERS', DEFAULT_ANSWER_LIMITS.eventMaxParameters, 1, 65535),
+      // at most 1999: the default interval (1h) then always fits in the 2000 buckets of a histogram
+      statsDefaultWindowHours: int(env, 'STATS_DEFAULT_WINDOW_HOURS', DEFAULT_ANSWER_LIMITS.statsDefaultWindowHours, 1, 1999),
+    },
     http: {
       maxHeaderBytes: int(env, 'HTTP_MAX_HEADER_BYTES', DEFAULT_HTTP_LIMITS.maxHeaderBytes, 1024, 1024 * 1024),
       headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.headersTimeoutMs, 100, 600_000),

@@ -3,26 +3,44 @@ import type { Principal } from '../tenancy/principal';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import { AuditEventsError, AuditEventsErrorCode, invalidArgument } from './audit-events.errors';
 import { toAuditEventNode } from './audit-events.mapper';
-import type { AuditEventConnection, AuditEventFilter } from './audit-events.types';
+import type { AuditEventConnection, AuditEventFilter, AuditEventNode } from './audit-events.types';
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import type { EventGroupBy } from './event.document';
+import { DEFAULT_STATS_WINDOW_MS } from './event.query';
 import type { EventStats, EventStore } from './event.store';
+import type { EventTextBounds } from './text-cut';
+
+/** The bounds of the query path's answers (config: EVENT_TEXT_MAX_BYTES, EVENT_MAX_PARAMETERS, STATS_DEFAULT_WINDOW_HOURS). */
+export interface AnswerBounds extends EventTextBounds {
+  /** auditEventStats without filter.from covers this long a window, ending at filter.to or now. */
+  statsDefaultWindowMs: number;
+}
+
+export const DEFAULT_ANSWER_BOUNDS: AnswerBounds = { textMaxBytes: 4096, maxParameters: 100, statsDefaultWindowMs: DEFAULT_STATS_WINDOW_MS };
 
 export class AuditEventsService {
-  constructor(private readonly tenancy: TenancyService, private readonly store: EventStore | null) {}
+  constructor(private readonly tenancy: TenancyService, private readonly store: EventStore | null,
+    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS) {}
 
   async events(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: string | null | undefined): Promise<AuditEventConnection> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);
     const cursor = after ? decodeEventCursor(after) : null;
     if (after && !cursor) throw invalidArgument('invalid cursor: pass an endCursor returned by auditEvents', 'after');
     const page = await this.storeOrFail().search(service, filter, first, cursor);
-    const edges = page.events.map((doc) => ({ cursor: encodeEventCursor({ timestampMs: Date.parse(doc.timestamp), id: doc.id }), node: toAuditEventNode(doc) }));
+    const edges = page.events.map((doc) => ({ cursor: encodeEventCursor({ timestampMs: Date.parse(doc.timestamp), id: doc.id }), node: toAuditEventNode(doc, this.bounds) }));
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
   async stats(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);
-    return this.storeOrFail().stats(service, filter, groupBy, interval);
+    return this.storeOrFail().stats(service, filter, groupBy, interval, { defaultWindowMs: this.bounds.statsDefaultWindowMs });
+  }
+
+  /** One event, whole (statement and parameters uncut); null when the service has no event with this id. */
+  async event(principal: Principal, serviceId: string, id: string): Promise<AuditEventNode | null> {
+    const service = await this.tenancy.visibleServiceId(principal, serviceId);
+    const doc = await this.storeOrFail().get(service, id);
+    return doc ? toAuditEventNode(doc) : null;
   }
 
   private storeOrFail(): EventStore {

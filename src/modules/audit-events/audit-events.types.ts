@@ -30,8 +30,11 @@ export class AuditEventNode {
   @Field({ description: 'Command, e.g. SELECT, CREATE TABLE.' }) command!: string;
   @Field(() => String, { nullable: true, description: 'Object type, e.g. TABLE.' }) objectType!: string | null;
   @Field(() => String, { nullable: true, description: 'Fully qualified object name.' }) objectName!: string | null;
-  @Field(() => String, { nullable: true, description: 'The statement; null when pgaudit wrote <not logged> or <previously logged>.' }) statement!: string | null;
-  @Field(() => [String], { nullable: 'itemsAndList', description: 'Statement parameters; null when not logged, [] for <none>.' }) parameters!: string[] | null;
+  @Field(() => String, { nullable: true, description: 'The statement; null when pgaudit wrote <not logged> or <previously logged>. In auditEvents it is cut at EVENT_TEXT_MAX_BYTES UTF-8 bytes (on a character boundary; see statementTruncated); auditEvent returns it whole.' }) statement!: string | null;
+  @Field({ description: 'True when `statement` is only the beginning of the statement (auditEvents cuts long statements; auditEvent never does).' }) statementTruncated!: boolean;
+  @Field(() => Int, { nullable: true, description: 'Length of the whole statement in UTF-8 bytes, also when `statement` is cut; null when the statement is null.' }) statementBytes!: number | null;
+  @Field(() => [String], { nullable: 'itemsAndList', description: 'Statement parameters; null when not logged, [] for <none>. In auditEvents each is cut at EVENT_TEXT_MAX_BYTES UTF-8 bytes and at most EVENT_MAX_PARAMETERS are returned (see parametersTruncated); auditEvent returns them whole.' }) parameters!: string[] | null;
+  @Field({ description: 'True when a parameter was cut or parameters were left out (auditEvents only; auditEvent never cuts).' }) parametersTruncated!: boolean;
   @Field(() => Float, { nullable: true, description: 'Rows retrieved or affected (pgaudit.log_rows); null when not logged.' }) rows!: number | null;
   @Field({ description: 'Database user.' }) user!: string;
   @Field({ description: 'Database.' }) database!: string;
@@ -76,6 +79,12 @@ export class AuditEventsArgs {
   @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' }) @IsOptional() @MaxLength(200) after?: string | null;
 }
 
+@ArgsType()
+export class AuditEventArgs {
+  @Field(() => ID, { description: 'The PostgreSQL service.' }) serviceId!: string;
+  @Field(() => ID, { description: 'The event id (AuditEvent.id).' }) @MaxLength(256) id!: string;
+}
+
 @ObjectType({ description: 'How many events have one value of the grouped dimension.' })
 export class AuditEventCount {
   @Field({ description: 'The value ("(none)" where the event has none).' }) key!: string;
@@ -88,9 +97,11 @@ export class AuditEventBucket {
   @Field(() => Int, { description: 'Number of events.' }) count!: number;
 }
 
-@ObjectType({ description: 'Counts of audit events for a console\'s charts.' })
+@ObjectType({ description: 'Counts of audit events for a console\'s charts. Everything in it (totalCount, groups, overTime) covers the time range from `from` to `to`.' })
 export class AuditEventStats {
-  @Field(() => Int, { description: 'Exact number of events matching the filter.' }) totalCount!: number;
+  @Field({ description: 'Start of the time range counted: filter.from, or, without it, STATS_DEFAULT_WINDOW_HOURS before `to`.' }) from!: Date;
+  @Field({ description: 'End of the time range counted: filter.to, or, without it, the time of the query (or filter.from when that is later).' }) to!: Date;
+  @Field(() => Int, { description: 'Exact number of events matching the filter between `from` and `to`.' }) totalCount!: number;
   @Field(() => AuditEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: EventGroupBy;
   @Field({ description: 'The histogram interval.' }) interval!: string;
   @Field(() => [AuditEventCount], { description: 'Counts per value, largest first (at most 50).' }) groups!: AuditEventCount[];

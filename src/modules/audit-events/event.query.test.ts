@@ -2,7 +2,8 @@ import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import type { AuditEventDocument } from './event.document';
 import { deadLetterBulkOp, eventBulkOp, expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
 import { AuditEventsError, AuditEventsErrorCode } from './audit-events.errors';
-import { buildEventCount, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, parseInterval } from './event.query';
+import { buildEventCount, buildEventGet, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, parseInterval, statsWindow } from './event.query';
+import { toAuditEventNode } from './audit-events.mapper';
 
 const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
 const filterOf = (q: any) => q.bool.filter as any[];
@@ -85,6 +86,74 @@ describe('buildEventStats and intervals', () => {
   it('refuses more than 2000 buckets', () => {
     expect(() => parseInterval('1m', { from: new Date('2026-01-01'), to: new Date('2026-01-03') })).toThrow(/buckets/);
     expect(parseInterval('1h', { from: new Date('2026-01-01'), to: new Date('2026-01-03') }).ms).toBe(3_600_000);
+  });
+  it('counts buckets as OpenSearch aligns them (on the epoch): at most 2000, exactly', () => {
+    const from = new Date('2026-01-01T00:00:00Z');
+    expect(parseInterval('1m', { from, to: new Date(from.getTime() + 1999 * 60_000) }).ms).toBe(60_000);            // 2000 buckets
+    expect(() => parseInterval('1m', { from, to: new Date(from.getTime() + 2000 * 60_000) })).toThrow(/2000 buckets/);  // 2001
+    expect(() => parseInterval('1m', { from: new Date(from.getTime() + 30_000), to: new Date(from.getTime() + 30_000 + 1999 * 60_000 + 45_000) }))
+      .toThrow(/buckets/);    // 1999.75 minutes, unaligned: 2001 buckets
+  });
+});
+
+describe('stats window: the histogram is always bounded', () => {
+  const now = new Date('2026-11-30T12:34:56.789Z');
+  const day = 24 * 3_600_000;
+  it('without from: the default window ending at filter.to, or now', () => {
+    expect(statsWindow({}, day, now)).toEqual({ from: new Date(now.getTime() - day), to: now });
+    const to = new Date('2026-06-01T00:00:00Z');
+    expect(statsWindow({ to }, 3_600_000, now)).toEqual({ from: new Date('2026-05-31T23:00:00Z'), to });
+  });
+  it('with from: from to filter.to, or now (or from itself when it is later)', () => {
+    const from = new Date('2026-11-01T00:00:00Z');
+    expect(statsWindow({ from }, day, now)).toEqual({ from, to: now });
+    const later = new Date('2026-12-01T00:00:00Z');
+    expect(statsWindow({ from: later }, day, now)).toEqual({ from: later, to: later });
+  });
+  it('the whole request covers the window: query range and extended bounds (no hard_bounds, see buildEventStats), and returns it', () => {
+    const r = buildEventStats(SERVICE, { users: ['u'] }, 'CLASS', '1m', { defaultWindowMs: day, now });
+    const bounds = { min: new Date(now.getTime() - day).toISOString(), max: now.toISOString() };
+    expect(r.from).toEqual(new Date(now.getTime() - day));
+    expect(r.to).toEqual(now);
+    expect(filterOf(r.body.query)).toContainEqual({ range: { timestamp: { gte: bounds.min, lte: bounds.max } } });
+    expect(filterOf(r.body.query)).toContainEqual({ terms: { user: ['u'] } });
+    expect(r.body.aggs.overTime.date_histogram).toEqual({ field: 'timestamp', fixed_interval: '1m', min_doc_count: 0,
+      extended_bounds: bounds });
+  });
+  it('the 2000-bucket limit now applies without a range too (it used to allow ~43,000 buckets of 1m)', () => {
+    expect(() => buildEventStats(SERVICE, null, 'CLASS', '1m', { defaultWindowMs: 30 * day, now })).toThrow(/2000 buckets/);
+    expect(() => buildEventStats(SERVICE, null, 'CLASS', '1m', { defaultWindowMs: day, now })).not.toThrow();
+    expect(() => buildEventStats(SERVICE, { from: new Date(0) }, 'CLASS', '1h', { now })).toThrow(/2000 buckets/);
+  });
+  it('an invalid time is still refused naming the argument', () => {
+    try { statsWindow({ to: new Date('nope') }, day, now); throw new Error('accepted'); } catch (e) {
+      expect((e as AuditEventsError).details.argument).toBe('filter.to');
+    }
+  });
+});
+
+describe('one event', () => {
+  it('by id AND service, inside the query', () => {
+    expect(buildEventGet(SERVICE, 'abc').body).toEqual({ size: 1, track_total_hits: false,
+      query: { bool: { filter: [{ term: { serviceId: SERVICE } }, { term: { id: 'abc' } }] } } });
+  });
+  it.each(['', 'x'.repeat(257)])('refuses id %#', (id) => {
+    expect(() => buildEventGet(SERVICE, id)).toThrow(AuditEventsError);
+  });
+});
+
+describe('mapper bounds', () => {
+  const doc = { id: 'i', serviceId: SERVICE, projectId: 'p', organizationId: 'o', timestamp: '2026-11-24T00:00:00.000Z', auditType: 'SESSION',
+    statementId: 1, substatementId: 1, class: 'READ', command: 'SELECT', objectType: null, objectName: null, statement: `SELECT '${'é'.repeat(100)}'`,
+    statementStatus: 'LOGGED', parameters: ['x'.repeat(50), 'y'], rows: null, user: null, database: null, sessionId: null, sessionLineNum: null,
+    applicationName: null, remoteHost: null } as AuditEventDocument;
+  it('lists cut and flag; the single event is whole', () => {
+    const cut = toAuditEventNode(doc, { textMaxBytes: 10, maxParameters: 100 });
+    expect(cut).toMatchObject({ statement: "SELECT 'é", statementTruncated: true, statementBytes: 209, parameters: ['x'.repeat(10), 'y'], parametersTruncated: true });
+    const whole = toAuditEventNode(doc);
+    expect(whole).toMatchObject({ statement: doc.statement, statementTruncated: false, statementBytes: 209, parameters: doc.parameters, parametersTruncated: false });
+    expect(toAuditEventNode({ ...doc, statement: null, parameters: null }, { textMaxBytes: 10, maxParameters: 1 }))
+      .toMatchObject({ statement: null, statementBytes: null, statementTruncated: false, parameters: null, parametersTruncated: false });
   });
 });
 

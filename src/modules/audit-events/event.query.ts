@@ -95,33 +95,74 @@ export function buildEventPageRequest(serviceId: string, filter: AuditEventFilte
   return { path: '/_msearch', lines: [header, buildEventSearch(serviceId, filter, first, after).body, header, buildEventCount(serviceId, filter).body] };
 }
 
+/**
+ * One event by id, for one service: the service `term` filter is in the query like everywhere else, so an
+ * id of another service's event finds nothing (the same answer as an unknown id).
+ */
+export function buildEventGet(serviceId: string, id: string) {
+  if (id.length === 0 || id.length > MAX_TERM_LENGTH) throw invalidArgument(`id must be 1 to ${MAX_TERM_LENGTH} characters`, 'id');
+  return {
+    index: INDEX_PATTERN,
+    body: { size: 1, track_total_hits: false, query: { bool: { filter: [{ term: { serviceId } }, { term: { id } }] } } },
+  };
+}
+
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** `30m`, `1h`, `1d`, ...: a fixed interval, validated; at most MAX_BUCKETS buckets over the filter's range. */
-export function parseInterval(interval: string, filter: AuditEventFilter): { fixedInterval: string; ms: number } {
+/** The default of STATS_DEFAULT_WINDOW_HOURS: a histogram without filter.from covers the last 24 hours. */
+export const DEFAULT_STATS_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * The time range auditEventStats counts: always bounded. filter.to, else now (or filter.from when later);
+ * filter.from, else `defaultWindowMs` before that end.
+ */
+export function statsWindow(filter: AuditEventFilter, defaultWindowMs: number, now: Date): { from: Date; to: Date } {
+  for (const [d, arg] of [[filter.from, 'filter.from'], [filter.to, 'filter.to']] as const) {
+    if (d && Number.isNaN(d.getTime())) throw invalidArgument(`${arg} is not a valid time`, arg);
+  }
+  const from = filter.from ?? null;
+  const to = filter.to ?? (from && from.getTime() > now.getTime() ? from : now);
+  return { from: from ?? new Date(to.getTime() - defaultWindowMs), to };
+}
+
+/**
+ * `30m`, `1h`, `1d`, ...: a fixed interval, validated; at most MAX_BUCKETS buckets over the range. Buckets
+ * are aligned on the epoch, so a range gives floor(to/ms) - floor(from/ms) + 1 of them.
+ */
+export function parseInterval(interval: string, range: { from?: Date | null; to?: Date | null }): { fixedInterval: string; ms: number } {
   const m = /^([1-9]\d{0,3})([mhd])$/.exec(interval);
   if (!m) throw invalidArgument('interval must look like 5m, 1h or 1d (minutes, hours, days)', 'interval');
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-  if (filter.from && filter.to && (filter.to.getTime() - filter.from.getTime()) / ms > MAX_BUCKETS) {
+  if (range.from && range.to && Math.floor(range.to.getTime() / ms) - Math.floor(range.from.getTime() / ms) + 1 > MAX_BUCKETS) {
     throw invalidArgument(`interval too small for the time range: more than ${MAX_BUCKETS} buckets`, 'interval');
   }
   return { fixedInterval: interval, ms };
 }
 
-/** Counts per value of one dimension and a time histogram, for one service and filter. */
-export function buildEventStats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string) {
-  const f = filter ?? {};
+/**
+ * Counts per value of one dimension and a time histogram, for one service and filter, over the range of
+ * statsWindow (returned as `from`/`to`): the groups, the total and the histogram all cover that range. The
+ * range filter keeps every bucket inside it (only the first one starts up to one interval before `from`, as
+ * buckets are aligned) and `extended_bounds` fills it without gaps. No `hard_bounds`: on OpenSearch 2.19 it
+ * dropped the counts of events of the last minute (test/bounded-answers.test.ts), and the range filter
+ * bounds the buckets already.
+ */
+export function buildEventStats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string,
+  opts: { defaultWindowMs?: number; now?: Date } = {}) {
+  const { from, to } = statsWindow(filter ?? {}, opts.defaultWindowMs ?? DEFAULT_STATS_WINDOW_MS, opts.now ?? new Date());
+  const f: AuditEventFilter = { ...filter, from, to };
   const { fixedInterval } = parseInterval(interval, f);
-  const bounds = f.from && f.to ? { extended_bounds: { min: f.from.toISOString(), max: f.to.toISOString() } } : {};
+  const bounds = { min: from.toISOString(), max: to.toISOString() };
   return {
     index: INDEX_PATTERN,
+    from, to,
     body: {
       size: 0,
       track_total_hits: true,
       query: eventQuery(serviceId, f),
       aggs: {
         groups: { terms: { field: GROUP_BY_FIELDS[groupBy], size: 50, missing: '(none)' } },
-        overTime: { date_histogram: { field: 'timestamp', fixed_interval: fixedInterval, min_doc_count: 0, ...bounds } },
+        overTime: { date_histogram: { field: 'timestamp', fixed_interval: fixedInterval, min_doc_count: 0, extended_bounds: bounds } },
       },
     },
   };

@@ -15,10 +15,10 @@ import {
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
-import { buildEventPageRequest, buildEventStats } from './event.query';
+import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.query';
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
-export interface EventStats { totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
+export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
 export interface BulkResult { indexed: number; rejected: { id: string; reason: string }[]; /** requests sent, 1 unless some were retried */ attempts: number }
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
@@ -134,12 +134,25 @@ export class EventStore {
     return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
   }
 
-  async stats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {
-    const { index, body } = buildEventStats(serviceId, filter, groupBy, interval);
+  /** One event of one service by id; null when that service has no such event (another service's id included). */
+  async get(serviceId: string, id: string): Promise<AuditEventDocument | null> {
+    const { index, body } = buildEventGet(serviceId, id);
+    const res = await this.call<{ hits: { hits: { _source: AuditEventDocument & { tiebreak?: number } }[] } }>(
+      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    const hit = res.hits.hits[0];
+    if (!hit) return null;
+    const { tiebreak: _, ...doc } = hit._source;
+    return doc;
+  }
+
+  async stats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string,
+    opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
+    const { index, body, from, to } = buildEventStats(serviceId, filter, groupBy, interval, opts);
     const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
       groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(
       'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
     return {
+      from, to,
       totalCount: res.hits.total.value,
       groups: (res.aggregations?.groups.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
       overTime: (res.aggregations?.overTime.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),

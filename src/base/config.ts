@@ -26,6 +26,8 @@ export interface GatewayConfig {
   /** The HTTP server's own bounds on a client: header size and how long headers, a whole request and an idle keep-alive may take. */
   http: HttpLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Bearer token that GET /metrics requires; null: the gateway does not serve /metrics (404). */
+  metricsToken: string | null;
 }
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
@@ -68,6 +70,13 @@ function postgresUrl(env: Env, name: string): string {
   return raw;
 }
 
+function metricsToken(env: Env): string | null {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new ConfigError('METRICS_TOKEN must be 16 to 256 visible ASCII characters (no spaces)');
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
@@ -90,5 +99,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs, 100, 600_000),
     },
     logLevel: logLevel as GatewayConfig['logLevel'],
+    metricsToken: metricsToken(env),
   };
 }

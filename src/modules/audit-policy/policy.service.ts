@@ -29,7 +29,7 @@ import {
   AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, pgauditDefaultsFor, predefinedSettingsFor,
   validateSettings,
 } from './settings/settings.model';
-import { TargetConnector } from './target/target.connector';
+import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
 import type { ServerFacts } from './target/target.session';
 
 const settingsField = (field: string) => ['input', 'settings', field];
@@ -44,8 +44,9 @@ export class PolicyService {
     private readonly policies: PolicyRepository,
     private readonly config: Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'applyReadbackTimeoutMs'>,
     private readonly logger: Logger,
+    targetRecorder?: TargetConnectionRecorder,
   ) {
-    this.targets = new TargetConnector(config);
+    this.targets = new TargetConnector(config, targetRecorder);
     this.applier = new PolicyApplier(this.targets, config, logger);
     this.idempotency = new Idempotency(policies);
   }

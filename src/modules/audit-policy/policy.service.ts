@@ -186,7 +186,7 @@ export class PolicyService {
       changes: diffSettings(before, after), statements: all,
     });
     if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: updated.id, revisionId: revision.id, statements: all });
-    this.logger.info('audit policy changed', { serviceId: service.id, database: database || null,
+    (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null,
       action: revision.action, version: revision.version, actor: revision.actor });
     return { policy: view(updated, after, SettingsSource.SERVER), revision, statements: all, userErrors: [] };
   }

@@ -36,8 +36,12 @@ afterAll(async () => {
   await resetServer(urls.pgaudit);
 });
 
-/** One line of the Prometheus text format (0.0.4): a comment, HELP, TYPE, or a sample with an optional timestamp. */
-const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? ([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]Inf|NaN)( -?\d+)?$/;
+/**
+ * One line of the Prometheus text format (0.0.4): a comment, HELP, TYPE, or a sample with an optional timestamp.
+ * prom-client writes NaN as "Nan" (the event loop lag before its first measure); Prometheus reads values with Go's
+ * strconv.ParseFloat, which takes NaN in any case.
+ */
+const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? ([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]Inf|[Nn]a[Nn])( -?\d+)?$/;
 const COMMENT = /^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped))$/;
 
 function parsePrometheus(text: string): Map<string, number> {

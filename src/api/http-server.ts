@@ -1,7 +1,7 @@
 /**
- * The HTTP front: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz (gateway
- * database reachable; each dependency's state), GET /metrics (Prometheus, with METRICS_TOKEN only). Every request gets a request id (x-request-id, echoed back), a bounded head and
- * body, and time limits. Nothing a client sends escapes error handling: a malformed target is 400, a
+ * The HTTP front: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz (each dependency's
+ * state; 503 when the gateway database does not answer), GET /metrics (Prometheus, with METRICS_TOKEN only).
+ * Every request gets a request id (x-request-id, echoed back), a bounded head and body, and time limits. Nothing a client sends escapes error handling: a malformed target is 400, a
  * wrong method 405, what Node's parser refuses 400/431/408, an unexpected fault 500 without details
  * (logged with the request id). Authentication happens before any resolver runs: no token, no GraphQL.
  */

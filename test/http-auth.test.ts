@@ -107,7 +107,8 @@ describe('HTTP endpoints', () => {
     expect(h.json).toEqual({ status: 'ok' });
     const r = await request('/readyz');
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ status: 'ready' });
+    expect(r.json).toMatchObject({ status: 'ready' });
+    expect(r.json.checks).toEqual({ database: 'up', opensearch: 'up' });
   });
 
   it('unknown paths are 404', async () => {

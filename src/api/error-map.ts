@@ -98,16 +98,36 @@ export class ApiError extends GraphQLError {
 }
 
 /** GraphQL/Apollo's own codes for requests that never reached a resolver: safe to show as they are. */
-const PASS_THROUGH = new Set([
+export const PASS_THROUGH = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST',
   'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
 /**
- * Apollo `formatError`: known errors keep their code and message (no stack trace, no internals);
- * anything else is logged with the request id and becomes a bare INTERNAL_SERVER_ERROR.
+ * What a request's error is worth a log line (written by the observability plugin, with the request's logger,
+ * which carries the request id): a domain error shown with a fixed public message (warn), or anything that
+ * becomes INTERNAL_SERVER_ERROR (error). The same decisions as makeFormatError below.
  */
-export function makeFormatError(logger: Logger) {
+export function logRequestError(logger: Logger, error: GraphQLError): void {
+  const original = unwrapResolverError(error);
+  if (original instanceof ArgumentValidationError || original instanceof ApiError) return;
+  const mapping = original instanceof DomainError ? mappingOf(original) : null;
+  if (mapping && mapping.code !== ApiErrorCode.INTERNAL_SERVER_ERROR) {
+    const domain = original as DomainError;
+    if (mapping.publicMessage) logger.warn('request failed', { code: domain.code, error: domain.message, path: error.path });
+    return;
+  }
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) return;
+  logger.error('unhandled error', { error: original instanceof Error ? original.message : String(original),
+    stack: original instanceof Error ? original.stack : undefined, path: error.path });
+}
+
+/**
+ * Apollo `formatError`: known errors keep their code and message (no stack trace, no internals);
+ * anything else becomes a bare INTERNAL_SERVER_ERROR (logged with the request id by logRequestError).
+ */
+export function makeFormatError() {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const where = { path: formatted.path, locations: formatted.locations };
@@ -123,15 +143,12 @@ export function makeFormatError(logger: Logger) {
     const mapping = original instanceof DomainError ? mappingOf(original) : null;
     if (mapping && mapping.code !== ApiErrorCode.INTERNAL_SERVER_ERROR) {
       const domain = original as DomainError;
-      if (mapping.publicMessage) logger.warn('request failed', { code: domain.code, error: domain.message, path: formatted.path });
       return { message: mapping.publicMessage ?? domain.message, ...where, extensions: { code: mapping.code, ...domain.details } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
-    logger.error('unhandled error', { error: original instanceof Error ? original.message : String(original),
-      stack: original instanceof Error ? original.stack : undefined, path: formatted.path });
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ApiErrorCode.INTERNAL_SERVER_ERROR } };
   };
 }

@@ -2,12 +2,31 @@
 import type { GatewayConfig } from '../base/config';
 import { connectDb, DbHandle } from '../base/db/prisma';
 import type { Logger } from '../base/logger';
+import { createMetricsRegistry, gatewayMetrics, GatewayMetrics, MetricsRegistry, targetConnectionMetrics } from '../base/metrics';
 import { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import { EventStore } from '../modules/audit-events/event.store';
 import { PolicyRepository } from '../modules/audit-policy/policy.repository';
 import { PolicyService } from '../modules/audit-policy/policy.service';
 import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
 import { TenancyService } from '../modules/tenancy/tenancy.service';
+
+/** /readyz: ready while the gateway database answers; OpenSearch is reported, not required (the control path works without it). */
+export interface Readiness {
+  status: 'ready' | 'unavailable';
+  checks: { database: 'up' | 'down'; opensearch: 'up' | 'down' | 'not configured' };
+}
+
+/** How long each readiness check may take: /readyz never hangs on a dependency. */
+export const READINESS_TIMEOUT_MS = 1000;
+
+/** Resolves true when `check` succeeds within `ms`, false when it fails or takes longer. */
+export async function within(check: () => Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([check().then(() => true, () => false), late]);
+  } finally { clearTimeout(timer); }
+}
 
 export interface Gateway {
   db: DbHandle;
@@ -17,20 +36,34 @@ export interface Gateway {
   /** null when OPENSEARCH_URL is not configured: event queries then answer SERVICE_UNAVAILABLE. */
   eventStore: EventStore | null;
   logger: Logger;
-  ready(): Promise<void>;
+  /** This gateway's metrics (its own registry, with Node's process metrics). */
+  registry: MetricsRegistry;
+  metrics: GatewayMetrics;
+  /** Bearer token for /metrics; null: /metrics is not served. */
+  metricsToken: string | null;
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
 }
 
-export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
+export function createGateway(config: GatewayConfig, logger: Logger, registry: MetricsRegistry = createMetricsRegistry()): Gateway {
   const db = connectDb(config.databaseUrl);
   const tenancy = new TenancyService(new TenancyRepository(db.prisma), { authCacheTtlMs: config.authCacheTtlMs });
-  const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger);
+  const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, targetConnectionMetrics(registry));
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
   return {
-    db, tenancy, policies, events, eventStore, logger,
-    async ready() { await db.prisma.$queryRaw`SELECT 1`; },
+    db, tenancy, policies, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken,
+    async ready() {
+      const [database, opensearch] = await Promise.all([
+        within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),
+        eventStore ? within(() => eventStore.ping(), READINESS_TIMEOUT_MS) : Promise.resolve(null),
+      ]);
+      return {
+        status: database ? 'ready' : 'unavailable',
+        checks: { database: database ? 'up' : 'down', opensearch: opensearch === null ? 'not configured' : opensearch ? 'up' : 'down' },
+      };
+    },
     async close() { await eventStore?.close(); await db.close(); },
   };
 }

@@ -1,8 +1,8 @@
 /**
- * The HTTP front: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz (gateway
- * database reachable). Every request gets a request id (x-request-id, echoed back), a bounded head and
- * body, and time limits. Nothing a client sends escapes error handling: a malformed target is 400, a
- * wrong method 405, what Node's parser refuses 400/431/408, an unexpected fault 500 without details
+ * The HTTP front: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz (each dependency's
+ * state; 503 when the gateway database does not answer), GET /metrics (Prometheus, with METRICS_TOKEN only).
+ * Every request gets a request id (x-request-id, echoed back), a bounded head and body, and time limits.
+ * Nothing a client sends escapes error handling: a malformed target is 400, a wrong method 405, what Node's parser refuses 400/431/408, an unexpected fault 500 without details
  * (logged with the request id). Authentication happens before any resolver runs: no token, no GraphQL.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,13 +12,16 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
 import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, GraphQLLimits, HttpLimits } from '../base/config';
 import type { Logger } from '../base/logger';
+import { GatewayMetrics, metricsAuthorized, MetricsRegistry } from '../base/metrics';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
 import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import type { GatewayContext } from './context';
 import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from './error-map';
+import type { Readiness } from './gateway';
 import { graphqlLimits } from './limits';
+import { observabilityPlugin } from './observability';
 import { gatewaySchema } from './schema';
 
 export interface GatewayDeps {
@@ -33,8 +36,12 @@ export interface GatewayDeps {
   graphql?: GraphQLLimits;
   /** Largest GraphQL response body sent (DEFAULT_MAX_RESPONSE_BYTES when absent); larger: RESPONSE_TOO_LARGE instead. */
   maxResponseBytes?: number;
-  /** Readiness: resolves when the gateway database answers. */
-  ready: () => Promise<void>;
+  /** Readiness: each dependency's state; 'unavailable' when the gateway database does not answer. */
+  ready: () => Promise<Readiness>;
+  /** Metrics: recorded when present; /metrics served only with a registry and a token. */
+  metrics?: GatewayMetrics;
+  registry?: MetricsRegistry;
+  metricsToken?: string | null;
 }
 
 /**
@@ -52,19 +59,20 @@ export function knownOperationTypes(context: ValidationContext): ASTVisitor {
   };
 }
 
-export function createApollo(logger: Logger, limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS): ApolloServer<GatewayContext> {
+export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS): ApolloServer<GatewayContext> {
   const schema = gatewaySchema();
   const guard = graphqlLimits(schema, limits);
   return new ApolloServer<GatewayContext>({
     schema,
     validationRules: [knownOperationTypes, ...guard.validationRules],
     parseOptions: guard.parseOptions,
-    formatError: makeFormatError(logger),
+    formatError: makeFormatError(),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // No field carries a cache hint; the default cache-control plugin would still wrap every field's
     // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
-    plugins: [ApolloServerPluginCacheControlDisabled(), ...guard.plugins],
+    // observabilityPlugin: metrics, and the log line of an unexpected error with the request id.
+    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), ...guard.plugins],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,
@@ -123,7 +131,19 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/graphql': ['GET', 'POST'],
   '/healthz': ['GET', 'HEAD'],
   '/readyz': ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
 };
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
+/** http_requests_total once the answer is sent: route and method from fixed sets, never the client's text. */
+function countRequest(metrics: GatewayMetrics, req: IncomingMessage, res: ServerResponse): void {
+  res.once('finish', () => {
+    const path = requestTarget(req.url)?.pathname;
+    const route = path !== undefined && Object.hasOwn(ROUTES, path) ? path : 'other';
+    metrics.httpRequests.labels(route, METHODS.has(req.method ?? '') ? req.method! : 'other', String(res.statusCode)).inc();
+  });
+}
 
 /**
  * The path and query of an origin-form request target (`/graphql?x=1`), or null for anything else: `//`,
@@ -145,21 +165,30 @@ function requestIdOf(req: IncomingMessage): string {
 
 export async function startHttpServer(deps: GatewayDeps, port: number, host = '0.0.0.0')
   : Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
-  const apollo = createApollo(deps.logger, deps.graphql);
+  const apollo = createApollo(deps.metrics, deps.graphql);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const target = requestTarget(req.url);
     if (!target) return sendJson(res, 400, badRequest('malformed request target: use an origin-form path such as /graphql'), requestId, { connection: 'close' });
-    const methods = ROUTES[target.pathname];
+    const methods = target.pathname === '/metrics' && !(deps.registry && deps.metricsToken) ? undefined : ROUTES[target.pathname];
     if (!methods) return sendJson(res, 404, { error: 'not found' }, requestId);
     const method = req.method ?? '';
     if (!methods.includes(method)) return sendJson(res, 405, badRequest(`method ${method.slice(0, 20)} is not allowed here`), requestId, { allow: methods.join(', ') });
     if (target.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
     if (target.pathname === '/readyz') {
-      try { await deps.ready(); return sendJson(res, 200, { status: 'ready' }, requestId); }
-      catch { return sendJson(res, 503, { status: 'unavailable' }, requestId); }
+      const readiness = await deps.ready();
+      return sendJson(res, readiness.status === 'ready' ? 200 : 503, readiness, requestId);
+    }
+    if (target.pathname === '/metrics') {
+      if (!metricsAuthorized(req.headers.authorization, deps.metricsToken ?? null)) {
+        return sendJson(res, 401, { error: 'a valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>' }, requestId, { 'www-authenticate': 'Bearer' });
+      }
+      const text = await deps.registry!.metrics();
+      res.writeHead(200, { 'content-type': deps.registry!.contentType, 'x-request-id': requestId });
+      res.end(method === 'HEAD' ? undefined : text);
+      return;
     }
 
     let raw: string;
@@ -207,6 +236,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   }, (req, res) => {
     // Every path of a request is inside this chain: nothing a client sends can reject outside it.
     let requestId = 'unknown';
+    if (deps.metrics) countRequest(deps.metrics, req, res);
     Promise.resolve()
       .then(() => { requestId = requestIdOf(req); return handle(req, res, requestId); })
       .catch((err: unknown) => {
@@ -222,6 +252,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     deps.logger.debug('client error', { code: err.code ?? 'unknown' });
+    deps.metrics?.httpRequests.labels('other', 'other', status.slice(0, 3)).inc();
     if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });

@@ -32,6 +32,8 @@ export interface GatewayConfig {
   /** What one GraphQL request may ask for, checked before anything runs (src/api/limits.ts). */
   graphql: GraphQLLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Bearer token that GET /metrics requires; null: the gateway does not serve /metrics (404). */
+  metricsToken: string | null;
 }
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
@@ -103,6 +105,13 @@ function postgresUrl(env: Env, name: string): string {
   return raw;
 }
 
+function metricsToken(env: Env): string | null {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new ConfigError('METRICS_TOKEN must be 16 to 256 visible ASCII characters (no spaces)');
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
@@ -140,5 +149,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 10, 1_000_000),
     },
     logLevel: logLevel as GatewayConfig['logLevel'],
+    metricsToken: metricsToken(env),
   };
 }

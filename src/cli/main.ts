@@ -18,6 +18,8 @@ import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { projectRoot } from '../base/paths';
+import { createMetricsRegistry, ingestMetrics } from '../base/metrics';
+import { serveMetrics } from '../base/metrics-server';
 
 class UsageError extends Error {}
 
@@ -25,7 +27,9 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   migrate                                   apply the gateway database migrations
   serve [--port N]                          run the GraphQL server
   emit-schema [--check]                     write (or check) schema.graphql
-  ingest --service ID --log-dir DIR [--once]  index the service's pgaudit events (csvlog/jsonlog) into OpenSearch
+  ingest --service ID --log-dir DIR [--once] [--metrics-port N]
+                                            index the service's pgaudit events (csvlog/jsonlog) into OpenSearch;
+                                            --metrics-port serves GET /metrics (Prometheus) on that port while it runs
   ingest --service ID --stdin --source NAME [--format stderr|managed] [--log-line-prefix P]
                                             index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
   admin create-organization --name N [--pro-platform]
@@ -42,7 +46,7 @@ const OPTIONS = {
   'database-role': { type: 'string' }, 'pro-platform': { type: 'string' }, 'pro-features': { type: 'string' },
   help: { type: 'boolean', short: 'h' }, service: { type: 'string' }, 'log-dir': { type: 'string' }, once: { type: 'boolean' },
   'opensearch-url': { type: 'string' }, stdin: { type: 'boolean' }, source: { type: 'string' }, format: { type: 'string' },
-  'log-line-prefix': { type: 'string' },
+  'log-line-prefix': { type: 'string' }, 'metrics-port': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -182,14 +186,22 @@ async function ingest(values: Values): Promise<void> {
   const format = values.format ?? 'stderr';
   if (values.stdin && format !== 'stderr' && format !== 'managed') throw new UsageError('--format takes stderr or managed');
   const source = values.stdin ? required(values, 'source') : '';
+  const metricsPort = values['metrics-port'];
+  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', serviceId });
-  const gateway = createGateway(config, logger);
+  const registry = createMetricsRegistry();
+  const gateway = createGateway(config, logger, registry);
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   try {
+    if (metricsPort !== undefined) {
+      metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
+      logger.info('metrics listening', { port: metricsServer.port, path: '/metrics' });
+    }
     const service = await gateway.tenancy.serviceById(serviceId);
     if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
     const store = gateway.eventStore!;
     await store.ensureTemplate();
-    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger);
+    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger, { recorder: ingestMetrics(registry) });
     if (values.stdin) {
       const stats = await ingester.ingestStream(process.stdin, { source, format: format as 'stderr' | 'managed', logLinePrefix: values['log-line-prefix'] });
       await store.refresh();
@@ -208,6 +220,7 @@ async function ingest(values: Values): Promise<void> {
     logger.info('following', { logDir });
     await ingester.follow(abort.signal, 1000, config.eventRetentionDays);
   } finally {
+    await metricsServer?.close();
     await gateway.close();
   }
 }

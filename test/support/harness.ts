@@ -31,7 +31,7 @@ export async function startTestGateway(overrides: Record<string, string> = {}): 
   const config = loadConfig({ ...process.env, ...overrides });
   const logger = process.env.TEST_LOG ? createLogger('debug') : silentLogger;   // TEST_LOG=1 to see the gateway's logs
   const gateway = createGateway(config, logger);
-  const apollo = createApollo(logger);
+  const apollo = createApollo();
   await apollo.start();
   return {
     gateway, apollo,

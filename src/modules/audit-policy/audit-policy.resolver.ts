@@ -1,5 +1,6 @@
 /** Translates between GraphQL and PolicyService; no logic of its own. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Logger } from '../../base/logger';
 import { decodeCursor, encodeCursor } from '../../base/relay';
 import type { Principal } from '../tenancy/principal';
 import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
@@ -11,7 +12,7 @@ import type { AuditSettingsPatch } from './settings/settings.model';
 const CURSOR = 'rev';
 
 /** What this module's resolvers need from the request context (the API layer's context provides it). */
-export interface AuditPolicyContext { principal: Principal; policies: PolicyService }
+export interface AuditPolicyContext { principal: Principal; policies: PolicyService; /** the request's logger (with its request id) */ logger?: Logger }
 
 /** GraphQL null and absent both mean "not given". */
 function patchOf(input: AuditSettingsInput | null | undefined): AuditSettingsPatch | null {
@@ -65,7 +66,7 @@ export class AuditPolicyResolver {
     input: { serviceId: string; database?: string | null; reason?: string | null; idempotencyKey?: string | null; dryRun?: boolean | null },
     settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: AuditPolicyContext): Promise<AuditPolicyPayload> {
     const req: ChangeRequest = { operation, principal: ctx.principal, serviceId: input.serviceId, database: input.database,
-      settings, expectedVersion, reason: input.reason, idempotencyKey: input.idempotencyKey, dryRun: input.dryRun };
+      settings, expectedVersion, reason: input.reason, idempotencyKey: input.idempotencyKey, dryRun: input.dryRun, logger: ctx.logger };
     return ctx.policies.change(req);
   }
 }

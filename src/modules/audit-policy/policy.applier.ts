@@ -53,11 +53,11 @@ export class PolicyApplier {
       if (applied > 0) await this.restore(ctx, plan);
       if (createdExtension) {
         await this.onScopeDatabase(ctx, (s) => s.run('DROP EXTENSION IF EXISTS pgaudit'))
-          .catch((e: Error) => this.logger.error('restore failed', { error: e.message }));
+          .catch((e: Error) => (ctx.req.logger ?? this.logger).error('restore failed', { error: e.message }));
       }
       if (err instanceof AuditPolicyError) throw err;
       const message = (err as { message?: string }).message ?? 'unknown error';
-      this.logger.warn('apply failed', { serviceId: ctx.service.id, error: message });
+      (ctx.req.logger ?? this.logger).warn('apply failed', { serviceId: ctx.service.id, error: message });
       throw refuse(AuditErrorCode.APPLY_FAILED, `the service refused the change (${clip(message)}); the previous settings were restored`);
     }
   }
@@ -82,7 +82,7 @@ export class PolicyApplier {
 
   private async restore(ctx: ChangeContext, plan: ApplyPlan): Promise<void> {
     for (const sql of planRestore(ctx.scope, plan.explicitBefore, plan.gucs, ctx.facts.gucs)) {
-      await ctx.session.run(sql).catch((e: Error) => this.logger.error('restore failed', { error: e.message }));
+      await ctx.session.run(sql).catch((e: Error) => (ctx.req.logger ?? this.logger).error('restore failed', { error: e.message }));
     }
   }
 

@@ -2,6 +2,7 @@
  * The vocabulary of one change to a policy (enable, configure, disable): what a caller asks, what it gets back,
  * and the context the steps of a change share once the policy row is locked. Pure helpers only; no I/O.
  */
+import type { Logger } from '../../base/logger';
 import type { EntitlementCheckResult } from '../entitlements/entitlement.checks';
 import type { Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
@@ -25,6 +26,8 @@ export interface ChangeRequest {
   reason?: string | null;
   idempotencyKey?: string | null;
   dryRun?: boolean | null;
+  /** The request's logger (it carries the request id); the service's own logger when absent. */
+  logger?: Logger;
 }
 
 export enum SettingsSource { SERVER = 'SERVER', LAST_APPLIED = 'LAST_APPLIED' }

@@ -29,7 +29,7 @@ import {
   AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, pgauditDefaultsFor, predefinedSettingsFor,
   validateSettings,
 } from './settings/settings.model';
-import { TargetConnector } from './target/target.connector';
+import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
 import type { ServerFacts } from './target/target.session';
 
 const settingsField = (field: string) => ['input', 'settings', field];
@@ -44,8 +44,9 @@ export class PolicyService {
     private readonly policies: PolicyRepository,
     private readonly config: Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'applyReadbackTimeoutMs'>,
     private readonly logger: Logger,
+    targetRecorder?: TargetConnectionRecorder,
   ) {
-    this.targets = new TargetConnector(config);
+    this.targets = new TargetConnector(config, targetRecorder);
     this.applier = new PolicyApplier(this.targets, config, logger);
     this.idempotency = new Idempotency(policies);
   }
@@ -185,7 +186,7 @@ export class PolicyService {
       changes: diffSettings(before, after), statements: all,
     });
     if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: updated.id, revisionId: revision.id, statements: all });
-    this.logger.info('audit policy changed', { serviceId: service.id, database: database || null,
+    (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null,
       action: revision.action, version: revision.version, actor: revision.actor });
     return { policy: view(updated, after, SettingsSource.SERVER), revision, statements: all, userErrors: [] };
   }

@@ -53,7 +53,23 @@ export interface IngestOptions {
   maxInFlight?: number;
   /** Bytes per file read; default 256 KiB. */
   readChunkBytes?: number;
+  /** Where counts go (metrics); nothing is recorded without one. */
+  recorder?: IngestRecorder;
 }
+
+/** What the ingester reports as it goes (metrics). Counts only: never a statement, a file name or a service. */
+export interface IngestRecorder {
+  /** log bytes read (a re-read after a failure counts again) */
+  bytesRead(n: number): void;
+  /** a batch acknowledged by OpenSearch: its events, its dead letters, and its newest event's time (ms since the epoch) */
+  acknowledged(events: number, deadLetters: number, newestEventMs: number | null): void;
+  /** bulk requests sent again (429/5xx or no answer) */
+  bulkRetries(n: number): void;
+  /** documents OpenSearch rejected for good */
+  rejected(n: number): void;
+}
+
+const NO_RECORDER: IngestRecorder = { bytesRead() {}, acknowledged() {}, bulkRetries() {}, rejected() {} };
 export interface IngestStats { files: number; events: number; malformed: number; bytes: number }
 
 /** Which files of a log directory to read, in order: csvlog, else jsonlog of the same name. */
@@ -152,12 +168,15 @@ export class Ingester {
     const batchSize = this.opts.batchSize ?? 2000;
     const batchBytes = this.opts.batchBytes ?? BULK_BODY_BYTES;
     const maxInFlight = this.opts.maxInFlight ?? 3;
+    const recorder = this.opts.recorder ?? NO_RECORDER;
     // each event and dead letter is encoded into the batch's body as it is read (bulk-body.ts); the
     // buffers of acknowledged batches are reused, so the ingester's memory stays flat
     const spare: Buffer[] = [];
     let body = new BulkBody();
     let events = 0;
     let letters = 0;
+    // the batch's newest event time: timestamps are all toISOString() (pg-timestamp.ts), so they compare as strings
+    let newest = '';
     const tenant = { projectId: this.service.projectId, organizationId: this.service.organizationId };
     let through = startOffset;
     let flushedThrough = startOffset;
@@ -168,14 +187,17 @@ export class Ingester {
 
     const send = async () => {
       if (through === flushedThrough) return;
-      const [batch, batchEvents, batchLetters, end] = [body, events, letters, through];
-      body = new BulkBody(spare.pop()); events = 0; letters = 0; flushedThrough = through;
+      const [batch, batchEvents, batchLetters, end, batchNewest] = [body, events, letters, through, newest];
+      body = new BulkBody(spare.pop()); events = 0; letters = 0; newest = ''; flushedThrough = through;
       const written = this.store.bulkWrite(batch);
       written.catch(() => undefined);   // awaited below, in order; a failure surfaces there
       last = last.then(async () => {
         const result = await written;
         const buffer = batch.release();
         if (buffer) spare.push(buffer);
+        recorder.bulkRetries(result.attempts - 1);
+        recorder.rejected(result.rejected.length);
+        recorder.acknowledged(batchEvents, batchLetters, batchNewest ? Date.parse(batchNewest) : null);
         if (result.attempts > 1) this.logger.warn('bulk request retried', { serviceId: this.service.id, source, attempts: result.attempts });
         if (result.rejected.length > 0) {
           this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
@@ -198,14 +220,20 @@ export class Ingester {
         else {
           const x = auditEventOf(this.service.id, item.record, source);
           // the event is this loop's own, fresh object: it becomes the document in place
-          if (x.kind === 'event') { body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1; }
+          if (x.kind === 'event') {
+            body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1;
+            if (x.event.timestamp > newest) newest = x.event.timestamp;
+          }
           else if (x.kind === 'rejected') deadLetter(item.endOffset, x.reason, item.record.message.slice(0, 200));
         }
         if (body.count >= batchSize || body.byteLength >= batchBytes) await send();
       }
     };
     try {
-      for await (const chunk of input) await take(splitter.push(chunk));
+      for await (const chunk of input) {
+        recorder.bytesRead(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+        await take(splitter.push(chunk));
+      }
       if (endOfInput) await take(splitter.end());
       await send();
       await last;

@@ -48,7 +48,8 @@ export class TargetSession {
       await client.connect();
     } catch (err) {
       await client.end().catch(() => undefined);
-      throw unreachable();
+      // the cause is kept (never shown: the message stays the fixed one) so a recorder can tell refused from unreachable
+      throw Object.assign(unreachable(), { cause: err });
     }
     return new TargetSession(client);
   }
@@ -150,4 +151,11 @@ export class TargetSession {
   async run(statement: string): Promise<void> {
     await this.client.query(statement);
   }
+}
+
+/** Whether a failed open was the server answering no (authentication, too many connections, no such database) rather than no answer. */
+export function refusedByServer(err: unknown): boolean {
+  const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^\d[0-9A-Z]{4}$/.test(code);   // a SQLSTATE, which only a server sends
 }

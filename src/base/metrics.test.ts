@@ -1,0 +1,58 @@
+import { createMetricsRegistry, ingestMetrics, metricsAuthorized, targetConnectionMetrics } from './metrics';
+
+describe('metricsAuthorized', () => {
+  const token = 'm-0123456789abcdef';
+  it('accepts exactly Bearer <token>', () => {
+    expect(metricsAuthorized(`Bearer ${token}`, token)).toBe(true);
+    expect(metricsAuthorized(`bearer ${token}`, token)).toBe(true);
+  });
+  it.each([[undefined], [''], [token], [`Bearer ${token}x`], [`Bearer ${token.slice(1)}`], ['Basic abc'], [`Bearer  `]])('refuses %j', (h) => {
+    expect(metricsAuthorized(h, token)).toBe(false);
+  });
+  it('without a token configured, everything is allowed (the dedicated ingest port)', () => {
+    expect(metricsAuthorized(undefined, null)).toBe(true);
+  });
+});
+
+describe('ingest metrics', () => {
+  it('counts events, dead letters, bytes, retries and rejections; lag is measured from the newest event', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    let now = Date.parse('2026-01-01T00:01:00Z');
+    const m = ingestMetrics(registry, () => now);
+    expect(await registry.getSingleMetricAsString('pgaudit_gateway_ingest_lag_seconds')).toMatch(/^pgaudit_gateway_ingest_lag_seconds 0$/m);   // 0 before the first event
+    m.bytesRead(100); m.bytesRead(50);
+    m.acknowledged(3, 1, Date.parse('2026-01-01T00:00:30Z'));
+    m.acknowledged(2, 0, Date.parse('2026-01-01T00:00:10Z'));   // an older batch acknowledged later: the newest stays
+    m.bulkRetries(2); m.bulkRetries(0); m.rejected(1);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^pgaudit_gateway_ingest_events_total 5$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_dead_letters_total 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_bytes_total 150$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_bulk_retries_total 2$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_documents_rejected_total 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_lag_seconds 30$/m);
+    now += 5000;
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_ingest_lag_seconds 35$/m);
+  });
+});
+
+describe('target connection metrics', () => {
+  it('the open gauge follows opened/closed; the outcomes are counted, all three present from the start', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    const m = targetConnectionMetrics(registry);
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_target_connections_total\{outcome="refused"\} 0$/m);
+    m.opened(); m.opened(); m.closed(); m.refused(); m.unreachable();
+    const text = await registry.metrics();
+    expect(text).toMatch(/^pgaudit_gateway_target_connections_open 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_target_connections_total\{outcome="opened"\} 2$/m);
+    expect(text).toMatch(/^pgaudit_gateway_target_connections_total\{outcome="unreachable"\} 1$/m);
+  });
+
+  it('two registries never share a metric (no global state)', async () => {
+    const a = createMetricsRegistry({ defaults: false });
+    const b = createMetricsRegistry({ defaults: false });
+    targetConnectionMetrics(a).opened();
+    targetConnectionMetrics(b);
+    expect(await b.metrics()).toMatch(/^pgaudit_gateway_target_connections_open 0$/m);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Prometheus metrics (prom-client). One `Registry` per process, made by its composition root (`serve` or
+ * `ingest`) and handed to what records: no global registry, so a test makes its own and reads it back.
+ * Every name starts with `pgaudit_gateway_`; labels take values from small fixed sets only (never a tenant,
+ * a service id, a token or user text), so the series count is bounded and metrics reveal no tenant data.
+ * Modules record through narrow interfaces they declare themselves (TargetConnectionRecorder,
+ * IngestRecorder); the objects built here satisfy them structurally.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const METRIC_PREFIX = 'pgaudit_gateway_';
+
+export type MetricsRegistry = Registry;
+
+/** A fresh registry; with `defaults` (the processes do, unit tests need not) Node's process metrics too. */
+export function createMetricsRegistry(opts: { defaults?: boolean } = {}): MetricsRegistry {
+  const registry = new Registry();
+  if (opts.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  return registry;
+}
+
+/** What the gateway's HTTP server and GraphQL plugin record. */
+export interface GatewayMetrics {
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  graphqlOperations: Counter<'operation' | 'type' | 'outcome'>;
+  graphqlDuration: Histogram<'operation' | 'type'>;
+  graphqlErrors: Counter<'code'>;
+  rateLimited: Counter<'route'>;
+}
+
+export function gatewayMetrics(registry: MetricsRegistry): GatewayMetrics {
+  const p = METRIC_PREFIX;
+  return {
+    httpRequests: new Counter({ name: `${p}http_requests_total`, help: 'HTTP requests answered, by route (a known path or "other"), method and status code',
+      labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    graphqlOperations: new Counter({ name: `${p}graphql_operations_total`,
+      help: 'GraphQL operations by root field (a field of the schema, or "other"), operation type and outcome (ok, user_error, error)',
+      labelNames: ['operation', 'type', 'outcome'], registers: [registry] }),
+    graphqlDuration: new Histogram({ name: `${p}graphql_request_duration_seconds`, help: 'Time from the start of a GraphQL request to its response, by root field and operation type',
+      labelNames: ['operation', 'type'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
+    graphqlErrors: new Counter({ name: `${p}graphql_errors_total`, help: 'GraphQL errors sent to clients, by extensions.code',
+      labelNames: ['code'], registers: [registry] }),
+    rateLimited: new Counter({ name: `${p}rate_limited_requests_total`, help: 'Requests refused by rate limiting (declared; no rate limiting exists yet, so it stays 0)',
+      labelNames: ['route'], registers: [registry] }),
+  };
+}
+
+/** Satisfies the audit-policy module's TargetConnectionRecorder. */
+export interface TargetConnectionMetrics {
+  opened(): void;
+  closed(): void;
+  refused(): void;
+  unreachable(): void;
+}
+
+export function targetConnectionMetrics(registry: MetricsRegistry): TargetConnectionMetrics {
+  const open = new Gauge({ name: `${METRIC_PREFIX}target_connections_open`, help: 'Connections to managed PostgreSQL services open now', registers: [registry] });
+  const total = new Counter({ name: `${METRIC_PREFIX}target_connections_total`,
+    help: 'Connection attempts to managed PostgreSQL services: opened, refused (the server answered no), unreachable (no answer in time)',
+    labelNames: ['outcome'], registers: [registry] });
+  for (const outcome of ['opened', 'refused', 'unreachable']) total.labels(outcome).inc(0);
+  return {
+    opened: () => { open.inc(); total.labels('opened').inc(); },
+    closed: () => open.dec(),
+    refused: () => total.labels('refused').inc(),
+    unreachable: () => total.labels('unreachable').inc(),
+  };
+}
+
+/** Satisfies the ingest module's IngestRecorder. */
+export interface IngestMetrics {
+  bytesRead(n: number): void;
+  acknowledged(events: number, deadLetters: number, newestEventMs: number | null): void;
+  bulkRetries(n: number): void;
+  rejected(n: number): void;
+}
+
+export function ingestMetrics(registry: MetricsRegistry, now: () => number = Date.now): IngestMetrics {
+  const p = METRIC_PREFIX;
+  const events = new Counter({ name: `${p}ingest_events_total`, help: 'Audit events indexed (acknowledged by OpenSearch)', registers: [registry] });
+  const deadLetters = new Counter({ name: `${p}ingest_dead_letters_total`, help: 'Malformed or forged lines kept aside in the dead-letter index', registers: [registry] });
+  const bytes = new Counter({ name: `${p}ingest_bytes_total`, help: 'Bytes of log read (a re-read after a failure counts again)', registers: [registry] });
+  const retries = new Counter({ name: `${p}ingest_bulk_retries_total`, help: 'Bulk requests sent again after OpenSearch answered 429/5xx or did not answer', registers: [registry] });
+  const rejected = new Counter({ name: `${p}ingest_documents_rejected_total`, help: 'Documents OpenSearch rejected for good (e.g. a mapping error)', registers: [registry] });
+  let newest: number | null = null;
+  new Gauge({ name: `${p}ingest_newest_event_timestamp_seconds`, help: 'Unix time of the newest audit event indexed by this process (0 before the first)',
+    registers: [registry], collect() { if (newest !== null) this.set(newest / 1000); } });
+  new Gauge({ name: `${p}ingest_lag_seconds`,
+    help: 'Seconds between the newest indexed event\'s timestamp and now (0 before the first event; grows while the service logs nothing)',
+    registers: [registry], collect() { if (newest !== null) this.set(Math.max(0, (now() - newest) / 1000)); } });
+  return {
+    bytesRead: (n) => bytes.inc(n),
+    acknowledged: (e, d, newestMs) => {
+      if (e) events.inc(e);
+      if (d) deadLetters.inc(d);
+      if (newestMs !== null && (newest === null || newestMs > newest)) newest = newestMs;
+    },
+    bulkRetries: (n) => { if (n > 0) retries.inc(n); },
+    rejected: (n) => { if (n > 0) rejected.inc(n); },
+  };
+}
+
+/**
+ * Who may read /metrics: with a token configured, only a request carrying `Authorization: Bearer <token>`
+ * (compared in constant time). `token: null` means open (the ingester's dedicated, opt-in port).
+ */
+export function metricsAuthorized(authorization: string | undefined, token: string | null): boolean {
+  if (token === null) return true;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]!, 'utf8');
+  const want = Buffer.from(token, 'utf8');
+  return given.length === want.length && timingSafeEqual(given, want);
+}

@@ -134,8 +134,8 @@ describe('long statements and parameters', () => {
   });
 
   it('auditEvent is tenant-scoped: another service\'s event id is null, like an unknown id; another project\'s service is NOT_FOUND', async () => {
-    expect(await g.exec(b.token, EVENT, { serviceId: b.serviceId, id: bigId })).toEqual({ data: { auditEvent: null } });
-    expect(await g.exec(a.token, EVENT, { serviceId: a.serviceId, id: 'no-such-event' })).toEqual({ data: { auditEvent: null } });
+    expect(await g.exec(b.token, EVENT, { serviceId: b.serviceId, id: bigId })).toEqual({ data: { auditEvent: null }, extensions: { cost: { requestedQueryCost: expect.any(Number), maximumAvailable: expect.any(Number) } } });
+    expect(await g.exec(a.token, EVENT, { serviceId: a.serviceId, id: 'no-such-event' })).toEqual({ data: { auditEvent: null }, extensions: { cost: { requestedQueryCost: expect.any(Number), maximumAvailable: expect.any(Number) } } });
     const theirs = await g.exec(b.token, EVENT, { serviceId: a.serviceId, id: bigId });
     expect(theirs.data).toEqual({ auditEvent: null });   // a nullable field: the error nulls only it
     expect(theirs.errors![0]!.extensions!.code).toBe('NOT_FOUND');
@@ -165,7 +165,7 @@ describe('MAX_RESPONSE_BYTES', () => {
       }
       // a small answer passes the small limit
       const count = await gql(small.base, `query($s: ID!) { auditEvents(serviceId: $s, first: 1) { totalCount } }`, { s: a.serviceId });
-      expect(count.json).toEqual({ data: { auditEvents: { totalCount: 3 } } });
+      expect(count.json).toEqual({ data: { auditEvents: { totalCount: 3 } }, extensions: { cost: { requestedQueryCost: expect.any(Number), maximumAvailable: expect.any(Number) } } });
     } finally { await http.close(); await small.close(); }
   });
 });

@@ -42,6 +42,8 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Mutation.disableAuditLogging': (_a, children) => 100 + children,
   // OpenSearch: a page and its count; each event of the page costs what it selects
   'Query.auditEvents': (args, children) => 10 + pageSize(args, 20) * Math.max(1, children),
+  // OpenSearch: one event by id, whole
+  'Query.auditEvent': (_a, children) => 5 + children,
   // OpenSearch: terms and a date histogram over the filter
   'Query.auditEventStats': (_a, children) => 50 + children,
   // the gateway database: a page of revisions

@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { parse } from 'graphql';
+import { FIELD_COST, operationCost } from './limits';
+import { gatewaySchema } from './schema';
+
+describe('the cost model', () => {
+  const schema = gatewaySchema();
+
+  it('names only fields the schema has (a renamed field cannot silently lose its cost)', () => {
+    for (const key of Object.keys(FIELD_COST)) {
+      const [type, field] = key.split('.') as [string, string];
+      const t = schema.getType(type) as { getFields?: () => Record<string, unknown> } | undefined;
+      expect(t?.getFields?.()[field]).toBeDefined();
+    }
+  });
+
+  it('prices a page of events by its size, bounded by the largest page', () => {
+    const cost = (first: number) => operationCost(schema, parse(`query($s: ID!, $n: Int!) { auditEvents(serviceId: $s, first: $n) { edges { node { id } } } }`),
+      { s: 'x', n: first }, undefined);
+    expect(cost(1)).toBe(12);
+    expect(cost(50)).toBe(110);
+    expect(cost(100)).toBe(210);
+    expect(cost(100_000)).toBe(210);   // first over 100 is refused by the field itself, naming the argument
+  });
+
+  it('prices what reaches a customer\'s server above what does not', () => {
+    const cost = (q: string) => operationCost(schema, parse(q), {}, undefined);
+    expect(cost('{ auditEligibility(serviceId: "x") { eligible } }')).toBe(25);
+    expect(cost('mutation { disableAuditLogging(input: {serviceId: "x"}) { statements } }')).toBe(100);
+    expect(cost('{ a: auditEligibility(serviceId: "x") { eligible } b: auditEligibility(serviceId: "y") { eligible } }')).toBe(50);
+  });
+});

@@ -78,6 +78,7 @@ const AUDIT_POLICY = {
   APPLY_FAILED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
   SERVICE_UNREACHABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
   IDEMPOTENCY_KEY_REUSED: { code: ApiErrorCode.BAD_USER_INPUT },
+  SERVICE_BUSY: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
 } as const satisfies Record<AuditErrorCode, Mapping>;
 
 /** The mapping of any domain error, found by its class: each domain has exactly one. */

@@ -17,6 +17,10 @@ export interface GatewayConfig {
   targetConnectTimeoutMs: number;
   /** statement_timeout for every statement run on a target service. */
   targetStatementTimeoutMs: number;
+  /** lock_timeout for every statement run on a target service: a change never queues behind a customer's locks for long. */
+  targetLockTimeoutMs: number;
+  /** Requests of this process that may hold connections to one service at once (each holds at most two). */
+  targetMaxConnectionsPerService: number;
   /** How long a service-level change may take to become visible after pg_reload_conf(). */
   applyReadbackTimeoutMs: number;
   /** How long a token's identity (and a service's project) is reused before asking the database again; 0: always ask. */
@@ -124,6 +128,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 30, 1, 3650),
     targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
     targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
+    targetLockTimeoutMs: int(env, 'TARGET_LOCK_TIMEOUT_MS', 3000, 100, 600000),
+    targetMaxConnectionsPerService: int(env, 'TARGET_MAX_CONNECTIONS_PER_SERVICE', 4, 1, 100),
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

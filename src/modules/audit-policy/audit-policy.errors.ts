@@ -19,6 +19,7 @@ export enum AuditErrorCode {
   APPLY_FAILED = 'APPLY_FAILED',
   SERVICE_UNREACHABLE = 'SERVICE_UNREACHABLE',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  SERVICE_BUSY = 'SERVICE_BUSY',
 }
 
 /** Each entitlement requirement refuses with its own code (exhaustive: a new requirement needs one). */
@@ -54,4 +55,9 @@ export const isUnreachable = (err: unknown): boolean =>
 /** User text inside messages: bounded, so a 1 MB name never comes back in an error. */
 export function clip(text: string, max = 100): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A target server's own error text as a caller may see it: bounded, and without the server's file paths. */
+export function serverText(text: string, max = 100): string {
+  return clip(text.replace(/(^|[\s"'(=])(?:[A-Za-z]:)?[\\/](?:[^\s"'/\\]+[\\/])+[^\s"',;:)]*/g, '$1<path>'), max);
 }

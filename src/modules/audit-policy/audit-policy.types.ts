@@ -30,6 +30,7 @@ registerEnumType(AuditErrorCode, {
     APPLY_FAILED: { description: 'The server did not take the change; its previous settings were restored.' },
     SERVICE_UNREACHABLE: { description: 'The PostgreSQL service could not be reached; nothing was changed.' },
     IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was already used for a different request.' },
+    SERVICE_BUSY: { description: 'The gateway already holds as many connections to this service as it allows (TARGET_MAX_CONNECTIONS_PER_SERVICE); nothing was changed: retry shortly.' },
   },
 });
 registerEnumType(SettingsSource, { name: 'AuditSettingsSource', description: 'Where the settings shown were read.',

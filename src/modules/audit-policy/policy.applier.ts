@@ -5,7 +5,7 @@
  */
 import type { GatewayConfig } from '../../base/config';
 import type { Logger } from '../../base/logger';
-import { AuditErrorCode, AuditPolicyError, clip, refuse } from './audit-policy.errors';
+import { AuditErrorCode, AuditPolicyError, clip, refuse, serverText } from './audit-policy.errors';
 import { planRestore, Scope } from './apply.plan';
 import { ChangeContext, effectiveSettings } from './policy.change';
 import { AuditSettingsValue, changedGucs, formatGuc, PgauditGuc } from './settings/settings.model';
@@ -41,7 +41,7 @@ export class PolicyApplier {
       if (plan.extension.length > 0) {
         await this.onScopeDatabase(ctx, async (s) => { for (const sql of plan.extension) await s.run(sql); }).catch((err: Error) => {
           if (err instanceof AuditPolicyError) throw err;
-          throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, `the pgaudit extension could not be created (${clip(err.message)})`);
+          throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, `the pgaudit extension could not be created (${serverText(err.message)})`);
         });
         createdExtension = true;
       }
@@ -58,7 +58,7 @@ export class PolicyApplier {
       if (err instanceof AuditPolicyError) throw err;
       const message = (err as { message?: string }).message ?? 'unknown error';
       (ctx.req.logger ?? this.logger).warn('apply failed', { serviceId: ctx.service.id, error: message });
-      throw refuse(AuditErrorCode.APPLY_FAILED, `the service refused the change (${clip(message)}); the previous settings were restored`);
+      throw refuse(AuditErrorCode.APPLY_FAILED, `the service refused the change (${serverText(message)}); the previous settings were restored`);
     }
   }
 
@@ -71,13 +71,13 @@ export class PolicyApplier {
   /** Whether pgaudit is installed in the scope's database (the extension lives per database). */
   async extensionInstalled(ctx: ChangeContext): Promise<boolean> {
     if (!ctx.database) return ctx.session.extensionInstalled();
-    return this.targets.with(ctx.service, ctx.database, (s) => s.extensionInstalled());
+    return this.targets.with(ctx.service, ctx.database, (s) => s.extensionInstalled(), true);
   }
 
   /** Run on the database of the scope, acting as the caller's role. */
   private async onScopeDatabase(ctx: ChangeContext, fn: (s: TargetSession) => Promise<void>): Promise<void> {
     if (!ctx.database) return fn(ctx.session);
-    await this.targets.with(ctx.service, ctx.database, async (s) => { await s.actAs(ctx.req.principal.databaseRole); await fn(s); });
+    await this.targets.with(ctx.service, ctx.database, async (s) => { await s.actAs(ctx.req.principal.databaseRole); await fn(s); }, true);
   }
 
   private async restore(ctx: ChangeContext, plan: ApplyPlan): Promise<void> {
@@ -95,16 +95,18 @@ export class PolicyApplier {
     : Promise<{ ok: true; settings: AuditSettingsValue } | { ok: false; mismatch: string }> {
     const { scope, facts } = ctx;
     const deadline = Date.now() + this.config.applyReadbackTimeoutMs;
+    let pause = 5;
     for (;;) {
       const got = scope.kind === 'database'
         ? await this.readScope(ctx.session, scope)
-        : await this.targets.with(ctx.service, undefined, (fresh) => this.readScope(fresh, scope));
+        : await this.targets.with(ctx.service, undefined, (fresh) => this.readScope(fresh, scope), true);
       const differ = changedGucs(expected, got).filter((g) => facts.gucs.has(g));
       if (differ.length === 0) return { ok: true, settings: got };
       if (scope.kind === 'database' || Date.now() > deadline) {
         return { ok: false, mismatch: differ.map((g) => `${g} is '${clip(formatGuc(got, g) ?? '')}', expected '${clip(formatGuc(expected, g) ?? '')}'`).join('; ') };
       }
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 250);   // a reload shows within milliseconds; a slow one is not polled hard
     }
   }
 }

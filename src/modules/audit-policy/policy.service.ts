@@ -42,7 +42,7 @@ export class PolicyService {
   constructor(
     private readonly tenancy: TenancyService,
     private readonly policies: PolicyRepository,
-    private readonly config: Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'applyReadbackTimeoutMs'>,
+    private readonly config: Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService' | 'applyReadbackTimeoutMs'>,
     private readonly logger: Logger,
     targetRecorder?: TargetConnectionRecorder,
   ) {

@@ -1,9 +1,45 @@
-/** Opens target sessions with the configured timeouts and always closes them: the one way the control path connects. */
+/**
+ * Opens target sessions with the configured timeouts and always closes them: the one way the control path
+ * connects. It also protects each customer's server from this process: at most `targetMaxConnectionsPerService`
+ * requests hold connections to one service at once (others wait their turn, up to the connect timeout, then
+ * get SERVICE_BUSY); a request holding one may open one nested connection at a time (a fresh read-back
+ * connection, or the scope's database), so one service never sees more than twice the cap from this process.
+ */
 import type { GatewayConfig } from '../../../base/config';
+import { AuditErrorCode, refuse } from '../audit-policy.errors';
 import type { ServiceRecord } from '../../tenancy/tenancy.repository';
 import { refusedByServer, TargetSession } from './target.session';
 
-export type TargetTimeouts = Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs'>;
+export type TargetTimeouts = Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService'>;
+
+/** A counting semaphore with a FIFO queue and a wait deadline. */
+class Slots {
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+
+  get idle(): boolean { return this.busy === 0 && this.waiting.length === 0; }
+
+  /** Resolves true with a slot held, or false when none came free within `timeoutMs`. */
+  acquire(timeoutMs: number): Promise<boolean> {
+    if (this.busy < this.size) { this.busy += 1; return Promise.resolve(true); }
+    return new Promise((resolve) => {
+      const grant = () => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();          // the slot passes straight to the next in line
+    else this.busy -= 1;
+  }
+}
 
 /** What the connector reports about connections (metrics); it never learns which service. */
 export interface TargetConnectionRecorder {
@@ -18,14 +54,34 @@ export interface TargetConnectionRecorder {
 const NO_RECORDER: TargetConnectionRecorder = { opened() {}, closed() {}, refused() {}, unreachable() {} };
 
 export class TargetConnector {
+  private readonly slots = new Map<string, Slots>();
+
   constructor(private readonly timeouts: TargetTimeouts, private readonly recorder: TargetConnectionRecorder = NO_RECORDER) {}
 
-  /** Runs `fn` on a fresh connection to the service (its default database, or `database`), then closes it. */
-  async with<T>(service: ServiceRecord, database: string | undefined, fn: (s: TargetSession) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a fresh connection to the service (its default database, or `database`), then closes it.
+   * Waits for one of the service's slots first, unless `nested`: a connection opened while the same request
+   * already holds one (it must not wait for itself).
+   */
+  async with<T>(service: ServiceRecord, database: string | undefined, fn: (s: TargetSession) => Promise<T>, nested = false): Promise<T> {
+    if (nested) return this.open(service, database, fn);
+    let slots = this.slots.get(service.id);
+    if (!slots) { slots = new Slots(this.timeouts.targetMaxConnectionsPerService); this.slots.set(service.id, slots); }
+    if (!(await slots.acquire(this.timeouts.targetConnectTimeoutMs))) {
+      throw refuse(AuditErrorCode.SERVICE_BUSY, 'the gateway is already using as many connections to this service as it allows; nothing was changed: retry shortly', ['input', 'serviceId']);
+    }
+    try { return await this.open(service, database, fn); } finally {
+      slots.release();
+      if (slots.idle) this.slots.delete(service.id);
+    }
+  }
+
+  private async open<T>(service: ServiceRecord, database: string | undefined, fn: (s: TargetSession) => Promise<T>): Promise<T> {
     let session: TargetSession;
     try {
       session = await TargetSession.open(service.connectionUrl, {
-        connectTimeoutMs: this.timeouts.targetConnectTimeoutMs, statementTimeoutMs: this.timeouts.targetStatementTimeoutMs }, database);
+        connectTimeoutMs: this.timeouts.targetConnectTimeoutMs, statementTimeoutMs: this.timeouts.targetStatementTimeoutMs,
+        lockTimeoutMs: this.timeouts.targetLockTimeoutMs }, database);
     } catch (err) {
       if (refusedByServer(err)) this.recorder.refused(); else this.recorder.unreachable();
       throw err;

@@ -9,7 +9,7 @@ import { PGAUDIT_GUCS } from '../settings/settings.model';
 import { unreachable } from '../audit-policy.errors';
 import { quoteIdent } from '../sql/quote';
 
-export interface TargetOptions { connectTimeoutMs: number; statementTimeoutMs: number }
+export interface TargetOptions { connectTimeoutMs: number; statementTimeoutMs: number; lockTimeoutMs: number }
 
 /** The live facts the entitlement checks and the settings validation depend on. */
 export interface ServerFacts {
@@ -41,6 +41,7 @@ export class TargetSession {
       connectionString: database ? withDatabase(connectionUrl, database) : connectionUrl,
       connectionTimeoutMillis: opts.connectTimeoutMs,
       statement_timeout: opts.statementTimeoutMs,
+      lock_timeout: opts.lockTimeoutMs,
       application_name: 'pg-audit-gateway',
     });
     client.on('error', () => undefined); // a dropped connection surfaces on the next query

@@ -82,6 +82,17 @@ describe('authentication', () => {
     expectUnauthenticated(await gql(bearer(createHash('sha256').update(a.token).digest('hex')), ELIGIBILITY, { serviceId: a.serviceId }));
   });
 
+  it('the scheme is case-insensitive (RFC 9110), the token is not', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const r = await gql(`${scheme} ${a.token}`, ELIGIBILITY, { serviceId: a.serviceId });
+      expect(r.status).toBe(200);
+      expect(r.json.data.auditEligibility.eligible).toBe(true);
+    }
+    const swapped = a.token.replace(/[a-z]/, (c) => c.toUpperCase());
+    expect(swapped).not.toBe(a.token);
+    expectUnauthenticated(await gql(bearer(swapped), ELIGIBILITY, { serviceId: a.serviceId }));
+  });
+
   it('a valid token: 200 with data', async () => {
     const r = await gql(bearer(a.token), ELIGIBILITY, { serviceId: a.serviceId });
     expect(r.status).toBe(200);

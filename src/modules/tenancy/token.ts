@@ -12,9 +12,12 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** The token from an `Authorization: Bearer <token>` header, or null when absent or malformed. */
+/**
+ * The token from an `Authorization: Bearer <token>` header, or null when absent or malformed. The scheme is
+ * matched case-insensitively, as HTTP auth schemes are (RFC 9110 section 11.1); the token is not.
+ */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
-  const match = /^Bearer ([A-Za-z0-9_\-]{10,200})$/.exec(header.trim());
+  const match = /^bearer +([A-Za-z0-9_\-]{10,200})$/i.exec(header.trim());
   return match ? match[1]! : null;
 }

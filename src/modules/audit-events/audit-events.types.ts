@@ -4,13 +4,9 @@
  */
 import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { enumOf } from '../../base/graphql-enum';
 import { PageInfo } from '../../base/relay';
 import { AUDIT_TYPES, AuditType, EventGroupBy, GROUP_BY_FIELDS } from './event.document';
-
-/** A GraphQL enum whose values are the given strings (type-graphql takes an object of name -> value). */
-function enumOf<K extends string>(keys: readonly K[]): { [P in K]: P } {
-  return Object.fromEntries(keys.map((k) => [k, k])) as { [P in K]: P };
-}
 
 export const AuditTypeEnum = enumOf(AUDIT_TYPES);
 registerEnumType(AuditTypeEnum, { name: 'AuditType', description: 'SESSION: session audit logging (pgaudit.log); OBJECT: object audit logging (pgaudit.role grants).' });

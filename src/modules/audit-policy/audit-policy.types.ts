@@ -1,12 +1,12 @@
 /** GraphQL output types of the control path. Field names marked STABLE in design/api.graphql are kept exactly. */
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { enumOf } from '../../base/graphql-enum';
 import { PageInfo } from '../../base/relay';
 import { AuditRequirement } from '../entitlements/entitlement.checks';
 import { AuditErrorCode } from './audit-policy.errors';
 import { SettingsSource } from './policy.change';
 import { AUDIT_LOG_CLASSES, AUDIT_LOG_LEVELS, AuditLogClass, AuditLogLevel } from './settings/settings.model';
 
-const enumOf = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
 export const AuditLogClassEnum = enumOf(AUDIT_LOG_CLASSES);
 export const AuditLogLevelEnum = enumOf(AUDIT_LOG_LEVELS);
 

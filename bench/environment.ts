@@ -58,7 +58,8 @@ export class BenchEnvironment {
     await c.connect();
     await c.query('CREATE DATABASE gateway');
     await c.end();
-    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url };
+    // RATE_LIMIT_BUCKET_POINTS=0: the benchmark measures throughput, which the per-token rate limit would cap
+    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url, RATE_LIMIT_BUCKET_POINTS: '0' };
     await migrate(env.DATABASE_URL);
     const admin = createGateway(loadConfig(env), silentLogger);
     await admin.eventStore!.ensureTemplate();

@@ -5,6 +5,7 @@
  * caller can act on (entitlements, settings, conflicts) are `userErrors` in a mutation's payload instead.
  */
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { BaseError, BaseErrorCode, DomainError } from '../base/domain-error';
@@ -24,6 +25,11 @@ export enum ApiErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
   /** The answer would exceed MAX_RESPONSE_BYTES: nothing of it is sent (narrow the query: fewer events or fields). */
   RESPONSE_TOO_LARGE = 'RESPONSE_TOO_LARGE',
+  /**
+   * A rate limit (src/api/rate-limit.ts): the token's bucket holds fewer points than the request costs, or the
+   * address sent too many requests without a valid token. Nothing ran; `Retry-After` and `extensions.retryAfterSeconds` say when to retry.
+   */
+  RATE_LIMITED = 'RATE_LIMITED',
 }
 
 /** HTTP status for an error that ends the whole request; undefined keeps GraphQL's 200 (partial result). */
@@ -36,6 +42,7 @@ const HTTP_STATUS = {
   QUERY_TOO_COMPLEX: 400,
   INTERNAL_SERVER_ERROR: 500,
   RESPONSE_TOO_LARGE: undefined,
+  RATE_LIMITED: 429,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 
 /** How one domain code reaches a caller: its GraphQL code, and a fixed message where the domain's may hold internals. */
@@ -90,11 +97,15 @@ function mappingOf(err: DomainError): Mapping | null {
   return null;
 }
 
-/** An error the API layer raises itself (authentication); domains throw DomainErrors instead. */
+/**
+ * An error the API layer raises itself (authentication, limits); domains throw DomainErrors instead. Its HTTP
+ * status (HTTP_STATUS) and `headers` reach the response through Apollo (`extensions.http`, removed before it is sent).
+ */
 export class ApiError extends GraphQLError {
-  constructor(readonly code: ApiErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  constructor(readonly code: ApiErrorCode, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     const status = HTTP_STATUS[code];
-    super(message, { extensions: { code, ...extra, ...(status ? { http: { status } } : {}) } });
+    const http = status ? { status, headers: new HeaderMap(Object.entries(headers)) } : undefined;
+    super(message, { extensions: { code, ...extra, ...(http ? { http } : {}) } });
   }
 }
 

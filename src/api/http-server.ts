@@ -4,13 +4,15 @@
  * Every request gets a request id (x-request-id, echoed back), a bounded head and body, and time limits.
  * Nothing a client sends escapes error handling: a malformed target is 400, a wrong method 405, what Node's parser refuses 400/431/408, an unexpected fault 500 without details
  * (logged with the request id). Authentication happens before any resolver runs: no token, no GraphQL.
+ * With `rateLimit`, requests without a valid token are limited per client address before the token lookup,
+ * and each token's requests by their cost (rate-limit.ts): RATE_LIMITED, HTTP 429 with Retry-After.
  */
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
-import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, GraphQLLimits, HttpLimits } from '../base/config';
+import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, GraphQLLimits, HttpLimits, RateLimits } from '../base/config';
 import type { Logger } from '../base/logger';
 import { GatewayMetrics, metricsAuthorized, MetricsRegistry } from '../base/metrics';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
@@ -22,6 +24,7 @@ import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from '.
 import type { Readiness } from './gateway';
 import { graphqlLimits } from './limits';
 import { observabilityPlugin } from './observability';
+import { clientAddress, createThrottles, TokenThrottle } from './rate-limit';
 import { gatewaySchema } from './schema';
 
 export interface GatewayDeps {
@@ -34,6 +37,8 @@ export interface GatewayDeps {
   http?: HttpLimits;
   /** What one GraphQL request may ask for (DEFAULT_GRAPHQL_LIMITS when absent). */
   graphql?: GraphQLLimits;
+  /** Rate limits per token and per client address (rate-limit.ts); absent: none (tests and benchmarks that need none). */
+  rateLimit?: RateLimits;
   /** Largest GraphQL response body sent (DEFAULT_MAX_RESPONSE_BYTES when absent); larger: RESPONSE_TOO_LARGE instead. */
   maxResponseBytes?: number;
   /** Readiness: each dependency's state; 'unavailable' when the gateway database does not answer. */
@@ -59,9 +64,10 @@ export function knownOperationTypes(context: ValidationContext): ASTVisitor {
   };
 }
 
-export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS): ApolloServer<GatewayContext> {
+export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS,
+  throttle: TokenThrottle | null = null): ApolloServer<GatewayContext> {
   const schema = gatewaySchema();
-  const guard = graphqlLimits(schema, limits);
+  const guard = graphqlLimits(schema, limits, throttle);
   return new ApolloServer<GatewayContext>({
     schema,
     validationRules: [knownOperationTypes, ...guard.validationRules],
@@ -165,7 +171,10 @@ function requestIdOf(req: IncomingMessage): string {
 
 export async function startHttpServer(deps: GatewayDeps, port: number, host = '0.0.0.0')
   : Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
-  const apollo = createApollo(deps.metrics, deps.graphql);
+  const throttles = deps.rateLimit
+    ? createThrottles(deps.rateLimit, (kind) => deps.metrics?.rateLimited.labels(kind).inc())
+    : { tokens: null, addresses: null };
+  const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
 
@@ -208,7 +217,11 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search: target.search, body },
-      context: () => contextFor(deps, req.headers.authorization, requestId),
+      // Requests without a valid token are limited per client address, checked before the token is looked up.
+      context: () => (throttles.addresses
+        ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops),
+          () => contextFor(deps, req.headers.authorization, requestId))
+        : contextFor(deps, req.headers.authorization, requestId)),
     });
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };
     for (const [k, v] of result.headers) outHeaders[k] = v;

@@ -5,7 +5,9 @@
  * - depth, aliases and directives: graphql-armor's validation rules;
  * - fields at the root of an operation: `maxRootFields` below;
  * - cost: graphql-query-complexity over FIELD_COST, the one cost model. Every request reports its cost in
- *   `extensions.cost` as Shopify does; one over budget is refused with QUERY_TOO_COMPLEX and its cost.
+ *   `extensions.cost` as Shopify does; one over budget is refused with QUERY_TOO_COMPLEX and its cost;
+ * - cost over time: with a TokenThrottle (rate-limit.ts), the cost is taken from the token's bucket, or the
+ *   request is refused with RATE_LIMITED; `extensions.cost.throttleStatus` reports the bucket.
  * The limits come from configuration (GRAPHQL_MAX_*; README, Configuration).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -17,7 +19,9 @@ import {
 import { ComplexityEstimator, ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 import type { GraphQLLimits } from '../base/config';
 import { MAX_PAGE } from '../modules/audit-events/event.query';
+import type { GatewayContext } from './context';
 import { ApiError, ApiErrorCode } from './error-map';
+import type { ThrottleStatus, TokenThrottle } from './rate-limit';
 
 type Args = Record<string, unknown>;
 /**
@@ -85,29 +89,42 @@ export function maxRootFields(limit: number): ValidationRule {
 
 export interface CostReport { requestedQueryCost: number; maximumAvailable: number }
 
-/** Computes each operation's cost once it is resolved; refuses it over budget; reports it in extensions.cost. */
-export function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
+/**
+ * Computes each operation's cost once it is resolved; refuses it over budget; with a `throttle`, takes the cost
+ * from the caller's token bucket or refuses it (RATE_LIMITED, rate-limit.ts). Reports it in extensions.cost:
+ * `{ requestedQueryCost, maximumAvailable }` and, with a throttle, `throttleStatus` (on every answer, also when
+ * no cost could be computed: a request that did not parse or validate takes nothing from the bucket).
+ */
+export function costPlugin(schema: GraphQLSchema, maxCost: number, throttle: TokenThrottle | null = null): ApolloServerPlugin<GatewayContext> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue }) {
       let cost: CostReport | undefined;
+      let throttleStatus: ThrottleStatus | undefined;
+      const tokenId = (contextValue as Partial<GatewayContext>).principal?.tokenId;
       return {
         async didResolveOperation({ request, document }) {
-          let requestedQueryCost: number;
+          let requestedQueryCost: number | undefined;
           try {
             requestedQueryCost = operationCost(schema, document, request.variables, request.operationName);
           } catch {
             // variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs
-            return;
           }
-          cost = { requestedQueryCost, maximumAvailable: maxCost };
-          if (requestedQueryCost > maxCost) {
-            throw new ApiError(ApiErrorCode.QUERY_TOO_COMPLEX,
-              `query cost ${requestedQueryCost} is over the limit of ${maxCost}: ask for fewer or smaller pages, or split the request`, { cost });
+          if (requestedQueryCost !== undefined) {
+            cost = { requestedQueryCost, maximumAvailable: maxCost };
+            if (requestedQueryCost > maxCost) {
+              throw new ApiError(ApiErrorCode.QUERY_TOO_COMPLEX,
+                `query cost ${requestedQueryCost} is over the limit of ${maxCost}: ask for fewer or smaller pages, or split the request`, { cost });
+            }
+          }
+          if (throttle && tokenId !== undefined) {
+            const requested = requestedQueryCost ?? 1;
+            throttleStatus = throttle.charge(tokenId, requested, (status) => ({ cost: { ...cost, throttleStatus: status } }));
           }
         },
         async willSendResponse({ response }) {
-          if (cost && response.body.kind === 'single') {
-            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost };
+          if (throttle && tokenId !== undefined) throttleStatus ??= throttle.status(tokenId);
+          if ((cost || throttleStatus) && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: { ...cost, ...(throttleStatus ? { throttleStatus } : {}) } };
           }
         },
       };
@@ -116,8 +133,8 @@ export function costPlugin(schema: GraphQLSchema, maxCost: number): ApolloServer
 }
 
 /** The validation rules and plugins that enforce `limits` on an Apollo server over `schema`. */
-export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits)
-  : { validationRules: ValidationRule[]; plugins: ApolloServerPlugin[]; parseOptions: { maxTokens: number } } {
+export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits, throttle: TokenThrottle | null = null)
+  : { validationRules: ValidationRule[]; plugins: ApolloServerPlugin<GatewayContext>[]; parseOptions: { maxTokens: number } } {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, flattenFragments: true },
     maxAliases: { n: limits.maxAliases },
@@ -128,7 +145,7 @@ export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits)
   }).protect();
   return {
     validationRules: [...armor.validationRules, maxRootFields(limits.maxRootFields)],
-    plugins: [...armor.plugins, costPlugin(schema, limits.maxCost)],
+    plugins: [...armor.plugins, costPlugin(schema, limits.maxCost, throttle)],
     parseOptions: { maxTokens: limits.maxTokens },
   };
 }

@@ -35,6 +35,8 @@ export interface GatewayConfig {
   http: HttpLimits;
   /** What one GraphQL request may ask for, checked before anything runs (src/api/limits.ts). */
   graphql: GraphQLLimits;
+  /** How much a token (in cost points) and an address (in failed authentications) may ask for over time (src/api/rate-limit.ts). */
+  rateLimit: RateLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Bearer token that GET /metrics requires; null: the gateway does not serve /metrics (404). */
   metricsToken: string | null;
@@ -68,6 +70,30 @@ export interface GraphQLLimits {
 }
 
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxDepth: 12, maxAliases: 10, maxRootFields: 10, maxTokens: 2000, maxDirectives: 20, maxCost: 1000 };
+
+/**
+ * Rate limits, as leaky buckets (src/api/rate-limit.ts): each token has a bucket of `tokenBucketPoints` cost
+ * points restoring at `tokenRestorePerSecond`; each client address a bucket of `addressBucketPoints` failed
+ * authentications restoring at `addressRestorePerSecond`. A bucket size of 0 turns that limit off.
+ */
+export interface RateLimits {
+  /** Cost points a token may spend at once (0: no per-token limit); at least GRAPHQL_MAX_COST otherwise. */
+  tokenBucketPoints: number;
+  /** Cost points restored to a token's bucket per second. */
+  tokenRestorePerSecond: number;
+  /** Requests without a valid token an address may send at once (0: no per-address limit). */
+  addressBucketPoints: number;
+  /** Of those, restored per second (RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE / 60). */
+  addressRestorePerSecond: number;
+  /** Buckets kept per kind (tokens, addresses); the least recently used is forgotten first (it starts full again). */
+  maxKeys: number;
+  /** Proxies in front of the gateway that append the client's address to X-Forwarded-For (0: the header is ignored). */
+  trustProxyHops: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  tokenBucketPoints: 2000, tokenRestorePerSecond: 100, addressBucketPoints: 60, addressRestorePerSecond: 1, maxKeys: 100_000, trustProxyHops: 0,
+};
 /** Bounds on the answers of the event queries. */
 export interface AnswerLimits {
   /** auditEvents cuts each statement and parameter at this many UTF-8 bytes (auditEvent does not). */
@@ -98,6 +124,33 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return Number(raw);
 }
 
+/** A positive decimal number such as `100` or `0.5`. */
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function rateLimits(env: Env, maxCost: number): RateLimits {
+  const points = int(env, 'RATE_LIMIT_BUCKET_POINTS', Math.max(DEFAULT_RATE_LIMITS.tokenBucketPoints, maxCost), 0, 100_000_000);
+  if (points > 0 && points < maxCost) {
+    throw new ConfigError(`RATE_LIMIT_BUCKET_POINTS must be 0 (off) or at least GRAPHQL_MAX_COST (${maxCost}), got "${points}": `
+      + 'a request within the cost limit could otherwise never run');
+  }
+  const perMinute = int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', DEFAULT_RATE_LIMITS.addressBucketPoints, 0, 1_000_000);
+  return {
+    tokenBucketPoints: points,
+    tokenRestorePerSecond: decimal(env, 'RATE_LIMIT_RESTORE_PER_SECOND', DEFAULT_RATE_LIMITS.tokenRestorePerSecond, 0.001, 100_000_000),
+    addressBucketPoints: perMinute,
+    addressRestorePerSecond: perMinute / 60,
+    maxKeys: int(env, 'RATE_LIMIT_MAX_KEYS', DEFAULT_RATE_LIMITS.maxKeys, 100, 10_000_000),
+    trustProxyHops: int(env, 'TRUST_PROXY_HOPS', DEFAULT_RATE_LIMITS.trustProxyHops, 0, 10),
+  };
+}
+
 function postgresUrl(env: Env, name: string): string {
   const raw = env[name];
   if (!raw) throw new ConfigError(`${name} is not set (postgres://user@host:port/database)`);
@@ -121,6 +174,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
   }
+  const maxCost = int(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 10, 1_000_000);
   return {
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     port: int(env, 'PORT', 4000, 0, 65535),
@@ -152,8 +206,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxRootFields: int(env, 'GRAPHQL_MAX_ROOT_FIELDS', DEFAULT_GRAPHQL_LIMITS.maxRootFields, 1, 1000),
       maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', DEFAULT_GRAPHQL_LIMITS.maxTokens, 100, 1_000_000),
       maxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', DEFAULT_GRAPHQL_LIMITS.maxDirectives, 0, 1000),
-      maxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 10, 1_000_000),
+      maxCost,
     },
+    rateLimit: rateLimits(env, maxCost),
     logLevel: logLevel as GatewayConfig['logLevel'],
     metricsToken: metricsToken(env),
   };

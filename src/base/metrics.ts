@@ -26,7 +26,7 @@ export interface GatewayMetrics {
   graphqlOperations: Counter<'operation' | 'type' | 'outcome'>;
   graphqlDuration: Histogram<'operation' | 'type'>;
   graphqlErrors: Counter<'code'>;
-  rateLimited: Counter<'route'>;
+  rateLimited: Counter<'kind'>;
 }
 
 export function gatewayMetrics(registry: MetricsRegistry): GatewayMetrics {
@@ -41,9 +41,19 @@ export function gatewayMetrics(registry: MetricsRegistry): GatewayMetrics {
       labelNames: ['operation', 'type'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     graphqlErrors: new Counter({ name: `${p}graphql_errors_total`, help: 'GraphQL errors sent to clients, by extensions.code',
       labelNames: ['code'], registers: [registry] }),
-    rateLimited: new Counter({ name: `${p}rate_limited_requests_total`, help: 'Requests refused by rate limiting (declared; no rate limiting exists yet, so it stays 0)',
-      labelNames: ['route'], registers: [registry] }),
+    rateLimited: rateLimitedCounter(registry),
   };
+}
+
+/** The kinds of rate limit (src/api/rate-limit.ts): a token's cost bucket, an address's failed authentications. */
+export const RATE_LIMIT_KINDS = ['token', 'address'] as const;
+
+function rateLimitedCounter(registry: MetricsRegistry): Counter<'kind'> {
+  const counter = new Counter({ name: `${METRIC_PREFIX}rate_limited_requests_total`,
+    help: 'Requests refused with RATE_LIMITED (HTTP 429), by kind: token (its cost bucket was short) or address (too many requests without a valid token)',
+    labelNames: ['kind'], registers: [registry] });
+  for (const kind of RATE_LIMIT_KINDS) counter.labels(kind).inc(0);
+  return counter;
 }
 
 /** Satisfies the audit-policy module's TargetConnectionRecorder. */

@@ -133,7 +133,7 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   await migrate(config.databaseUrl);
   // Loaded here, not at the top: `ingest` and `admin` never load Apollo, type-graphql and the schema.
   const { startHttpServer } = await import('../api/http-server');
-  const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes, maxResponseBytes: config.maxResponseBytes, http: config.http, graphql: config.graphql }, config.port);
+  const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes, maxResponseBytes: config.maxResponseBytes, http: config.http, graphql: config.graphql, rateLimit: config.rateLimit }, config.port);
   guardProcess(logger, http.close);
   logger.info('listening', { port: http.port, path: '/graphql' });
   // The event store's templates are created idempotently at start-up; if OpenSearch is down the control

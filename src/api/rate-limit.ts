@@ -18,7 +18,7 @@
  * library for Node, offers fixed windows only (its in-memory limiter counts points per `duration`, charges a
  * refused request too, and reads Date.now() directly), not a bucket that restores continuously.
  * Memory: at most `maxKeys` buckets per kind; the least recently used is forgotten first and starts full again,
- * and a bucket that is full again is dropped on its next use (full and absent are the same). Limits are per process.
+ * and a bucket is not kept once it is full (full and absent are the same). Limits are per process.
  */
 import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
@@ -104,7 +104,7 @@ export class LeakyBuckets {
 
 export type RateLimitKind = 'token' | 'address';
 
-/** What rate limiting records (GatewayMetrics.rateLimited satisfies it through `limitedBy`). */
+/** What rate limiting records: one call per refusal (http-server.ts counts it in GatewayMetrics.rateLimited by kind). */
 export type RateLimitRecorder = (kind: RateLimitKind) => void;
 
 /** The RATE_LIMITED error: HTTP 429, `Retry-After` in whole seconds, and the same in extensions for GraphQL clients. */

@@ -13,6 +13,9 @@ import { refusedByServer, TargetSession } from './target.session';
 
 export type TargetTimeouts = Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService'>;
 
+/** SERVICE_BUSY's text (a query's top-level error carries it beside the code SERVICE_UNAVAILABLE). */
+export const SERVICE_BUSY_MESSAGE = 'the gateway is already using as many connections to this service as it allows; nothing was changed: retry shortly';
+
 /** A counting semaphore with a FIFO queue and a wait deadline. */
 class Slots {
   private busy = 0;
@@ -78,7 +81,7 @@ export class TargetConnector {
     if (!slots) { slots = new Slots(this.timeouts.targetMaxConnectionsPerService); this.slots.set(service.id, slots); }
     if (!(await slots.acquire(this.timeouts.targetConnectTimeoutMs))) {
       if (slots.idle) this.slots.delete(service.id);
-      throw refuse(AuditErrorCode.SERVICE_BUSY, 'the gateway is already using as many connections to this service as it allows; nothing was changed: retry shortly', ['input', 'serviceId']);
+      throw refuse(AuditErrorCode.SERVICE_BUSY, SERVICE_BUSY_MESSAGE, ['input', 'serviceId']);
     }
     const held = slots;
     let released = false;

@@ -59,6 +59,11 @@ async function opened(): Promise<number> {
   return metric.values.find((v) => v.labels.outcome === 'opened')!.value;
 }
 
+/** Connections the gateway holds open now (its own gauge, exact at any moment). */
+async function open(): Promise<number> {
+  return (await g.gateway.registry.getSingleMetric(`${METRIC_PREFIX}target_connections_open`)!.get()).values[0]!.value;
+}
+
 /** A query with as many root fields and aliases as the limits allow, alternating auditEligibility and auditPolicy. */
 export function maxAliasQuery(serviceId: string, n = Math.min(DEFAULT_GRAPHQL_LIMITS.maxAliases, DEFAULT_GRAPHQL_LIMITS.maxRootFields)): string {
   return `{ ${Array.from({ length: n }, (_, i) => i % 2 === 0
@@ -134,6 +139,19 @@ describe('successful', () => {
 });
 
 describe('failing', () => {
+  it('failing-one-alias: an alias that fails nulls the answer early; the request still opened one connection and closed it', async () => {
+    const before = await opened();
+    // auditEligibility is non-null: its error nulls the whole answer while the other aliases may still wait their turn
+    const query = maxAliasQuery(flooded.serviceId).replace(`a2: auditEligibility(serviceId: "${flooded.serviceId}")`,
+      'a2: auditEligibility(serviceId: "00000000-0000-4000-8000-000000000000")');
+    expect(query).toContain('00000000-0000');
+    const r = await unchanged(g, urls.pgaudit, flooded.serviceId, () => g.exec(flooded.token, query));
+    expect(r.data ?? null).toBeNull();
+    expect(r.errors!.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(await opened() - before).toBeLessThanOrEqual(1);
+    expect(await open()).toBe(0);   // the borrowers still queued when graphql-js answered were refused, the connection closed
+  });
+
   it('failing-1000-aliases: a 1,000-alias query is refused before anything runs and opens no connection', async () => {
     const before = await opened();
     const s = sampler(floodedDb);
@@ -144,5 +162,6 @@ describe('failing', () => {
     for (const e of r.errors!) expect(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX']).toContain(e.extensions?.code);
     expect(await opened() - before).toBe(0);
     expect(peak).toBe(0);
+    expect(await open()).toBe(0);
   });
 });

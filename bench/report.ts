@@ -7,13 +7,13 @@ import type { Percentiles } from './stats';
 export type Latency = Percentiles & { rps?: number };
 
 export interface Figure {
-  section: 'control' | 'parser' | 'ingest' | 'memory' | 'query';
+  section: 'control' | 'parser' | 'ingest' | 'memory' | 'query' | 'flood';
   name: string;
   /** Events in the store when measured. */
   size?: number;
   /** Concurrent connections of the load. */
   connections?: number;
-  unit: 'ms' | 'lines/s' | 'events/s' | 'MB';
+  unit: 'ms' | 'lines/s' | 'events/s' | 'MB' | 'requests/s' | 'connections';
   /** Latency percentiles (unit ms), or one value. */
   measured: Latency | number;
   baseline?: Latency | number;
@@ -24,6 +24,7 @@ export interface Figure {
 const isLatency = (v: Latency | number | undefined): v is Latency => typeof v === 'object';
 
 function fmt(v: number): string {
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');   // counts (connections) stay whole
   if (v >= 1000) return Math.round(v).toLocaleString('en-US');
   if (v >= 100) return v.toFixed(0);
   return v.toFixed(2);

@@ -7,7 +7,8 @@
  *   npm run bench -- --sizes 100k,1m     other sizes (events in the store after each step)
  *   npm run bench -- --seconds 5 --connections 1,16 --calls 100
  *
- * Steps: control path (enable / configure vs bare ALTER SYSTEM); then, for each size, the next csvlog
+ * Steps: control path (enable / configure vs bare ALTER SYSTEM); a flood of one tenant's service beside a
+ * second tenant's reads (bench/flood.ts); then, for each size, the next csvlog
  * file of a growing log directory is generated, its documents sent pre-built through the client's bulk
  * helper into indices of their own that grow as the real ones do (baseline), then the file goes through
  * `ingest --once` (measured, with its peak RSS), and the query load runs against the store holding that
@@ -20,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../src/base/paths';
 import { measureControlPath } from './control-path';
+import { FLOOD_CLIENTS, measureFlood } from './flood';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';
 import { measureQueries } from './queries';
@@ -81,6 +83,8 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
   try {
     log('services up; control path');
     figures.push(...await measureControlPath(env, o.calls));
+    log(`flood: a second tenant's reads, alone and beside ${FLOOD_CLIENTS} clients flooding another tenant's service`);
+    figures.push(...await measureFlood(env, { seconds: o.seconds, warmupRequests: Math.min(Math.ceil(o.warmupRequests / 4), 50) }));
 
     let previous: Chunk | null = null;
     let total = 0;
@@ -125,7 +129,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
     rmSync(logDir, { recursive: true, force: true });
   }
 
-  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'control'];
+  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'control', 'flood'];
   figures.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   const m = machine();
   const growth = curve(figures);

@@ -39,7 +39,7 @@ it('successful-cap: forty concurrent requests for one service never hold more th
   expect(await gatewaySessions()).toBe(0);
 });
 
-it('successful-cap-change: a change under the cap (its session plus one nested read-back connection) is not starved by its own slot', async () => {
+it('successful-cap-change: changes under the cap (each polls its read-back on its own connection) are not starved by their own slot', async () => {
   const results = await Promise.all(Array.from({ length: 4 }, (_, i) => g.exec(t.token, ENABLE,
     { input: { serviceId: t.serviceId, settings: { log: ['DDL'], logRows: i % 2 === 0 }, reason: `cap ${i}` } })));
   for (const r of results) expect(r.data!.enableAuditLogging.userErrors).toEqual([]);

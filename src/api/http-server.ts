@@ -19,7 +19,7 @@ import type { AuditEventsService } from '../modules/audit-events/audit-events.se
 import type { PolicyService } from '../modules/audit-policy/policy.service';
 import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
-import type { GatewayContext } from './context';
+import { GatewayContext, releaseTargets } from './context';
 import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from './error-map';
 import type { Readiness } from './gateway';
 import { graphqlLimits } from './limits';
@@ -78,7 +78,8 @@ export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = D
     // No field carries a cache hint; the default cache-control plugin would still wrap every field's
     // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
     // observabilityPlugin: metrics, and the log line of an unexpected error with the request id.
-    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), ...guard.plugins],
+    // releaseTargets: the request's connections to customers' servers close once its answer is ready, whatever the outcome.
+    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), releaseTargets, ...guard.plugins],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,
@@ -101,7 +102,7 @@ export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' 
     throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'a valid API token is required: Authorization: Bearer <token>');
   }
   const logger = deps.logger.child({ requestId, projectId: principal.projectId, tokenId: principal.tokenId });
-  return { requestId, principal, policies: deps.policies, events: deps.events, logger };
+  return { requestId, principal, policies: deps.policies, targets: deps.policies.requestTargets(), events: deps.events, logger };
 }
 
 class BodyTooLarge extends Error {}

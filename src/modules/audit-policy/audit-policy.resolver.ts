@@ -7,12 +7,20 @@ import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggin
 import { AuditEligibility, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
 import type { ChangeRequest, Operation } from './policy.change';
 import type { PolicyService } from './policy.service';
+import type { TargetLease } from './target/target.lease';
 import type { AuditSettingsPatch } from './settings/settings.model';
 
 const CURSOR = 'rev';
 
 /** What this module's resolvers need from the request context (the API layer's context provides it). */
-export interface AuditPolicyContext { principal: Principal; policies: PolicyService; /** the request's logger (with its request id) */ logger?: Logger }
+export interface AuditPolicyContext {
+  principal: Principal;
+  policies: PolicyService;
+  /** The request's hold on the targets (policies.requestTargets()); whoever builds the context closes it when the request ends. */
+  targets: TargetLease;
+  /** the request's logger (with its request id) */
+  logger?: Logger;
+}
 
 /** GraphQL null and absent both mean "not given". */
 function patchOf(input: AuditSettingsInput | null | undefined): AuditSettingsPatch | null {
@@ -28,14 +36,14 @@ function patchOf(input: AuditSettingsInput | null | undefined): AuditSettingsPat
 export class AuditPolicyResolver {
   @Query(() => AuditEligibility, { description: 'Whether audit logging can be managed on this service by the caller: the four checks, each with a reason.' })
   auditEligibility(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string, @Ctx() ctx: AuditPolicyContext): Promise<AuditEligibility> {
-    return ctx.policies.eligibility(ctx.principal, serviceId);
+    return ctx.policies.eligibility(ctx.principal, serviceId, ctx.targets);
   }
 
   @Query(() => AuditPolicy, { nullable: true, description: 'The audit policy of a service (database absent) or of one database; null until audit logging was first enabled there through the gateway.' })
   async auditPolicy(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
     @Arg('database', () => String, { nullable: true, description: 'A database of the service; absent for the service-level policy.' }) database: string | null | undefined,
     @Ctx() ctx: AuditPolicyContext): Promise<AuditPolicy | null> {
-    return ctx.policies.policy(ctx.principal, serviceId, database);
+    return ctx.policies.policy(ctx.principal, serviceId, database, ctx.targets);
   }
 
   @FieldResolver(() => AuditPolicyRevisionConnection, { description: 'The revisions of this policy, newest first.' })
@@ -67,6 +75,6 @@ export class AuditPolicyResolver {
     settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: AuditPolicyContext): Promise<AuditPolicyPayload> {
     const req: ChangeRequest = { operation, principal: ctx.principal, serviceId: input.serviceId, database: input.database,
       settings, expectedVersion, reason: input.reason, idempotencyKey: input.idempotencyKey, dryRun: input.dryRun, logger: ctx.logger };
-    return ctx.policies.change(req);
+    return ctx.policies.change(req, ctx.targets);
   }
 }

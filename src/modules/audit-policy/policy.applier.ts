@@ -9,7 +9,6 @@ import { AuditErrorCode, AuditPolicyError, clip, refuse, serverText } from './au
 import { planRestore, Scope } from './apply.plan';
 import { ChangeContext, effectiveSettings } from './policy.change';
 import { AuditSettingsValue, changedGucs, formatGuc, PgauditGuc } from './settings/settings.model';
-import type { TargetConnector } from './target/target.connector';
 import type { TargetSession } from './target/target.session';
 
 /** What one apply runs and how to undo it. */
@@ -28,7 +27,6 @@ export interface ApplyPlan {
 
 export class PolicyApplier {
   constructor(
-    private readonly targets: TargetConnector,
     private readonly config: Pick<GatewayConfig, 'applyReadbackTimeoutMs'>,
     private readonly logger: Logger,
   ) {}
@@ -71,13 +69,13 @@ export class PolicyApplier {
   /** Whether pgaudit is installed in the scope's database (the extension lives per database). */
   async extensionInstalled(ctx: ChangeContext): Promise<boolean> {
     if (!ctx.database) return ctx.session.extensionInstalled();
-    return this.targets.with(ctx.service, ctx.database, (s) => s.extensionInstalled(), true);
+    return ctx.targets.withDatabase(ctx.service, ctx.database, (s) => s.extensionInstalled());
   }
 
   /** Run on the database of the scope, acting as the caller's role. */
   private async onScopeDatabase(ctx: ChangeContext, fn: (s: TargetSession) => Promise<void>): Promise<void> {
     if (!ctx.database) return fn(ctx.session);
-    await this.targets.with(ctx.service, ctx.database, async (s) => { await s.actAs(ctx.req.principal.databaseRole); await fn(s); }, true);
+    await ctx.targets.withDatabase(ctx.service, ctx.database, async (s) => { await s.actAs(ctx.req.principal.databaseRole); await fn(s); });
   }
 
   private async restore(ctx: ChangeContext, plan: ApplyPlan): Promise<void> {
@@ -88,8 +86,9 @@ export class PolicyApplier {
 
   /**
    * Database settings are visible at once (pg_db_role_setting is transactional). Service settings
-   * reach new connections only after the postmaster has processed pg_reload_conf(): poll fresh
-   * connections until they show the expected values or the deadline passes.
+   * show only once the postmaster has processed pg_reload_conf() and signalled the backends: poll the
+   * request's own connection (a backend applies a pending reload before its next command, and from then on
+   * new connections get the same values) until it shows the expected values or the deadline passes.
    */
   private async readBack(ctx: ChangeContext, expected: AuditSettingsValue)
     : Promise<{ ok: true; settings: AuditSettingsValue } | { ok: false; mismatch: string }> {
@@ -97,9 +96,7 @@ export class PolicyApplier {
     const deadline = Date.now() + this.config.applyReadbackTimeoutMs;
     let pause = 5;
     for (;;) {
-      const got = scope.kind === 'database'
-        ? await this.readScope(ctx.session, scope)
-        : await this.targets.with(ctx.service, undefined, (fresh) => this.readScope(fresh, scope), true);
+      const got = await this.readScope(ctx.session, scope);
       const differ = changedGucs(expected, got).filter((g) => facts.gucs.has(g));
       if (differ.length === 0) return { ok: true, settings: got };
       if (scope.kind === 'database' || Date.now() > deadline) {

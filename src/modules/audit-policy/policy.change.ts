@@ -10,6 +10,7 @@ import type { AuditUserError } from './audit-policy.errors';
 import type { Scope } from './apply.plan';
 import type { PolicyRow, RevisionRow, Tx } from './policy.repository';
 import { AuditSettingsPatch, AuditSettingsValue, settingsFromGucs } from './settings/settings.model';
+import type { TargetLease } from './target/target.lease';
 import type { ServerFacts, TargetSession } from './target/target.session';
 
 export type Operation = 'enable' | 'configure' | 'disable';
@@ -50,8 +51,10 @@ export interface Eligibility { eligible: boolean; checks: EntitlementCheckResult
 export interface ChangeContext {
   req: ChangeRequest;
   service: ServiceRecord;
-  /** A connection to the service's default database, acting as the caller's role. */
+  /** The request's connection to the service's default database, acting as the caller's role. */
   session: TargetSession;
+  /** What the request holds of the targets (the scope's database is reached through it). */
+  targets: TargetLease;
   facts: ServerFacts;
   /** '' for the service level. */
   database: string;

@@ -30,6 +30,7 @@ import {
   validateSettings,
 } from './settings/settings.model';
 import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
+import { TargetLease } from './target/target.lease';
 import type { ServerFacts } from './target/target.session';
 
 const settingsField = (field: string) => ['input', 'settings', field];
@@ -47,17 +48,20 @@ export class PolicyService {
     targetRecorder?: TargetConnectionRecorder,
   ) {
     this.targets = new TargetConnector(config, targetRecorder);
-    this.applier = new PolicyApplier(this.targets, config, logger);
+    this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
   }
 
+  /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
+  requestTargets(): TargetLease { return new TargetLease(this.targets); }
+
   // ---- queries ---------------------------------------------------------------------------------
 
-  async eligibility(principal: Principal, serviceId: string): Promise<Eligibility> {
+  async eligibility(principal: Principal, serviceId: string, targets: TargetLease): Promise<Eligibility> {
     const service = await this.tenancy.serviceFor(principal, serviceId);
     let facts: ServerFacts | null = null;
     try {
-      facts = await this.targets.with(service, undefined, (s) => s.facts());
+      facts = await targets.with(service, (s) => s.facts());
     } catch (err) {
       if (!isUnreachable(err)) throw err;
     }
@@ -67,13 +71,13 @@ export class PolicyService {
   }
 
   /** The policy of a scope with the settings the server holds now (or the last applied ones if it is unreachable). */
-  async policy(principal: Principal, serviceId: string, database: string | null | undefined): Promise<PolicyView | null> {
+  async policy(principal: Principal, serviceId: string, database: string | null | undefined, targets: TargetLease): Promise<PolicyView | null> {
     const service = await this.tenancy.serviceFor(principal, serviceId);
     if (database != null && !isDatabaseName(database)) return null;
     const row = await this.policies.find(service.id, database ?? '');
     if (!row || row.settings === null) return null;
     try {
-      const live = await this.targets.with(service, undefined, (s) => this.applier.readScope(s, scopeOf(row.database)));
+      const live = await targets.with(service, (s) => this.applier.readScope(s, scopeOf(row.database)));
       return view(row, live, SettingsSource.SERVER);
     } catch (err) {
       if (!isUnreachable(err)) throw err;
@@ -87,7 +91,7 @@ export class PolicyService {
 
   // ---- the change --------------------------------------------------------------------------------
 
-  async change(req: ChangeRequest): Promise<ChangeResult> {
+  async change(req: ChangeRequest, targets: TargetLease): Promise<ChangeResult> {
     const service = await this.tenancy.serviceFor(req.principal, req.serviceId);
     const database = req.database ?? '';
     const key = req.dryRun ? null : (req.idempotencyKey ?? null);
@@ -97,14 +101,14 @@ export class PolicyService {
       if (replay) return replay;
     }
     try {
-      return await this.targets.with(service, undefined, async (session) => {
+      return await targets.with(service, async (session) => {
         const facts = await session.facts();
         this.checkServer(service, req, facts);
         if (req.database != null && (!isDatabaseName(req.database) || !(await session.databaseExists(req.database)))) {
           throw refuse(AuditErrorCode.DATABASE_NOT_FOUND, `database "${clip(database)}" does not exist on this service`, ['input', 'database']);
         }
         await session.actAs(req.principal.databaseRole);
-        const ctx: ChangeContext = { req, service, session, facts, database, scope: scopeOf(database), key, requestHash };
+        const ctx: ChangeContext = { req, service, session, targets, facts, database, scope: scopeOf(database), key, requestHash };
         return this.policies.transaction(async (tx) => {
           if (key) {
             await this.idempotency.lock(tx, req, key);

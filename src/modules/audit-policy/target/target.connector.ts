@@ -2,8 +2,9 @@
  * Opens target sessions with the configured timeouts and always closes them: the one way the control path
  * connects. It also protects each customer's server from this process: at most `targetMaxConnectionsPerService`
  * requests hold connections to one service at once (others wait their turn, up to the connect timeout, then
- * get SERVICE_BUSY); a request holding one may open one nested connection at a time (a fresh read-back
- * connection, or the scope's database), so one service never sees more than twice the cap from this process.
+ * get SERVICE_BUSY); a request holding one may open one nested connection at a time (the scope's database),
+ * so one service never sees more than twice the cap from this process. A request holds its slot and its
+ * connection through a TargetLease (target.lease.ts); `with` is the one-off form.
  */
 import type { GatewayConfig } from '../../../base/config';
 import { AuditErrorCode, refuse } from '../audit-policy.errors';
@@ -11,6 +12,9 @@ import type { ServiceRecord } from '../../tenancy/tenancy.repository';
 import { refusedByServer, TargetSession } from './target.session';
 
 export type TargetTimeouts = Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService'>;
+
+/** SERVICE_BUSY's text (a query's top-level error carries it beside the code SERVICE_UNAVAILABLE). */
+export const SERVICE_BUSY_MESSAGE = 'the gateway is already using as many connections to this service as it allows; nothing was changed: retry shortly';
 
 /** A counting semaphore with a FIFO queue and a wait deadline. */
 class Slots {
@@ -64,19 +68,33 @@ export class TargetConnector {
    * already holds one (it must not wait for itself).
    */
   async with<T>(service: ServiceRecord, database: string | undefined, fn: (s: TargetSession) => Promise<T>, nested = false): Promise<T> {
-    if (nested) return this.open(service, database, fn);
+    const release = nested ? null : await this.acquire(service);
+    try {
+      const session = await this.open(service, database);
+      try { return await fn(session); } finally { await this.close(session); }
+    } finally { release?.(); }
+  }
+
+  /** A slot of the service, held until the returned function is called; SERVICE_BUSY when none came free within the connect timeout. */
+  async acquire(service: ServiceRecord): Promise<() => void> {
     let slots = this.slots.get(service.id);
     if (!slots) { slots = new Slots(this.timeouts.targetMaxConnectionsPerService); this.slots.set(service.id, slots); }
     if (!(await slots.acquire(this.timeouts.targetConnectTimeoutMs))) {
-      throw refuse(AuditErrorCode.SERVICE_BUSY, 'the gateway is already using as many connections to this service as it allows; nothing was changed: retry shortly', ['input', 'serviceId']);
-    }
-    try { return await this.open(service, database, fn); } finally {
-      slots.release();
       if (slots.idle) this.slots.delete(service.id);
+      throw refuse(AuditErrorCode.SERVICE_BUSY, SERVICE_BUSY_MESSAGE, ['input', 'serviceId']);
     }
+    const held = slots;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      held.release();
+      if (held.idle && this.slots.get(service.id) === held) this.slots.delete(service.id);
+    };
   }
 
-  private async open<T>(service: ServiceRecord, database: string | undefined, fn: (s: TargetSession) => Promise<T>): Promise<T> {
+  /** A new session to the service (its default database, or `database`); the caller holds one of its slots and closes it with close(). */
+  async open(service: ServiceRecord, database: string | undefined): Promise<TargetSession> {
     let session: TargetSession;
     try {
       session = await TargetSession.open(service.connectionUrl, {
@@ -87,6 +105,11 @@ export class TargetConnector {
       throw err;
     }
     this.recorder.opened();
-    try { return await fn(session); } finally { await session.close(); this.recorder.closed(); }
+    return session;
+  }
+
+  async close(session: TargetSession): Promise<void> {
+    await session.close();
+    this.recorder.closed();
   }
 }

@@ -34,7 +34,17 @@ export function withDatabase(connectionUrl: string, database: string): string {
 }
 
 export class TargetSession {
-  private constructor(private readonly client: Client) {}
+  private actingAs: string | null = null;
+  private lost = false;
+
+  private constructor(private readonly client: Client) {
+    // a dropped connection surfaces on the next query; a lease then opens a new one
+    client.on('error', () => { this.lost = true; });
+    client.on('end', () => { this.lost = true; });
+  }
+
+  /** The connection dropped (or was closed): no further query can run on it. */
+  get broken(): boolean { return this.lost; }
 
   static async open(connectionUrl: string, opts: TargetOptions, database?: string): Promise<TargetSession> {
     const client = new Client({
@@ -44,7 +54,7 @@ export class TargetSession {
       lock_timeout: opts.lockTimeoutMs,
       application_name: 'pg-audit-gateway',
     });
-    client.on('error', () => undefined); // a dropped connection surfaces on the next query
+    client.on('error', () => undefined); // until connected: the failure is connect()'s
     try {
       await client.connect();
     } catch (err) {
@@ -55,7 +65,14 @@ export class TargetSession {
     return new TargetSession(client);
   }
 
-  async close(): Promise<void> { await this.client.end().catch(() => undefined); }
+  async close(): Promise<void> { this.lost = true; await this.client.end().catch(() => undefined); }
+
+  /** Back to the connecting role after actAs(), so that the next borrower of the connection starts as the first did. */
+  async resetRole(): Promise<void> {
+    if (this.actingAs === null || this.lost) return;
+    await this.client.query('RESET ROLE');
+    this.actingAs = null;
+  }
 
   async facts(): Promise<ServerFacts> {
     const { rows: [row] } = await this.client.query<{
@@ -145,6 +162,7 @@ export class TargetSession {
 
   /** Act as the caller's database role for what follows (a no-op when it is the connecting role). */
   async actAs(role: string): Promise<void> {
+    this.actingAs = role;   // before the query: a SET that fails after reaching the server is reset anyway
     await this.client.query(`SET ROLE ${quoteIdent(role)}`);
   }
 

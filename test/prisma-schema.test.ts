@@ -27,11 +27,12 @@ function readPrismaSchema(text: string): { columns: Column[]; uniques: string[] 
       const m = /^(\w+)\s+(\w+)(\[\])?(\?)?\s*(.*)$/.exec(line);
       if (!m || line.startsWith('@@') || line.startsWith('//')) continue;
       const [, field, type, list, optional, attrs] = m;
-      if (modelNames.has(type!) || list) continue; // relation fields have no column
+      if (modelNames.has(type!)) continue; // relation fields have no column
       const column = /@map\("([^"]+)"\)/.exec(attrs!)?.[1] ?? field!;
       fieldToColumn.set(field!, column);
       const dbType = Object.entries(DB_TYPES).find(([attr]) => attrs!.includes(attr))?.[1];
-      columns.push({ table, column, type: dbType ?? SCALAR_TYPES[type!]!, nullable: optional === '?' });
+      // a scalar list (String[]) is a PostgreSQL array, whose udt_name is the element's with a leading _
+      columns.push({ table, column, type: (list ? '_' : '') + (dbType ?? SCALAR_TYPES[type!]!), nullable: optional === '?' });
       if (/@unique\b/.test(attrs!)) uniques.push(`${table}(${column})`);
       if (/@id\b/.test(attrs!)) uniques.push(`${table}(${column})`);
     }

@@ -17,6 +17,11 @@ import { TenancyError, TenancyErrorCode } from '../modules/tenancy/tenancy.error
 export enum ApiErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
+  /**
+   * The token lacks a scope the operation needs (src/api/scopes.ts): nothing runs. `extensions.requiredScopes`
+   * and `extensions.missingScopes` name them (OAuth's `insufficient_scope`, RFC 6750).
+   */
+  INSUFFICIENT_SCOPE = 'INSUFFICIENT_SCOPE',
   NOT_FOUND = 'NOT_FOUND',
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
@@ -36,6 +41,7 @@ export enum ApiErrorCode {
 const HTTP_STATUS = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: undefined,
+  INSUFFICIENT_SCOPE: 403,
   NOT_FOUND: undefined,
   BAD_USER_INPUT: undefined,
   SERVICE_UNAVAILABLE: undefined,
@@ -59,6 +65,7 @@ const TENANCY = {
   PROJECT_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
   SERVICE_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
   SERVICE_NAME_TAKEN: { code: ApiErrorCode.BAD_USER_INPUT },
+  TOKEN_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
 } as const satisfies Record<TenancyErrorCode, Mapping>;
 
 const AUDIT_EVENTS = {

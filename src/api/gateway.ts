@@ -47,7 +47,8 @@ export interface Gateway {
 
 export function createGateway(config: GatewayConfig, logger: Logger, registry: MetricsRegistry = createMetricsRegistry()): Gateway {
   const db = connectDb(config.databaseUrl);
-  const tenancy = new TenancyService(new TenancyRepository(db.prisma), { authCacheTtlMs: config.authCacheTtlMs });
+  const tenancy = new TenancyService(new TenancyRepository(db.prisma), { authCacheTtlMs: config.authCacheTtlMs,
+    authCacheMaxEntries: config.authCacheMaxEntries });
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, targetConnectionMetrics(registry));
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,

@@ -26,6 +26,7 @@ import { graphqlLimits } from './limits';
 import { observabilityPlugin } from './observability';
 import { clientAddress, createThrottles, TokenThrottle } from './rate-limit';
 import { gatewaySchema } from './schema';
+import { scopePlugin } from './scopes';
 
 export interface GatewayDeps {
   tenancy: TenancyService;
@@ -79,14 +80,15 @@ export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = D
     // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
     // observabilityPlugin: metrics, and the log line of an unexpected error with the request id.
     // releaseTargets: the request's connections to customers' servers close once its answer is ready, whatever the outcome.
-    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), releaseTargets, ...guard.plugins],
+    // scopePlugin: the token's scopes, checked before anything else is (cost, rate limit) and before anything runs.
+    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), releaseTargets, scopePlugin(), ...guard.plugins],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,
   });
 }
 
-/** The context of one request; throws UNAUTHENTICATED (HTTP 401) without a valid token. */
+/** The context of one request; throws UNAUTHENTICATED (HTTP 401) without a valid token (none, unknown, revoked or expired alike). */
 export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' | 'events' | 'logger'>, authorization: string | undefined,
   requestId: string): Promise<GatewayContext> {
   const token = bearerToken(authorization);

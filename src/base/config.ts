@@ -23,8 +23,13 @@ export interface GatewayConfig {
   targetMaxConnectionsPerService: number;
   /** How long a service-level change may take to become visible after pg_reload_conf(). */
   applyReadbackTimeoutMs: number;
-  /** How long a token's identity (and a service's project) is reused before asking the database again; 0: always ask. */
+  /**
+   * How long a token's identity, or the fact that a token is unknown (so is revoked or not yet created), and a
+   * service's project are reused before asking the database again; 0: always ask. A revocation takes effect within it.
+   */
   authCacheTtlMs: number;
+  /** Entries each auth cache keeps (known tokens, unknown tokens, services), least recently used going first. */
+  authCacheMaxEntries: number;
   /** Largest HTTP request body accepted on /graphql. */
   maxBodyBytes: number;
   /** Largest GraphQL response sent; a larger one is replaced by a RESPONSE_TOO_LARGE error. */
@@ -186,6 +191,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     targetMaxConnectionsPerService: int(env, 'TARGET_MAX_CONNECTIONS_PER_SERVICE', 4, 1, 100),
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
+    authCacheMaxEntries: int(env, 'AUTH_CACHE_MAX_ENTRIES', 10_000, 10, 1_000_000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxResponseBytes: int(env, 'MAX_RESPONSE_BYTES', DEFAULT_MAX_RESPONSE_BYTES, 1024, 1024 * 1024 * 1024),
     answers: {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * pg-audit-gateway: one executable for operators and automation (see ../shared/design/cli.md).
- *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|set-plan>
+ *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan>
  * Configuration from the environment; flags override it. `--json` prints one JSON object on stdout.
  * A failure prints one line on stderr and exits non-zero.
  */
@@ -17,6 +17,7 @@ import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
+import { tokenStatus } from '../modules/tenancy/expiry';
 import { projectRoot } from '../base/paths';
 import { createMetricsRegistry, ingestMetrics } from '../base/metrics';
 import { serveMetrics } from '../base/metrics-server';
@@ -35,7 +36,11 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   admin create-organization --name N [--pro-platform]
   admin create-project --organization ID --name N [--pro-features]
   admin register-service --project ID --name N --url postgres://...
-  admin create-token --project ID --name N --database-role ROLE
+  admin create-token --project ID --name N --database-role ROLE [--scopes S,S] [--expires-in DURATION | --expires-at ISO]
+                                            scopes: read:events, read:policy, write:policy (default: all three);
+                                            DURATION: 30m, 12h, 90d, 2w; ISO: 2027-01-31T00:00:00Z (default: never expires)
+  admin list-tokens --project ID            the project's tokens: id, name, role, scopes, created, expires, revoked (never the secret)
+  admin revoke-token --token-id ID          revoke a token (idempotent); refused within AUTH_CACHE_TTL_MS
   admin set-plan --organization ID --pro-platform true|false
   admin set-plan --project ID --pro-features true|false
 common: --database-url URL (else DATABASE_URL), --json`;
@@ -47,6 +52,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' }, service: { type: 'string' }, 'log-dir': { type: 'string' }, once: { type: 'boolean' },
   'opensearch-url': { type: 'string' }, stdin: { type: 'boolean' }, source: { type: 'string' }, format: { type: 'string' },
   'log-line-prefix': { type: 'string' }, 'metrics-port': { type: 'string' },
+  scopes: { type: 'string' }, 'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'token-id': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -98,8 +104,28 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
         return print(values, { id: r.id }, `service ${r.id}`);
       }
       case 'create-token': {
-        const r = await t.createToken(required(values, 'project'), required(values, 'name'), required(values, 'database-role'));
-        return print(values, { token: r.token, id: r.id }, `token ${r.token}\n(shown once: only its hash is stored)`);
+        const r = await t.createToken(required(values, 'project'), required(values, 'name'), required(values, 'database-role'),
+          { scopes: values.scopes, expiresIn: values['expires-in'], expiresAt: values['expires-at'] });
+        const expires = r.expiresAt?.toISOString() ?? null;
+        return print(values, { token: r.token, id: r.id, scopes: r.scopes, expiresAt: expires },
+          `token ${r.token}\n(shown once: only its hash is stored; id ${r.id}; scopes ${r.scopes.join(',')}; expires ${expires ?? 'never'})`);
+      }
+      case 'list-tokens': {
+        const now = Date.now();
+        const tokens = (await t.listTokens(required(values, 'project'))).map((k) => ({
+          id: k.id, name: k.name, databaseRole: k.databaseRole, scopes: k.scopes, createdAt: k.createdAt.toISOString(),
+          expiresAt: k.expiresAt?.toISOString() ?? null, revokedAt: k.revokedAt?.toISOString() ?? null,
+          status: tokenStatus(k, now),
+        }));
+        const human = tokens.map((k) => [k.id, k.status, k.databaseRole, k.scopes.join(','), `created ${k.createdAt}`,
+          `expires ${k.expiresAt ?? 'never'}`, ...(k.revokedAt ? [`revoked ${k.revokedAt}`] : []), JSON.stringify(k.name)].join('  '));
+        return print(values, { tokens }, human.length > 0 ? human.join('\n') : 'no tokens');
+      }
+      case 'revoke-token': {
+        const { token: k, revokedNow } = await t.revokeToken(required(values, 'token-id'));
+        const at = k.revokedAt!.toISOString();
+        return print(values, { id: k.id, revokedAt: at, alreadyRevoked: !revokedNow },
+          revokedNow ? `token ${k.id} revoked at ${at}` : `token ${k.id} was already revoked at ${at}`);
       }
       case 'set-plan': {
         if (values.organization && values['pro-platform'] !== undefined && !values.project) {

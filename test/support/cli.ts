@@ -2,7 +2,7 @@
  * The built command line, as the suites that spawn it use it. It is built once per jest run, by the
  * integration globalSetup (ensureCliBuilt below), never by a suite: a suite only runs CLI.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -48,4 +48,32 @@ export async function ensureCliBuilt(): Promise<boolean> {
     if (!built) throw new Error(`npx tsc -p tsconfig.build.json failed: ${String((err as { stdout?: string }).stdout ?? err)}`);
   }
   return true;
+}
+
+export interface Run { status: number | null; stdout: string; stderr: string }
+
+/** Runs the built CLI with `args` (DATABASE_URL: the test gateway database unless `env` says otherwise). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = { ...process.env }): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `args --json`, which must succeed with exactly one JSON object on stdout and nothing on stderr; returns it. */
+export function cliJson(args: string[], env?: NodeJS.ProcessEnv): Record<string, any> {
+  const r = runCli([...args, '--json'], env);
+  if (r.status !== 0 || r.stderr !== '') throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  if (lines.length !== 1) throw new Error(`${args.join(' ')} printed ${lines.length} lines`);
+  return JSON.parse(lines[0]!);
+}
+
+/** Runs a command that must fail: non-zero exit, nothing on stdout, one `pg-audit-gateway: ...` line on stderr. Returns that line. */
+export function cliFails(args: string[], env?: NodeJS.ProcessEnv): string {
+  const r = runCli(args, env);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  if (r.status === 0 || r.status === null || r.stdout !== '' || lines.length !== 1 || !/^pg-audit-gateway: /.test(lines[0]!)) {
+    throw new Error(`${args.join(' ')} was expected to fail with one line: exit ${r.status}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`);
+  }
+  return lines[0]!;
 }

@@ -9,6 +9,8 @@ export enum TenancyErrorCode {
   /** Unknown, or another tenant's: the two are never told apart. */
   SERVICE_NOT_FOUND = 'SERVICE_NOT_FOUND',
   SERVICE_NAME_TAKEN = 'SERVICE_NAME_TAKEN',
+  /** An admin command named a token id that does not exist. */
+  TOKEN_NOT_FOUND = 'TOKEN_NOT_FOUND',
 }
 
 export class TenancyError extends DomainError<TenancyErrorCode> {}

@@ -1,6 +1,22 @@
 /** The tenant registry in the gateway database. The only tenancy code that talks to Prisma. */
 import type { Db } from '../../base/db/prisma';
 import type { Principal } from './principal';
+import { knownScopes, Scope } from './scope';
+
+/** A token as `admin list-tokens` shows it: never the secret, never its hash. */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  databaseRole: string;
+  scopes: Scope[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const TOKEN_FIELDS = { id: true, name: true, projectId: true, databaseRole: true, scopes: true, createdAt: true, expiresAt: true, revokedAt: true } as const;
+const tokenRecord = (t: Omit<TokenRecord, 'scopes'> & { scopes: string[] }): TokenRecord => ({ ...t, scopes: knownScopes(t.scopes) });
 
 export interface ServiceRecord {
   id: string;
@@ -34,8 +50,25 @@ export class TenancyRepository {
     }
   }
 
-  async createToken(projectId: string, name: string, databaseRole: string, tokenHash: string): Promise<{ id: string }> {
-    return this.db.apiToken.create({ data: { projectId, name, databaseRole, tokenHash }, select: { id: true } });
+  async createToken(projectId: string, name: string, databaseRole: string, tokenHash: string,
+    scopes: readonly Scope[], expiresAt: Date | null): Promise<TokenRecord> {
+    return tokenRecord(await this.db.apiToken.create({ data: { projectId, name, databaseRole, tokenHash, scopes: [...scopes], expiresAt }, select: TOKEN_FIELDS }));
+  }
+
+  /** The project's tokens, oldest first. */
+  async listTokens(projectId: string): Promise<TokenRecord[]> {
+    const rows = await this.db.apiToken.findMany({ where: { projectId }, select: TOKEN_FIELDS, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map(tokenRecord);
+  }
+
+  /**
+   * Sets revoked_at once (a second revocation keeps the first time); null for an unknown id.
+   * `revokedNow`: whether this call revoked it.
+   */
+  async revokeToken(id: string): Promise<{ token: TokenRecord; revokedNow: boolean } | null> {
+    const { count } = await this.db.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    const token = await this.db.apiToken.findUnique({ where: { id }, select: TOKEN_FIELDS });
+    return token ? { token: tokenRecord(token), revokedNow: count === 1 } : null;
   }
 
   async organizationExists(id: string): Promise<boolean> {
@@ -59,11 +92,13 @@ export class TenancyRepository {
   async principalByTokenHash(tokenHash: string): Promise<Principal | null> {
     const token = await this.db.apiToken.findUnique({
       where: { tokenHash },
-      select: { id: true, name: true, databaseRole: true, revokedAt: true, project: { select: { id: true, organizationId: true } } },
+      select: { id: true, name: true, databaseRole: true, revokedAt: true, expiresAt: true, scopes: true,
+        project: { select: { id: true, organizationId: true } } },
     });
     if (!token || token.revokedAt) return null;
     return { tokenId: token.id, tokenName: token.name, databaseRole: token.databaseRole,
-      projectId: token.project.id, organizationId: token.project.organizationId };
+      projectId: token.project.id, organizationId: token.project.organizationId,
+      scopes: knownScopes(token.scopes), expiresAt: token.expiresAt };
   }
 
   /** The service, only if it belongs to the principal's project: tenant isolation is in the query itself. */

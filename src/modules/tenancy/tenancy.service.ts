@@ -2,9 +2,11 @@
  * Bootstrapping tenants (CLI `admin` commands) and resolving callers (GraphQL context).
  * Input is checked here so that every entry point refuses the same things with the same words.
  */
-import { TenancyRepository, ServiceRecord } from './tenancy.repository';
+import { TenancyRepository, ServiceRecord, TokenRecord } from './tenancy.repository';
 import { generateToken, hashToken } from './token';
 import type { Principal } from './principal';
+import { ALL_SCOPES, parseScopes, Scope } from './scope';
+import { isExpired, tokenExpiry } from './expiry';
 import { TenancyError, TenancyErrorCode } from './tenancy.errors';
 import { TtlCache } from './ttl-cache';
 
@@ -41,18 +43,32 @@ const serviceNotFound = () => new TenancyError(TenancyErrorCode.SERVICE_NOT_FOUN
 
 const ROLE = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
+/** `--scopes a,b`: known names only, at least one; absent: every scope. */
+function scopesOf(text: string | undefined): readonly Scope[] {
+  if (text === undefined) return ALL_SCOPES;
+  const parsed = parseScopes(text);
+  if ('unknown' in parsed) throw invalid(`unknown scope ${JSON.stringify(parsed.unknown.slice(0, 50))}: the scopes are ${ALL_SCOPES.join(', ')}`);
+  if (parsed.scopes.length === 0) throw invalid(`a token needs at least one scope: ${ALL_SCOPES.join(', ')}`);
+  return parsed.scopes;
+}
+
 export class TenancyService {
   private readonly principals: TtlCache<Principal>;
   private readonly visible: TtlCache<string>;
+  private readonly now: () => number;
 
   /**
-   * `authCacheTtlMs`: how long a token's identity, and a service's membership of a project, are reused
-   * without asking the database (a token revoked in the database stops working within that time; services
-   * never move between projects). 0 asks every time.
+   * `authCacheTtlMs`: how long the answer to "who is this token" (found or not: a flood of one bogus token
+   * asks the database once per period), and a service's membership of a project, are reused without asking
+   * the database. So a token revoked, or created after a miss, is seen within that time; an expiry is checked
+   * on every request. Services never move between projects. 0 asks every time. `authCacheMaxEntries`: the
+   * most entries each cache keeps (found tokens, unknown tokens, services), least recently used going first.
    */
-  constructor(private readonly repo: TenancyRepository, opts: { authCacheTtlMs?: number } = {}) {
-    this.principals = new TtlCache(opts.authCacheTtlMs ?? 0);
-    this.visible = new TtlCache(opts.authCacheTtlMs ?? 0);
+  constructor(private readonly repo: TenancyRepository, opts: { authCacheTtlMs?: number; authCacheMaxEntries?: number; now?: () => number } = {}) {
+    const ttlMs = opts.authCacheTtlMs ?? 0;
+    this.now = opts.now ?? Date.now;
+    this.principals = new TtlCache({ ttlMs, missTtlMs: ttlMs, maxEntries: opts.authCacheMaxEntries, now: opts.now });
+    this.visible = new TtlCache({ ttlMs, maxEntries: opts.authCacheMaxEntries, now: opts.now });
   }
 
   createOrganization(orgName: string, proPlatform: boolean) {
@@ -74,14 +90,40 @@ export class TenancyService {
     return created;
   }
 
-  /** Returns the token once; only its hash is kept. */
-  async createToken(projectId: string, tokenName: string, databaseRole: string): Promise<{ id: string; token: string }> {
+  /**
+   * Returns the token once; only its hash is kept. `scopes`: `read:events,write:policy` (default: every scope,
+   * as tokens had before scopes). `expiresIn` (`90d`) or `expiresAt` (ISO 8601): see expiry.ts; neither: never expires.
+   */
+  async createToken(projectId: string, tokenName: string, databaseRole: string,
+    opts: { scopes?: string; expiresIn?: string; expiresAt?: string } = {}): Promise<{ id: string; token: string } & TokenRecord> {
     const project = id(projectId, 'project id');
     if (!ROLE.test(databaseRole)) throw invalid('database role must be a plain PostgreSQL role name (letters, digits, _ and $; at most 63)');
+    const scopes = scopesOf(opts.scopes);
+    const expiry = tokenExpiry({ expiresIn: opts.expiresIn, expiresAt: opts.expiresAt }, new Date(this.now()));
+    if ('problem' in expiry) throw invalid(expiry.problem);
+    const checkedName = name(tokenName, 'token name');
     if (!(await this.repo.projectExists(project))) throw noProject(project);
     const token = generateToken();
-    const created = await this.repo.createToken(project, name(tokenName, 'token name'), databaseRole, hashToken(token));
-    return { id: created.id, token };
+    const created = await this.repo.createToken(project, checkedName, databaseRole, hashToken(token), scopes, expiry.expiresAt);
+    return { ...created, token };
+  }
+
+  /** The project's tokens (never a secret or its hash), oldest first. */
+  async listTokens(projectId: string): Promise<TokenRecord[]> {
+    const project = id(projectId, 'project id');
+    if (!(await this.repo.projectExists(project))) throw noProject(project);
+    return this.repo.listTokens(project);
+  }
+
+  /**
+   * Revokes a token: every gateway process refuses it within its auth cache time (AUTH_CACHE_TTL_MS).
+   * Idempotent: revoking a revoked token changes nothing and says so (`revokedNow: false`).
+   */
+  async revokeToken(tokenId: string): Promise<{ token: TokenRecord; revokedNow: boolean }> {
+    const tid = id(tokenId, 'token id');
+    const revoked = await this.repo.revokeToken(tid);
+    if (!revoked) throw new TenancyError(TenancyErrorCode.TOKEN_NOT_FOUND, `token ${tid} does not exist`);
+    return revoked;
   }
 
   async setProPlatform(organizationId: string, value: boolean): Promise<void> {
@@ -96,9 +138,14 @@ export class TenancyService {
     }
   }
 
-  authenticate(token: string): Promise<Principal | null> {
+  /**
+   * Who the token is, or null: unknown, revoked and expired tokens alike (the caller cannot tell them
+   * apart). The expiry is checked here on every call, so a cached identity never outlives its token.
+   */
+  async authenticate(token: string): Promise<Principal | null> {
     const hash = hashToken(token);
-    return this.principals.get(hash, () => this.repo.principalByTokenHash(hash));
+    const principal = await this.principals.get(hash, () => this.repo.principalByTokenHash(hash));
+    return principal && !isExpired(principal.expiresAt, this.now()) ? principal : null;
   }
 
   /** An operator's lookup (ingester): no caller, so no tenant restriction. */

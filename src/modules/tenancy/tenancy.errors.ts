@@ -9,6 +9,11 @@ export enum TenancyErrorCode {
   /** Unknown, or another tenant's: the two are never told apart. */
   SERVICE_NOT_FOUND = 'SERVICE_NOT_FOUND',
   SERVICE_NAME_TAKEN = 'SERVICE_NAME_TAKEN',
+  /**
+   * The service's stored credentials do not decrypt with the configured master keys: copied from another
+   * service, altered, or sealed under a key version no longer configured. An operator's matter; never the URL.
+   */
+  CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
 }
 
 export class TenancyError extends DomainError<TenancyErrorCode> {}

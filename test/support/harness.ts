@@ -29,7 +29,7 @@ export interface TestGateway {
 
 export async function startTestGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
   const config = loadConfig({ ...process.env, ...overrides });
-  await migrateGatewayDb(urls.gatewayDb, requireMasterKeys(config));
+  await migrateGatewayDb(config.databaseUrl, requireMasterKeys(config));
   const logger = process.env.TEST_LOG ? createLogger('debug') : silentLogger;   // TEST_LOG=1 to see the gateway's logs
   const gateway = createGateway(config, logger);
   const apollo = createApollo();

@@ -104,7 +104,7 @@ describe('migrating a database that holds plaintext URLs', () => {
   it('successful: migrate seals every row, drops the plaintext column, and the database holds neither URL nor password', async () => {
     const r = await migrateGatewayDb(db, requireMasterKeys(loadConfig({ ...process.env, CREDENTIALS_MASTER_KEYS: keys })));
     expect(r.sealedServiceUrls).toBe(2);
-    expect(r.applied).toEqual(expect.arrayContaining(['20261130100000_service_credentials_sealed', SEAL_BEFORE_MIGRATION]));
+    expect(r.applied).toEqual([SEAL_BEFORE_MIGRATION]);   // step 1 was applied by the refused runs above, harmlessly
     const columns = await sql<{ column_name: string; is_nullable: string }>(db,
       `SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'service' ORDER BY column_name`);
     expect(columns.map((c) => c.column_name)).not.toContain('connection_url');
@@ -237,13 +237,11 @@ describe('admin rotate-key', () => {
   it('successful: with the old key removed, every service is still reachable (eligibility and a live policy read)', async () => {
     const g = await startTestGateway({ DATABASE_URL: db, CREDENTIALS_MASTER_KEYS: `2:${k2}` });
     try {
-      for (const [i, t] of services.entries()) {
+      for (const t of services) {
         const r = await g.exec(t.token, ELIGIBILITY, { serviceId: t.serviceId });
         expect(r.errors).toBeUndefined();
-        // pg15-plain has no pgaudit: reachable (its version was read) but not eligible
-        const version = r.data!.auditEligibility.checks.find((c: { requirement: string }) => c.requirement === 'POSTGRES_VERSION');
-        expect(version.satisfied).toBe(true);
-        expect(r.data!.auditEligibility.eligible).toBe(i < 2);
+        // every check satisfied, the server's version and avnadmin read live through the decrypted URL
+        expect(r.data!.auditEligibility.eligible).toBe(true);
       }
       const policy = await g.exec(services[0]!.token, POLICY, { serviceId: services[0]!.serviceId });
       expect(policy.errors).toBeUndefined();

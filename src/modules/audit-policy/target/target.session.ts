@@ -39,7 +39,12 @@ export class TargetSession {
   private constructor(private readonly client: Client) {}
 
   static async open(connectionUrl: string, opts: TargetOptions, database?: string): Promise<TargetSession> {
-    const target = targetConnection(database ? withDatabase(connectionUrl, database) : connectionUrl, opts.tls);
+    let target: ReturnType<typeof targetConnection>;
+    try {
+      target = targetConnection(database ? withDatabase(connectionUrl, database) : connectionUrl, opts.tls);
+    } catch {
+      throw unreachable();   // a URL that does not parse (URL errors carry their input: never kept as a cause)
+    }
     const client = new Client({
       connectionString: target.connectionString,
       ssl: target.ssl,

@@ -10,9 +10,9 @@ import { openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createGateway, Gateway } from '../src/api/gateway';
-import { loadConfig } from '../src/base/config';
-import { migrate } from '../src/base/db/migrate';
+import { randomBytes } from 'node:crypto';
+import { createGateway, Gateway, migrateGatewayDb } from '../src/api/gateway';
+import { loadConfig, requireMasterKeys } from '../src/base/config';
 import { freePort } from '../dev/local/free-port';
 import { OpenSearchNode } from '../dev/local/opensearch-node';
 import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../dev/local/postgres-cluster';
@@ -58,10 +58,13 @@ export class BenchEnvironment {
     await c.connect();
     await c.query('CREATE DATABASE gateway');
     await c.end();
-    // RATE_LIMIT_BUCKET_POINTS=0: the benchmark measures throughput, which the per-token rate limit would cap
-    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url, RATE_LIMIT_BUCKET_POINTS: '0' };
-    await migrate(env.DATABASE_URL);
-    const admin = createGateway(loadConfig(env), silentLogger);
+    // a master key for this run's services; the local target has no TLS. RATE_LIMIT_BUCKET_POINTS=0: the
+    // benchmark measures throughput, which the per-token rate limit would cap
+    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url, RATE_LIMIT_BUCKET_POINTS: '0',
+      CREDENTIALS_MASTER_KEYS: `1:${randomBytes(32).toString('base64')}`, TARGET_SSLMODE: 'disable' };
+    const config = loadConfig(env);
+    await migrateGatewayDb(env.DATABASE_URL, requireMasterKeys(config));
+    const admin = createGateway(config, silentLogger);
     await admin.eventStore!.ensureTemplate();
     const t = admin.tenancy;
     const org = await t.createOrganization('bench', true);

@@ -6,11 +6,17 @@
  *   .local/dev (port DEV_OPENSEARCH_PORT, default 59200).
  * - DEV_TARGET unset or 1: also a local PostgreSQL 15 + pgaudit cluster to manage (port
  *   DEV_TARGET_PORT, default 54321), so the README's worked example runs as written.
+ * - CREDENTIALS_MASTER_KEYS(_FILE) unset: a local master key for service credentials, generated once into
+ *   .local/credentials-master-keys (mode 0600) and kept, since the services registered need it.
+ * - TARGET_SSLMODE unset: `disable`, for the local demo target, which has no TLS (the product's default is verify-full).
  * Everything started here is stopped again on Ctrl-C / SIGTERM.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { newMasterKeyEntry } from '../src/base/crypto/master-keys';
 import { closeOnSignal, serve } from '../src/cli/main';
 import { projectRoot } from '../src/base/paths';
 import { OpenSearchNode } from './local/opensearch-node';
@@ -27,7 +33,31 @@ async function ensureDatabase(cluster: PostgresCluster, name: string): Promise<v
   } finally { await client.end(); }
 }
 
+/** The local master key file, made on first use (0600, never printed); its path goes to CREDENTIALS_MASTER_KEYS_FILE. */
+export const DEV_MASTER_KEYS_FILE = path.join(projectRoot(), '.local', 'credentials-master-keys');
+
+function ensureDevMasterKeys(): void {
+  if (process.env.CREDENTIALS_MASTER_KEYS || process.env.CREDENTIALS_MASTER_KEYS_FILE) return;
+  fs.mkdirSync(path.dirname(DEV_MASTER_KEYS_FILE), { recursive: true });
+  let made = false;
+  try {
+    fs.writeFileSync(DEV_MASTER_KEYS_FILE, newMasterKeyEntry(1, randomBytes) + '\n', { mode: 0o600, flag: 'wx' });
+    made = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  fs.chmodSync(DEV_MASTER_KEYS_FILE, 0o600);
+  process.env.CREDENTIALS_MASTER_KEYS_FILE = DEV_MASTER_KEYS_FILE;
+  process.stderr.write(`credentials master key: ${made ? 'generated' : 'using'} ${DEV_MASTER_KEYS_FILE} (local only; ` +
+    `export CREDENTIALS_MASTER_KEYS_FILE=${path.relative(process.cwd(), DEV_MASTER_KEYS_FILE) || DEV_MASTER_KEYS_FILE} for admin commands)\n`);
+}
+
 async function main(): Promise<void> {
+  ensureDevMasterKeys();
+  if (!process.env.TARGET_SSLMODE) {
+    process.env.TARGET_SSLMODE = 'disable';
+    process.stderr.write('TARGET_SSLMODE=disable for local servers without TLS (set TARGET_SSLMODE to change it)\n');
+  }
   const started: { port: number; stop(): Promise<void> }[] = [];
   const durable = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' };
   if (!process.env.DATABASE_URL) {

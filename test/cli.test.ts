@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CLI, ROOT } from './support/cli';
 import { ELIGIBILITY, sql, startTestGateway, TestGateway, urls } from './support/harness';
@@ -14,8 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urls.gatewayDb }): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+function cli(args: string[], env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urls.gatewayDb }, input?: string): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000, input });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -38,8 +39,8 @@ function jsonOf(args: string[], r: Run): Record<string, any> {
 }
 
 /** Runs a command that must fail: non-zero exit, nothing on stdout, exactly one line on stderr. Returns that line. */
-function fails(args: string[], env?: NodeJS.ProcessEnv): string {
-  const r = cli(args, env);
+function fails(args: string[], env?: NodeJS.ProcessEnv, input?: string): string {
+  const r = cli(args, env, input);
   expect(r.status).not.toBe(0);
   expect(r.status).not.toBeNull();
   expect(r.stdout).toBe('');
@@ -74,7 +75,7 @@ describe('bootstrapping a tenant', () => {
   const steps = {
     organization: ['admin', 'create-organization', '--name', `org ${n}`, '--pro-platform'],
     project: (orgId: string) => ['admin', 'create-project', '--organization', orgId, '--name', `project ${n}`, '--pro-features'],
-    service: (projectId: string) => ['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url', urls.pgaudit, '--json'],
+    service: (projectId: string) => ['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url-file', '-', '--json'],
     token: (projectId: string) => ['admin', 'create-token', '--project', projectId, '--name', `token ${n}`, '--database-role', 'avnadmin'],
     humanToken: (projectId: string) => ['admin', 'create-token', '--project', projectId, '--name', `token2 ${n}`, '--database-role', 'avnadmin'],
   };
@@ -88,7 +89,7 @@ describe('bootstrapping a tenant', () => {
 
   beforeAll(() => {
     const step = (name: keyof typeof runs, args: string[]) => {
-      runs[name] = cli(args);
+      runs[name] = cli(args, undefined, name === 'service' ? `${urls.pgaudit}\n` : undefined);
       if (runs[name].status !== 0) throw new Error(`${args.join(' ')} exited ${runs[name].status}: ${runs[name].stderr}`);
       return args.includes('--json') ? JSON.parse(runs[name].stdout) : undefined;
     };
@@ -120,6 +121,7 @@ describe('bootstrapping a tenant', () => {
   it('register-service prints {"id": uuid} and never the URL', () => {
     const r = runs.service;
     expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain(urls.pgaudit);
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out)).toEqual(['id']);
@@ -190,6 +192,56 @@ describe('bootstrapping a tenant', () => {
     expect(row!.pro_features).toBe(false);
   });
 
+  describe('register-service: the URL from a file or stdin, never argv', () => {
+    const count = async () => (await sql<{ c: number }>(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId]))[0]!.c;
+    let dir: string;
+    beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-url-')); });
+    afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+
+    it('--url-file PATH: the file\'s one line (surrounding blank lines and spaces ignored); the service connects with it', async () => {
+      const file = path.join(dir, 'url');
+      fs.writeFileSync(file, `\n  ${urls.pgaudit}  \r\n\n`, { mode: 0o600 });
+      const out = json(['admin', 'register-service', '--project', projectId, '--name', `from file ${randomUUID()}`, '--url-file', file]);
+      expect(out.id).toMatch(UUID);
+      const [row] = await sql(urls.gatewayDb, `SELECT credential_key_version FROM service WHERE id = $1`, [out.id]);
+      expect(row!.credential_key_version).toBe(1);
+      const r = await g.exec(token, ELIGIBILITY, { serviceId: out.id });
+      expect(r.data!.auditEligibility.eligible).toBe(true);
+    });
+
+    it('--url-file -: from stdin', () => {
+      const r = cli(['admin', 'register-service', '--project', projectId, '--name', `from stdin ${randomUUID()}`, '--url-file', '-', '--json'], undefined, urls.pgaudit);
+      expect(jsonOf([], r).id).toMatch(UUID);
+    });
+
+    it('--url (deprecated, STABLE) still works, with a warning on stderr that argv is visible to other users', () => {
+      const r = cli(['admin', 'register-service', '--project', projectId, '--name', `from argv ${randomUUID()}`, '--url', urls.pgaudit, '--json']);
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout).id).toMatch(UUID);
+      expect(r.stderr).toBe('pg-audit-gateway: warning: --url is deprecated: the URL and its password are visible to other local users (ps, /proc/<pid>/cmdline); use --url-file PATH or --url-file - (stdin)\n');
+    });
+
+    it('failing: no URL, both, an empty, missing, multi-line or oversized file: refused, nothing added, no secret repeated', async () => {
+      const before = await count();
+      const base = ['admin', 'register-service', '--project', projectId, '--name', `refused ${randomUUID()}`, '--json'];
+      expect(fails(base)).toMatch(/--url-file is required/);
+      expect(fails([...base, '--url', 'postgres://a:secret-password@h/db', '--url-file', '-'], undefined, urls.pgaudit)).toMatch(/not both/);
+      const empty = path.join(dir, 'empty');
+      fs.writeFileSync(empty, '\n\n');
+      expect(fails([...base, '--url-file', empty])).toMatch(/exactly one URL \(one line\), found 0 lines/);
+      expect(fails([...base, '--url-file', '-'], undefined, '')).toMatch(/found 0 lines/);
+      const two = path.join(dir, 'two');
+      fs.writeFileSync(two, `postgres://a:secret-password@h/db\npostgres://b:secret-password@h/db\n`);
+      expect(fails([...base, '--url-file', two])).toMatch(/found 2 lines/);
+      expect(fails([...base, '--url-file', path.join(dir, 'missing')])).toMatch(/--url-file cannot be read \(ENOENT\)/);
+      expect(fails([...base, '--url-file', '-'], undefined, 'postgres://a:secret-password@h/db?x=' + 'y'.repeat(70_000))).toMatch(/more than 65536 bytes/);
+      for (const line of [fails([...base, '--url-file', two]), fails([...base, '--url-file', '-'], undefined, 'secret-password')]) {
+        expect(line).not.toContain('secret-password');
+      }
+      expect(await count()).toBe(before);
+    });
+  });
+
   describe('failures: non-zero exit, one line on stderr', () => {
     it('unknown command / unknown admin command / unknown option', () => {
       expect(fails(['frobnicate'])).toMatch(/unknown command frobnicate/);
@@ -206,7 +258,7 @@ describe('bootstrapping a tenant', () => {
 
     it('a bad UUID', () => {
       expect(fails(['admin', 'create-project', '--organization', 'not-a-uuid', '--name', 'x'])).toMatch(/organization id must be a UUID/);
-      expect(fails(['admin', 'register-service', '--project', '123', '--name', 'x', '--url', urls.pgaudit])).toMatch(/project id must be a UUID/);
+      expect(fails(['admin', 'register-service', '--project', '123', '--name', 'x', '--url-file', '-'], undefined, urls.pgaudit)).toMatch(/project id must be a UUID/);
       expect(fails(['admin', 'set-plan', '--organization', "x'; DROP TABLE organization; --", '--pro-platform', 'false'])).toMatch(/must be a UUID/);
     });
 
@@ -220,17 +272,18 @@ describe('bootstrapping a tenant', () => {
 
     it('a second service of the same name in a project is refused by name, and nothing is added', async () => {
       const name = `twice ${randomUUID()}`;
-      cli(['admin', 'register-service', '--project', projectId, '--name', name, '--url', urls.pgaudit, '--json']);
+      cli(['admin', 'register-service', '--project', projectId, '--name', name, '--url-file', '-', '--json'], undefined, urls.pgaudit);
       const before = await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId]);
-      const line = fails(['admin', 'register-service', '--project', projectId, '--name', name, '--url', urls.pgaudit, '--json']);
+      const line = fails(['admin', 'register-service', '--project', projectId, '--name', name, '--url-file', '-', '--json'], undefined, urls.pgaudit);
       expect(line).toBe(`pg-audit-gateway: project ${projectId} already has a service named "${name}"`);
       expect(await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId])).toEqual(before);
     });
 
     it('a register-service URL that is not postgres:// is refused without repeating it', async () => {
       const before = await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM service WHERE project_id = $1`, [projectId]);
-      for (const url of ['mysql://secret-password@h/db', 'mysql://admin:secret-password@h/db', 'secret-password', 'postgres://:secret-password@/db']) {
-        const line = fails(['admin', 'register-service', '--project', projectId, '--name', 'x', '--url', url, '--json']);
+      for (const url of ['mysql://secret-password@h/db', 'mysql://admin:secret-password@h/db', 'secret-password', 'postgres://:secret-password@/db',
+        'postgres://a:secret-password@h/db?sslmode=bogus', 'postgres://a:secret-password@h/db?sslrootcert=/etc/secret-password']) {
+        const line = fails(['admin', 'register-service', '--project', projectId, '--name', 'x', '--url-file', '-', '--json'], undefined, url);
         expect(line).not.toContain('secret-password');
         expect(line).toMatch(/service URL/);
       }
@@ -262,6 +315,18 @@ describe('bootstrapping a tenant', () => {
 
     it('create-token with a role that is not a plain role name', () => {
       expect(fails(['admin', 'create-token', '--project', projectId, '--name', 'x', '--database-role', 'avnadmin; DROP ROLE x'])).toMatch(/database role/);
+    });
+
+    it('CREDENTIALS_MASTER_KEYS unset: migrate, serve and admin refuse with a clear message, and nothing is added', async () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: urls.gatewayDb };
+      delete env.CREDENTIALS_MASTER_KEYS;
+      const orgs = async () => (await sql(urls.gatewayDb, `SELECT count(*)::int AS c FROM organization`))[0]!.c;
+      const before = await orgs();
+      for (const args of [['migrate'], ['serve'], ['admin', 'create-organization', '--name', 'x', '--json'], ['admin', 'rotate-key']]) {
+        expect(fails(args, env)).toMatch(/^pg-audit-gateway: CREDENTIALS_MASTER_KEYS is not set: service credentials are encrypted with it/);
+      }
+      expect(fails(['migrate'], { ...env, CREDENTIALS_MASTER_KEYS: 'secret-password' })).toBe('pg-audit-gateway: CREDENTIALS_MASTER_KEYS entry 1 is not version:base64 of 32 bytes (e.g. 1:$(openssl rand -base64 32))');
+      expect(await orgs()).toBe(before);
     });
 
     it('DATABASE_URL unset: a clear message naming DATABASE_URL', () => {

@@ -11,7 +11,7 @@ import { sql, urls } from './support/harness';
 
 interface Column { table: string; column: string; type: string; nullable: boolean }
 
-const SCALAR_TYPES: Record<string, string> = { String: 'text', Boolean: 'bool', Int: 'int4', BigInt: 'int8', DateTime: 'timestamp', Json: 'jsonb' };
+const SCALAR_TYPES: Record<string, string> = { String: 'text', Boolean: 'bool', Int: 'int4', BigInt: 'int8', DateTime: 'timestamp', Json: 'jsonb', Bytes: 'bytea' };
 const DB_TYPES: Record<string, string> = { '@db.Uuid': 'uuid', '@db.Timestamptz': 'timestamptz' };
 
 /** A deliberately small reader of schema.prisma: models, scalar fields, @map/@@map, @db types, unique keys. */

@@ -4,7 +4,7 @@
  * tenant's service is served in the meantime; every target session carries lock_timeout and statement_timeout.
  */
 import { TargetConnector } from '../src/modules/audit-policy/target/target.connector';
-import { createTenant, ELIGIBILITY, ENABLE, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, ELIGIBILITY, ENABLE, resetServer, sealedTarget, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
 const CAP = 2;
 let g: TestGateway;
@@ -53,8 +53,9 @@ it('successful-isolation: another tenant\'s service is served while one service 
 });
 
 it('failing-busy: a request that cannot get a slot within the connect timeout is SERVICE_BUSY, and opens nothing', async () => {
-  const connector = new TargetConnector({ targetConnectTimeoutMs: 200, targetStatementTimeoutMs: 5000, targetLockTimeoutMs: 1000, targetMaxConnectionsPerService: 1 });
-  const service = { id: 'svc-busy', connectionUrl: urls.pgaudit } as Parameters<TargetConnector['with']>[0];
+  const { vault, service } = sealedTarget('svc-busy', urls.pgaudit);
+  const connector = new TargetConnector({ targetConnectTimeoutMs: 200, targetStatementTimeoutMs: 5000, targetLockTimeoutMs: 1000, targetMaxConnectionsPerService: 1,
+    targetTls: { sslMode: 'disable', ca: null } }, vault);
   let release!: () => void;
   const held = connector.with(service, undefined, () => new Promise<void>((r) => { release = r; }));
   await new Promise((r) => setTimeout(r, 100));
@@ -65,8 +66,9 @@ it('failing-busy: a request that cannot get a slot within the connect timeout is
 });
 
 it('every target session carries lock_timeout and statement_timeout', async () => {
-  const connector = new TargetConnector({ targetConnectTimeoutMs: 5000, targetStatementTimeoutMs: 4321, targetLockTimeoutMs: 1234, targetMaxConnectionsPerService: 1 });
-  const service = { id: 'svc-timeouts', connectionUrl: urls.pgaudit } as Parameters<TargetConnector['with']>[0];
+  const { vault, service } = sealedTarget('svc-timeouts', urls.pgaudit);
+  const connector = new TargetConnector({ targetConnectTimeoutMs: 5000, targetStatementTimeoutMs: 4321, targetLockTimeoutMs: 1234, targetMaxConnectionsPerService: 1,
+    targetTls: { sslMode: 'disable', ca: null } }, vault);
   const values = await connector.with(service, undefined, async (s) => {
     const client = (s as unknown as { client: { query(q: string): Promise<{ rows: { lock_timeout: string; statement_timeout: string }[] }> } }).client;
     const { rows } = await client.query(`SELECT current_setting('lock_timeout') AS lock_timeout, current_setting('statement_timeout') AS statement_timeout`);

@@ -66,6 +66,9 @@ const TENANCY = {
   SERVICE_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
   SERVICE_NAME_TAKEN: { code: ApiErrorCode.BAD_USER_INPUT },
   TOKEN_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  // the gateway's own stored credentials do not decrypt: a fixed message to the caller (the domain's names the reason), logged as a warning
+  CREDENTIALS_UNREADABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE,
+    publicMessage: 'the gateway cannot use its stored credentials for this service; nothing was changed (an operator must check its master keys)' },
 } as const satisfies Record<TenancyErrorCode, Mapping>;
 
 const AUDIT_EVENTS = {
@@ -93,6 +96,7 @@ const AUDIT_POLICY = {
   SERVICE_UNREACHABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
   IDEMPOTENCY_KEY_REUSED: { code: ApiErrorCode.BAD_USER_INPUT },
   SERVICE_BUSY: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
+  SERVICE_TLS_FAILED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
 } as const satisfies Record<AuditErrorCode, Mapping>;
 
 /** The mapping of any domain error, found by its class: each domain has exactly one. */

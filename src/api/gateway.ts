@@ -9,6 +9,36 @@ import { PolicyRepository } from '../modules/audit-policy/policy.repository';
 import { PolicyService } from '../modules/audit-policy/policy.service';
 import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
 import { TenancyService } from '../modules/tenancy/tenancy.service';
+import { CredentialVault } from '../modules/tenancy/service-credential';
+import { sealPlaintextServiceUrls, SEAL_BEFORE_MIGRATION } from '../modules/tenancy/credential.migration';
+import { migrate, MigrationResult } from '../base/db/migrate';
+import type { MasterKeyring } from '../base/crypto/master-keys';
+import { Client } from 'pg';
+
+/**
+ * The gateway database's migrations, with the step only the application can do: before the migration that
+ * drops the plaintext `connection_url`, every service row still holding one is sealed under the current
+ * master key (in the same transaction). Without keys that step refuses if there is anything to seal.
+ */
+export async function migrateGatewayDb(databaseUrl: string, keys: MasterKeyring | null): Promise<MigrationResult & { sealedServiceUrls: number }> {
+  let sealedServiceUrls = 0;
+  const result = await migrate(databaseUrl, undefined, {
+    [SEAL_BEFORE_MIGRATION]: async (client) => { sealedServiceUrls = await sealPlaintextServiceUrls(client, keys); },
+  });
+  if (sealedServiceUrls > 0) await rewriteServiceTable(databaseUrl);
+  return { ...result, sealedServiceUrls };
+}
+
+/**
+ * After plaintext URLs were sealed, their old row versions (and the dropped column's bytes) still sit in the
+ * table's file until it is rewritten: VACUUM FULL writes a new file with the live rows only (a brief exclusive
+ * lock on a small table). WAL already written and earlier backups still hold them: see README, Security.
+ */
+async function rewriteServiceTable(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try { await client.query('VACUUM FULL "service"'); } finally { await client.end(); }
+}
 
 /** /readyz: ready while the gateway database answers; OpenSearch is reported, not required (the control path works without it). */
 export interface Readiness {
@@ -47,9 +77,10 @@ export interface Gateway {
 
 export function createGateway(config: GatewayConfig, logger: Logger, registry: MetricsRegistry = createMetricsRegistry()): Gateway {
   const db = connectDb(config.databaseUrl);
-  const tenancy = new TenancyService(new TenancyRepository(db.prisma), { authCacheTtlMs: config.authCacheTtlMs,
+  const vault = new CredentialVault(config.credentialsMasterKeys);
+  const tenancy = new TenancyService(new TenancyRepository(db.prisma), vault, { authCacheTtlMs: config.authCacheTtlMs,
     authCacheMaxEntries: config.authCacheMaxEntries });
-  const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, targetConnectionMetrics(registry));
+  const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, vault, targetConnectionMetrics(registry));
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });

@@ -1,4 +1,8 @@
-import { ConfigError, DEFAULT_ANSWER_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_RATE_LIMITS, loadConfig } from './config';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, DEFAULT_ANSWER_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_RATE_LIMITS, loadConfig, requireMasterKeys } from './config';
 
 const BASE = { DATABASE_URL: 'postgres://u@localhost:5432/db' };
 
@@ -43,5 +47,71 @@ describe('rate limits in the configuration', () => {
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ ...BASE, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...BASE, [name]: value })).toThrow(name);
+  });
+});
+
+describe('credentials master keys in the configuration', () => {
+  const key = randomBytes(32).toString('base64');
+
+  it('unset: null, and the commands that need them get a clear refusal naming the variable', () => {
+    const c = loadConfig(BASE);
+    expect(c.credentialsMasterKeys).toBeNull();
+    expect(() => requireMasterKeys(c)).toThrow(ConfigError);
+    expect(() => requireMasterKeys(c)).toThrow(/CREDENTIALS_MASTER_KEYS is not set/);
+  });
+
+  it('from CREDENTIALS_MASTER_KEYS, first entry current', () => {
+    const c = loadConfig({ ...BASE, CREDENTIALS_MASTER_KEYS: `2:${key},1:${randomBytes(32).toString('base64')}` });
+    expect(requireMasterKeys(c).current).toBe(2);
+    expect(c.credentialsMasterKeys!.versions).toEqual([2, 1]);
+  });
+
+  it('from CREDENTIALS_MASTER_KEYS_FILE; both at once, or an unreadable file, refused', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-keys-'));
+    const file = path.join(dir, 'keys');
+    fs.writeFileSync(file, `3:${key}\n`, { mode: 0o600 });
+    try {
+      expect(loadConfig({ ...BASE, CREDENTIALS_MASTER_KEYS_FILE: file }).credentialsMasterKeys!.current).toBe(3);
+      expect(() => loadConfig({ ...BASE, CREDENTIALS_MASTER_KEYS_FILE: file, CREDENTIALS_MASTER_KEYS: `1:${key}` })).toThrow(/not both/);
+      expect(() => loadConfig({ ...BASE, CREDENTIALS_MASTER_KEYS_FILE: path.join(dir, 'missing') })).toThrow(/CREDENTIALS_MASTER_KEYS_FILE cannot be read \(ENOENT\)/);
+      fs.writeFileSync(file, `3:${key.slice(1)}\n`);
+      expect(() => loadConfig({ ...BASE, CREDENTIALS_MASTER_KEYS_FILE: file })).toThrow(/CREDENTIALS_MASTER_KEYS_FILE entry 1/);
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  it.each([[`1:${key.slice(2)}`], [`x:${key}`], [key], [`1:${key},1:${key}`]])('a malformed value is a ConfigError without the key', (value) => {
+    let error: unknown;
+    try { loadConfig({ ...BASE, CREDENTIALS_MASTER_KEYS: value }); } catch (err) { error = err; }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^CREDENTIALS_MASTER_KEYS/);
+    expect((error as Error).message).not.toContain(key.slice(2, 20));
+  });
+});
+
+describe('TLS toward managed services in the configuration', () => {
+
+  it('defaults to verify-full with Node\'s public roots', () => {
+    expect(loadConfig(BASE).targetTls).toEqual({ sslMode: 'verify-full', ca: null });
+  });
+
+  it.each(['disable', 'require', 'verify-ca', 'verify-full'])('takes TARGET_SSLMODE=%s', (mode) => {
+    expect(loadConfig({ ...BASE, TARGET_SSLMODE: mode }).targetTls.sslMode).toBe(mode);
+  });
+
+  it.each(['prefer', 'allow', 'VERIFY-FULL', 'true', 'verify_full'])('refuses TARGET_SSLMODE=%s naming the variable', (mode) => {
+    expect(() => loadConfig({ ...BASE, TARGET_SSLMODE: mode })).toThrow(/^TARGET_SSLMODE must be disable, require, verify-ca, verify-full/);
+  });
+
+  it('reads TARGET_SSL_CA_FILE (PEM) at start-up; a missing or non-PEM file is refused', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-ca-'));
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    try {
+      fs.writeFileSync(path.join(dir, 'ca.pem'), pem);
+      fs.writeFileSync(path.join(dir, 'key.pem'), '-----BEGIN PRIVATE KEY-----\nsecret-key-bytes\n-----END PRIVATE KEY-----\n');
+      expect(loadConfig({ ...BASE, TARGET_SSL_CA_FILE: path.join(dir, 'ca.pem') }).targetTls.ca).toBe(pem);
+      expect(() => loadConfig({ ...BASE, TARGET_SSL_CA_FILE: path.join(dir, 'none.pem') })).toThrow(/^TARGET_SSL_CA_FILE cannot be read \(ENOENT\)$/);
+      expect(() => loadConfig({ ...BASE, TARGET_SSL_CA_FILE: path.join(dir, 'key.pem') })).toThrow(/^TARGET_SSL_CA_FILE must hold PEM certificates/);
+      expect(() => loadConfig({ ...BASE, TARGET_SSL_CA_FILE: path.join(dir, 'key.pem') })).not.toThrow(/secret-key-bytes/);
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 });

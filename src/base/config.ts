@@ -2,7 +2,28 @@
  * The one configuration object, built from the environment once at start-up and validated there:
  * a bad value stops the process with a message naming the variable, never a failure later.
  */
+import { readFileSync } from 'node:fs';
+import { MasterKeyring, MasterKeysError, parseMasterKeys } from './crypto/master-keys';
 import { BaseError, BaseErrorCode } from './domain-error';
+
+/**
+ * TLS toward managed PostgreSQL services, the modes the `pg` client really implements (no `prefer`/`allow`:
+ * it cannot fall back to plain text). In order of strength; a service URL's own `sslmode` can only raise it.
+ *   disable      no TLS
+ *   require      TLS, the certificate not checked (protects against a passive listener only)
+ *   verify-ca    TLS, the certificate chain checked against the CA (TARGET_SSL_CA_FILE, else Node's public roots)
+ *   verify-full  verify-ca, and the certificate must name the host of the URL
+ */
+export const TARGET_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type TargetSslMode = typeof TARGET_SSL_MODES[number];
+export const DEFAULT_TARGET_SSL_MODE: TargetSslMode = 'verify-full';
+
+export interface TargetTls {
+  /** The weakest TLS mode any target connection may use (TARGET_SSLMODE). */
+  sslMode: TargetSslMode;
+  /** PEM CA certificates trusted for verify-ca/verify-full (TARGET_SSL_CA_FILE); null: Node's public roots. */
+  ca: string | null;
+}
 
 export interface GatewayConfig {
   /** The gateway's own PostgreSQL (tenants, services, tokens, policy history). */
@@ -45,6 +66,14 @@ export interface GatewayConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Bearer token that GET /metrics requires; null: the gateway does not serve /metrics (404). */
   metricsToken: string | null;
+  /**
+   * The master keys that wrap every service's credential data key (CREDENTIALS_MASTER_KEYS or
+   * CREDENTIALS_MASTER_KEYS_FILE; the first is current). null when neither is set: then `serve`, `migrate`
+   * and `admin` refuse to start (requireMasterKeys); `ingest` does not need them.
+   */
+  credentialsMasterKeys: MasterKeyring | null;
+  /** TLS toward managed services. */
+  targetTls: TargetTls;
 }
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
@@ -174,6 +203,53 @@ function metricsToken(env: Env): string | null {
   return raw;
 }
 
+/** CREDENTIALS_MASTER_KEYS, or the file CREDENTIALS_MASTER_KEYS_FILE names (never both); null when neither is set. */
+function masterKeys(env: Env): MasterKeyring | null {
+  const inline = env.CREDENTIALS_MASTER_KEYS;
+  const file = env.CREDENTIALS_MASTER_KEYS_FILE;
+  if (inline && file) throw new ConfigError('set CREDENTIALS_MASTER_KEYS or CREDENTIALS_MASTER_KEYS_FILE, not both');
+  let text: string;
+  let source: string;
+  if (inline) { text = inline; source = 'CREDENTIALS_MASTER_KEYS'; }
+  else if (file) {
+    try { text = readFileSync(file, 'utf8'); } catch (err) {
+      throw new ConfigError(`CREDENTIALS_MASTER_KEYS_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    source = 'CREDENTIALS_MASTER_KEYS_FILE';
+  } else return null;
+  try { return parseMasterKeys(text, source); } catch (err) {
+    if (err instanceof MasterKeysError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+function targetTls(env: Env): TargetTls {
+  const mode = env.TARGET_SSLMODE || DEFAULT_TARGET_SSL_MODE;
+  if (!(TARGET_SSL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`TARGET_SSLMODE must be ${TARGET_SSL_MODES.join(', ')} (prefer and allow cannot be honoured by the client), got "${mode.slice(0, 40)}"`);
+  }
+  const caFile = env.TARGET_SSL_CA_FILE;
+  let ca: string | null = null;
+  if (caFile) {
+    try { ca = readFileSync(caFile, 'utf8'); } catch (err) {
+      throw new ConfigError(`TARGET_SSL_CA_FILE cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (ca.length > 1024 * 1024 || !/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(ca)) {
+      throw new ConfigError('TARGET_SSL_CA_FILE must hold PEM certificates (-----BEGIN CERTIFICATE-----), at most 1 MiB');
+    }
+  }
+  return { sslMode: mode as TargetSslMode, ca };
+}
+
+/** The master keys, for the commands that seal or open credentials (serve, migrate, admin); a clear refusal without them. */
+export function requireMasterKeys(config: Pick<GatewayConfig, 'credentialsMasterKeys'>): MasterKeyring {
+  if (!config.credentialsMasterKeys) {
+    throw new ConfigError('CREDENTIALS_MASTER_KEYS is not set: service credentials are encrypted with it ' +
+      '(version:base64 of 32 random bytes, e.g. 1:$(openssl rand -base64 32); or CREDENTIALS_MASTER_KEYS_FILE); `npm start` makes a local one');
+  }
+  return config.credentialsMasterKeys;
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
@@ -217,5 +293,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     rateLimit: rateLimits(env, maxCost),
     logLevel: logLevel as GatewayConfig['logLevel'],
     metricsToken: metricsToken(env),
+    credentialsMasterKeys: masterKeys(env),
+    targetTls: targetTls(env),
   };
 }

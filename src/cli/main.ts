@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 /**
  * pg-audit-gateway: one executable for operators and automation (see ../shared/design/cli.md).
- *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan>
+ *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key>
  * Configuration from the environment; flags override it. `--json` prints one JSON object on stdout.
  * A failure prints one line on stderr and exits non-zero.
  */
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
-import { createGateway } from '../api/gateway';
-import { ConfigError, loadConfig } from '../base/config';
-import { migrate } from '../base/db/migrate';
+import { createGateway, migrateGatewayDb } from '../api/gateway';
+import { ConfigError, loadConfig, requireMasterKeys } from '../base/config';
 import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
@@ -23,6 +23,8 @@ import { createMetricsRegistry, ingestMetrics } from '../base/metrics';
 import { serveMetrics } from '../base/metrics-server';
 
 class UsageError extends Error {}
+/** A command that ran but could not do all of it (exit 1, one line on stderr). */
+class CommandFailed extends Error {}
 
 const USAGE = `usage: pg-audit-gateway <command> [options]
   migrate                                   apply the gateway database migrations
@@ -35,7 +37,9 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
                                             index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
   admin create-organization --name N [--pro-platform]
   admin create-project --organization ID --name N [--pro-features]
-  admin register-service --project ID --name N --url postgres://...
+  admin register-service --project ID --name N --url-file PATH|-
+                                            the service's postgres:// URL from a file, or stdin with -
+                                            (--url URL still works but is deprecated: argv is visible to other users)
   admin create-token --project ID --name N --database-role ROLE [--scopes S,S] [--expires-in DURATION | --expires-at ISO]
                                             scopes: read:events, read:policy, write:policy (default: all three);
                                             DURATION: 30m, 12h, 90d, 2w; ISO: 2027-01-31T00:00:00Z (default: never expires)
@@ -43,11 +47,12 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   admin revoke-token --token-id ID          revoke a token (idempotent); refused within AUTH_CACHE_TTL_MS
   admin set-plan --organization ID --pro-platform true|false
   admin set-plan --project ID --pro-features true|false
+  admin rotate-key                          re-wrap every service's credential under the current master key
 common: --database-url URL (else DATABASE_URL), --json`;
 
 const OPTIONS = {
   'database-url': { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean' }, check: { type: 'boolean' },
-  name: { type: 'string' }, organization: { type: 'string' }, project: { type: 'string' }, url: { type: 'string' },
+  name: { type: 'string' }, organization: { type: 'string' }, project: { type: 'string' }, url: { type: 'string' }, 'url-file': { type: 'string' },
   'database-role': { type: 'string' }, 'pro-platform': { type: 'string' }, 'pro-features': { type: 'string' },
   help: { type: 'boolean', short: 'h' }, service: { type: 'string' }, 'log-dir': { type: 'string' }, once: { type: 'boolean' },
   'opensearch-url': { type: 'string' }, stdin: { type: 'boolean' }, source: { type: 'string' }, format: { type: 'string' },
@@ -85,8 +90,48 @@ function print(values: Values, result: Record<string, unknown>, human: string): 
   process.stdout.write(values.json ? JSON.stringify(result) + '\n' : human + '\n');
 }
 
+/** The largest service URL read from --url-file (a URL is a few hundred bytes). */
+const MAX_URL_FILE_BYTES = 64 * 1024;
+
+/**
+ * The service URL of register-service: from --url-file (a path, or - for stdin), or the deprecated --url,
+ * which puts the password where every local user can read it (ps, /proc/<pid>/cmdline): a warning on stderr.
+ */
+async function serviceUrl(values: Values): Promise<string> {
+  const file = values['url-file'];
+  if (file !== undefined && values.url !== undefined) throw new UsageError('give --url-file or --url, not both');
+  if (file === undefined) {
+    if (values.url === undefined || values.url === '') throw new UsageError('--url-file is required (a file holding the postgres:// URL, or - for stdin)');
+    process.stderr.write('pg-audit-gateway: warning: --url is deprecated: the URL and its password are visible to other local users (ps, /proc/<pid>/cmdline); use --url-file PATH or --url-file - (stdin)\n');
+    return values.url;
+  }
+  if (file === '') throw new UsageError('--url-file takes a path, or - for stdin');
+  let bytes: Buffer;
+  try {
+    bytes = file === '-' ? await readStdin(MAX_URL_FILE_BYTES + 1) : await readFile(file);
+  } catch (err) {
+    throw new UsageError(`--url-file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (bytes.length > MAX_URL_FILE_BYTES) throw new UsageError(`--url-file holds more than ${MAX_URL_FILE_BYTES} bytes; it must hold one URL`);
+  const lines = bytes.toString('utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length !== 1) throw new UsageError(`--url-file must hold exactly one URL (one line), found ${lines.length} lines`);
+  return lines[0]!;
+}
+
+async function readStdin(limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks);
+}
+
 async function admin(sub: string | undefined, values: Values): Promise<void> {
   const config = loadConfig(env(values));
+  requireMasterKeys(config);
   const gateway = createGateway(config, silentLogger);
   try {
     const t = gateway.tenancy;
@@ -100,8 +145,18 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
         return print(values, { id: r.id }, `project ${r.id}`);
       }
       case 'register-service': {
-        const r = await t.registerService(required(values, 'project'), required(values, 'name'), required(values, 'url'));
+        const projectId = required(values, 'project');
+        const name = required(values, 'name');
+        const r = await t.registerService(projectId, name, await serviceUrl(values));
         return print(values, { id: r.id }, `service ${r.id}`);
+      }
+      case 'rotate-key': {
+        const r = await t.rotateCredentialKeys();
+        if (r.failed.length > 0) {
+          throw new CommandFailed(`rotated ${r.rotated} service(s) to master key version ${r.keyVersion}; ${r.failed.length} could not be decrypted and were left as they are: ${r.failed.slice(0, 20).join(', ')}${r.failed.length > 20 ? ', ...' : ''}`);
+        }
+        return print(values, { keyVersion: r.keyVersion, rotated: r.rotated, alreadyCurrent: r.alreadyCurrent },
+          `rotated ${r.rotated} service(s) to master key version ${r.keyVersion}; ${r.alreadyCurrent} already there`);
       }
       case 'create-token': {
         const r = await t.createToken(required(values, 'project'), required(values, 'name'), required(values, 'database-role'),
@@ -154,9 +209,11 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   v8.setFlagsFromString('--liftoff-only');
   v8.setFlagsFromString('--heap-growing-percent=50');
   const config = loadConfig(env(values));
+  const keys = requireMasterKeys(config);
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway' });
   const gateway = createGateway(config, logger);
-  await migrate(config.databaseUrl);
+  const migrated = await migrateGatewayDb(config.databaseUrl, keys);
+  if (migrated.sealedServiceUrls > 0) logger.info('service URLs encrypted', { services: migrated.sealedServiceUrls, keyVersion: keys.current });
   // Loaded here, not at the top: `ingest` and `admin` never load Apollo, type-graphql and the schema.
   const { startHttpServer } = await import('../api/http-server');
   const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes, maxResponseBytes: config.maxResponseBytes, http: config.http, graphql: config.graphql, rateLimit: config.rateLimit }, config.port);
@@ -284,8 +341,9 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'migrate': {
       const config = loadConfig(env(values));
-      const r = await migrate(config.databaseUrl);
-      return print(values, { applied: r.applied, alreadyApplied: r.alreadyApplied.length }, `applied ${r.applied.length} migration(s), ${r.alreadyApplied.length} already applied`);
+      const r = await migrateGatewayDb(config.databaseUrl, requireMasterKeys(config));
+      return print(values, { applied: r.applied, alreadyApplied: r.alreadyApplied.length, encryptedServiceUrls: r.sealedServiceUrls },
+        `applied ${r.applied.length} migration(s), ${r.alreadyApplied.length} already applied; encrypted ${r.sealedServiceUrls} plaintext service URL(s)`);
     }
     case 'serve': return closeOnSignal((await serve(values)).close);
     case 'ingest': return ingest(values);
@@ -297,7 +355,7 @@ export async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof TenancyError
+    const known = err instanceof UsageError || err instanceof CommandFailed || err instanceof ConfigError || err instanceof TenancyError
       || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`}\n`);

@@ -10,6 +10,7 @@
  * that spawn it never build it themselves (see ensureCliBuilt in ./cli).
  * Missing prerequisites fail the run (never skipped): run `bash scripts/bootstrap.sh` first.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { OpenSearchNode } from '../../dev/local/opensearch-node';
@@ -78,6 +79,12 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_PG10_URL = old.url();
   process.env.DATABASE_URL = plain.url('gateway');
   process.env.OPENSEARCH_URL = search.url;
+  // A master key for this run only (service URLs are sealed with it), and plain connections to the local
+  // clusters, which have no TLS (test/target-tls.test.ts starts one that has, with its own settings).
+  process.env.CREDENTIALS_MASTER_KEYS = `1:${randomBytes(32).toString('base64')}`;
+  process.env.TARGET_SSLMODE = 'disable';
+  delete process.env.CREDENTIALS_MASTER_KEYS_FILE;
+  delete process.env.TARGET_SSL_CA_FILE;
   if (process.env.DEBUG_TEST_CLUSTERS) {
     console.log(`\ntest servers up in ${Date.now() - started} ms under ${CLUSTERS_DIR}; CLI ${buildResult.status === 'fulfilled' && buildResult.value ? 'built' : 'already current'}`);
   }

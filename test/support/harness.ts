@@ -7,9 +7,10 @@
 import 'reflect-metadata';
 import { ApolloServer } from '@apollo/server';
 import { Client } from 'pg';
-import { createGateway, Gateway } from '../../src/api/gateway';
-import { loadConfig } from '../../src/base/config';
-import { migrate } from '../../src/base/db/migrate';
+import { createGateway, Gateway, migrateGatewayDb } from '../../src/api/gateway';
+import { loadConfig, requireMasterKeys } from '../../src/base/config';
+import type { ServiceRecord } from '../../src/modules/tenancy/tenancy.repository';
+import { CredentialVault } from '../../src/modules/tenancy/service-credential';
 import type { GatewayContext } from '../../src/api/context';
 import { contextFor, createApollo } from '../../src/api/http-server';
 import { createLogger, silentLogger } from '../../src/base/logger';
@@ -27,8 +28,8 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
-  await migrate(urls.gatewayDb);
   const config = loadConfig({ ...process.env, ...overrides });
+  await migrateGatewayDb(config.databaseUrl, requireMasterKeys(config));
   const logger = process.env.TEST_LOG ? createLogger('debug') : silentLogger;   // TEST_LOG=1 to see the gateway's logs
   const gateway = createGateway(config, logger);
   const apollo = createApollo();
@@ -57,6 +58,15 @@ export async function createTenant(g: TestGateway, opts: { serviceUrl: string; p
   const service = await t.registerService(project.id, `service-${n}`, opts.serviceUrl);
   const { token } = await t.createToken(project.id, `token-${n}`, opts.role ?? 'avnadmin');
   return { organizationId: org.id, projectId: project.id, serviceId: service.id, token };
+}
+
+/**
+ * A service record sealed under the run's master keys (globalSetup sets CREDENTIALS_MASTER_KEYS), with the
+ * vault that opens it: for suites that drive the target connector directly.
+ */
+export function sealedTarget(id: string, url: string): { vault: CredentialVault; service: ServiceRecord } {
+  const vault = new CredentialVault(requireMasterKeys(loadConfig(process.env)));
+  return { vault, service: { id, name: id, projectId: id, credential: vault.seal(id, url), proFeatures: true, organizationId: id, proPlatform: true } };
 }
 
 /** One query on a NEW connection (optionally to another database). */

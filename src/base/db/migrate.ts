@@ -3,11 +3,13 @@
  * `_prisma_migrations` table, so `prisma migrate deploy` (where its native engine exists) and this
  * runner (everywhere) agree on what has been applied. Idempotent and safe for concurrent replicas:
  * an advisory lock serialises runners, and each migration runs in one transaction with its record.
+ * A migration may have a data step the caller supplies (`before`, keyed by migration name): what SQL alone
+ * cannot do (e.g. encrypt with the application's key), run in that migration's transaction just before its SQL.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, ClientBase } from 'pg';
 import { projectRoot } from '../paths';
 
 export const MIGRATIONS_DIR = path.join(projectRoot(), 'prisma', 'migrations');
@@ -35,7 +37,10 @@ export async function listMigrations(dir = MIGRATIONS_DIR): Promise<{ name: stri
   }));
 }
 
-export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
+/** Data steps by migration name: each runs inside that migration's transaction, before its SQL, only when it is applied. */
+export type MigrationSteps = Record<string, (client: ClientBase) => Promise<void>>;
+
+export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR, before: MigrationSteps = {}): Promise<MigrationResult> {
   const migrations = await listMigrations(dir);
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
@@ -58,6 +63,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       }
       await client.query('BEGIN');
       try {
+        await before[m.name]?.(client);
         await client.query(m.sql);
         await client.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)

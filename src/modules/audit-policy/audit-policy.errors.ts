@@ -20,6 +20,8 @@ export enum AuditErrorCode {
   SERVICE_UNREACHABLE = 'SERVICE_UNREACHABLE',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   SERVICE_BUSY = 'SERVICE_BUSY',
+  /** The service's TLS does not meet TARGET_SSLMODE (no TLS offered, an untrusted certificate, or one for another host). */
+  SERVICE_TLS_FAILED = 'SERVICE_TLS_FAILED',
 }
 
 /** Each entitlement requirement refuses with its own code (exhaustive: a new requirement needs one). */

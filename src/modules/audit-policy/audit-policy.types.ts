@@ -31,6 +31,7 @@ registerEnumType(AuditErrorCode, {
     SERVICE_UNREACHABLE: { description: 'The PostgreSQL service could not be reached; nothing was changed.' },
     IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was already used for a different request.' },
     SERVICE_BUSY: { description: 'The gateway already holds as many connections to this service as it allows (TARGET_MAX_CONNECTIONS_PER_SERVICE); nothing was changed: retry shortly.' },
+    SERVICE_TLS_FAILED: { description: 'The connection to the service does not meet the gateway\'s TLS policy (TARGET_SSLMODE): the server offers no TLS, or its certificate is not trusted or names another host; nothing was changed.' },
   },
 });
 registerEnumType(SettingsSource, { name: 'AuditSettingsSource', description: 'Where the settings shown were read.',

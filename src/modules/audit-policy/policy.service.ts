@@ -16,6 +16,7 @@ import { evaluateEntitlements } from '../entitlements/entitlement.checks';
 import { actorName, Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { TenancyService } from '../tenancy/tenancy.service';
+import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planSet } from './apply.plan';
 import { PolicyApplier } from './policy.applier';
@@ -43,11 +44,12 @@ export class PolicyService {
   constructor(
     private readonly tenancy: TenancyService,
     private readonly policies: PolicyRepository,
-    private readonly config: Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService' | 'applyReadbackTimeoutMs'>,
+    private readonly config: Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService' | 'applyReadbackTimeoutMs' | 'targetTls'>,
     private readonly logger: Logger,
+    vault: Pick<CredentialVault, 'open'>,
     targetRecorder?: TargetConnectionRecorder,
   ) {
-    this.targets = new TargetConnector(config, targetRecorder);
+    this.targets = new TargetConnector(config, vault, targetRecorder);
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
   }

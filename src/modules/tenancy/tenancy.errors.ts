@@ -11,6 +11,11 @@ export enum TenancyErrorCode {
   SERVICE_NAME_TAKEN = 'SERVICE_NAME_TAKEN',
   /** An admin command named a token id that does not exist. */
   TOKEN_NOT_FOUND = 'TOKEN_NOT_FOUND',
+  /**
+   * The service's stored credentials do not decrypt with the configured master keys: copied from another
+   * service, altered, or sealed under a key version no longer configured. An operator's matter; never the URL.
+   */
+  CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
 }
 
 export class TenancyError extends DomainError<TenancyErrorCode> {}

@@ -1,6 +1,7 @@
 /** The tenant registry in the gateway database. The only tenancy code that talks to Prisma. */
 import type { Db } from '../../base/db/prisma';
 import type { Principal } from './principal';
+import type { SealedCredential } from './service-credential';
 import { knownScopes, Scope } from './scope';
 
 /** A token as `admin list-tokens` shows it: never the secret, never its hash. */
@@ -22,8 +23,11 @@ export interface ServiceRecord {
   id: string;
   name: string;
   projectId: string;
-  /** Secret: connects as the service's admin role. Never logged or returned. */
-  connectionUrl: string;
+  /**
+   * The connection URL (the service's admin role and password), sealed: only the target connector opens it,
+   * for the session it opens (service-credential.ts). Never logged or returned, sealed or not.
+   */
+  credential: SealedCredential;
   proFeatures: boolean;
   organizationId: string;
   proPlatform: boolean;
@@ -40,10 +44,10 @@ export class TenancyRepository {
     return this.db.project.create({ data: { organizationId, name, proFeatures }, select: { id: true } });
   }
 
-  /** null when the project already has a service of that name. */
-  async registerService(projectId: string, name: string, connectionUrl: string): Promise<{ id: string } | null> {
+  /** null when the project already has a service of that name. `id` is chosen by the caller: the credential is sealed to it. */
+  async registerService(id: string, projectId: string, name: string, credential: SealedCredential): Promise<{ id: string } | null> {
     try {
-      return await this.db.service.create({ data: { projectId, name, connectionUrl }, select: { id: true } });
+      return await this.db.service.create({ data: { id, projectId, name, ...credentialColumns(credential) }, select: { id: true } });
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') return null;
       throw err;
@@ -111,15 +115,51 @@ export class TenancyRepository {
     return this.findService({ id: serviceId });
   }
 
+  /** Services whose credential is wrapped under another master key version than `version` (what rotation moves). */
+  async credentialsNotAt(version: number): Promise<{ id: string; credential: SealedCredential }[]> {
+    const rows = await this.db.service.findMany({ where: { credentialKeyVersion: { not: version } }, select: { id: true, ...CREDENTIAL_SELECT }, orderBy: { id: 'asc' } });
+    return rows.map((r) => ({ id: r.id, credential: credentialOf(r) }));
+  }
+
+  async countCredentialsAt(version: number): Promise<number> {
+    return this.db.service.count({ where: { credentialKeyVersion: version } });
+  }
+
+  /**
+   * Replaces a service's credential, only if it is still wrapped under `fromVersion` with the same wrapped key
+   * (a concurrent rotation that got there first wins; false then).
+   */
+  async replaceCredential(id: string, from: SealedCredential, to: SealedCredential): Promise<boolean> {
+    const { count } = await this.db.service.updateMany({
+      where: { id, credentialKeyVersion: from.keyVersion, credentialWrappedKey: { equals: new Uint8Array(from.wrappedKey) } },
+      data: credentialColumns(to),
+    });
+    return count === 1;
+  }
+
   private async findService(where: { id: string; projectId?: string }): Promise<ServiceRecord | null> {
     const s = await this.db.service.findFirst({
       where,
-      select: { id: true, name: true, projectId: true, connectionUrl: true,
+      select: { id: true, name: true, projectId: true, ...CREDENTIAL_SELECT,
         project: { select: { proFeatures: true, organization: { select: { id: true, proPlatform: true } } } } },
     });
     if (!s) return null;
-    return { id: s.id, name: s.name, projectId: s.projectId, connectionUrl: s.connectionUrl,
+    return { id: s.id, name: s.name, projectId: s.projectId, credential: credentialOf(s),
       proFeatures: s.project.proFeatures, organizationId: s.project.organization.id,
       proPlatform: s.project.organization.proPlatform };
   }
+}
+
+const CREDENTIAL_SELECT = { credentialCiphertext: true, credentialNonce: true, credentialWrappedKey: true, credentialKeyNonce: true, credentialKeyVersion: true } as const;
+
+interface CredentialColumns { credentialCiphertext: Uint8Array; credentialNonce: Uint8Array; credentialWrappedKey: Uint8Array; credentialKeyNonce: Uint8Array; credentialKeyVersion: number }
+
+function credentialOf(row: CredentialColumns): SealedCredential {
+  return { keyVersion: row.credentialKeyVersion, wrappedKey: Buffer.from(row.credentialWrappedKey), keyNonce: Buffer.from(row.credentialKeyNonce),
+    ciphertext: Buffer.from(row.credentialCiphertext), nonce: Buffer.from(row.credentialNonce) };
+}
+
+function credentialColumns(c: SealedCredential) {
+  return { credentialCiphertext: new Uint8Array(c.ciphertext), credentialNonce: new Uint8Array(c.nonce), credentialWrappedKey: new Uint8Array(c.wrappedKey),
+    credentialKeyNonce: new Uint8Array(c.keyNonce), credentialKeyVersion: c.keyVersion };
 }

@@ -1,6 +1,7 @@
 import type { Principal } from './principal';
 import type { TenancyRepository } from './tenancy.repository';
 import { TenancyService } from './tenancy.service';
+import { CredentialVault } from './service-credential';
 import { hashToken } from './token';
 
 /** A repository faked in memory: only what authenticate uses, with a count of lookups. */
@@ -18,7 +19,7 @@ describe('TenancyService.authenticate', () => {
 
   it('a bogus token asks the database once per cache period, however often it is sent', async () => {
     const repo = fakeRepo(new Map());
-    const t = new TenancyService(repo as unknown as TenancyRepository, { authCacheTtlMs: 2000, now: clock });
+    const t = new TenancyService(repo as unknown as TenancyRepository, new CredentialVault(null), { authCacheTtlMs: 2000, now: clock });
     for (let i = 0; i < 1000; i++) expect(await t.authenticate('pga_bogus_token_value')).toBeNull();
     expect(repo.lookups).toBe(1);
     now += 2001;
@@ -29,8 +30,8 @@ describe('TenancyService.authenticate', () => {
   it('a token created after a miss works once the miss is older than the cache time (at once with the cache at 0)', async () => {
     const tokens = new Map<string, Principal>();
     const repo = fakeRepo(tokens);
-    const cached = new TenancyService(repo as unknown as TenancyRepository, { authCacheTtlMs: 2000, now: clock });
-    const uncached = new TenancyService(repo as unknown as TenancyRepository, { authCacheTtlMs: 0, now: clock });
+    const cached = new TenancyService(repo as unknown as TenancyRepository, new CredentialVault(null), { authCacheTtlMs: 2000, now: clock });
+    const uncached = new TenancyService(repo as unknown as TenancyRepository, new CredentialVault(null), { authCacheTtlMs: 0, now: clock });
     expect(await cached.authenticate('pga_new_token_value')).toBeNull();
     expect(await uncached.authenticate('pga_new_token_value')).toBeNull();
     tokens.set(hashToken('pga_new_token_value'), principal());
@@ -43,7 +44,7 @@ describe('TenancyService.authenticate', () => {
   it('an expired token is refused at its expiry even while its identity is cached', async () => {
     const expiresAt = new Date(now + 500);
     const repo = fakeRepo(new Map([[hashToken('pga_expiring_token'), principal({ expiresAt })]]));
-    const t = new TenancyService(repo as unknown as TenancyRepository, { authCacheTtlMs: 60_000, now: clock });
+    const t = new TenancyService(repo as unknown as TenancyRepository, new CredentialVault(null), { authCacheTtlMs: 60_000, now: clock });
     expect(await t.authenticate('pga_expiring_token')).not.toBeNull();
     now += 499;
     expect(await t.authenticate('pga_expiring_token')).not.toBeNull();

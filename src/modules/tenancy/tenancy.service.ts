@@ -2,7 +2,9 @@
  * Bootstrapping tenants (CLI `admin` commands) and resolving callers (GraphQL context).
  * Input is checked here so that every entry point refuses the same things with the same words.
  */
+import { randomUUID } from 'node:crypto';
 import { TenancyRepository, ServiceRecord, TokenRecord } from './tenancy.repository';
+import type { CredentialVault } from './service-credential';
 import { generateToken, hashToken } from './token';
 import type { Principal } from './principal';
 import { ALL_SCOPES, parseScopes, Scope } from './scope';
@@ -28,6 +30,9 @@ function id(value: string, what: string): string {
   return value.toLowerCase();
 }
 
+/** libpq's sslmode values; a URL's sslmode can only raise the gateway's TARGET_SSLMODE (audit-policy/target/target.tls.ts). */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
 /** A postgres:// URL; the error never repeats the URL, which may hold a password. */
 export function checkServiceUrl(url: string): string {
   let parsed: URL;
@@ -36,6 +41,13 @@ export function checkServiceUrl(url: string): string {
     throw invalid('service URL must start with postgres:// or postgresql://');
   }
   if (!parsed.hostname) throw invalid('service URL has no host');
+  for (const [key, value] of parsed.searchParams) {
+    if (key === 'sslmode') {
+      if (!SSL_MODES.includes(value)) throw invalid(`service URL sslmode must be one of ${SSL_MODES.join(', ')}`);
+    } else if (/^ssl/i.test(key) || key.toLowerCase() === 'uselibpqcompat') {
+      throw invalid('service URL TLS parameters other than sslmode are not taken: the gateway trusts TARGET_SSL_CA_FILE (README, Configuration)');
+    }
+  }
   return url;
 }
 
@@ -64,7 +76,8 @@ export class TenancyService {
    * on every request. Services never move between projects. 0 asks every time. `authCacheMaxEntries`: the
    * most entries each cache keeps (found tokens, unknown tokens, services), least recently used going first.
    */
-  constructor(private readonly repo: TenancyRepository, opts: { authCacheTtlMs?: number; authCacheMaxEntries?: number; now?: () => number } = {}) {
+  constructor(private readonly repo: TenancyRepository, private readonly vault: CredentialVault,
+    opts: { authCacheTtlMs?: number; authCacheMaxEntries?: number; now?: () => number } = {}) {
     const ttlMs = opts.authCacheTtlMs ?? 0;
     this.now = opts.now ?? Date.now;
     this.principals = new TtlCache({ ttlMs, missTtlMs: ttlMs, maxEntries: opts.authCacheMaxEntries, now: opts.now });
@@ -85,9 +98,30 @@ export class TenancyService {
     const project = id(projectId, 'project id');
     if (!(await this.repo.projectExists(project))) throw noProject(project);
     const serviceNameChecked = name(serviceName, 'service name');
-    const created = await this.repo.registerService(project, serviceNameChecked, checkServiceUrl(url));
+    const serviceId = randomUUID();
+    const created = await this.repo.registerService(serviceId, project, serviceNameChecked, this.vault.seal(serviceId, checkServiceUrl(url)));
     if (!created) throw new TenancyError(TenancyErrorCode.SERVICE_NAME_TAKEN, `project ${project} already has a service named ${JSON.stringify(serviceNameChecked)}`);
     return created;
+  }
+
+  /**
+   * `admin rotate-key`: every service's data key re-wrapped under the current master key version (the URL's
+   * ciphertext is kept). Idempotent: services already at the current version are left alone, and a second run
+   * rotates nothing. A service whose credential does not open is left as it is and listed in `failed`.
+   */
+  async rotateCredentialKeys(): Promise<{ keyVersion: number; rotated: number; alreadyCurrent: number; failed: string[] }> {
+    const version = this.vault.currentVersion;
+    let rotated = 0;
+    const failed: string[] = [];
+    for (const { id: serviceId, credential } of await this.repo.credentialsNotAt(version)) {
+      let next;
+      try { next = this.vault.rewrap(serviceId, credential); } catch (err) {
+        if (err instanceof TenancyError && err.code === TenancyErrorCode.CREDENTIALS_UNREADABLE) { failed.push(serviceId); continue; }
+        throw err;
+      }
+      if (await this.repo.replaceCredential(serviceId, credential, next)) rotated += 1;
+    }
+    return { keyVersion: version, rotated, alreadyCurrent: (await this.repo.countCredentialsAt(version)) - rotated, failed };
   }
 
   /**

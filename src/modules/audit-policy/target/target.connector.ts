@@ -9,9 +9,10 @@
 import type { GatewayConfig } from '../../../base/config';
 import { AuditErrorCode, refuse } from '../audit-policy.errors';
 import type { ServiceRecord } from '../../tenancy/tenancy.repository';
+import type { CredentialVault } from '../../tenancy/service-credential';
 import { refusedByServer, TargetSession } from './target.session';
 
-export type TargetTimeouts = Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService'>;
+export type TargetTimeouts = Pick<GatewayConfig, 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'targetLockTimeoutMs' | 'targetMaxConnectionsPerService' | 'targetTls'>;
 
 /** SERVICE_BUSY's text (a query's top-level error carries it beside the code SERVICE_UNAVAILABLE). */
 export const SERVICE_BUSY_MESSAGE = 'the gateway is already using as many connections to this service as it allows; nothing was changed: retry shortly';
@@ -60,7 +61,8 @@ const NO_RECORDER: TargetConnectionRecorder = { opened() {}, closed() {}, refuse
 export class TargetConnector {
   private readonly slots = new Map<string, Slots>();
 
-  constructor(private readonly timeouts: TargetTimeouts, private readonly recorder: TargetConnectionRecorder = NO_RECORDER) {}
+  /** `vault` opens each service's sealed credential, here and only here, for the session being opened. */
+  constructor(private readonly timeouts: TargetTimeouts, private readonly vault: Pick<CredentialVault, 'open'>, private readonly recorder: TargetConnectionRecorder = NO_RECORDER) {}
 
   /**
    * Runs `fn` on a fresh connection to the service (its default database, or `database`), then closes it.
@@ -96,10 +98,13 @@ export class TargetConnector {
   /** A new session to the service (its default database, or `database`); the caller holds one of its slots and closes it with close(). */
   async open(service: ServiceRecord, database: string | undefined): Promise<TargetSession> {
     let session: TargetSession;
+    // Decrypted here, for this one call: the URL is handed to the pg client and kept in no record, log or error
+    // (CREDENTIALS_UNREADABLE, thrown before any connection, names the service only).
+    const url = this.vault.open(service);
     try {
-      session = await TargetSession.open(service.connectionUrl, {
+      session = await TargetSession.open(url, {
         connectTimeoutMs: this.timeouts.targetConnectTimeoutMs, statementTimeoutMs: this.timeouts.targetStatementTimeoutMs,
-        lockTimeoutMs: this.timeouts.targetLockTimeoutMs }, database);
+        lockTimeoutMs: this.timeouts.targetLockTimeoutMs, tls: this.timeouts.targetTls }, database);
     } catch (err) {
       if (refusedByServer(err)) this.recorder.refused(); else this.recorder.unreachable();
       throw err;

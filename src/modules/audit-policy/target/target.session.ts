@@ -6,10 +6,12 @@
  */
 import { Client } from 'pg';
 import { PGAUDIT_GUCS } from '../settings/settings.model';
-import { unreachable } from '../audit-policy.errors';
+import type { TargetTls } from '../../../base/config';
+import { AuditErrorCode, refuse, unreachable } from '../audit-policy.errors';
 import { quoteIdent } from '../sql/quote';
+import { targetConnection, tlsFailure } from './target.tls';
 
-export interface TargetOptions { connectTimeoutMs: number; statementTimeoutMs: number; lockTimeoutMs: number }
+export interface TargetOptions { connectTimeoutMs: number; statementTimeoutMs: number; lockTimeoutMs: number; tls: TargetTls }
 
 /** The live facts the entitlement checks and the settings validation depend on. */
 export interface ServerFacts {
@@ -47,8 +49,15 @@ export class TargetSession {
   get broken(): boolean { return this.lost; }
 
   static async open(connectionUrl: string, opts: TargetOptions, database?: string): Promise<TargetSession> {
+    let target: ReturnType<typeof targetConnection>;
+    try {
+      target = targetConnection(database ? withDatabase(connectionUrl, database) : connectionUrl, opts.tls);
+    } catch {
+      throw unreachable();   // a URL that does not parse (URL errors carry their input: never kept as a cause)
+    }
     const client = new Client({
-      connectionString: database ? withDatabase(connectionUrl, database) : connectionUrl,
+      connectionString: target.connectionString,
+      ssl: target.ssl,
       connectionTimeoutMillis: opts.connectTimeoutMs,
       statement_timeout: opts.statementTimeoutMs,
       lock_timeout: opts.lockTimeoutMs,
@@ -59,6 +68,8 @@ export class TargetSession {
       await client.connect();
     } catch (err) {
       await client.end().catch(() => undefined);
+      const tls = tlsFailure(err, target.mode);
+      if (tls) throw Object.assign(refuse(AuditErrorCode.SERVICE_TLS_FAILED, `${tls}; nothing was changed`, ['input', 'serviceId']), { cause: err });
       // the cause is kept (never shown: the message stays the fixed one) so a recorder can tell refused from unreachable
       throw Object.assign(unreachable(), { cause: err });
     }

@@ -116,7 +116,7 @@ export class StderrSplitter extends LineSplitter {
     const c = this.current;
     if (!c) return;
     this.current = null;
-    if (c.overlong) out.push(malformed(`stderr: record longer than ${this.max} bytes`, c.lines[0]!.text, c.endOffset));
+    if (c.overlong) out.push(malformed(`stderr: record longer than ${this.max} bytes`, c.lines[0]!.text, c.endOffset, 'record_too_large'));
     else out.push(assembleStderr(c.lines, c.endOffset, null));
   }
 }

@@ -58,7 +58,9 @@ export class BenchEnvironment {
     await c.connect();
     await c.query('CREATE DATABASE gateway');
     await c.end();
-    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url };
+    // The generated logs are dated from a fixed day (reproducible runs): a long retention keeps them inside
+    // the ingester's event-time window (older events would be dead letters).
+    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url, EVENT_RETENTION_DAYS: '3650' };
     await migrate(env.DATABASE_URL);
     const admin = createGateway(loadConfig(env), silentLogger);
     await admin.eventStore!.ensureTemplate();

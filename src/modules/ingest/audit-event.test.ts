@@ -45,7 +45,7 @@ describe('eventId', () => {
     const ids = new Set([
       eventId(SERVICE, '6b05e4b1.22aa', 37), eventId('svc_02', '6b05e4b1.22aa', 37), eventId(SERVICE, '6b05e4b1.22ab', 37),
       eventId(SERVICE, '6b05e4b1.22aa', 38), eventId('a', 'b.c', 1), eventId('a","b', 'c', 1), eventId('a', '","b", "c', 1),
-      streamEventId(SERVICE, 'stream:a', '6b05e4b1.22aa', 37), positionEventId(SERVICE, '6b05e4b1.22aa', 37),
+      streamEventId(SERVICE, 'stream:a', '6b05e4b1.22aa', 37, '2026-11-24T19:25:37.255Z'), positionEventId(SERVICE, '6b05e4b1.22aa', 37),
       positionEventId(SERVICE, 'postgresql-2026-11-24.log', 1234), positionEventId(SERVICE, 'postgresql-2026-11-24.log', 1235),
     ]);
     expect(ids.size).toBe(11);
@@ -94,7 +94,7 @@ describe('toAuditEvent / auditEventOf', () => {
   it('csvlog and jsonlog records of one line get the same id; stderr %l numbering another one', () => {
     const a = recordEventId(SERVICE, rec());
     expect(recordEventId(SERVICE, rec({ format: 'jsonlog', endOffset: 99 }))).toBe(a);
-    expect(recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:a')).toBe(streamEventId(SERVICE, 'stream:a', '6b05e4b1.22aa', 37));
+    expect(recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:a')).toBe(streamEventId(SERVICE, 'stream:a', '6b05e4b1.22aa', 37, '2026-11-24T19:25:37.255Z'));
     expect(recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:a')).not.toBe(a);
   });
 
@@ -106,7 +106,10 @@ describe('toAuditEvent / auditEventOf', () => {
     // a stderr record without a source has no id (it would otherwise share one across streams)
     expect(recordEventId(SERVICE, rec({ format: 'stderr' }))).toBeNull();
     // no separator ambiguity between the source and the session id
-    expect(streamEventId(SERVICE, 'a","b', 'c', 1)).not.toBe(streamEventId(SERVICE, 'a', 'b","c', 1));
+    expect(streamEventId(SERVICE, 'a","b', 'c', 1, '2026-11-24T19:25:37.255Z')).not.toBe(streamEventId(SERVICE, 'a', 'b","c', 1, '2026-11-24T19:25:37.255Z'));
+    // the same line sent again keeps its id; the same %c/%l at another time does not take it
+    expect(recordEventId(SERVICE, rec({ format: 'stderr', endOffset: 5 }), 'stream:a')).toBe(fromA);
+    expect(recordEventId(SERVICE, rec({ format: 'stderr', timestamp: '2026-11-24T19:25:37.256Z' }), 'stream:a')).not.toBe(fromA);
     // position ids of the two kinds cannot meet: the kind is the first thing in the source
     expect(positionEventId(SERVICE, 'stream:x@1:2:ab', 10)).not.toBe(positionEventId(SERVICE, 'file:x@1:2:ab', 10));
   });

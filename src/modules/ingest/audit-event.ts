@@ -8,11 +8,13 @@
  * - csvlog / jsonlog files: (serviceId, session_id, session_line_num). PostgreSQL documents this pair as
  *   unique per log line; csvlog and jsonlog number lines with the same counter, so both give the same id.
  *   Only PostgreSQL writes these files and it quotes every field, so no client can choose these values.
- * - stderr / managed streams with %c and %l in log_line_prefix: (serviceId, source, %c, %l). The source
- *   (`stream:` + the --source name) is part of the key: a line of one stream can never take the id of an
- *   event of another stream or of a log file, whatever %c/%l it claims (a client can forge whole stderr
- *   lines: README, Ingest trust). %l also counts DETAIL/HINT/STATEMENT lines, so it numbers lines
- *   differently from csvlog anyway.
+ * - stderr / managed streams with %c and %l in log_line_prefix: (serviceId, source, %c, time, %l). The
+ *   source (`stream:` + the --source name) is part of the key: a line of one stream can never take the id
+ *   of an event of another stream or of a log file, whatever %c/%l it claims (a client can forge whole
+ *   stderr lines: README, "What stderr and managed input can be trusted for"). The time is too: a line
+ *   sent again has the same one, so replays still find their document, while a forged line can take the id
+ *   of a later real line of its stream only by guessing that line's exact time. %l also counts
+ *   DETAIL/HINT/STATEMENT lines, so it numbers lines differently from csvlog anyway.
  * - anything else (the default stderr prefix, managed NDJSON without %c/%l): the position the record
  *   ends at, (serviceId, source, endOffset). `source` must name the file/stream stably (`file:` + the log
  *   file name plus something that changes when the file is truncated or reused, or `stream:` + name), or
@@ -69,15 +71,16 @@ export function eventId(serviceId: string, sessionId: string, sessionLineNum: nu
 }
 
 /**
- * The document id of the stream line (%c, %l) of `source`: the stream's name is part of the key (see
- * the file comment). (The namespace `pgaudit-event/stderr-l/v1`, the same key without the source, is retired.)
+ * The document id of the stream line (%c, %l) of `source` logged at `timestamp` (see the file comment).
+ * (The namespace `pgaudit-event/stderr-l/v1`, (serviceId, %c, %l) alone, is retired.)
  */
-export function streamEventId(serviceId: string, source: string, sessionId: string, sessionLineNum: number): string {
+export function streamEventId(serviceId: string, source: string, sessionId: string, sessionLineNum: number, timestamp: string): string {
   if (typeof serviceId !== 'string' || serviceId === '') throw new TypeError('streamEventId: serviceId is required');
   if (typeof source !== 'string' || source === '') throw new TypeError('streamEventId: source is required');
   if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('streamEventId: sessionId is required');
   if (!Number.isSafeInteger(sessionLineNum)) throw new TypeError('streamEventId: sessionLineNum must be a safe integer');
-  return digest('pgaudit-event/stream-session/v2', serviceId, JSON.stringify([source, sessionId]), sessionLineNum);
+  if (typeof timestamp !== 'string' || timestamp === '') throw new TypeError('streamEventId: timestamp is required');
+  return digest('pgaudit-event/stream-session/v2', serviceId, JSON.stringify([source, sessionId, timestamp]), sessionLineNum);
 }
 
 /** The document id of the record that ends at byte `endOffset` of `source` (for records without a session identity). */
@@ -95,7 +98,7 @@ export function positionEventId(serviceId: string, source: string, endOffset: nu
 export function recordEventId(serviceId: string, rec: LogRecord, source?: string): string | null {
   if (rec.sessionId && rec.sessionLineNum !== null && Number.isSafeInteger(rec.sessionLineNum)) {
     if (rec.format !== 'stderr') return eventId(serviceId, rec.sessionId, rec.sessionLineNum);
-    return source ? streamEventId(serviceId, source, rec.sessionId, rec.sessionLineNum) : null;
+    return source ? streamEventId(serviceId, source, rec.sessionId, rec.sessionLineNum, rec.timestamp) : null;
   }
   return source ? positionEventId(serviceId, source, rec.endOffset) : null;
 }

@@ -1,5 +1,7 @@
 import { expiredIndices, indexFor } from '../audit-events/event.index';
-import { outsideWindow } from './event-window';
+import { DEFAULT_INGEST_LIMITS } from '../../base/config';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, outsideWindow } from './event-window';
+import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT } from './log-record';
 
 const NOW = Date.parse('2026-11-30T03:00:00.000Z');
 const W = { retentionDays: 30, maxFutureSkewMs: 24 * 3_600_000 };
@@ -41,4 +43,10 @@ describe('outsideWindow', () => {
     expect(outsideWindow('2026-11-30T03:00:00.001Z', NOW, { ...W, maxFutureSkewMs: 0 })).toMatch(/ahead/);
     expect(outsideWindow('2026-11-30T03:00:00.000Z', NOW, { ...W, maxFutureSkewMs: 0 })).toBeNull();
   });
+});
+
+it('the configuration\'s defaults are the ingest module\'s own', () => {
+  expect(DEFAULT_INGEST_LIMITS.maxRecordBytes).toBe(DEFAULT_MAX_RECORD_BYTES);
+  expect(DEFAULT_INGEST_LIMITS.maxFutureSkewMs).toBe(DEFAULT_MAX_FUTURE_SKEW_MS);
+  expect(MAX_RECORD_BYTES_LIMIT).toBe(32 * 1024 * 1024);
 });

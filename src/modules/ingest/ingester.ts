@@ -77,10 +77,7 @@ export interface IngestOptions {
 export interface IngestRecorder {
   /** log bytes read (a re-read after a failure counts again) */
   bytesRead(n: number): void;
-  /**
-   * a batch acknowledged by OpenSearch: its events, its dead letters by code (DEAD_LETTER_CODES), its
-   * documents that were already indexed (a replay), and its newest event's time (ms since the epoch)
-   */
+  /** a batch acknowledged by OpenSearch: its events, its dead letters by code (DEAD_LETTER_CODES), and its newest event's time (ms since the epoch) */
   acknowledged(events: number, deadLetters: Readonly<Partial<Record<DeadLetterCode, number>>>, newestEventMs: number | null): void;
   /** documents found already indexed (409 to a create): a replay after a crash, or a line claiming an id that is taken */
   duplicates(n: number): void;

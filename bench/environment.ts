@@ -58,9 +58,10 @@ export class BenchEnvironment {
     await c.connect();
     await c.query('CREATE DATABASE gateway');
     await c.end();
-    // a master key for this run's services; the local target has no TLS. RATE_LIMIT_BUCKET_POINTS=0: the
-    // benchmark measures throughput, which the per-token rate limit would cap
-    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url, RATE_LIMIT_BUCKET_POINTS: '0',
+    // A master key for this run's services; the local target has no TLS. RATE_LIMIT_BUCKET_POINTS=0: the
+    // benchmark measures throughput, which the per-token rate limit would cap. The generated logs are dated
+    // from a fixed day (reproducible runs): a long retention keeps them inside the ingester's event-time window.
+    const env = { DATABASE_URL: db.url('gateway'), OPENSEARCH_URL: search.url, RATE_LIMIT_BUCKET_POINTS: '0', EVENT_RETENTION_DAYS: '3650',
       CREDENTIALS_MASTER_KEYS: `1:${randomBytes(32).toString('base64')}`, TARGET_SSLMODE: 'disable' };
     const config = loadConfig(env);
     await migrateGatewayDb(env.DATABASE_URL, requireMasterKeys(config));

@@ -14,9 +14,13 @@ const COUNT = `query($s: ID!, $f: AuditEventFilter) { auditEvents(serviceId: $s,
 let g: TestGateway;
 let t: Tenant;
 
+// The fixtures are dated 2026-11-24: a long retention keeps them inside the ingester's event-time window
+// whenever the suite runs (ingest-hardening.test.ts tests the window itself).
+const INGEST_ENV = { ...process.env, DATABASE_URL: urls.gatewayDb, EVENT_RETENTION_DAYS: '3650' };
+
 function ingest(args: string[], input: Buffer | string, serviceId = t.serviceId) {
   const r = spawnSync(process.execPath, [CLI, 'ingest', '--service', serviceId, '--stdin', '--json', ...args],
-    { cwd: ROOT, input, encoding: 'utf8', env: { ...process.env, DATABASE_URL: urls.gatewayDb }, timeout: 60_000 });
+    { cwd: ROOT, input, encoding: 'utf8', env: INGEST_ENV, timeout: 60_000 });
   if (r.status !== 0) throw new Error(`ingest exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as { events: number; malformed: number };
 }
@@ -73,7 +77,7 @@ it('successful-jsonlog-dir: a directory with only jsonlog files gives the same 6
   try {
     copyFileSync(path.join(ROOT, 'src/modules/ingest/fixtures/pgaudit-pg15/postgresql.json'), path.join(dir, 'postgresql-2026-11-24_192533.json'));
     const r = spawnSync(process.execPath, [CLI, 'ingest', '--service', other.serviceId, '--log-dir', dir, '--once', '--json'],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: urls.gatewayDb }, timeout: 60_000 });
+      { cwd: ROOT, encoding: 'utf8', env: INGEST_ENV, timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, events: 67, malformed: 0 });
     const got = (await g.exec(other.token, COUNT, { s: other.serviceId })).data!.auditEvents;

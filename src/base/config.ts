@@ -34,6 +34,8 @@ export interface GatewayConfig {
   opensearchUrl: string | null;
   /** Audit events are kept this many days; older daily indices are deleted whole by the ingester. */
   eventRetentionDays: number;
+  /** Bounds of the ingester (README, Ingest bounds). */
+  ingest: IngestLimits;
   /** How long to wait for a target PostgreSQL service to accept a connection. */
   targetConnectTimeoutMs: number;
   /** statement_timeout for every statement run on a target service. */
@@ -75,6 +77,18 @@ export interface GatewayConfig {
   /** TLS toward managed services. */
   targetTls: TargetTls;
 }
+
+/** What the ingester accepts: bounds no log line can push past (README, Ingest bounds). */
+export interface IngestLimits {
+  /** Largest record read (csvlog row, jsonlog line, stderr record with its lines, managed NDJSON document); longer: a dead letter. */
+  maxRecordBytes: number;
+  /** Events more than this far ahead of the ingester's clock are dead letters (older than the retention are too). */
+  maxFutureSkewMs: number;
+  /** Dead letters are kept this many days (daily indices, deleted whole by the ingester's sweep). */
+  deadLetterRetentionDays: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 24 * 3_600_000, deadLetterRetentionDays: 30 };
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
 export interface HttpLimits {
@@ -261,6 +275,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     port: int(env, 'PORT', 4000, 0, 65535),
     opensearchUrl: env.OPENSEARCH_URL || null,
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 30, 1, 3650),
+    ingest: {
+      maxRecordBytes: int(env, 'INGEST_MAX_RECORD_BYTES', DEFAULT_INGEST_LIMITS.maxRecordBytes, 4096, 32 * 1024 * 1024),
+      maxFutureSkewMs: int(env, 'INGEST_MAX_FUTURE_SKEW_MS', DEFAULT_INGEST_LIMITS.maxFutureSkewMs, 0, 7 * 24 * 3_600_000),
+      deadLetterRetentionDays: int(env, 'DEAD_LETTER_RETENTION_DAYS', DEFAULT_INGEST_LIMITS.deadLetterRetentionDays, 1, 3650),
+    },
     targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
     targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),
     targetLockTimeoutMs: int(env, 'TARGET_LOCK_TIMEOUT_MS', 3000, 100, 600000),

@@ -18,15 +18,18 @@ describe('ingest metrics', () => {
   it('counts events, dead letters, bytes, retries and rejections; lag is measured from the newest event', async () => {
     const registry = createMetricsRegistry({ defaults: false });
     let now = Date.parse('2026-01-01T00:01:00Z');
-    const m = ingestMetrics(registry, () => now);
+    const m = ingestMetrics(registry, () => now, ['malformed', 'timestamp_out_of_window']);
     expect(await registry.getSingleMetricAsString('pgaudit_gateway_ingest_lag_seconds')).toMatch(/^pgaudit_gateway_ingest_lag_seconds 0$/m);   // 0 before the first event
     m.bytesRead(100); m.bytesRead(50);
-    m.acknowledged(3, 1, Date.parse('2026-01-01T00:00:30Z'));
-    m.acknowledged(2, 0, Date.parse('2026-01-01T00:00:10Z'));   // an older batch acknowledged later: the newest stays
+    m.acknowledged(3, { malformed: 1 }, Date.parse('2026-01-01T00:00:30Z'));
+    m.acknowledged(2, {}, Date.parse('2026-01-01T00:00:10Z'));   // an older batch acknowledged later: the newest stays
+    m.duplicates(4); m.duplicates(0);
     m.bulkRetries(2); m.bulkRetries(0); m.rejected(1);
     const text = await registry.metrics();
     expect(text).toMatch(/^pgaudit_gateway_ingest_events_total 5$/m);
-    expect(text).toMatch(/^pgaudit_gateway_ingest_dead_letters_total 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_dead_letters_total\{reason="malformed"\} 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_dead_letters_total\{reason="timestamp_out_of_window"\} 0$/m);   // every reason present from the start
+    expect(text).toMatch(/^pgaudit_gateway_ingest_duplicates_total 4$/m);
     expect(text).toMatch(/^pgaudit_gateway_ingest_bytes_total 150$/m);
     expect(text).toMatch(/^pgaudit_gateway_ingest_bulk_retries_total 2$/m);
     expect(text).toMatch(/^pgaudit_gateway_ingest_documents_rejected_total 1$/m);

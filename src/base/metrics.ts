@@ -81,15 +81,25 @@ export function targetConnectionMetrics(registry: MetricsRegistry): TargetConnec
 /** Satisfies the ingest module's IngestRecorder. */
 export interface IngestMetrics {
   bytesRead(n: number): void;
-  acknowledged(events: number, deadLetters: number, newestEventMs: number | null): void;
+  /** `deadLetters`: counts by reason code (the ingest module's DEAD_LETTER_CODES, a fixed set) */
+  acknowledged(events: number, deadLetters: Readonly<Record<string, number | undefined>>, newestEventMs: number | null): void;
+  duplicates(n: number): void;
   bulkRetries(n: number): void;
   rejected(n: number): void;
 }
 
-export function ingestMetrics(registry: MetricsRegistry, now: () => number = Date.now): IngestMetrics {
+/**
+ * `deadLetterReasons`: the dead-letter codes, each present at 0 from the start (the composition root
+ * passes the ingest module's DEAD_LETTER_CODES; base cannot import it). Labels only ever hold those codes.
+ */
+export function ingestMetrics(registry: MetricsRegistry, now: () => number = Date.now, deadLetterReasons: readonly string[] = []): IngestMetrics {
   const p = METRIC_PREFIX;
   const events = new Counter({ name: `${p}ingest_events_total`, help: 'Audit events indexed (acknowledged by OpenSearch)', registers: [registry] });
-  const deadLetters = new Counter({ name: `${p}ingest_dead_letters_total`, help: 'Malformed or forged lines kept aside in the dead-letter index', registers: [registry] });
+  const deadLetters = new Counter({ name: `${p}ingest_dead_letters_total`, help: 'Lines kept aside in the dead-letter indices, by reason code',
+    labelNames: ['reason'], registers: [registry] });
+  for (const reason of deadLetterReasons) deadLetters.labels(reason).inc(0);
+  const duplicates = new Counter({ name: `${p}ingest_duplicates_total`,
+    help: 'Documents already indexed under their id (a replay after a crash, or a line claiming a taken id): the stored one stays', registers: [registry] });
   const bytes = new Counter({ name: `${p}ingest_bytes_total`, help: 'Bytes of log read (a re-read after a failure counts again)', registers: [registry] });
   const retries = new Counter({ name: `${p}ingest_bulk_retries_total`, help: 'Bulk requests sent again after OpenSearch answered 429/5xx or did not answer', registers: [registry] });
   const rejected = new Counter({ name: `${p}ingest_documents_rejected_total`, help: 'Documents OpenSearch rejected for good (e.g. a mapping error)', registers: [registry] });
@@ -103,9 +113,10 @@ export function ingestMetrics(registry: MetricsRegistry, now: () => number = Dat
     bytesRead: (n) => bytes.inc(n),
     acknowledged: (e, d, newestMs) => {
       if (e) events.inc(e);
-      if (d) deadLetters.inc(d);
+      for (const [reason, n] of Object.entries(d)) if (n) deadLetters.labels(reason).inc(n);
       if (newestMs !== null && (newest === null || newestMs > newest)) newest = newestMs;
     },
+    duplicates: (n) => { if (n > 0) duplicates.inc(n); },
     bulkRetries: (n) => { if (n > 0) retries.inc(n); },
     rejected: (n) => { if (n > 0) rejected.inc(n); },
   };

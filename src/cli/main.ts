@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, requireMasterKeys } from '../base/config';
 import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
+import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { tokenStatus } from '../modules/tenancy/expiry';
 import { projectRoot } from '../base/paths';
@@ -259,6 +260,9 @@ function lowMemory(): void {
   v8.setFlagsFromString('--optimize-for-size');
 }
 
+/** --source names a stream in every dead letter and in its events' ids: a short name. */
+const MAX_SOURCE_CHARS = 256;
+
 /** `ingest`: index a service's log directory; with --once, what is there now, else follow it until a signal. */
 async function ingest(values: Values): Promise<void> {
   lowMemory();
@@ -269,6 +273,7 @@ async function ingest(values: Values): Promise<void> {
   const format = values.format ?? 'stderr';
   if (values.stdin && format !== 'stderr' && format !== 'managed') throw new UsageError('--format takes stderr or managed');
   const source = values.stdin ? required(values, 'source') : '';
+  if (source.length > MAX_SOURCE_CHARS) throw new UsageError(`--source takes at most ${MAX_SOURCE_CHARS} characters`);
   const metricsPort = values['metrics-port'];
   if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', serviceId });
@@ -284,7 +289,12 @@ async function ingest(values: Values): Promise<void> {
     if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
     const store = gateway.eventStore!;
     await store.ensureTemplate();
-    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger, { recorder: ingestMetrics(registry) });
+    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger, {
+      recorder: ingestMetrics(registry, Date.now, DEAD_LETTER_CODES),
+      maxRecordBytes: config.ingest.maxRecordBytes,
+      window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
+      deadLetterRetentionDays: config.ingest.deadLetterRetentionDays,
+    });
     if (values.stdin) {
       const stats = await ingester.ingestStream(process.stdin, { source, format: format as 'stderr' | 'managed', logLinePrefix: values['log-line-prefix'] });
       await store.refresh();

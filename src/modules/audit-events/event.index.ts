@@ -73,10 +73,15 @@ function validDate(timestamp: string): Date {
 /** One write of a bulk request: the action and source lines (NDJSON, newline-terminated), built once. */
 export interface BulkOp { id: string; ndjson: string }
 
-/** `source`: the document, or its JSON text. */
+/**
+ * `source`: the document, or its JSON text. Always `create`, never `index`: a document, once written, is
+ * never replaced. A second write of the same id (a replay after a crash, a retried request) is answered
+ * 409 and counted as already indexed (event.store.ts), so replays stay idempotent, and no later line,
+ * however forged, can overwrite an event that is already stored.
+ */
 function bulkOp(index: string, id: string, source: object | string): BulkOp {
   const json = typeof source === 'string' ? source : JSON.stringify(source);
-  return { id, ndjson: `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${json}\n` };
+  return { id, ndjson: `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${json}\n` };
 }
 
 /** The stored source of an event: its document plus the tiebreak, as JSON text. */
@@ -94,34 +99,96 @@ export function eventBulkOp(doc: AuditEventDocument): BulkOp {
   return bulkOp(indexFor(doc.timestamp), doc.id, eventSource(doc));
 }
 
-/** Daily indices entirely older than `retentionDays` before `now` (by name), to delete whole. */
-export function expiredIndices(indices: readonly string[], retentionDays: number, now: Date): string[] {
-  const cutoff = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - retentionDays * 86_400_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The first instant retention keeps: midnight UTC of today minus `retentionDays` days. A daily index of
+ * a day before it is deleted whole (expiredIndices), and the ingester refuses events older than it
+ * (ingest/event-window.ts), so an event is never written into an index the next sweep deletes.
+ */
+export function retentionCutoffMs(retentionDays: number, now: Date | number): number {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - retentionDays * DAY_MS;
+}
+
+const DAILY_SUFFIX = /-(\d{4})\.(\d{2})\.(\d{2})$/;
+
+/** Daily indices of `prefix` entirely older than `retentionDays` before `now` (by name), to delete whole. */
+function expiredDaily(prefix: string, indices: readonly string[], retentionDays: number, now: Date): string[] {
+  const cutoff = retentionCutoffMs(retentionDays, now);
   return indices.filter((name) => {
-    const m = /^pgaudit-events-(\d{4})\.(\d{2})\.(\d{2})$/.exec(name);
-    return m !== null && Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) < cutoff;
+    if (!name.startsWith(prefix)) return false;
+    const m = DAILY_SUFFIX.exec(name);
+    return m !== null && name.length === prefix.length + 10 && Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) < cutoff;
   });
 }
 
-/** Malformed or forged audit lines, kept aside for operators (never shown as events). */
+/** Daily event indices entirely older than `retentionDays` before `now` (by name), to delete whole. */
+export function expiredIndices(indices: readonly string[], retentionDays: number, now: Date): string[] {
+  return expiredDaily(INDEX_PREFIX, indices, retentionDays, now);
+}
+
+/**
+ * Lines the ingester kept aside instead of indexing them as events (never shown as events): one index
+ * per UTC day of the ingester's own clock when it saw the line (`seenAt`), never of a time the line
+ * claims, so no line can choose which indices exist. Retention deletes whole days, as for events.
+ * `pgaudit-deadletter` without a day is the single index of earlier versions: still read, and deleted
+ * whole by the sweep once its newest dead letter is past the retention.
+ */
 export const DEAD_LETTER_INDEX = 'pgaudit-deadletter';
+export const DEAD_LETTER_PREFIX = `${DEAD_LETTER_INDEX}-`;
+export const DEAD_LETTER_PATTERN = `${DEAD_LETTER_INDEX}*`;
 export const DEAD_LETTER_TEMPLATE_NAME = 'pgaudit-deadletter';
 
+/**
+ * Why a line is a dead letter: a fixed set, machine-readable (stored as `code`, a label of the
+ * dead-letter metric). `reason` says the same for a person.
+ * - malformed: not a log record of the format (bad CSV/JSON, no prefix, a bad field);
+ * - record_too_large: a record over the ingester's maximum record size (not buffered, not parsed);
+ * - malformed_audit: an `AUDIT: ` message that is not a well-formed pgaudit record;
+ * - not_from_pgaudit: an `AUDIT: ` message pgaudit cannot have written (a CONTEXT or STATEMENT attached: RAISE LOG);
+ * - timestamp_out_of_window: an event older than the retention or too far ahead of the ingester's clock.
+ */
+export const DEAD_LETTER_CODES = ['malformed', 'record_too_large', 'malformed_audit', 'not_from_pgaudit', 'timestamp_out_of_window'] as const;
+export type DeadLetterCode = typeof DEAD_LETTER_CODES[number];
+
+/** A dead letter keeps at most this many UTF-8 bytes of its line (`excerpt`; `excerptTruncated` when cut) and of its reason. */
+export const DEAD_LETTER_EXCERPT_BYTES = 512;
+export const DEAD_LETTER_REASON_BYTES = 1024;
+
 export interface DeadLetterDocument {
-  id: string; serviceId: string; source: string; endOffset: number; reason: string; excerpt: string; seenAt: string;
+  id: string; serviceId: string; source: string; endOffset: number;
+  /** One of DEAD_LETTER_CODES (absent on dead letters of earlier versions). */
+  code?: DeadLetterCode;
+  reason: string; excerpt: string;
+  /** The line was longer than `excerpt` (absent on dead letters of earlier versions). */
+  excerptTruncated?: boolean;
+  /** ISO-8601 UTC, the ingester's clock: also the day of the index. */
+  seenAt: string;
 }
 
 export const DEAD_LETTER_TEMPLATE = {
-  index_patterns: [`${DEAD_LETTER_INDEX}*`],
+  index_patterns: [DEAD_LETTER_PATTERN],
   priority: 100,
   template: {
     settings: { number_of_shards: 1, number_of_replicas: 0 },
     mappings: { dynamic: 'strict', properties: {
-      id: keyword, serviceId: keyword, source: keyword, endOffset: { type: 'long' }, reason: { type: 'text' },
-      excerpt: { type: 'keyword', index: false, doc_values: false }, seenAt: { type: 'date' } } },
+      id: keyword, serviceId: keyword, source: keyword, endOffset: { type: 'long' }, code: keyword, reason: { type: 'text' },
+      excerpt: { type: 'keyword', index: false, doc_values: false }, excerptTruncated: { type: 'boolean' }, seenAt: { type: 'date' } } },
   },
 } as const;
 
+/** The dead-letter index of the day of `seenAt` (the ingester's clock). */
+export function deadLetterIndexFor(seenAt: string): string {
+  const iso = CANONICAL_UTC.test(seenAt) ? seenAt : validDate(seenAt).toISOString();
+  return `${DEAD_LETTER_PREFIX}${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
+}
+
+/** Daily dead-letter indices entirely older than `retentionDays` before `now`, to delete whole. */
+export function expiredDeadLetterIndices(indices: readonly string[], retentionDays: number, now: Date): string[] {
+  return expiredDaily(DEAD_LETTER_PREFIX, indices, retentionDays, now);
+}
+
 export function deadLetterBulkOp(d: DeadLetterDocument): BulkOp {
-  return bulkOp(DEAD_LETTER_INDEX, d.id, d);
+  return bulkOp(deadLetterIndexFor(d.seenAt), d.id, d);
 }

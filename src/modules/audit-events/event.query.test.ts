@@ -1,6 +1,6 @@
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import type { AuditEventDocument } from './event.document';
-import { deadLetterBulkOp, eventBulkOp, expiredIndices, indexFor, INDEX_TEMPLATE, tiebreakOf } from './event.index';
+import { deadLetterBulkOp, eventBulkOp, expiredDeadLetterIndices, expiredIndices, indexFor, INDEX_TEMPLATE, retentionCutoffMs, tiebreakOf } from './event.index';
 import { AuditEventsError, AuditEventsErrorCode } from './audit-events.errors';
 import { buildEventCount, buildEventGet, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, parseInterval, statsWindow } from './event.query';
 import { toAuditEventNode } from './audit-events.mapper';
@@ -186,13 +186,13 @@ describe('indices', () => {
     expect(op.ndjson.endsWith('\n')).toBe(true);
     const lines = op.ndjson.slice(0, -1).split('\n');
     expect(lines).toHaveLength(2);
-    expect(JSON.parse(lines[0]!)).toEqual({ index: { _index: 'pgaudit-events-2026.11.24', _id: doc.id } });
+    expect(JSON.parse(lines[0]!)).toEqual({ create: { _index: 'pgaudit-events-2026.11.24', _id: doc.id } });   // create: a stored event is never replaced
     expect(JSON.parse(lines[1]!)).toEqual({ ...doc, tiebreak: tiebreakOf(doc.id) });
   });
-  it('a dead letter is written into the dead-letter index', () => {
+  it('a dead letter is written into the dead-letter index of its seenAt day (the ingester\'s clock)', () => {
     const d = { id: 'x"y', serviceId: SERVICE, source: 'f.csv', endOffset: 10, reason: 'bad', excerpt: 'line\n2', seenAt: '2026-11-24T00:00:00.000Z' };
     const [action, source, rest] = deadLetterBulkOp(d).ndjson.split('\n');
-    expect(JSON.parse(action!)).toEqual({ index: { _index: 'pgaudit-deadletter', _id: 'x"y' } });
+    expect(JSON.parse(action!)).toEqual({ create: { _index: 'pgaudit-deadletter-2026.11.24', _id: 'x"y' } });
     expect(JSON.parse(source!)).toEqual(d);
     expect(rest).toBe('');
   });
@@ -201,6 +201,17 @@ describe('indices', () => {
     expect(expiredIndices(['pgaudit-events-2026.11.24', 'pgaudit-events-2026.11.17', 'pgaudit-events-2026.11.16',
       'pgaudit-events-2025.01.01', 'other-2020.01.01', 'pgaudit-events-x'], 7, now))
       .toEqual(['pgaudit-events-2026.11.16', 'pgaudit-events-2025.01.01']);
+  });
+  it('expires whole dead-letter days older than their retention; never the undated index by name, never events', () => {
+    const now = new Date('2026-11-24T12:00:00Z');
+    expect(expiredDeadLetterIndices(['pgaudit-deadletter-2026.11.24', 'pgaudit-deadletter-2026.11.09', 'pgaudit-deadletter-2026.11.08',
+      'pgaudit-deadletter', 'pgaudit-events-2020.01.01', 'pgaudit-deadletter-2020.01.01x'], 15, now))
+      .toEqual(['pgaudit-deadletter-2026.11.08']);
+    expect(expiredIndices(['pgaudit-deadletter-2020.01.01'], 15, now)).toEqual([]);
+  });
+  it('the retention cutoff is midnight UTC, retentionDays before today', () => {
+    expect(new Date(retentionCutoffMs(7, new Date('2026-11-24T23:59:59Z'))).toISOString()).toBe('2026-11-17T00:00:00.000Z');
+    expect(retentionCutoffMs(7, Date.parse('2026-11-24T00:00:00Z'))).toBe(Date.parse('2026-11-17T00:00:00Z'));
   });
   it('the template maps every document field explicitly (dynamic: strict)', () => {
     const fields = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();

@@ -36,13 +36,26 @@ it('asks for statuses only, sends again exactly the items refused with 429, and 
   const store = new EventStore(bulk.url, { backoffMs: 1 });
   try {
     const result = await store.bulkIndex([], [letter('a'), letter('b'), letter('c')]);
-    expect(result).toEqual({ indexed: 2, rejected: [{ id: 'c', reason: 'mapper_parsing_exception: bad' }], attempts: 2 });
+    expect(result).toEqual({ indexed: 2, duplicates: 0, rejected: [{ id: 'c', reason: 'mapper_parsing_exception: bad' }], attempts: 2 });
     expect(bulk.seen).toHaveLength(2);
     expect(new URL(bulk.seen[0]!.url, 'http://x').searchParams.get('filter_path')).toBe('items.*.status,items.*.error');
     const lines = bulk.seen[0]!.body.split('\n');
     expect(lines).toHaveLength(7);
     expect(bulk.seen[1]!.body).toBe(`${lines[2]}\n${lines[3]}\n`);
     expect(JSON.parse(lines[3]!)).toEqual(letter('b'));
+  } finally {
+    await store.close();
+    await bulk.close();
+  }
+});
+
+it('a 409 to a create is a document already indexed (a replay): counted, neither retried nor rejected', async () => {
+  const bulk = await scriptedBulk([[{ status: 201 }, { status: 409, error: { type: 'version_conflict_engine_exception' } }]]);
+  const store = new EventStore(bulk.url, { backoffMs: 1 });
+  try {
+    expect(await store.bulkIndex([], [letter('a'), letter('b')])).toEqual({ indexed: 2, duplicates: 1, rejected: [], attempts: 1 });
+    expect(bulk.seen).toHaveLength(1);
+    expect(JSON.parse(bulk.seen[0]!.body.split('\n')[0]!)).toHaveProperty('create');
   } finally {
     await store.close();
     await bulk.close();

@@ -2,16 +2,18 @@
  * The only code that talks to OpenSearch. Requests are built by event.query.ts / event.index.ts;
  * this file sends them, maps answers, and turns an unreachable cluster into STORE_UNAVAILABLE
  * (the API answers SERVICE_UNAVAILABLE with no internals).
- * Writes are idempotent: a document's _id and index both derive from the event itself, so a retried
- * bulk request overwrites instead of duplicating. Rejections with 429/503 are retried with backoff.
+ * Writes are idempotent and never overwrite: a document's _id and index both derive from the event
+ * itself, and every write is a `create`, so a retried bulk request or a replay finds the document already
+ * there (409, counted as `duplicates`) instead of duplicating or replacing it. Rejections with 429/503
+ * are retried with backoff.
  */
 import { Client, errors } from '@opensearch-project/opensearch';
 import { storeUnavailable } from './audit-events.errors';
 import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
-  DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp, eventBulkOp,
-  expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, TEMPLATE_NAME,
+  DEAD_LETTER_INDEX, DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp,
+  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, retentionCutoffMs, TEMPLATE_NAME,
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
@@ -19,7 +21,15 @@ import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.q
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
-export interface BulkResult { indexed: number; rejected: { id: string; reason: string }[]; /** requests sent, 1 unless some were retried */ attempts: number }
+export interface BulkResult {
+  /** documents written now or found already written (`duplicates` of them) */
+  indexed: number;
+  /** documents whose id was already taken (409 to a create): a replay, or a second line claiming the same identity; the stored one stays */
+  duplicates: number;
+  rejected: { id: string; reason: string }[];
+  /** requests sent, 1 unless some were retried */
+  attempts: number;
+}
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,6 +70,8 @@ export class EventStore {
     await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, DEAD_LETTER_TEMPLATE);
     await this.call('PUT', `/${INDEX_PATTERN}/_mapping`, { properties: INDEX_TEMPLATE.template.mappings.properties },
       { allow_no_indices: 'true', ignore_unavailable: 'true' });
+    await this.call('PUT', `/${DEAD_LETTER_PATTERN}/_mapping`, { properties: DEAD_LETTER_TEMPLATE.template.mappings.properties },
+      { allow_no_indices: 'true', ignore_unavailable: 'true' });
   }
 
   async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }
@@ -80,6 +92,7 @@ export class EventStore {
   async bulkWrite(body: BulkBody): Promise<BulkResult> {
     let pending = body;
     const rejected: BulkResult['rejected'] = [];
+    let duplicates = 0;
     const attempts = this.opts.maxBulkAttempts ?? 8;
     let attempt = 1;
     for (; pending.count > 0; attempt++) {
@@ -88,10 +101,13 @@ export class EventStore {
         // only each item's status and error come back: OpenSearch serializes, and we parse, a fraction of the answer
         const res = await this.client.transport.request({ method: 'POST', path: '/_bulk', bulkBody: pending.bytes(),
           querystring: { filter_path: 'items.*.status,items.*.error' } });
-        const items = (res.body as { items: { index: { status: number; error?: { type: string; reason?: string } } }[] }).items;
+        type ItemResult = { status: number; error?: { type: string; reason?: string } };
+        const items = (res.body as { items: Record<string, ItemResult>[] }).items;
         items.forEach((item, i) => {
-          const r = item.index;
+          // one key per item, the action's name (`create`)
+          const r = item.create ?? Object.values(item)[0]!;
           if (r.status < 300) return;
+          if (r.status === 409) { duplicates += 1; return; }
           if (RETRYABLE.has(r.status)) retry.push(i);
           else rejected.push({ id: pending.ids[i]!, reason: `${r.error?.type ?? r.status}: ${(r.error?.reason ?? '').slice(0, 200)}` });
         });
@@ -106,7 +122,7 @@ export class EventStore {
       if (retry.length > 0) await sleep(Math.min(30_000, (this.opts.backoffMs ?? 250) * 2 ** (attempt - 1)));
       pending = retry.length === pending.count ? pending : pending.subset(retry);
     }
-    return { indexed: body.count - rejected.length, rejected, attempts: attempt - 1 };
+    return { indexed: body.count - rejected.length, duplicates, rejected, attempts: attempt - 1 };
   }
 
   /** Make what was indexed visible to search now (tests, `ingest --once`). */
@@ -159,10 +175,22 @@ export class EventStore {
     };
   }
 
-  /** Delete whole daily indices older than the retention; returns their names. */
-  async expire(retentionDays: number, now = new Date()): Promise<string[]> {
-    const rows = await this.call<{ index: string }[]>('GET', `/_cat/indices/${INDEX_PATTERN}`, undefined, { format: 'json', h: 'index' });
-    const expired = expiredIndices(rows.map((r) => r.index), retentionDays, now);
+  /**
+   * The retention sweep: delete whole daily event indices older than `retentionDays`, and whole daily
+   * dead-letter indices older than `deadLetterRetentionDays` (default: the same), plus the undated
+   * dead-letter index of earlier versions once its newest letter is that old. Returns the names deleted.
+   */
+  async expire(retentionDays: number, now = new Date(), deadLetterRetentionDays = retentionDays): Promise<string[]> {
+    const rows = await this.call<{ index: string }[]>('GET', `/_cat/indices/${INDEX_PATTERN},${DEAD_LETTER_PATTERN}`, undefined,
+      { format: 'json', h: 'index', expand_wildcards: 'open' });
+    const names = rows.map((r) => r.index);
+    const expired = [...expiredIndices(names, retentionDays, now), ...expiredDeadLetterIndices(names, deadLetterRetentionDays, now)];
+    if (names.includes(DEAD_LETTER_INDEX)) {
+      const res = await this.call<{ aggregations?: { newest?: { value: number | null } } }>('POST', `/${DEAD_LETTER_INDEX}/_search`,
+        { size: 0, track_total_hits: false, aggs: { newest: { max: { field: 'seenAt' } } } });
+      const newest = res.aggregations?.newest?.value ?? null;
+      if (newest === null || newest < retentionCutoffMs(deadLetterRetentionDays, now)) expired.push(DEAD_LETTER_INDEX);
+    }
     for (const name of expired) await this.call('DELETE', `/${name}`);
     return expired;
   }

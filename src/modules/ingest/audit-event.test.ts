@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { INDEX_TEMPLATE } from '../audit-events/event.index';
 import type { AuditEvent } from '../audit-events/event.document';
-import { auditEventOf, eventId, positionEventId, recordEventId, toAuditEvent } from './audit-event';
+import { auditEventOf, eventId, positionEventId, recordEventId, streamEventId, toAuditEvent } from './audit-event';
 import { CsvlogSplitter } from './formats/csvlog.splitter';
 import { JsonlogSplitter } from './formats/jsonlog.splitter';
 import { StderrSplitter } from './formats/stderr.splitter';
@@ -45,7 +45,7 @@ describe('eventId', () => {
     const ids = new Set([
       eventId(SERVICE, '6b05e4b1.22aa', 37), eventId('svc_02', '6b05e4b1.22aa', 37), eventId(SERVICE, '6b05e4b1.22ab', 37),
       eventId(SERVICE, '6b05e4b1.22aa', 38), eventId('a', 'b.c', 1), eventId('a","b', 'c', 1), eventId('a', '","b", "c', 1),
-      eventId(SERVICE, '6b05e4b1.22aa', 37, 'stderr'), positionEventId(SERVICE, '6b05e4b1.22aa', 37),
+      streamEventId(SERVICE, 'stream:a', '6b05e4b1.22aa', 37, '2026-11-24T19:25:37.255Z'), positionEventId(SERVICE, '6b05e4b1.22aa', 37),
       positionEventId(SERVICE, 'postgresql-2026-11-24.log', 1234), positionEventId(SERVICE, 'postgresql-2026-11-24.log', 1235),
     ]);
     expect(ids.size).toBe(11);
@@ -53,9 +53,9 @@ describe('eventId', () => {
   it('ids are stable: these values were made by the original createHash/JSON.stringify code (stored documents depend on them)', () => {
     // In this order on purpose: the service and the namespace change between calls.
     expect([
-      eventId('svc_01', '6b05e4b1.22aa', 37), eventId('svc_02', '6b05e4b1.22aa', 37), eventId('svc_01', '6b05e4b1.22aa', 37, 'stderr'),
+      eventId('svc_01', '6b05e4b1.22aa', 37), eventId('svc_02', '6b05e4b1.22aa', 37),
       eventId('a","b', 'ü \\ \u2028 "', 0), positionEventId('svc_01', 'postgresql-2026-11-24.log', 1234), eventId('svc_01', '6b05e4b1.22aa', 2 ** 53 - 1),
-    ]).toEqual(['uFPoZF1lOfuuzxCIi0WzMNnLcXsE1C9i', '67jnWO96fPeNaoI56d5MEkPPnTRKkyO_', 'PoM1dfUw8B_lpqTe6-LS6R5u3xNI5F8k',
+    ]).toEqual(['uFPoZF1lOfuuzxCIi0WzMNnLcXsE1C9i', '67jnWO96fPeNaoI56d5MEkPPnTRKkyO_',
       '7nP07dBYdImnidTuhS5jcd8tQOiMsbA5', 'Z291ZLa8tkx54ssVmvSOdCGgeFmg6ob5', 'ozaGvnaOJBprG_7QpjVFdJQOAnluejeE']);
   });
   it('refuses what cannot identify a line', () => {
@@ -94,8 +94,24 @@ describe('toAuditEvent / auditEventOf', () => {
   it('csvlog and jsonlog records of one line get the same id; stderr %l numbering another one', () => {
     const a = recordEventId(SERVICE, rec());
     expect(recordEventId(SERVICE, rec({ format: 'jsonlog', endOffset: 99 }))).toBe(a);
-    expect(recordEventId(SERVICE, rec({ format: 'stderr' }))).toBe(eventId(SERVICE, '6b05e4b1.22aa', 37, 'stderr'));
-    expect(recordEventId(SERVICE, rec({ format: 'stderr' }))).not.toBe(a);
+    expect(recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:a')).toBe(streamEventId(SERVICE, 'stream:a', '6b05e4b1.22aa', 37, '2026-11-24T19:25:37.255Z'));
+    expect(recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:a')).not.toBe(a);
+  });
+
+  it('a stream line never gets the id of a file event or of another stream\'s event, whatever %c/%l it claims', () => {
+    const file = recordEventId(SERVICE, rec(), 'file:postgresql.csv@1:2:ab');
+    const fromA = recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:a');
+    const fromB = recordEventId(SERVICE, rec({ format: 'stderr' }), 'stream:b');
+    expect(new Set([file, fromA, fromB]).size).toBe(3);
+    // a stderr record without a source has no id (it would otherwise share one across streams)
+    expect(recordEventId(SERVICE, rec({ format: 'stderr' }))).toBeNull();
+    // no separator ambiguity between the source and the session id
+    expect(streamEventId(SERVICE, 'a","b', 'c', 1, '2026-11-24T19:25:37.255Z')).not.toBe(streamEventId(SERVICE, 'a', 'b","c', 1, '2026-11-24T19:25:37.255Z'));
+    // the same line sent again keeps its id; the same %c/%l at another time does not take it
+    expect(recordEventId(SERVICE, rec({ format: 'stderr', endOffset: 5 }), 'stream:a')).toBe(fromA);
+    expect(recordEventId(SERVICE, rec({ format: 'stderr', timestamp: '2026-11-24T19:25:37.256Z' }), 'stream:a')).not.toBe(fromA);
+    // position ids of the two kinds cannot meet: the kind is the first thing in the source
+    expect(positionEventId(SERVICE, 'stream:x@1:2:ab', 10)).not.toBe(positionEventId(SERVICE, 'file:x@1:2:ab', 10));
   });
 
   it('without a session identity the id comes from (source, endOffset); without a source it throws', () => {
@@ -106,9 +122,9 @@ describe('toAuditEvent / auditEventOf', () => {
 
   it('auditEventOf: not-audit, rejected (malformed, or not written by pgaudit), event', () => {
     expect(auditEventOf(SERVICE, rec({ message: 'checkpoint starting: time' }))).toEqual({ kind: 'not-audit' });
-    expect(auditEventOf(SERVICE, rec({ message: 'AUDIT: SESSION,1' }))).toMatchObject({ kind: 'rejected', reason: /expected 9 fields/ });
+    expect(auditEventOf(SERVICE, rec({ message: 'AUDIT: SESSION,1' }))).toMatchObject({ kind: 'rejected', code: 'malformed_audit', reason: /expected 9 fields/ });
     // RAISE LOG 'AUDIT: ...' from a function: PostgreSQL attaches CONTEXT (and STATEMENT); pgaudit hides both.
-    expect(auditEventOf(SERVICE, rec({ context: 'PL/pgSQL function inline_code_block line 1 at RAISE' }))).toMatchObject({ kind: 'rejected', reason: /not written by pgaudit/ });
+    expect(auditEventOf(SERVICE, rec({ context: 'PL/pgSQL function inline_code_block line 1 at RAISE' }))).toMatchObject({ kind: 'rejected', code: 'not_from_pgaudit', reason: /not written by pgaudit/ });
     expect(auditEventOf(SERVICE, rec({ query: "do $$ begin raise log 'AUDIT: ...'; end $$;" }))).toMatchObject({ kind: 'rejected' });
     expect(auditEventOf(SERVICE, rec())).toMatchObject({ kind: 'event', event: { objectName: 'public.account' } });
   });

@@ -2,8 +2,12 @@
  * Follows a service's PostgreSQL log directory and indexes every pgaudit line, exactly once in effect:
  * - reading is at-least-once: each file is read from its checkpoint, and the checkpoint moves only after
  *   OpenSearch acknowledged every event (and dead letter) before the new offset;
- * - writing is idempotent: document ids derive from (service, session id, line number), so whatever is
- *   read twice after a crash or an outage overwrites itself.
+ * - writing is idempotent: document ids derive from (service, session id, line number), and every write
+ *   is a create, so whatever is read twice after a crash or an outage finds itself already indexed (and
+ *   nothing ever replaces a stored event);
+ * - nothing a line says chooses what the store creates: an event time outside the window (event-window.ts)
+ *   and a record over `maxRecordBytes` become dead letters, and dead letters go to the index of the
+ *   ingester's own day.
  * Files: `*.csv` (csvlog) or, where no csv of the same name exists, `*.json` (jsonlog), in name order
  * (PostgreSQL's log_filename puts the time in the name). A file replaced under the same name (other
  * inode), truncated below its checkpoint, or truncated and rewritten past it (log_truncate_on_rotation:
@@ -14,17 +18,21 @@ import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BULK_BODY_BYTES, BulkBody } from '../audit-events/bulk-body';
-import { DeadLetterDocument, deadLetterBulkOp, eventBulkOp } from '../audit-events/event.index';
+import {
+  DEAD_LETTER_EXCERPT_BYTES, DEAD_LETTER_REASON_BYTES, DeadLetterCode, DeadLetterDocument, deadLetterBulkOp, eventBulkOp,
+} from '../audit-events/event.index';
+import { cutUtf8 } from '../audit-events/text-cut';
 import type { EventStore } from '../audit-events/event.store';
 import type { Logger } from '../../base/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { auditEventOf, positionEventId } from './audit-event';
 import type { CheckpointRepository } from './checkpoint.repository';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, EventWindow, outsideWindow } from './event-window';
 import { CsvlogSplitter } from './formats/csvlog.splitter';
 import { JsonlogSplitter } from './formats/jsonlog.splitter';
 import { ManagedLogSplitter } from './formats/managed.splitter';
 import { StderrSplitter } from './formats/stderr.splitter';
-import type { LogItem, LogSplitter } from './log-record';
+import { DEFAULT_MAX_RECORD_BYTES, LogItem, LogSplitter } from './log-record';
 
 /**
  * A hash of the file's first complete line (its first record's start: a timestamp that differs for each
@@ -53,6 +61,14 @@ export interface IngestOptions {
   maxInFlight?: number;
   /** Bytes per file read; default 256 KiB. */
   readChunkBytes?: number;
+  /** Largest record (csvlog row, jsonlog line, stderr record, managed document) read; longer ones are dead letters. Default 1 MiB. */
+  maxRecordBytes?: number;
+  /** Event times accepted (event-window.ts); default the default retention (30 days) and 24 h ahead. */
+  window?: EventWindow;
+  /** Dead letters are kept this many days (the retention sweep of follow()); default the event retention. */
+  deadLetterRetentionDays?: number;
+  /** The ingester's clock (ms since the epoch): the window's `now` and dead letters' `seenAt`. Default Date.now. */
+  now?: () => number;
   /** Where counts go (metrics); nothing is recorded without one. */
   recorder?: IngestRecorder;
 }
@@ -61,15 +77,19 @@ export interface IngestOptions {
 export interface IngestRecorder {
   /** log bytes read (a re-read after a failure counts again) */
   bytesRead(n: number): void;
-  /** a batch acknowledged by OpenSearch: its events, its dead letters, and its newest event's time (ms since the epoch) */
-  acknowledged(events: number, deadLetters: number, newestEventMs: number | null): void;
+  /** a batch acknowledged by OpenSearch: its events, its dead letters by code (DEAD_LETTER_CODES), and its newest event's time (ms since the epoch) */
+  acknowledged(events: number, deadLetters: Readonly<Partial<Record<DeadLetterCode, number>>>, newestEventMs: number | null): void;
+  /** documents found already indexed (409 to a create): a replay after a crash, or a line claiming an id that is taken */
+  duplicates(n: number): void;
   /** bulk requests sent again (429/5xx or no answer) */
   bulkRetries(n: number): void;
   /** documents OpenSearch rejected for good */
   rejected(n: number): void;
 }
 
-const NO_RECORDER: IngestRecorder = { bytesRead() {}, acknowledged() {}, bulkRetries() {}, rejected() {} };
+const NO_RECORDER: IngestRecorder = { bytesRead() {}, acknowledged() {}, duplicates() {}, bulkRetries() {}, rejected() {} };
+/** The window without configuration: EVENT_RETENTION_DAYS's default and INGEST_MAX_FUTURE_SKEW_MS's. */
+export const DEFAULT_EVENT_WINDOW: EventWindow = { retentionDays: 30, maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS };
 export interface IngestStats { files: number; events: number; malformed: number; bytes: number }
 
 /** Which files of a log directory to read, in order: csvlog, else jsonlog of the same name. */
@@ -102,15 +122,20 @@ export class Ingester {
     return stats;
   }
 
-  /** runOnce every `pollMs` until the signal aborts; with `retentionDays`, also expire old indices hourly. */
+  /**
+   * runOnce every `pollMs` until the signal aborts; with `retentionDays`, also run the retention sweep
+   * hourly: event indices older than that, dead-letter indices older than `deadLetterRetentionDays`
+   * (option; default the same).
+   */
   async follow(signal: AbortSignal, pollMs = 1000, retentionDays?: number): Promise<void> {
     let lastExpiry = 0;
     while (!signal.aborted) {
       try {
         if (retentionDays && Date.now() - lastExpiry > 3_600_000) {
-          const expired = await this.store.expire(retentionDays);
+          const deadLetterRetentionDays = this.opts.deadLetterRetentionDays ?? retentionDays;
+          const expired = await this.store.expire(retentionDays, new Date(this.clock()), deadLetterRetentionDays);
           lastExpiry = Date.now();
-          if (expired.length) this.logger.info('expired audit event indices', { indices: expired, retentionDays });
+          if (expired.length) this.logger.info('expired audit event indices', { indices: expired, retentionDays, deadLetterRetentionDays });
         }
         const s = await this.runOnce();
         if (s.events || s.malformed) this.logger.info('ingested', { serviceId: this.service.id, ...s });
@@ -130,8 +155,10 @@ export class Ingester {
     const checkpoint = fresh ? { fileIdentity: identity, offset: 0, events: 0, malformed: 0 } : saved;
     if (checkpoint.offset >= st.size) return { events: 0, malformed: 0, bytes: 0 };
 
-    const source = `${name}@${identity}`;
-    const splitter = format === 'csvlog' ? new CsvlogSplitter({ startOffset: checkpoint.offset }) : new JsonlogSplitter({ startOffset: checkpoint.offset });
+    // `file:` and `stream:` (ingestStream) keep the position ids of the two kinds apart (audit-event.ts)
+    const source = `file:${name}@${identity}`;
+    const splitterOptions = { startOffset: checkpoint.offset, maxRecordBytes: this.maxRecordBytes };
+    const splitter = format === 'csvlog' ? new CsvlogSplitter(splitterOptions) : new JsonlogSplitter(splitterOptions);
     // Read only to the size seen now: what is appended meanwhile is the next pass's.
     const stream = createReadStream(file, { start: checkpoint.offset, end: st.size - 1, highWaterMark: this.opts.readChunkBytes ?? 256 * 1024 });
     const start = checkpoint.offset;
@@ -150,7 +177,8 @@ export class Ingester {
    */
   async ingestStream(input: AsyncIterable<Buffer | string>, o: { source: string; format: 'stderr' | 'managed'; logLinePrefix?: string })
     : Promise<{ events: number; malformed: number }> {
-    const splitter = o.format === 'stderr' ? new StderrSplitter({ logLinePrefix: o.logLinePrefix }) : new ManagedLogSplitter({ logLinePrefix: o.logLinePrefix });
+    const options = { logLinePrefix: o.logLinePrefix, maxRecordBytes: this.maxRecordBytes };
+    const splitter = o.format === 'stderr' ? new StderrSplitter(options) : new ManagedLogSplitter(options);
     return this.pump(`stream:${o.source}`, splitter, input, 0, async () => undefined, true);
   }
 
@@ -175,6 +203,7 @@ export class Ingester {
     let body = new BulkBody();
     let events = 0;
     let letters = 0;
+    let letterCodes: Partial<Record<DeadLetterCode, number>> = {};
     // the batch's newest event time: timestamps are all toISOString() (pg-timestamp.ts), so they compare as strings
     let newest = '';
     const tenant = { projectId: this.service.projectId, organizationId: this.service.organizationId };
@@ -187,8 +216,8 @@ export class Ingester {
 
     const send = async () => {
       if (through === flushedThrough) return;
-      const [batch, batchEvents, batchLetters, end, batchNewest] = [body, events, letters, through, newest];
-      body = new BulkBody(spare.pop()); events = 0; letters = 0; newest = ''; flushedThrough = through;
+      const [batch, batchEvents, batchLetters, batchCodes, end, batchNewest] = [body, events, letters, letterCodes, through, newest];
+      body = new BulkBody(spare.pop()); events = 0; letters = 0; letterCodes = {}; newest = ''; flushedThrough = through;
       const written = this.store.bulkWrite(batch);
       written.catch(() => undefined);   // awaited below, in order; a failure surfaces there
       last = last.then(async () => {
@@ -197,7 +226,8 @@ export class Ingester {
         if (buffer) spare.push(buffer);
         recorder.bulkRetries(result.attempts - 1);
         recorder.rejected(result.rejected.length);
-        recorder.acknowledged(batchEvents, batchLetters, batchNewest ? Date.parse(batchNewest) : null);
+        recorder.duplicates(result.duplicates);
+        recorder.acknowledged(batchEvents, batchCodes, batchNewest ? Date.parse(batchNewest) : null);
         if (result.attempts > 1) this.logger.warn('bulk request retried', { serviceId: this.service.id, source, attempts: result.attempts });
         if (result.rejected.length > 0) {
           this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
@@ -209,22 +239,28 @@ export class Ingester {
       pending.push(last);
       if (pending.length >= maxInFlight) await pending.shift();
     };
-    const deadLetter = (endOffset: number, reason: string, excerpt: string) => {
-      body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, reason, excerpt)));
+    const window = this.opts.window ?? DEFAULT_EVENT_WINDOW;
+    const deadLetter = (endOffset: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated = false) => {
+      body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, code, reason, excerpt, excerptTruncated)));
       letters += 1;
+      letterCodes[code] = (letterCodes[code] ?? 0) + 1;
     };
     const take = async (items: LogItem[]) => {
       for (const item of items) {
         through = item.endOffset;
-        if (!item.ok) deadLetter(item.endOffset, item.reason, item.excerpt);
+        if (!item.ok) deadLetter(item.endOffset, item.code, item.reason, item.excerpt, item.excerptTruncated);
         else {
           const x = auditEventOf(this.service.id, item.record, source);
-          // the event is this loop's own, fresh object: it becomes the document in place
           if (x.kind === 'event') {
-            body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1;
-            if (x.event.timestamp > newest) newest = x.event.timestamp;
+            const outside = outsideWindow(x.event.timestamp, this.clock(), window);
+            if (outside !== null) deadLetter(item.endOffset, 'timestamp_out_of_window', outside, item.record.message);
+            else {
+              // the event is this loop's own, fresh object: it becomes the document in place
+              body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1;
+              if (x.event.timestamp > newest) newest = x.event.timestamp;
+            }
           }
-          else if (x.kind === 'rejected') deadLetter(item.endOffset, x.reason, item.record.message.slice(0, 200));
+          else if (x.kind === 'rejected') deadLetter(item.endOffset, x.code, x.reason, item.record.message);
         }
         if (body.count >= batchSize || body.byteLength >= batchBytes) await send();
       }
@@ -244,8 +280,14 @@ export class Ingester {
     return totals;
   }
 
-  private deadLetter(source: string, endOffset: number, reason: string, excerpt: string): DeadLetterDocument {
-    return { id: positionEventId(this.service.id, source, endOffset), serviceId: this.service.id, source, endOffset,
-      reason: reason.slice(0, 1000), excerpt: excerpt.slice(0, 200), seenAt: new Date().toISOString() };
+  private get maxRecordBytes(): number { return this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES; }
+  private clock(): number { return (this.opts.now ?? Date.now)(); }
+
+  /** A dead letter: bounded (DEAD_LETTER_EXCERPT_BYTES of the line, flagged when cut; the reason cut too), in the index of the ingester's day. */
+  private deadLetter(source: string, endOffset: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated: boolean): DeadLetterDocument {
+    const cut = cutUtf8(excerpt, DEAD_LETTER_EXCERPT_BYTES);
+    return { id: positionEventId(this.service.id, source, endOffset), serviceId: this.service.id, source, endOffset, code,
+      reason: cutUtf8(reason, DEAD_LETTER_REASON_BYTES).text, excerpt: cut.text, excerptTruncated: excerptTruncated || cut.truncated,
+      seenAt: new Date(this.clock()).toISOString() };
   }
 }

@@ -49,7 +49,10 @@ export interface LogRecord {
   endOffset: number;
 }
 
-export type MalformedItem = { ok: false; reason: string; excerpt: string; endOffset: number };
+/** Why an item is malformed: not a record of the format, or a record over maxRecordBytes (not buffered, not parsed). */
+export type MalformedCode = 'malformed' | 'record_too_large';
+/** `excerpt`: at most EXCERPT_BYTES characters of the record's start; `excerptTruncated` when the record was longer. */
+export type MalformedItem = { ok: false; code: MalformedCode; reason: string; excerpt: string; excerptTruncated: boolean; endOffset: number };
 export type LogItem = { ok: true; record: LogRecord; endOffset: number } | MalformedItem;
 
 /**
@@ -78,8 +81,8 @@ export interface SplitterOptions {
   /** Absolute offset of the first byte that will be pushed (a resume point). Default 0. */
   startOffset?: number;
   /**
-   * A record longer than this (bytes) is skipped as one malformed item instead of being buffered.
-   * Default 32 MiB. Bounds memory against a corrupt or hostile file.
+   * A record longer than this (bytes) is skipped as one malformed item (`record_too_large`) instead of
+   * being buffered. Default DEFAULT_MAX_RECORD_BYTES. Bounds memory against a corrupt or hostile file.
    */
   maxRecordBytes?: number;
   /**
@@ -90,19 +93,23 @@ export interface SplitterOptions {
   zoneAbbreviations?: Readonly<Record<string, number>>;
 }
 
-export const DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024;
-/** How much of a malformed record its item's excerpt keeps. */
-export const EXCERPT_BYTES = 200;
+/**
+ * 1 MiB: pgaudit writes a statement whole into its line, and a record is stored whole as one document
+ * (a page of events reads up to 101 of them at once). The ingester's INGEST_MAX_RECORD_BYTES sets it
+ * (up to MAX_RECORD_BYTES_LIMIT).
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+export const MAX_RECORD_BYTES_LIMIT = 32 * 1024 * 1024;
+/** How much of a malformed record its item's excerpt keeps (characters). */
+export const EXCERPT_BYTES = 512;
 
 /** csvlog / jsonlog session_id (%c): process start time and pid in hex. */
 export const SESSION_ID = /^[0-9a-f]{1,16}\.[0-9a-f]{1,8}$/;
 
-function excerptOf(text: string): string {
-  return text.length > EXCERPT_BYTES ? `${text.slice(0, EXCERPT_BYTES)}…` : text;
-}
-
-export function malformed(reason: string, excerpt: string, endOffset: number): MalformedItem {
-  return { ok: false, reason, excerpt: excerptOf(excerpt), endOffset };
+/** `excerpt`: the record's text, or its start (a record over the maximum is never read whole: always `record_too_large`). */
+export function malformed(reason: string, excerpt: string, endOffset: number, code: MalformedCode = 'malformed'): MalformedItem {
+  return { ok: false, code, reason, excerpt: excerpt.length > EXCERPT_BYTES ? excerpt.slice(0, EXCERPT_BYTES) : excerpt,
+    excerptTruncated: code === 'record_too_large' || excerpt.length > EXCERPT_BYTES, endOffset };
 }
 
 export function recordItem(record: LogRecord): LogItem {

@@ -163,7 +163,7 @@ export class CsvlogSplitter implements LogSplitter {
         if (i < limit) {
           this.take(i + 1);
           this.oversize = null;
-          out.push(malformed(`csvlog: row longer than ${this.max} bytes`, o.excerpt, this.offset));
+          out.push(malformed(`csvlog: row longer than ${this.max} bytes`, o.excerpt, this.offset, 'record_too_large'));
           continue;
         }
         this.take(i);
@@ -176,7 +176,8 @@ export class CsvlogSplitter implements LogSplitter {
         }
         if (final) {
           this.oversize = null;
-          out.push(malformed(inQ ? 'csvlog: unterminated quoted field at the end of the stream' : `csvlog: row longer than ${this.max} bytes`, o.excerpt, this.offset));
+          out.push(malformed(inQ ? 'csvlog: unterminated quoted field at the end of the stream' : `csvlog: row longer than ${this.max} bytes`, o.excerpt, this.offset,
+            inQ ? 'malformed' : 'record_too_large'));
         }
         return out;
       }

@@ -16,7 +16,7 @@ export class JsonlogSplitter extends LineSplitter {
   protected consume(lines: Line[]): JsonlogRow[] {
     const out: JsonlogRow[] = [];
     for (const line of lines) {
-      if (line.kind === 'overlong') out.push(malformed(`jsonlog: line longer than ${this.max} bytes`, line.excerpt, line.endOffset));
+      if (line.kind === 'overlong') out.push(malformed(`jsonlog: line longer than ${this.max} bytes`, line.excerpt, line.endOffset, 'record_too_large'));
       else if (line.text.trim() !== '') out.push(jsonlogLineToItem(line.text, line.endOffset, this.zones, this.timestamps));
     }
     return out;

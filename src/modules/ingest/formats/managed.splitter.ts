@@ -75,7 +75,7 @@ export class ManagedLogSplitter extends LineSplitter {
   protected consume(lines: Line[]): LogItem[] {
     const out: LogItem[] = [];
     for (const line of lines) {
-      if (line.kind === 'overlong') { out.push(malformed(`managed log: line longer than ${this.max} bytes`, line.excerpt, line.endOffset)); continue; }
+      if (line.kind === 'overlong') { out.push(malformed(`managed log: line longer than ${this.max} bytes`, line.excerpt, line.endOffset, 'record_too_large')); continue; }
       if (line.text.trim() === '') continue;
       let doc: unknown;
       try { doc = JSON.parse(line.text); } catch { out.push(malformed('managed log: not valid JSON', line.text, line.endOffset)); continue; }

@@ -46,6 +46,16 @@ describe('stderr: records', () => {
     expect(items[1]).toMatchObject({ record: { message: 'start again' } });
   });
 
+  it('an overlong line that starts a record makes that record too large, never the record before it', () => {
+    const line = (n: number, statement: string) => `2026-11-24 19:25:37.25${n} UTC [1] u@d LOG:  AUDIT: SESSION,${n},1,READ,SELECT,,,${statement},<none>\n`;
+    const input = line(1, 'select 1') + line(2, `select '${'x'.repeat(2000)}'`) + '\tmore of it\n' + line(3, 'select 3');
+    const items = feed(() => new StderrSplitter({ maxRecordBytes: 1000 }), [input]);
+    expect(items.map((i) => (i.ok ? i.record.message : i.code))).toEqual([
+      'AUDIT: SESSION,1,1,READ,SELECT,,,select 1,<none>', 'record_too_large', 'AUDIT: SESSION,3,1,READ,SELECT,,,select 3,<none>']);
+    expect(items[1]).toMatchObject({ excerptTruncated: true, excerpt: expect.stringMatching(/^2026-11-24 19:25:37.252 UTC \[1\] u@d LOG:  AUDIT: SESSION,2/) });
+    expect(items[1]!.endOffset).toBe(Buffer.byteLength(line(1, 'select 1') + line(2, `select '${'x'.repeat(2000)}'`) + '\tmore of it\n'));
+  });
+
   it('a timestamp with an unknown zone is malformed unless configured', () => {
     const line = '2026-11-24 20:25:37.255 CET [1] u@d LOG:  AUDIT: x\n';
     expect(feed(() => new StderrSplitter(), [line])[0]).toMatchObject({ ok: false, reason: /unknown zone/ });

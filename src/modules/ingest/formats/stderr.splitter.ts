@@ -87,11 +87,15 @@ export class StderrSplitter extends LineSplitter {
   protected consume(lines: Line[], final: boolean): StderrRow[] {
     const out: StderrRow[] = [];
     for (const line of lines) {
-      const m = line.kind === 'line' ? this.prefix.match(line.text) : null;
+      // An overlong line is matched on its head: if it starts a record, that record is the one too large
+      // (never the record before it, which a client's huge statement would otherwise take down with it).
+      const m = this.prefix.match(line.kind === 'line' ? line.text : line.excerpt);
       const c = this.current;
-      if (m && line.kind === 'line' && !(c && isSecondaryOf(m, c.lines[0]!.match!))) {
+      if (m && !(c && isSecondaryOf(m, c.lines[0]!.match!))) {
         this.flush(out);
-        this.current = { lines: [{ text: line.text, match: m }], bytes: Buffer.byteLength(line.text), endOffset: line.endOffset, overlong: false };
+        this.current = line.kind === 'line'
+          ? { lines: [{ text: line.text, match: m }], bytes: Buffer.byteLength(line.text), endOffset: line.endOffset, overlong: false }
+          : { lines: [{ text: line.excerpt, match: m }], bytes: this.max + 1, endOffset: line.endOffset, overlong: true };
         continue;
       }
       if (c) {
@@ -116,7 +120,7 @@ export class StderrSplitter extends LineSplitter {
     const c = this.current;
     if (!c) return;
     this.current = null;
-    if (c.overlong) out.push(malformed(`stderr: record longer than ${this.max} bytes`, c.lines[0]!.text, c.endOffset));
+    if (c.overlong) out.push(malformed(`stderr: record longer than ${this.max} bytes`, c.lines[0]!.text, c.endOffset, 'record_too_large'));
     else out.push(assembleStderr(c.lines, c.endOffset, null));
   }
 }

@@ -4,9 +4,15 @@
  * A line longer than the limit is not buffered: it is skipped to its newline and reported as one
  * `overlong` entry with an excerpt of its start.
  */
-import { EXCERPT_BYTES } from '../log-record';
 import { ByteQueue, toBytes } from './byte-queue';
 
+/**
+ * How much of an overlong line is kept: enough for a stderr prefix and severity (log-line-prefix.ts scans
+ * 4096 characters), so that an overlong line that starts a record is still seen to start one.
+ */
+export const OVERLONG_HEAD_BYTES = 4096;
+
+/** `excerpt` of an overlong line: its first OVERLONG_HEAD_BYTES (decoded; the last character may be cut). */
 export type Line = { kind: 'line'; text: string; endOffset: number } | { kind: 'overlong'; excerpt: string; endOffset: number };
 
 /** LF-terminated lines with offsets; a line over `max` bytes becomes one `overlong` entry. */
@@ -38,7 +44,7 @@ export class LineReader {
         continue;
       }
       if (nl === -1 ? len > this.max : nl > this.max) {
-        this.skipping = { excerpt: this.q.text(0, Math.min(EXCERPT_BYTES, this.max + 1)) };
+        this.skipping = { excerpt: this.q.text(0, Math.min(OVERLONG_HEAD_BYTES, this.max + 1)) };
         this.scanPos = this.max; // keep scanning for the newline from here
         continue;
       }

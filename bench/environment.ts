@@ -30,6 +30,14 @@ export function machine(): { cores: number; cpu: string; memoryGiB: number; node
     node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
+/** SIGTERM, then wait for the exit. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 export interface BenchTenant { organizationId: string; projectId: string; token: string; eventsServiceId: string; targetServiceId: string }
 
 export class BenchEnvironment {
@@ -79,26 +87,37 @@ export class BenchEnvironment {
 
   /** The gateway's GraphQL URL; starts `serve` on first use. */
   async gatewayUrl(): Promise<string> {
-    if (!this.gateway) {
-      const port = await freePort();
-      const rssFile = path.join(this.dir, 'gateway.peak-rss');
-      const log = openSync(path.join(this.dir, 'gateway.log'), 'a');
-      const child = spawn(process.execPath, ['--require', PEAK_RSS, CLI, 'serve'], {
-        // NODE_ENV=production as the Docker image runs it (graphql-js then skips its development checks)
-        env: { ...process.env, ...this.gatewayEnv, PORT: String(port), PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'info', NODE_ENV: 'production' },
-        stdio: ['ignore', log, log],
-      });
-      this.gateway = { child, port, rssFile };
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}; see ${path.join(this.dir, 'gateway.log')}`);
-        const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error('gateway did not become ready in 30 s');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    if (!this.gateway) this.gateway = await this.spawnGateway('gateway', {});
     return `http://127.0.0.1:${this.gateway.port}/graphql`;
+  }
+
+  /**
+   * Another `serve` process on the same databases, with `overrides` on top of the bench's environment (e.g. the
+   * default rate limits back on): its GraphQL URL, and stop().
+   */
+  async extraGateway(name: string, overrides: NodeJS.ProcessEnv): Promise<{ url: string; stop(): Promise<void> }> {
+    const g = await this.spawnGateway(name, overrides);
+    return { url: `http://127.0.0.1:${g.port}/graphql`, stop: async () => { await stopChild(g.child); } };
+  }
+
+  private async spawnGateway(name: string, overrides: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; rssFile: string }> {
+    const port = await freePort();
+    const rssFile = path.join(this.dir, `${name}.peak-rss`);
+    const logFile = path.join(this.dir, `${name}.log`);
+    const log = openSync(logFile, 'a');
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.gatewayEnv, ...overrides, PORT: String(port), PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'info', NODE_ENV: 'production' };
+    for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete env[k];
+    // NODE_ENV=production as the Docker image runs it (graphql-js then skips its development checks)
+    const child = spawn(process.execPath, ['--require', PEAK_RSS, CLI, 'serve'], { env, stdio: ['ignore', log, log] });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}; see ${logFile}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('gateway did not become ready in 30 s'); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { child, port, rssFile };
   }
 
   /** The base URL of a bare Node HTTP proxy to OpenSearch (bare-proxy.ts), in its own process; started on first use. */
@@ -125,11 +144,7 @@ export class BenchEnvironment {
     const g = this.gateway;
     if (!g) return null;
     this.gateway = null;
-    if (g.child.exitCode === null) {
-      const exited = new Promise((r) => g.child.once('exit', r));
-      g.child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(g.child);
     return Number(readFileSync(g.rssFile, 'utf8'));
   }
 

@@ -6,6 +6,9 @@
  *      cluster) under load WITHOUT a flood: requests/s (the baseline);
  *   3. the same load WHILE 50 concurrent clients send max-alias queries for the first tenant's service: its
  *      requests/s beside the baseline, and the most backends the flooded service had from the gateway.
+ * Steps 2 and 3 run twice: on the bench's gateway, whose rate limit is off (the flooding tenant spends without
+ * bound, as if it held any number of tokens: the connection cap alone protects the second tenant), and on a
+ * second gateway process with the per-token rate limit on (the flood's one token is throttled to its bucket).
  * Backends are counted on the target itself (pg_stat_activity: target.session.ts's application_name, by
  * database), by a sampler polling throughout. The flooding tenant may be answered SERVICE_BUSY or RATE_LIMITED
  * (counted, not refused); the second tenant's load is refused on any error (load.ts).
@@ -24,6 +27,8 @@ export const FLOOD_CLIENTS = 50;
 const QUIET_DB = 'bench_second_tenant';
 /** The second tenant's connections: a console polling, not a flood of its own. */
 const SECOND_TENANT_CONNECTIONS = 2;
+/** The rate-limited gateway's restore rate: room for the second tenant's own load (see measureFlood). */
+const LIMITED_RESTORE_PER_SECOND = 1000;
 
 const ALIASES = Math.min(DEFAULT_GRAPHQL_LIMITS.maxAliases, DEFAULT_GRAPHQL_LIMITS.maxRootFields);
 const maxAliasQuery = (serviceId: string) =>
@@ -99,10 +104,49 @@ export async function measureFlood(env: BenchEnvironment, o: { seconds: number; 
   const oneRequest = await oneSampler.stop();
   if (outcomeOf(one.status, oneBody) !== 'ok') throw new Error(`the max-alias request failed: ${one.status} ${oneBody.slice(0, 300)}`);
 
-  // 2. the second tenant alone
-  const quiet = await measureLoad(second, SECOND_TENANT_CONNECTIONS, o.seconds, o.warmupRequests);
+  // 2-3. the second tenant alone, then under the flood: on this gateway (no rate limit: the flooding tenant may
+  // spend without bound, as if it held any number of tokens), then on one with the per-token rate limit on
+  const unlimited = await floodPhases(flooder, second, targetUrl, floodedDb, o);
+  // The limit sized for the second tenant's own load (2 back-to-back connections, 25 points per request): the
+  // default 100 points/s would refuse even that load alone, which measureLoad counts as failure.
+  const limits = { RATE_LIMIT_BUCKET_POINTS: '2000', RATE_LIMIT_RESTORE_PER_SECOND: String(LIMITED_RESTORE_PER_SECOND) };
+  const limitedGateway = await env.extraGateway('gateway-rate-limited', limits);
+  let limited: PhaseResult;
+  try {
+    limited = await floodPhases({ ...flooder, url: limitedGateway.url }, { ...second, url: limitedGateway.url }, targetUrl, floodedDb, o);
+  } finally { await limitedGateway.stop(); }
 
-  // 3. the same load under the flood
+  const figures: Figure[] = [];
+  for (const [label, r] of [['rate limit off', unlimited], [`per-token rate limit on (2000 points, ${LIMITED_RESTORE_PER_SECOND}/s)`, limited]] as const) {
+    const counts = [...r.outcomes.entries()].map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`).join(', ');
+    process.stderr.write(`[bench] flood, ${label}: second tenant ${r.quiet.rps.toFixed(1)} -> ${r.underFlood.rps.toFixed(1)} requests/s ` +
+      `(${(r.underFlood.rps / r.quiet.rps).toFixed(2)}x); flooded service: max ${r.during.peak} backends (cap ${cap}, ${r.during.samples} samples); ` +
+      `flood answers: ${counts}\n`);
+    const floodName = `${FLOOD_CLIENTS} clients of one token, ${ALIASES}-alias auditEligibility queries (${r.answered.toLocaleString('en-US')} answered: ${counts})`;
+    figures.push(
+      { section: 'flood', name: `${label}: second tenant's auditEligibility of its own service, under a flood of ${floodName}`, connections: SECOND_TENANT_CONNECTIONS,
+        unit: 'requests/s', measured: r.underFlood.rps, baseline: r.quiet.rps, baselineName: 'the same load on the same gateway without the flood' },
+      { section: 'flood', name: `${label}: most gateway backends on the flooded service during the flood (${r.during.samples} samples)`, unit: 'connections',
+        measured: r.during.peak, target: { text: `<= TARGET_MAX_CONNECTIONS_PER_SERVICE (${cap})`, met: r.during.peak <= cap } });
+  }
+  process.stderr.write(`[bench] flood: one max-alias request: max ${oneRequest.peak} backends\n`);
+  figures.push({ section: 'flood', name: `most gateway backends on the service during one ${ALIASES}-alias request (${oneRequest.samples} samples)`, unit: 'connections',
+    measured: oneRequest.peak, target: { text: '<= 1', met: oneRequest.peak <= 1 } });
+  return figures;
+}
+
+interface PhaseResult {
+  quiet: Awaited<ReturnType<typeof measureLoad>>;
+  underFlood: Awaited<ReturnType<typeof measureLoad>>;
+  during: { peak: number; samples: number };
+  outcomes: Map<string, number>;
+  answered: number;
+}
+
+/** The second tenant's load alone, then while FLOOD_CLIENTS flood the first tenant's service (backends sampled meanwhile). */
+async function floodPhases(flooder: LoadRequest, second: LoadRequest, targetUrl: string, floodedDb: string,
+  o: { seconds: number; warmupRequests: number }): Promise<PhaseResult> {
+  const quiet = await measureLoad(second, SECOND_TENANT_CONNECTIONS, o.seconds, o.warmupRequests);
   const floodSampler = await startSampler(targetUrl, floodedDb);
   const flood = startFlood(flooder);
   let underFlood;
@@ -116,21 +160,7 @@ export async function measureFlood(env: BenchEnvironment, o: { seconds: number; 
   const answered = [...outcomes.values()].reduce((a, b) => a + b, 0);
   const unexpected = [...outcomes.keys()].filter((k) => !['ok', 'SERVICE_BUSY', 'RATE_LIMITED'].includes(k));
   if (unexpected.length > 0) throw new Error(`flood answers other than ok / SERVICE_BUSY / RATE_LIMITED: ${JSON.stringify(Object.fromEntries(outcomes))}`);
-  const counts = [...outcomes.entries()].map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`).join(', ');
-
-  process.stderr.write(`[bench] flood: second tenant ${quiet.rps.toFixed(1)} -> ${underFlood.rps.toFixed(1)} requests/s ` +
-    `(${(underFlood.rps / quiet.rps).toFixed(2)}x); flooded service: max ${during.peak} backends (cap ${cap}, ${during.samples} samples), ` +
-    `one max-alias request: max ${oneRequest.peak}; flood answers: ${counts}\n`);
-
-  const floodName = `${FLOOD_CLIENTS} clients, ${ALIASES}-alias auditEligibility queries (${answered.toLocaleString('en-US')} answered: ${counts})`;
-  return [
-    { section: 'flood', name: `second tenant: auditEligibility of its own service, under a flood of ${floodName}`, connections: SECOND_TENANT_CONNECTIONS,
-      unit: 'requests/s', measured: underFlood.rps, baseline: quiet.rps, baselineName: 'the same load without the flood' },
-    { section: 'flood', name: `most gateway backends on the flooded service during the flood (${during.samples} samples)`, unit: 'connections',
-      measured: during.peak, target: { text: `<= TARGET_MAX_CONNECTIONS_PER_SERVICE (${cap})`, met: during.peak <= cap } },
-    { section: 'flood', name: `most gateway backends on the service during one ${ALIASES}-alias request (${oneRequest.samples} samples)`, unit: 'connections',
-      measured: oneRequest.peak, target: { text: '<= 1', met: oneRequest.peak <= 1 } },
-  ];
+  return { quiet, underFlood, during, outcomes, answered };
 }
 
 

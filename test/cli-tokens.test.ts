@@ -5,6 +5,9 @@
  * secret or its hash; failures exit non-zero with one line and change nothing.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { cliFails, cliJson, runCli } from './support/cli';
 import { ELIGIBILITY, sql, startTestGateway, TestGateway, urls } from './support/harness';
 
@@ -20,7 +23,12 @@ beforeAll(async () => {
   g = await startTestGateway({ AUTH_CACHE_TTL_MS: '0' });
   const org = cliJson(['admin', 'create-organization', '--name', `org ${n}`, '--pro-platform']);
   projectId = cliJson(['admin', 'create-project', '--organization', org.id, '--name', `project ${n}`, '--pro-features']).id;
-  serviceId = cliJson(['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url', urls.pgaudit]).id;
+  // the URL from a file (mode 0600), as operators pass it: never on the command line
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-cli-tokens-'));
+  const file = path.join(dir, 'url');
+  fs.writeFileSync(file, urls.pgaudit, { mode: 0o600 });
+  try { serviceId = cliJson(['admin', 'register-service', '--project', projectId, '--name', `service ${n}`, '--url-file', file]).id; }
+  finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 afterAll(async () => { await g?.close(); });
 

@@ -84,7 +84,7 @@ export function leakRules(opts: { secrets: string[]; foreignMarkers: string[]; r
   return [
     { name: 'stack trace', pattern: /\bat (?:async )?[\w$.<>]{1,200} \([^)\n]{0,300}:\d+:\d+\)|\n {2,}at |"stacktrace"/, excusedBy: opts.clientText },
     { name: 'source path', pattern: /\.(?:ts|js|mjs|cjs):\d+|node_modules|\bdist\/src\b|\/src\/(?:api|base|modules|cli)\//, excusedBy: opts.clientText },
-    { name: 'filesystem path', pattern: /\/(?:home|root|usr|var|opt|tmp|work|srv|etc|proc|run|data)\/[\w.-]+/, excusedBy: opts.clientText },
+    { name: 'filesystem path', pattern: /\/(?:home|root|usr|var|opt|tmp|work|srv|etc|proc|run|data)\/[\w.-]*\w/, excusedBy: opts.clientText },
     { name: 'repository path', pattern: new RegExp(esc(opts.root)) },
     { name: 'connection URL', pattern: /postgres(?:ql)?:\/\/|opensearch:\/\/|https?:\/\/127\.0\.0\.1:\d+/ },
     ...opts.clusterPorts.map((p) => ({ name: `cluster port ${p}`, pattern: new RegExp(`(?:127\\.0\\.0\\.1|localhost)[:/ ]${p}\\b|port ${p}\\b|:${p}/`) })),

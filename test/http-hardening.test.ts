@@ -99,6 +99,9 @@ describe('methods: 405 with Allow, or 400 from the parser', () => {
     ['PUT /graphql HTTP/1.1', 405, 'GET, POST'],
     ['POST /healthz HTTP/1.1', 405, 'GET, HEAD'],
     ['PATCH /readyz HTTP/1.1', 405, 'GET, HEAD'],
+    // CONNECT was dropped without an answer (Node closes the socket when nothing listens for 'connect')
+    ['CONNECT 127.0.0.1:80 HTTP/1.1', 405, 'GET, HEAD, POST'],
+    ['CONNECT /graphql HTTP/1.1', 405, 'GET, HEAD, POST'],
   ])('failing-method %s', async (line, status, allow) => {
     const r = await raw([head(line, ['content-length: 0', 'connection: close'])]);
     expect(r.status).toBe(status);

@@ -354,6 +354,9 @@ describe('malformed HTTP envelopes', () => {
     ['a batch (not enabled)', [{ query: '{ __typename }' }, { query: '{ __typename }' }]],
     ['a JSON string', 'query'],
     ['JSON null', null],
+    // Apollo's own errors without a code were INTERNAL_SERVER_ERROR (and an error log line with a stack) before
+    ['a persisted query whose sha256Hash is not its query\'s', { query: ELIGIBILITY, extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } }],
+    ['a persisted query of an unknown version', { query: ELIGIBILITY, extensions: { persistedQuery: { version: 2, sha256Hash: '0'.repeat(64) } } }],
   ])('%s -> 400, not 500', async (_label, body) => {
     await unchanged(async () => {
       const r = await post(body);

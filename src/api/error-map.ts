@@ -127,6 +127,19 @@ export const PASS_THROUGH = new Set([
 ]);
 
 /**
+ * The code of an error of the request itself (it never reached a resolver), shown as it is; undefined for
+ * anything else. A GraphQL/Apollo code from PASS_THROUGH, or BAD_REQUEST for Apollo's own request errors that
+ * carry an HTTP 4xx status but no code (a persisted query whose sha256Hash does not match its query, or of an
+ * unsupported version): the client's fault, not an INTERNAL_SERVER_ERROR to log.
+ */
+function requestErrorCode(error: unknown, code: unknown, original: unknown): string | undefined {
+  if (original instanceof Error && !(original instanceof GraphQLError)) return undefined;   // a fault wrapped by graphql-js
+  if (typeof code === 'string') return PASS_THROUGH.has(code) ? code : undefined;
+  const status = error instanceof GraphQLError ? (error.extensions?.http as { status?: unknown } | undefined)?.status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 && !(error as GraphQLError).originalError ? 'BAD_REQUEST' : undefined;
+}
+
+/**
  * What a request's error is worth a log line (written by the observability plugin, with the request's logger,
  * which carries the request id): a domain error shown with a fixed public message (warn), or anything that
  * becomes INTERNAL_SERVER_ERROR (error). The same decisions as makeFormatError below.
@@ -140,8 +153,7 @@ export function logRequestError(logger: Logger, error: GraphQLError): void {
     if (mapping.publicMessage) logger.warn('request failed', { code: domain.code, error: domain.message, path: error.path });
     return;
   }
-  const code = error.extensions?.code;
-  if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) return;
+  if (requestErrorCode(error, error.extensions?.code, original)) return;
   logger.error('unhandled error', { error: original instanceof Error ? original.message : String(original),
     stack: original instanceof Error ? original.stack : undefined, path: error.path });
 }
@@ -168,8 +180,9 @@ export function makeFormatError() {
       const domain = original as DomainError;
       return { message: mapping.publicMessage ?? domain.message, ...where, extensions: { code: mapping.code, ...domain.details } };
     }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
+    // the error's own code: Apollo fills formatted.extensions.code with INTERNAL_SERVER_ERROR where it has none
+    const code = requestErrorCode(error, error instanceof GraphQLError ? error.extensions?.code : formatted.extensions?.code, original);
+    if (code) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ApiErrorCode.INTERNAL_SERVER_ERROR } };

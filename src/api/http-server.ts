@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
@@ -271,6 +272,14 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     deps.metrics?.httpRequests.labels('other', 'other', status.slice(0, 3)).inc();
     if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+
+  // CONNECT (a tunnel) is no method of this server: 405, then close. Node hands the socket over without its
+  // own error listener, so one is added (a client's reset would otherwise be an uncaught 'error').
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    deps.metrics?.httpRequests.labels('other', 'other', '405').inc();
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -155,9 +155,13 @@ export class TargetSession {
     return out;
   }
 
+  /**
+   * A database the policy may name: one that takes connections and is not a template. A template
+   * (template1) is copied into every database created later, with pgaudit's extension and event triggers.
+   */
   async databaseExists(database: string): Promise<boolean> {
     const { rowCount } = await this.client.query(
-      `SELECT 1 FROM pg_database WHERE datname = $1 AND datallowconn`, [database]);
+      `SELECT 1 FROM pg_database WHERE datname = $1 AND datallowconn AND NOT datistemplate`, [database]);
     return rowCount === 1;
   }
 

@@ -118,6 +118,13 @@ describe('per-token bucket of cost points', () => {
 
     expect(await s.rateLimited('token')).toBe(2);
     expect(await s.rateLimited('address')).toBe(0);
+
+    // an empty bucket refuses before the request is parsed: even a document that does not parse gets 429
+    for (let left = 14; left > 0; left--) expect((await s.post(`Bearer ${token}`, '{ __typename }')).status).toBe(200);
+    const unparsed = await s.post(`Bearer ${token}`, '{');
+    expectRateLimited(unparsed, 'token');
+    expect(unparsed.json.errors[0].extensions.throttleStatus).toEqual({ maximumAvailable: 290, currentlyAvailable: 0, restoreRate: 0.001 });
+    expect(await s.rateLimited('token')).toBe(3);
   });
 
   it('each token has its own bucket: another token of the same project, and another tenant, are not affected', async () => {

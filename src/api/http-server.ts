@@ -221,11 +221,18 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search: target.search, body },
-      // Requests without a valid token are limited per client address, checked before the token is looked up.
-      context: () => (throttles.addresses
-        ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops),
-          () => contextFor(deps, req.headers.authorization, requestId))
-        : contextFor(deps, req.headers.authorization, requestId)),
+      // Requests without a valid token are limited per client address, checked before the token is looked up;
+      // a token whose bucket is empty is refused here, before its request is parsed (TokenThrottle.admit).
+      context: () => {
+        const authenticate = async () => {
+          const context = await contextFor(deps, req.headers.authorization, requestId);
+          throttles.tokens?.admit(context.principal.tokenId);
+          return context;
+        };
+        return throttles.addresses
+          ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), authenticate)
+          : authenticate();
+      },
     });
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };
     for (const [k, v] of result.headers) outHeaders[k] = v;

@@ -100,6 +100,23 @@ describe('TokenThrottle', () => {
       cost: { requestedQueryCost: 3, throttleStatus: { maximumAvailable: 10, currentlyAvailable: 0, restoreRate: 0.5 } } });
     expect(recorded).toEqual(['token']);
   });
+
+  it('admit: refuses a token whose bucket holds less than one point, before its request is parsed, and takes nothing', () => {
+    const recorded: string[] = [];
+    const clock = fakeClock();
+    const t = new TokenThrottle(new LeakyBuckets(10, 0.5, 100, clock.now), (kind) => recorded.push(kind));
+    t.admit('tok');                                   // full: admitted, nothing taken
+    expect(t.status('tok').currentlyAvailable).toBe(10);
+    t.charge('tok', 9.5, () => ({}));                 // 0.5 left: less than a point
+    let error: ApiError | undefined;
+    try { t.admit('tok'); } catch (e) { error = e as ApiError; }
+    expect(error!.code).toBe(ApiErrorCode.RATE_LIMITED);
+    expect((error!.extensions as { retryAfterSeconds: number }).retryAfterSeconds).toBe(1);   // 0.5 point at 0.5/s
+    expect(recorded).toEqual(['token']);
+    clock.advance(1);
+    expect(() => t.admit('tok')).not.toThrow();
+    t.admit('other');                                 // another key is not affected
+  });
 });
 
 describe('AddressThrottle', () => {

@@ -123,6 +123,21 @@ export class TokenThrottle {
   status(tokenId: string): ThrottleStatus { return this.buckets.status(tokenId); }
 
   /**
+   * Refuses a request of `tokenId` while its bucket holds less than one point, before the request is even
+   * parsed: every request costs at least 1, so it would be refused once its cost is known anyway, and a client
+   * that keeps sending while throttled then costs the gateway only the token lookup (cached), not a parse,
+   * validation and cost computation per request. Takes nothing.
+   */
+  admit(tokenId: string): void {
+    const result = this.buckets.peek(tokenId, 1);
+    if (result.allowed) return;
+    this.record('token');
+    throw rateLimitedError('token', result,
+      `this token's rate limit: ${result.status.currentlyAvailable} points are available, restoring ${result.status.restoreRate} per second; `
+      + `retry in ${result.retryAfterSeconds} s`);
+  }
+
+  /**
    * Takes the request's cost (at least 1: every request is work) from the token's bucket, or throws
    * RATE_LIMITED with the bucket's state and `extra` (e.g. the request's cost) when it holds less.
    */

@@ -24,7 +24,7 @@ registerEnumType(AuditErrorCode, {
     PGAUDIT_UNAVAILABLE: { description: 'pgaudit is not loaded (shared_preload_libraries) or not installed on the server.' },
     INVALID_SETTING: { description: 'A setting value breaks pgaudit\'s rules.' },
     SETTING_UNSUPPORTED: { description: 'The server\'s pgaudit version does not have this setting or class.' },
-    DATABASE_NOT_FOUND: { description: 'The database does not exist on the service.' },
+    DATABASE_NOT_FOUND: { description: 'The database does not exist on the service, or is one no policy may target (a template such as template1, or one that takes no connections).' },
     VERSION_CONFLICT: { description: 'expectedVersion is not the policy\'s current version.' },
     NOT_ENABLED: { description: 'Audit logging is not enabled for this scope.' },
     APPLY_FAILED: { description: 'The server did not take the change; its previous settings were restored.' },

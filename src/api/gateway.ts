@@ -11,6 +11,7 @@ import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
 import { TenancyService } from '../modules/tenancy/tenancy.service';
 import { CredentialVault } from '../modules/tenancy/service-credential';
 import { sealPlaintextServiceUrls, SEAL_BEFORE_MIGRATION } from '../modules/tenancy/credential.migration';
+import { hashUnchainedRevisions, HASH_BEFORE_MIGRATION } from '../modules/audit-policy/history-chain.migration';
 import { migrate, MigrationResult } from '../base/db/migrate';
 import type { MasterKeyring } from '../base/crypto/master-keys';
 import { Client } from 'pg';
@@ -18,12 +19,14 @@ import { Client } from 'pg';
 /**
  * The gateway database's migrations, with the step only the application can do: before the migration that
  * drops the plaintext `connection_url`, every service row still holding one is sealed under the current
- * master key (in the same transaction). Without keys that step refuses if there is anything to seal.
+ * master key (in the same transaction). Without keys that step refuses if there is anything to seal. Before the
+ * migration that makes revision hashes required, every revision stored without them is hashed into its chain.
  */
 export async function migrateGatewayDb(databaseUrl: string, keys: MasterKeyring | null): Promise<MigrationResult & { sealedServiceUrls: number }> {
   let sealedServiceUrls = 0;
   const result = await migrate(databaseUrl, undefined, {
     [SEAL_BEFORE_MIGRATION]: async (client) => { sealedServiceUrls = await sealPlaintextServiceUrls(client, keys); },
+    [HASH_BEFORE_MIGRATION]: async (client) => { await hashUnchainedRevisions(client); },
   });
   if (sealedServiceUrls > 0) await rewriteServiceTable(databaseUrl);
   return { ...result, sealedServiceUrls };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../base/db/prisma';
 import type { Prisma } from '../../generated/prisma/client';
 import type { AuditSettingsValue } from './settings/settings.model';
+import { ChainRevision, GENESIS_HASH, revisionHash } from './policy.history-chain';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -36,6 +37,11 @@ function toRevision(r: { id: string; policyId: string; version: number; action: 
   settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date }): RevisionRow {
   return { ...r, settings: r.settings as unknown as AuditSettingsValue, changes: r.changes as unknown as SettingChange[],
     statements: r.statements as unknown as string[] };
+}
+
+/** A JSON value as the jsonb column gives it back: undefined members dropped. */
+function stored(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? null));
 }
 
 export class PolicyRepository {
@@ -87,10 +93,19 @@ export class PolicyRepository {
     settings: AuditSettingsValue; changes: SettingChange[]; statements: string[];
   }): Promise<{ policy: PolicyRow; revision: RevisionRow }> {
     const version = policy.version + 1;
-    const settings = r.settings as unknown as Prisma.InputJsonValue;
-    const revision = await tx.auditPolicyRevision.create({ data: {
-      policyId: policy.id, version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId, reason: r.reason,
-      settings, changes: r.changes as unknown as Prisma.InputJsonValue, statements: r.statements } });
+    // The hash covers exactly what is stored: JSON as jsonb gives it back (no undefined), the instant as
+    // timestamptz(3) holds it (a JS Date is whole milliseconds), set here rather than by the database's default.
+    const content = { policyId: policy.id, version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId,
+      reason: r.reason, settings: stored(r.settings), changes: stored(r.changes), statements: stored(r.statements),
+      createdAt: new Date() };
+    const prev = policy.version === 0 ? null
+      : await tx.auditPolicyRevision.findUnique({ where: { policyId_version: { policyId: policy.id, version: policy.version } },
+        select: { contentHash: true } });
+    const prevHash = prev?.contentHash ?? GENESIS_HASH;
+    const settings = content.settings as Prisma.InputJsonValue;
+    const revision = await tx.auditPolicyRevision.create({ data: { ...content, settings,
+      changes: content.changes as Prisma.InputJsonValue, statements: content.statements as Prisma.InputJsonValue,
+      prevHash, contentHash: revisionHash(prevHash, content) } });
     const updated = await tx.auditPolicy.update({ where: { id: policy.id },
       data: { version, enabled: r.enabled, settings, updatedAt: revision.createdAt, updatedBy: r.actor } });
     return { policy: toPolicy(updated), revision: toRevision(revision) };
@@ -99,6 +114,20 @@ export class PolicyRepository {
   async revisionById(id: string): Promise<RevisionRow | null> {
     const r = await this.db.auditPolicyRevision.findUnique({ where: { id } });
     return r ? toRevision(r) : null;
+  }
+
+  /** Every revision of a policy with its hashes, oldest first: what the chain is verified over. */
+  async chain(policyId: string): Promise<ChainRevision[]> {
+    return this.db.auditPolicyRevision.findMany({ where: { policyId }, orderBy: { version: 'asc' },
+      select: { policyId: true, version: true, action: true, actor: true, actorTokenId: true, reason: true, settings: true,
+        changes: true, statements: true, createdAt: true, contentHash: true, prevHash: true } });
+  }
+
+  /** Policies that have a history (of one service, or all), in a stable order. */
+  async policiesWithHistory(serviceId: string | null): Promise<PolicyRow[]> {
+    const rows = await this.db.auditPolicy.findMany({ where: { version: { gt: 0 }, ...(serviceId ? { serviceId } : {}) },
+      orderBy: [{ serviceId: 'asc' }, { database: 'asc' }] });
+    return rows.map(toPolicy);
   }
 
   /** Newest first; `beforeVersion` pages past a cursor. One row more than asked tells if there is a next page. */

@@ -52,6 +52,8 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Query.auditEventStats': (_a, children) => 50 + children,
   // the gateway database: a page of revisions
   'AuditPolicy.history': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
+  // the gateway database: every revision of the policy, hashed
+  'AuditPolicy.historyIntegrity': (_a, children) => 10 + children,
 };
 
 export const costEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }: ComplexityEstimatorArgs) => {

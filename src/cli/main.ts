@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * pg-audit-gateway: one executable for operators and automation (see ../shared/design/cli.md).
- *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key>
+ *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key|verify-history>
  * Configuration from the environment; flags override it. `--json` prints one JSON object on stdout.
  * A failure prints one line on stderr and exits non-zero.
  */
@@ -49,6 +49,7 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   admin set-plan --organization ID --pro-platform true|false
   admin set-plan --project ID --pro-features true|false
   admin rotate-key                          re-wrap every service's credential under the current master key
+  admin verify-history [--service ID]       check every policy history's hash chain; exits 1 naming the first broken revision
 common: --database-url URL (else DATABASE_URL), --json`;
 
 const OPTIONS = {
@@ -158,6 +159,20 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
         }
         return print(values, { keyVersion: r.keyVersion, rotated: r.rotated, alreadyCurrent: r.alreadyCurrent },
           `rotated ${r.rotated} service(s) to master key version ${r.keyVersion}; ${r.alreadyCurrent} already there`);
+      }
+      case 'verify-history': {
+        if (values.service !== undefined && !/^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(values.service)) {
+          throw new UsageError('--service takes a service id (a UUID)');
+        }
+        const verdicts = await gateway.policies.verifyHistories(values.service ?? null);
+        const broken = verdicts.filter((v) => !v.intact);
+        const human = verdicts.map((v) => [v.policyId, `service ${v.serviceId}`, `database ${v.database ?? '(service)'}`,
+          `${v.revisions} revision(s)`, v.intact ? 'intact' : `BROKEN at version ${v.firstBroken!.version}: ${v.firstBroken!.problem}`,
+          `head ${v.headHash ?? '-'}`].join('  '));
+        print(values, { intact: broken.length === 0, policies: verdicts },
+          human.length > 0 ? human.join('\n') : 'no policy has a history');
+        if (broken.length > 0) throw new CommandFailed(`${broken.length} of ${verdicts.length} policy histories are broken`);
+        return;
       }
       case 'create-token': {
         const r = await t.createToken(required(values, 'project'), required(values, 'name'), required(values, 'database-role'),

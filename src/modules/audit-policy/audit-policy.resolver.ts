@@ -4,7 +4,7 @@ import type { Logger } from '../../base/logger';
 import { decodeCursor, encodeCursor } from '../../base/relay';
 import type { Principal } from '../tenancy/principal';
 import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
-import { AuditEligibility, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
+import { AuditEligibility, AuditHistoryIntegrity, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
 import type { ChangeRequest, Operation } from './policy.change';
 import type { PolicyService } from './policy.service';
 import type { TargetLease } from './target/target.lease';
@@ -53,6 +53,11 @@ export class AuditPolicyResolver {
     const edges = page.rows.map((node) => ({ cursor: encodeCursor(CURSOR, node.version), node }));
     return { edges, totalCount: page.totalCount,
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @FieldResolver(() => AuditHistoryIntegrity, { description: 'Whether the history of this policy is as written (its hash chain holds), and the first revision that breaks it.' })
+  historyIntegrity(@Root() policy: AuditPolicy, @Ctx() ctx: AuditPolicyContext): Promise<AuditHistoryIntegrity> {
+    return ctx.policies.historyIntegrity(policy.id, policy.version);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Enable audit logging (predefined settings unless given). Idempotent with idempotencyKey.' })

@@ -5,6 +5,7 @@ import { PageInfo } from '../../base/relay';
 import { AuditRequirement } from '../entitlements/entitlement.checks';
 import { AuditErrorCode } from './audit-policy.errors';
 import { SettingsSource } from './policy.change';
+import { HistoryProblem } from './policy.history-chain';
 import { AUDIT_LOG_CLASSES, AUDIT_LOG_LEVELS, AuditLogClass, AuditLogLevel } from './settings/settings.model';
 
 export const AuditLogClassEnum = enumOf(AUDIT_LOG_CLASSES);
@@ -37,6 +38,33 @@ registerEnumType(AuditErrorCode, {
 registerEnumType(SettingsSource, { name: 'AuditSettingsSource', description: 'Where the settings shown were read.',
   valuesConfig: { SERVER: { description: 'Read from the live server just now.' },
     LAST_APPLIED: { description: 'The server could not be reached: the settings last applied through the gateway.' } } });
+
+registerEnumType(HistoryProblem, { name: 'AuditHistoryProblem', description: 'Why a revision breaks the history\'s hash chain.',
+  valuesConfig: {
+    CONTENT_CHANGED: { description: 'The revision was edited after it was written: its content no longer hashes to its stored hash.' },
+    LINK_BROKEN: { description: 'The revision does not link to the hash of the revision before it (version 1: to the genesis value): one was replaced, re-linked or reordered.' },
+    MISSING_VERSION: { description: 'This version is absent: deleted, or the history ends before the policy\'s current version.' },
+  } });
+
+@ObjectType({ description: 'The first revision that breaks a history\'s hash chain.' })
+export class AuditHistoryBreak {
+  @Field(() => Int, { description: 'The version at fault (for MISSING_VERSION, the version that is absent).' })
+  version!: number;
+  @Field(() => HistoryProblem, { description: 'What is wrong with it.' })
+  problem!: HistoryProblem;
+}
+
+@ObjectType({ description: 'Whether a policy\'s history is as written: each revision carries a SHA-256 hash over its content and the previous revision\'s hash.' })
+export class AuditHistoryIntegrity {
+  @Field({ description: 'True when every revision from version 1 to the policy\'s version is present, unchanged and linked.' })
+  intact!: boolean;
+  @Field(() => Int, { description: 'Revisions examined.' })
+  revisions!: number;
+  @Field(() => String, { nullable: true, description: 'The newest revision\'s hash. Record it outside the gateway: someone able to write the gateway database could recompute a whole chain, but not match a head recorded elsewhere.' })
+  headHash!: string | null;
+  @Field(() => AuditHistoryBreak, { nullable: true, description: 'The first revision that breaks the chain, in version order; null when intact.' })
+  firstBroken!: AuditHistoryBreak | null;
+}
 
 @ObjectType({ description: 'The full pgaudit configuration of one scope.' })
 export class AuditSettings {
@@ -96,6 +124,8 @@ export class AuditPolicyRevision {
   changes!: AuditSettingChange[];
   @Field(() => [String], { description: 'The SQL statements run on the service for this change.' })
   statements!: string[];
+  @Field({ description: 'SHA-256 (hex) over the previous revision\'s hash and this revision\'s content: its link in the history\'s hash chain (AuditPolicy.historyIntegrity). A head recorded elsewhere can be compared with the revision of that version later.' })
+  contentHash!: string;
 }
 
 @ObjectType({ description: 'An edge of AuditPolicyRevisionConnection.' })

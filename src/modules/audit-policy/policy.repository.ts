@@ -18,7 +18,7 @@ export interface PolicyRow {
 
 export interface RevisionRow {
   id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
-  settings: AuditSettingsValue; changes: SettingChange[]; statements: string[]; createdAt: Date;
+  settings: AuditSettingsValue; changes: SettingChange[]; statements: string[]; createdAt: Date; contentHash: string;
 }
 
 export interface SettingChange { setting: string; from: string | null; to: string | null }
@@ -34,7 +34,7 @@ function toPolicy(p: { id: string; serviceId: string; database: string; enabled:
 }
 
 function toRevision(r: { id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
-  settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date }): RevisionRow {
+  settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date; contentHash: string }): RevisionRow {
   return { ...r, settings: r.settings as unknown as AuditSettingsValue, changes: r.changes as unknown as SettingChange[],
     statements: r.statements as unknown as string[] };
 }

@@ -20,6 +20,7 @@ import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planSet } from './apply.plan';
 import { PolicyApplier } from './policy.applier';
+import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, effectiveSettings, Eligibility, isDatabaseName, LockedChange, PolicyView,
   refused, scopeOf, SettingsSource, view,
@@ -89,6 +90,22 @@ export class PolicyService {
 
   async history(policyId: string, first: number, beforeVersion: number | null) {
     return this.policies.revisions(policyId, first, beforeVersion);
+  }
+
+  /** The policy's hash chain verified against its current version (README: A history that proves it was not edited). */
+  async historyIntegrity(policyId: string, currentVersion: number): Promise<ChainVerdict> {
+    return verifyChain(await this.policies.chain(policyId), currentVersion);
+  }
+
+  /** Every policy with a history (of one service, or all): `admin verify-history`, no principal (operator tool). */
+  async verifyHistories(serviceId: string | null): Promise<(ChainVerdict & { policyId: string; serviceId: string; database: string | null })[]> {
+    const policies = await this.policies.policiesWithHistory(serviceId);
+    const verdicts = [];
+    for (const p of policies) {
+      verdicts.push({ policyId: p.id, serviceId: p.serviceId, database: p.database === '' ? null : p.database,
+        ...(await this.historyIntegrity(p.id, p.version)) });
+    }
+    return verdicts;
   }
 
   // ---- the change --------------------------------------------------------------------------------

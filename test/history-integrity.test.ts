@@ -118,6 +118,24 @@ describe('historyIntegrity and admin verify-history', () => {
     await sql(urls.gatewayDb, `UPDATE audit_policy SET version = 2 WHERE id = $1`, [policyId]);
     expect((await integrity(t)).historyIntegrity.firstBroken).toEqual({ version: 2, problem: 'LINK_BROKEN' });
   });
+
+  it('concurrent: changes racing on one policy still form one unbroken chain (each links under the policy row lock)', async () => {
+    const t = await serviceWithHistory();
+    const results = await Promise.all([true, false, true, false].map((logRows, i) =>
+      g.exec(t.token, CONFIGURE, { input: { serviceId: t.serviceId, reason: `race ${i}`, settings: { logRows, logParameter: i % 2 === 0 } } })));
+    const made = results.filter((r) => r.data?.configureAuditLogging?.revision).length;
+    expect(made).toBe(4); // four requests fit the per-service cap (4): all wait for the row lock, none is refused
+    const p = await integrity(t);
+    expect(p.version).toBe(8);
+    expect(p.historyIntegrity).toMatchObject({ intact: true, revisions: 8, firstBroken: null });
+  });
+
+  it('failing-usage: --service must be a service id; nothing is read', () => {
+    const r = runCli(['admin', 'verify-history', '--service', 'nope', '--json'], { ...process.env, DATABASE_URL: urls.gatewayDb });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--service takes a service id/);
+  });
 });
 
 describe('migrating histories stored before the chain', () => {

@@ -143,6 +143,20 @@ describe('per-token bucket of cost points', () => {
   });
 });
 
+describe('scopes before cost', () => {
+  it('an operation refused for its scope takes nothing from the bucket', async () => {
+    const s = await serverWith({ tokenBucketPoints: 1000, tokenRestorePerSecond: 0.001 });
+    const readOnly = (await g.gateway.tenancy.createToken(t.projectId, `rl-ro-${Date.now()}`, 'avnadmin', { scopes: 'read:policy' })).token;
+    const refused = await unchanged(() => s.post(`Bearer ${readOnly}`, disable(t.serviceId)));
+    expect(refused.status).toBe(403);
+    expect(refused.json.errors[0].extensions.code).toBe('INSUFFICIENT_SCOPE');
+    expect(refused.json.extensions.cost.throttleStatus).toEqual({ maximumAvailable: 1000, currentlyAvailable: 1000, restoreRate: 0.001 });
+    const allowed = await s.post(`Bearer ${readOnly}`, eligibility(t.serviceId));
+    expect(allowed.status).toBe(200);
+    expect(allowed.json.extensions.cost.throttleStatus.currentlyAvailable).toBe(975);
+  });
+});
+
 describe('requests without a valid token, per client address', () => {
   it('missing, malformed and unknown tokens take from the address\'s bucket; once empty, refused before any lookup; another address is not starved', async () => {
     const s = await serverWith({ addressBucketPoints: 3, addressRestorePerSecond: 0.001 });

@@ -27,7 +27,7 @@ import { graphqlLimits } from './limits';
 import { observabilityPlugin } from './observability';
 import { clientAddress, createThrottles, TokenThrottle } from './rate-limit';
 import { gatewaySchema } from './schema';
-import { scopePlugin } from './scopes';
+import { checkOperationScopes } from './scopes';
 
 export interface GatewayDeps {
   tenancy: TenancyService;
@@ -69,7 +69,8 @@ export function knownOperationTypes(context: ValidationContext): ASTVisitor {
 export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS,
   throttle: TokenThrottle | null = null): ApolloServer<GatewayContext> {
   const schema = gatewaySchema();
-  const guard = graphqlLimits(schema, limits, throttle);
+  // The token's scopes are checked first, once the operation is resolved: a refused operation costs nothing.
+  const guard = graphqlLimits(schema, limits, throttle, ({ operation, document, context }) => checkOperationScopes(operation, document, context.principal.scopes));
   return new ApolloServer<GatewayContext>({
     schema,
     validationRules: [knownOperationTypes, ...guard.validationRules],
@@ -81,8 +82,7 @@ export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = D
     // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
     // observabilityPlugin: metrics, and the log line of an unexpected error with the request id.
     // releaseTargets: the request's connections to customers' servers close once its answer is ready, whatever the outcome.
-    // scopePlugin: the token's scopes, checked before anything else is (cost, rate limit) and before anything runs.
-    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), releaseTargets, scopePlugin(), ...guard.plugins],
+    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), releaseTargets, ...guard.plugins],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,

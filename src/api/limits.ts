@@ -13,8 +13,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
-  ASTVisitor, FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, isCompositeType, Kind, SelectionSetNode,
-  ValidationContext, ValidationRule,
+  ASTVisitor, DocumentNode, FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, isCompositeType, Kind, SelectionSetNode,
+  OperationDefinitionNode, ValidationContext, ValidationRule,
 } from 'graphql';
 import { ComplexityEstimator, ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 import type { GraphQLLimits } from '../base/config';
@@ -97,14 +97,16 @@ export interface CostReport { requestedQueryCost: number; maximumAvailable: numb
  * `{ requestedQueryCost, maximumAvailable }` and, with a throttle, `throttleStatus` (on every answer, also when
  * no cost could be computed: a request that did not parse or validate takes nothing from the bucket).
  */
-export function costPlugin(schema: GraphQLSchema, maxCost: number, throttle: TokenThrottle | null = null): ApolloServerPlugin<GatewayContext> {
+export function costPlugin(schema: GraphQLSchema, maxCost: number, throttle: TokenThrottle | null = null,
+  admit: Admission = () => undefined): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart({ contextValue }) {
       let cost: CostReport | undefined;
       let throttleStatus: ThrottleStatus | undefined;
       const tokenId = (contextValue as Partial<GatewayContext>).principal?.tokenId;
       return {
-        async didResolveOperation({ request, document }) {
+        async didResolveOperation({ request, document, operation, contextValue: context }) {
+          admit({ operation, document, context });   // e.g. the token's scopes: refused before any cost is taken
           let requestedQueryCost: number | undefined;
           try {
             requestedQueryCost = operationCost(schema, document, request.variables, request.operationName);
@@ -134,8 +136,15 @@ export function costPlugin(schema: GraphQLSchema, maxCost: number, throttle: Tok
   };
 }
 
-/** The validation rules and plugins that enforce `limits` on an Apollo server over `schema`. */
-export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits, throttle: TokenThrottle | null = null)
+/**
+ * A check of a resolved operation that may refuse it (by throwing) before its cost is computed or charged;
+ * the scopes of src/api/scopes.ts. One hook, so that the order (admission, then cost, then the charge) is
+ * the code's, not the order in which Apollo happens to call plugins.
+ */
+export type Admission = (op: { operation: OperationDefinitionNode | null | undefined; document: DocumentNode; context: GatewayContext }) => void;
+
+/** The validation rules and plugins that enforce `limits` on an Apollo server over `schema`; `admit` runs first. */
+export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits, throttle: TokenThrottle | null = null, admit?: Admission)
   : { validationRules: ValidationRule[]; plugins: ApolloServerPlugin<GatewayContext>[]; parseOptions: { maxTokens: number } } {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, flattenFragments: true },
@@ -147,7 +156,7 @@ export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits, thro
   }).protect();
   return {
     validationRules: [...armor.validationRules, maxRootFields(limits.maxRootFields)],
-    plugins: [...armor.plugins, costPlugin(schema, limits.maxCost, throttle)],
+    plugins: [...armor.plugins, costPlugin(schema, limits.maxCost, throttle, admit)],
     parseOptions: { maxTokens: limits.maxTokens },
   };
 }

@@ -7,10 +7,8 @@
  * What a field returns below the root is covered by the root's scope: a mutation's payload shows the policy
  * it changed, history included.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
-import { FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import { DocumentNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import type { Scope } from '../modules/tenancy/scope';
-import type { GatewayContext } from './context';
 import { ApiError, ApiErrorCode } from './error-map';
 
 export const ROOT_FIELD_SCOPE = {
@@ -46,26 +44,19 @@ export function scopeCheck(fields: readonly string[], held: readonly Scope[]): {
 }
 
 /**
- * Refuses, once the operation is resolved and before it executes, an operation that needs a scope the
- * caller's token lacks. @skip/@include are not looked at: a field named in the operation needs its scope.
+ * Refuses an operation that needs a scope `held` lacks (INSUFFICIENT_SCOPE). Called by the cost plugin
+ * (limits.ts) once the operation is resolved, before its cost is computed or charged and before it executes,
+ * so a refused operation takes nothing from the token's bucket. @skip/@include are not looked at: a field
+ * named in the operation needs its scope.
  */
-export function scopePlugin(): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, document, contextValue }) {
-          if (!operation) return;   // Apollo has refused it already (no such operation)
-          const fragments: Record<string, FragmentDefinitionNode> = {};
-          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const fields = rootFields(operation, fragments);
-          const { required, missing } = scopeCheck(fields, contextValue.principal.scopes);
-          if (missing.length > 0) {
-            throw new ApiError(ApiErrorCode.INSUFFICIENT_SCOPE,
-              `this token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that this operation needs`,
-              { requiredScopes: required, missingScopes: missing });
-          }
-        },
-      };
-    },
-  };
+export function checkOperationScopes(operation: OperationDefinitionNode | null | undefined, document: DocumentNode, held: readonly Scope[]): void {
+  if (!operation) return;   // Apollo has refused it already (no such operation)
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  const { required, missing } = scopeCheck(rootFields(operation, fragments), held);
+  if (missing.length > 0) {
+    throw new ApiError(ApiErrorCode.INSUFFICIENT_SCOPE,
+      `this token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that this operation needs`,
+      { requiredScopes: required, missingScopes: missing });
+  }
 }

@@ -11,15 +11,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { migrateGatewayDb } from '../src/api/gateway';
 import { loadConfig, requireMasterKeys } from '../src/base/config';
 import { listMigrations, migrate } from '../src/base/db/migrate';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
 import { SEAL_BEFORE_MIGRATION } from '../src/modules/tenancy/credential.migration';
 import { CLI, ROOT } from './support/cli';
+import { migrateBefore } from './support/old-migrations';
 import { createTenant, ELIGIBILITY, ENABLE, POLICY, resetServer, sql, startTestGateway, TestGateway, urls } from './support/harness';
 import { unchanged } from './support/unchanged';
 
@@ -70,14 +68,7 @@ describe('migrating a database that holds plaintext URLs', () => {
 
   beforeAll(async () => {
     db = await freshDatabase(dbName);
-    // the gateway's migrations as they were before encryption: only those, from a folder of their own
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-old-migrations-'));
-    for (const m of (await listMigrations()).filter((m) => m.name < '20261130100000')) {
-      fs.mkdirSync(path.join(dir, m.name));
-      fs.writeFileSync(path.join(dir, m.name, 'migration.sql'), m.sql);
-    }
-    await migrate(db, dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await migrateBefore(db, '20261130100000');   // the gateway's migrations as they were before encryption
     await sql(db, `INSERT INTO organization (id, name, pro_platform) VALUES ($1, 'legacy org', true)`, [ids.org]);
     await sql(db, `INSERT INTO project (id, organization_id, name, pro_features) VALUES ($1, $2, 'legacy project', true)`, [ids.project, ids.org]);
     await sql(db, `INSERT INTO service (id, project_id, name, connection_url) VALUES ($1, $3, 'a', $4), ($2, $3, 'b', $5)`,

@@ -4,17 +4,15 @@
  * access to it would) are named by AuditPolicy.historyIntegrity and by `admin verify-history`. Also: histories
  * stored before the chain existed are hashed by `migrate` and verify intact.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createGateway, migrateGatewayDb } from '../src/api/gateway';
 import { loadConfig, requireMasterKeys } from '../src/base/config';
 import { silentLogger } from '../src/base/logger';
-import { listMigrations, migrate } from '../src/base/db/migrate';
+import { migrate } from '../src/base/db/migrate';
 import { HASH_BEFORE_MIGRATION } from '../src/modules/audit-policy/history-chain.migration';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
 import { runCli } from './support/cli';
+import { migrateBefore } from './support/old-migrations';
 import { CONFIGURE, createTenant, ENABLE, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
 let g: TestGateway;
@@ -148,14 +146,7 @@ describe('migrating histories stored before the chain', () => {
     await sql(urls.plain, `DROP DATABASE IF EXISTS ${dbName}`);
     await sql(urls.plain, `CREATE DATABASE ${dbName}`);
     db = withDatabase(urls.plain, dbName);
-    // the gateway's migrations as they were before the chain: only those, from a folder of their own
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-prechain-migrations-'));
-    for (const m of (await listMigrations()).filter((m) => m.name < '20261130130000')) {
-      fs.mkdirSync(path.join(dir, m.name));
-      fs.writeFileSync(path.join(dir, m.name, 'migration.sql'), m.sql);
-    }
-    await migrate(db, dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await migrateBefore(db, '20261130130000');   // the gateway's migrations as they were before the chain
     await sql(db, `INSERT INTO organization (id, name, pro_platform) VALUES ($1, 'legacy org', true)`, [ids.org]);
     await sql(db, `INSERT INTO project (id, organization_id, name, pro_features) VALUES ($1, $2, 'legacy project', true)`, [ids.project, ids.org]);
     await sql(db, `INSERT INTO service (id, project_id, name, credential_ciphertext, credential_nonce, credential_wrapped_key,

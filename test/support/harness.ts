@@ -89,6 +89,11 @@ export async function resetServer(url: string): Promise<void> {
     await sql(url, `ALTER DATABASE "${datname.replace(/"/g, '""')}" RESET ALL`);
     await sql(url, `DROP EXTENSION IF EXISTS pgaudit`, [], datname).catch(() => undefined);
   }
+  const roles = await sql<{ rolname: string; datname: string | null }>(url, `SELECT r.rolname, d.datname FROM pg_db_role_setting s
+    JOIN pg_roles r ON r.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase`);
+  for (const { rolname, datname } of roles) {
+    await sql(url, `ALTER ROLE "${rolname.replace(/"/g, '""')}"${datname ? ` IN DATABASE "${datname.replace(/"/g, '""')}"` : ''} RESET ALL`);
+  }
   await sql(url, `ALTER SYSTEM RESET ALL`);
   await sql(url, `SELECT pg_reload_conf()`);
   for (let i = 0; i < 200; i++) {
@@ -108,8 +113,8 @@ export const PAYLOAD = `policy { ${POLICY_FIELDS} }
 export const ENABLE = `mutation($input: EnableAuditLoggingInput!) { enableAuditLogging(input: $input) { ${PAYLOAD} } }`;
 export const CONFIGURE = `mutation($input: ConfigureAuditLoggingInput!) { configureAuditLogging(input: $input) { ${PAYLOAD} } }`;
 export const DISABLE = `mutation($input: DisableAuditLoggingInput!) { disableAuditLogging(input: $input) { ${PAYLOAD} } }`;
-export const POLICY = `query($serviceId: ID!, $database: String, $first: Int, $after: String) {
-  auditPolicy(serviceId: $serviceId, database: $database) { ${POLICY_FIELDS}
+export const POLICY = `query($serviceId: ID!, $database: String, $role: String, $first: Int, $after: String) {
+  auditPolicy(serviceId: $serviceId, database: $database, role: $role) { ${POLICY_FIELDS} role targetDatabases
     history(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
       edges { cursor node { version action actor reason changes { setting from to } } } } } }`;
 export const ELIGIBILITY = `query($serviceId: ID!) { auditEligibility(serviceId: $serviceId) { eligible checks { requirement satisfied detail } } }`;

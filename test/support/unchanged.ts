@@ -5,11 +5,12 @@
 import type { TestGateway } from './harness';
 import { sql } from './harness';
 
-/** Everything pgaudit-related a server holds: system-level values, per-database settings, extensions. */
+/** Everything pgaudit-related a server holds: system-level values, per-database, per-role and role-in-database settings, extensions. */
 export async function serverState(url: string): Promise<unknown> {
   const system = await sql(url, `SELECT name, setting FROM pg_settings WHERE name LIKE 'pgaudit.%' ORDER BY name`);
   const files = await sql(url, `SELECT name, setting FROM pg_file_settings WHERE name LIKE 'pgaudit.%' ORDER BY seqno`);
-  const perDb = await sql(url, `SELECT d.datname, s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase ORDER BY 1`);
+  const perDb = await sql(url, `SELECT d.datname, r.rolname, s.setconfig FROM pg_db_role_setting s
+    LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole ORDER BY 1, 2`);
   const ext = await sql(url, `SELECT extname FROM pg_extension WHERE extname = 'pgaudit'`);
   return { system, files, perDb, ext };
 }
@@ -17,7 +18,7 @@ export async function serverState(url: string): Promise<unknown> {
 /** The gateway's record of a service: policies and revisions (for "nothing changed" checks). */
 export async function historyState(g: TestGateway, serviceId: string): Promise<unknown> {
   const prisma = g.gateway.db.prisma;
-  const policies = await prisma.auditPolicy.findMany({ where: { serviceId }, orderBy: { database: 'asc' } });
+  const policies = await prisma.auditPolicy.findMany({ where: { serviceId }, orderBy: [{ database: 'asc' }, { role: 'asc' }] });
   const revisions = await prisma.auditPolicyRevision.findMany({ where: { policy: { serviceId } }, orderBy: [{ policyId: 'asc' }, { version: 'asc' }] });
   return { policies, revisions };
 }

@@ -9,9 +9,44 @@ import {
 } from './settings/settings.model';
 import { quoteIdent, quoteLiteral } from './sql/quote';
 
-export type Scope = { kind: 'service' } | { kind: 'database'; database: string };
+/**
+ * Where pgaudit settings live on a server, and how PostgreSQL layers them for a session (later wins):
+ * service (postgresql.conf + ALTER SYSTEM) < database < role < role in database.
+ */
+export type Scope =
+  | { kind: 'service' }
+  | { kind: 'database'; database: string }
+  | { kind: 'role'; role: string }
+  | { kind: 'roleInDatabase'; role: string; database: string };
 
 export const serviceScope: Scope = { kind: 'service' };
+
+/** The scope a policy row (or a request) names: '' = not given. */
+export function scopeOf(database: string, role = ''): Scope {
+  if (role) return database ? { kind: 'roleInDatabase', role, database } : { kind: 'role', role };
+  return database ? { kind: 'database', database } : serviceScope;
+}
+
+/** The scopes whose settings a session in `scope` inherits, outermost first (the scope itself excluded). */
+export function parentScopes(scope: Scope): Scope[] {
+  switch (scope.kind) {
+    case 'service': return [];
+    case 'database': return [serviceScope];
+    case 'role': return [serviceScope];
+    case 'roleInDatabase': return [serviceScope, { kind: 'database', database: scope.database },
+      { kind: 'role', role: scope.role }];
+  }
+}
+
+/** A scope in words, for messages and logs: `database "sales"`, `role "etl" in database "sales"`. */
+export function describeScope(scope: Scope): string {
+  switch (scope.kind) {
+    case 'service': return 'the service';
+    case 'database': return `database "${scope.database}"`;
+    case 'role': return `role "${scope.role}"`;
+    case 'roleInDatabase': return `role "${scope.role}" in database "${scope.database}"`;
+  }
+}
 
 /** The GUCs a patch touches, in PGAUDIT_GUCS order. */
 export function gucsOfPatch(patch: AuditSettingsPatch): PgauditGuc[] {
@@ -27,7 +62,12 @@ export function canonicalGucText(guc: PgauditGuc, text: string): string | null {
 }
 
 function target(scope: Scope): string {
-  return scope.kind === 'service' ? 'ALTER SYSTEM' : `ALTER DATABASE ${quoteIdent(scope.database)}`;
+  switch (scope.kind) {
+    case 'service': return 'ALTER SYSTEM';
+    case 'database': return `ALTER DATABASE ${quoteIdent(scope.database)}`;
+    case 'role': return `ALTER ROLE ${quoteIdent(scope.role)}`;
+    case 'roleInDatabase': return `ALTER ROLE ${quoteIdent(scope.role)} IN DATABASE ${quoteIdent(scope.database)}`;
+  }
 }
 
 function finish(scope: Scope, statements: string[]): string[] {
@@ -52,7 +92,7 @@ export function planSet(scope: Scope, current: ReadonlyMap<string, string>, desi
   return finish(scope, statements);
 }
 
-/** RESET every pgaudit GUC the server has, at this scope: back to pgaudit's defaults (or, for a database, to the service's values). */
+/** RESET every pgaudit GUC the server has, at this scope: back to pgaudit's defaults (or, below the service, to what the scope inherits). */
 export function planReset(scope: Scope, serverGucs: ReadonlySet<string>): string[] {
   return finish(scope, PGAUDIT_GUCS.filter((g) => serverGucs.has(g)).map((g) => `${target(scope)} RESET ${g}`));
 }

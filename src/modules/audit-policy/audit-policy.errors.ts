@@ -22,6 +22,10 @@ export enum AuditErrorCode {
   SERVICE_BUSY = 'SERVICE_BUSY',
   /** The service's TLS does not meet TARGET_SSLMODE (no TLS offered, an untrusted certificate, or one for another host). */
   SERVICE_TLS_FAILED = 'SERVICE_TLS_FAILED',
+  /** The role a scope names does not exist on the server (or is one of PostgreSQL's predefined roles). */
+  ROLE_NOT_FOUND = 'ROLE_NOT_FOUND',
+  /** Two policies would govern one database (a target list and a database's own policy), or a field given for a scope it does not belong to. */
+  SCOPE_CONFLICT = 'SCOPE_CONFLICT',
 }
 
 /** Each entitlement requirement refuses with its own code (exhaustive: a new requirement needs one). */

@@ -3,7 +3,7 @@
  * text; pgaudit's own rules are checked by the settings model against the live server, so that a
  * bad value comes back as a userError naming the field.
  */
-import { ArrayMaxSize, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** PostgreSQL text cannot hold NUL: refuse it at the door rather than as a database error. */
 const NO_NUL = /^[^\u0000]*$/;
@@ -46,6 +46,8 @@ const FIELD = { reason: 'Why, recorded in the policy history (at most 2000 chara
   key: 'Retries with the same key return the first result and apply nothing twice (1 to 200 characters).',
   dryRun: 'Validate and return the SQL that would run; change nothing.',
   database: 'A database of the service; absent for the whole service.',
+  role: 'A role of the service: the scope becomes that role (ALTER ROLE ... SET), in the given database only if database is given too (ALTER ROLE ... IN DATABASE ... SET). PostgreSQL applies role-in-database over role over database over service settings, at the role\'s next session.',
+  targets: 'pgaudit.targetDatabases, service level only (no database or role): the settings apply to exactly these databases (ALTER DATABASE ... SET) and nowhere else (the service level is RESET to pgaudit\'s defaults); a database leaving the list is RESET. 1 to 100 existing databases, none with an enabled policy of its own. Null: the whole service again; absent: enable = the whole service, configure = unchanged. All or nothing.',
   expected: 'Optimistic concurrency: refused with VERSION_CONFLICT unless the policy is at this version.' };
 
 /** What every mutation input has: where, why, and how to retry or rehearse it. Only its subclasses appear in the schema. */
@@ -55,6 +57,8 @@ abstract class AuditScopeInput {
   serviceId!: string;
   @Field(() => String, { nullable: true, description: FIELD.database })
   database?: string | null;
+  @Field(() => String, { nullable: true, description: FIELD.role })
+  role?: string | null;
   @Field(() => String, { nullable: true, description: FIELD.reason })
   @IsOptional() @MaxLength(2000) @noNul()
   reason?: string | null;
@@ -76,12 +80,18 @@ abstract class VersionedAuditScopeInput extends AuditScopeInput {
 export class EnableAuditLoggingInput extends AuditScopeInput {
   @Field(() => AuditSettingsInput, { nullable: true, description: 'Absent: the predefined settings (see README).' })
   settings?: AuditSettingsInput | null;
+  @Field(() => [String], { nullable: true, description: FIELD.targets })
+  @IsOptional() @ArrayMinSize(1) @ArrayMaxSize(100) @MaxLength(256, { each: true })
+  targetDatabases?: string[] | null;
 }
 
 @InputType({ description: 'Change some settings of an enabled policy.' })
 export class ConfigureAuditLoggingInput extends VersionedAuditScopeInput {
   @Field(() => AuditSettingsInput, { description: 'The settings to change; absent fields keep their value.' })
   settings!: AuditSettingsInput;
+  @Field(() => [String], { nullable: true, description: FIELD.targets })
+  @IsOptional() @ArrayMinSize(1) @ArrayMaxSize(100) @MaxLength(256, { each: true })
+  targetDatabases?: string[] | null;
 }
 
 @InputType({ description: 'Disable audit logging: RESET every pgaudit setting of the scope, keeping the history.' })

@@ -42,8 +42,9 @@ export class AuditPolicyResolver {
   @Query(() => AuditPolicy, { nullable: true, description: 'The audit policy of a service (database absent) or of one database; null until audit logging was first enabled there through the gateway.' })
   async auditPolicy(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
     @Arg('database', () => String, { nullable: true, description: 'A database of the service; absent for the service-level policy.' }) database: string | null | undefined,
-    @Ctx() ctx: AuditPolicyContext): Promise<AuditPolicy | null> {
-    return ctx.policies.policy(ctx.principal, serviceId, database, ctx.targets);
+    @Ctx() ctx: AuditPolicyContext,
+    @Arg('role', () => String, { nullable: true, description: 'A role: the policy of that role (in the database, if given).' }) role?: string | null): Promise<AuditPolicy | null> {
+    return ctx.policies.policy(ctx.principal, serviceId, database, ctx.targets, role);
   }
 
   @FieldResolver(() => AuditPolicyRevisionConnection, { description: 'The revisions of this policy, newest first.' })
@@ -62,12 +63,12 @@ export class AuditPolicyResolver {
 
   @Mutation(() => AuditPolicyPayload, { description: 'Enable audit logging (predefined settings unless given). Idempotent with idempotencyKey.' })
   enableAuditLogging(@Arg('input', () => EnableAuditLoggingInput, { description: 'What to enable, where and why.' }) input: EnableAuditLoggingInput, @Ctx() ctx: AuditPolicyContext) {
-    return this.change('enable', input, patchOf(input.settings), null, ctx);
+    return this.change('enable', input, patchOf(input.settings), null, ctx, input.targetDatabases);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Change the given settings of an enabled policy.' })
   configureAuditLogging(@Arg('input', () => ConfigureAuditLoggingInput, { description: 'The settings to change, where and why.' }) input: ConfigureAuditLoggingInput, @Ctx() ctx: AuditPolicyContext) {
-    return this.change('configure', input, patchOf(input.settings) ?? {}, input.expectedVersion, ctx);
+    return this.change('configure', input, patchOf(input.settings) ?? {}, input.expectedVersion, ctx, input.targetDatabases);
   }
 
   @Mutation(() => AuditPolicyPayload, { description: 'Disable audit logging: RESET the scope\'s pgaudit settings on the server, keeping the history.' })
@@ -76,9 +77,11 @@ export class AuditPolicyResolver {
   }
 
   private async change(operation: Operation,
-    input: { serviceId: string; database?: string | null; reason?: string | null; idempotencyKey?: string | null; dryRun?: boolean | null },
-    settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: AuditPolicyContext): Promise<AuditPolicyPayload> {
+    input: { serviceId: string; database?: string | null; role?: string | null; reason?: string | null; idempotencyKey?: string | null; dryRun?: boolean | null },
+    settings: AuditSettingsPatch | null, expectedVersion: number | null | undefined, ctx: AuditPolicyContext,
+    targetDatabases?: string[] | null): Promise<AuditPolicyPayload> {
     const req: ChangeRequest = { operation, principal: ctx.principal, serviceId: input.serviceId, database: input.database,
+      role: input.role, targetDatabases,
       settings, expectedVersion, reason: input.reason, idempotencyKey: input.idempotencyKey, dryRun: input.dryRun, logger: ctx.logger };
     return ctx.policies.change(req, ctx.targets);
   }

@@ -32,6 +32,8 @@ registerEnumType(AuditErrorCode, {
     SERVICE_UNREACHABLE: { description: 'The PostgreSQL service could not be reached; nothing was changed.' },
     IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was already used for a different request.' },
     SERVICE_BUSY: { description: 'The gateway already holds as many connections to this service as it allows (TARGET_MAX_CONNECTIONS_PER_SERVICE); nothing was changed: retry shortly.' },
+    ROLE_NOT_FOUND: { description: 'The role the scope names does not exist on the service, or is one of PostgreSQL\'s predefined roles (pg_*).' },
+    SCOPE_CONFLICT: { description: 'Two policies would govern one database: a service-level targetDatabases list names a database that has an enabled policy of its own, or the other way round; or targetDatabases was given for a database or role scope.' },
     SERVICE_TLS_FAILED: { description: 'The connection to the service does not meet the gateway\'s TLS policy (TARGET_SSLMODE): the server offers no TLS, or its certificate is not trusted or names another host; nothing was changed.' },
   },
 });
@@ -124,6 +126,8 @@ export class AuditPolicyRevision {
   changes!: AuditSettingChange[];
   @Field(() => [String], { description: 'The SQL statements run on the service for this change.' })
   statements!: string[];
+  @Field(() => [String], { nullable: true, description: 'The service-level policy\'s targetDatabases after this revision; null: the whole service, or a database or role scope.' })
+  targetDatabases!: string[] | null;
   @Field({ description: 'SHA-256 (hex) over the previous revision\'s hash and this revision\'s content: its link in the history\'s hash chain (AuditPolicy.historyIntegrity). A head recorded elsewhere can be compared with the revision of that version later.' })
   contentHash!: string;
 }
@@ -152,8 +156,12 @@ export class AuditPolicy {
   id!: string;
   @Field(() => ID, { description: 'The PostgreSQL service.' })
   serviceId!: string;
-  @Field(() => String, { nullable: true, description: 'The database, or null for the whole service.' })
+  @Field(() => String, { nullable: true, description: 'The database, or null for the whole service (or, with role, the role in every database).' })
   database!: string | null;
+  @Field(() => String, { nullable: true, description: 'The role of a role scope (ALTER ROLE role [IN DATABASE database] SET), or null. Role settings take effect at the role\'s next session.' })
+  role!: string | null;
+  @Field(() => [String], { nullable: true, description: 'pgaudit.targetDatabases of a service-level policy: the only databases its settings apply to (ALTER DATABASE ... SET; the service level keeps pgaudit\'s defaults). Null: the whole service.' })
+  targetDatabases!: string[] | null;
   @Field({ description: 'Whether audit logging is enabled for this scope.' })
   enabled!: boolean;
   @Field(() => Int, { description: 'Increases with every revision; pass it as expectedVersion for optimistic concurrency.' })

@@ -2,27 +2,48 @@
  * The apply protocol against a target server: run the planned statements, read the result back, and put
  * everything back as it was if either fails, so that the history never claims a change the server does not
  * have. Also reads what a scope holds now (the settings a policy shows and a change starts from).
+ *
+ * One change may touch several scopes (a service-level policy with target databases: ALTER SYSTEM and an
+ * ALTER DATABASE per database). The statements below the service level (ALTER DATABASE / ALTER ROLE, which
+ * PostgreSQL keeps in pg_db_role_setting, transactionally) run in ONE transaction on the request's connection,
+ * so they all take effect or none does; the ALTER SYSTEM statements (which cannot run in a transaction) run
+ * after it commits. A failure after that commit restores every scope the change touched from what it held before.
  */
 import type { GatewayConfig } from '../../base/config';
 import type { Logger } from '../../base/logger';
 import { AuditErrorCode, AuditPolicyError, clip, refuse, serverText } from './audit-policy.errors';
-import { planRestore, Scope } from './apply.plan';
-import { ChangeContext, effectiveSettings } from './policy.change';
+import { describeScope, planRestore, Scope } from './apply.plan';
+import { ChangeContext, layeredSettings, layersOf } from './policy.change';
 import { AuditSettingsValue, changedGucs, formatGuc, PgauditGuc } from './settings/settings.model';
 import type { TargetSession } from './target/target.session';
 
-/** What one apply runs and how to undo it. */
-export interface ApplyPlan {
-  /** `CREATE EXTENSION` in the scope's database, if enable must create it. */
-  extension: string[];
-  /** The `ALTER SYSTEM` / `ALTER DATABASE` statements (plus the reload) on the context's session. */
+/** The statements of one scope in a change, and what the scope held before them. */
+export interface ScopeStep {
+  scope: Scope;
+  /** ALTER SYSTEM (+ the reload) / ALTER DATABASE / ALTER ROLE statements from apply.plan.ts. */
   statements: string[];
-  /** The settings the scope must show afterwards. */
-  expected: AuditSettingsValue;
-  /** What the scope held before (postgresql.auto.conf or pg_db_role_setting), to restore on failure. */
+  /** What the scope held explicitly before (postgresql.auto.conf or pg_db_role_setting), to restore on failure. */
   explicitBefore: ReadonlyMap<string, string>;
   /** The settings the statements touch (the ones to restore). */
   gucs: readonly PgauditGuc[];
+}
+
+/** What one apply runs, what it must read back, and how to undo it. */
+export interface ApplyPlan {
+  /** Databases where `CREATE EXTENSION pgaudit` must run first ('' = the request's own connection's). */
+  extensionIn: string[];
+  steps: ScopeStep[];
+  /** The settings each scope must show afterwards (a session's view of it: inherited layers included). */
+  expected: { scope: Scope; settings: AuditSettingsValue }[];
+}
+
+export const CREATE_EXTENSION = 'CREATE EXTENSION IF NOT EXISTS pgaudit';
+
+/** The statements a plan runs, in order, as the history records them. */
+export function planStatements(plan: ApplyPlan): string[] {
+  const below = plan.steps.filter((s) => s.scope.kind !== 'service').flatMap((s) => s.statements);
+  const system = plan.steps.filter((s) => s.scope.kind === 'service').flatMap((s) => s.statements);
+  return [...plan.extensionIn.map(() => CREATE_EXTENSION), ...below, ...system];
 }
 
 export class PolicyApplier {
@@ -31,26 +52,35 @@ export class PolicyApplier {
     private readonly logger: Logger,
   ) {}
 
-  /** Run the plan, read the result back, and undo everything if either fails. Returns the settings read back. */
-  async apply(ctx: ChangeContext, plan: ApplyPlan): Promise<AuditSettingsValue> {
-    let createdExtension = false;
-    let applied = 0;
+  /** Run the plan, read the result back, and undo everything if either fails. Returns the settings read back, per expected scope. */
+  async apply(ctx: ChangeContext, plan: ApplyPlan): Promise<AuditSettingsValue[]> {
+    const created: string[] = [];
+    const touched: ScopeStep[] = [];
+    const below = plan.steps.filter((s) => s.scope.kind !== 'service' && s.statements.length > 0);
+    const system = plan.steps.filter((s) => s.scope.kind === 'service' && s.statements.length > 0);
     try {
-      if (plan.extension.length > 0) {
-        await this.onScopeDatabase(ctx, async (s) => { for (const sql of plan.extension) await s.run(sql); }).catch((err: Error) => {
+      for (const database of plan.extensionIn) {
+        await this.onDatabase(ctx, database, (s) => s.run(CREATE_EXTENSION)).catch((err: Error) => {
           if (err instanceof AuditPolicyError) throw err;
           throw refuse(AuditErrorCode.PGAUDIT_UNAVAILABLE, `the pgaudit extension could not be created (${serverText(err.message)})`);
         });
-        createdExtension = true;
+        created.push(database);
       }
-      for (const sql of plan.statements) { applied += 1; await ctx.session.run(sql); }
+      if (below.length > 0) {
+        await this.inTransaction(ctx.session, below.flatMap((s) => s.statements));
+        touched.push(...below);
+      }
+      for (const step of system) {
+        touched.push(step);
+        for (const sql of step.statements) await ctx.session.run(sql);
+      }
       const after = await this.readBack(ctx, plan.expected);
       if (after.ok) return after.settings;
       throw refuse(AuditErrorCode.APPLY_FAILED, `the service did not take the new settings: ${after.mismatch}; the previous settings were restored`);
     } catch (err) {
-      if (applied > 0) await this.restore(ctx, plan);
-      if (createdExtension) {
-        await this.onScopeDatabase(ctx, (s) => s.run('DROP EXTENSION IF EXISTS pgaudit'))
+      await this.restore(ctx, touched);
+      for (const database of created.reverse()) {
+        await this.onDatabase(ctx, database, (s) => s.run('DROP EXTENSION IF EXISTS pgaudit'))
           .catch((e: Error) => (ctx.req.logger ?? this.logger).error('restore failed', { error: e.message }));
       }
       if (err instanceof AuditPolicyError) throw err;
@@ -60,48 +90,93 @@ export class PolicyApplier {
     }
   }
 
-  /** The settings a scope has now: the service's, overlaid with the database's own for a database scope. */
-  async readScope(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
-    const serviceValues = await session.serviceSettings();
-    return effectiveSettings(serviceValues, scope.kind === 'database' ? await session.databaseSettings(scope.database) : new Map());
-  }
-
-  /** Whether pgaudit is installed in the scope's database (the extension lives per database). */
-  async extensionInstalled(ctx: ChangeContext): Promise<boolean> {
-    if (!ctx.database) return ctx.session.extensionInstalled();
-    return ctx.targets.withDatabase(ctx.service, ctx.database, (s) => s.extensionInstalled());
-  }
-
-  /** Run on the database of the scope, acting as the caller's role. */
-  private async onScopeDatabase(ctx: ChangeContext, fn: (s: TargetSession) => Promise<void>): Promise<void> {
-    if (!ctx.database) return fn(ctx.session);
-    await ctx.targets.withDatabase(ctx.service, ctx.database, async (s) => { await s.actAs(ctx.req.principal.databaseRole); await fn(s); });
-  }
-
-  private async restore(ctx: ChangeContext, plan: ApplyPlan): Promise<void> {
-    for (const sql of planRestore(ctx.scope, plan.explicitBefore, plan.gucs, ctx.facts.gucs)) {
-      await ctx.session.run(sql).catch((e: Error) => (ctx.req.logger ?? this.logger).error('restore failed', { error: e.message }));
+  /** What one scope holds explicitly: for the service, its effective service-level values (postgresql.conf + ALTER SYSTEM). */
+  async explicit(session: TargetSession, scope: Scope): Promise<Map<string, string>> {
+    switch (scope.kind) {
+      case 'service': return session.serviceSettings();
+      case 'database': return session.roleSettings(scope.database, null);
+      case 'role': return session.roleSettings(null, scope.role);
+      case 'roleInDatabase': return session.roleSettings(scope.database, scope.role);
     }
   }
 
+  /** What the scope must put back on failure: postgresql.auto.conf for the service, its own entries below it. */
+  async restorable(session: TargetSession, scope: Scope): Promise<Map<string, string>> {
+    return scope.kind === 'service' ? session.systemSettings() : this.explicit(session, scope);
+  }
+
+  /** The settings a session in `scope` gets now: every layer PostgreSQL applies, the scope's own last. */
+  async readScope(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
+    const layers = [];
+    for (const s of layersOf(scope)) layers.push(await this.explicit(session, s));
+    return layeredSettings(layers);
+  }
+
+  /** The settings a session in `scope` would get without the scope's own entries (what a RESET there leaves). */
+  async readInherited(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
+    const layers = [];
+    for (const s of layersOf(scope).slice(0, -1)) layers.push(await this.explicit(session, s));
+    return layeredSettings(layers);
+  }
+
+  /** Whether pgaudit is installed in a database ('' = the request's connection's). */
+  async extensionInstalled(ctx: ChangeContext, database: string): Promise<boolean> {
+    if (!database) return ctx.session.extensionInstalled();
+    return ctx.targets.withDatabase(ctx.service, database, (s) => s.extensionInstalled());
+  }
+
+  /** Run on one database ('' = the request's connection), acting as the caller's role. */
+  private async onDatabase(ctx: ChangeContext, database: string, fn: (s: TargetSession) => Promise<void>): Promise<void> {
+    if (!database) return fn(ctx.session);
+    await ctx.targets.withDatabase(ctx.service, database, async (s) => { await s.actAs(ctx.req.principal.databaseRole); await fn(s); });
+  }
+
+  /** All or nothing: BEGIN, the statements, COMMIT; ROLLBACK on the first failure. */
+  private async inTransaction(session: TargetSession, statements: readonly string[]): Promise<void> {
+    await session.run('BEGIN');
+    try {
+      for (const sql of statements) await session.run(sql);
+      await session.run('COMMIT');
+    } catch (err) {
+      await session.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Put back every scope whose statements took effect: those below the service in one transaction, then the service. */
+  private async restore(ctx: ChangeContext, touched: readonly ScopeStep[]): Promise<void> {
+    const log = (e: Error) => (ctx.req.logger ?? this.logger).error('restore failed', { error: e.message });
+    const plan = (s: ScopeStep) => planRestore(s.scope, s.explicitBefore, s.gucs, ctx.facts.gucs);
+    const below = touched.filter((s) => s.scope.kind !== 'service').flatMap(plan);
+    if (below.length > 0) await this.inTransaction(ctx.session, below).catch(log);
+    for (const sql of touched.filter((s) => s.scope.kind === 'service').flatMap(plan)) await ctx.session.run(sql).catch(log);
+  }
+
   /**
-   * Database settings are visible at once (pg_db_role_setting is transactional). Service settings
-   * show only once the postmaster has processed pg_reload_conf() and signalled the backends: poll the
+   * Settings below the service level are visible at once (pg_db_role_setting is transactional). Service
+   * settings show only once the postmaster has processed pg_reload_conf() and signalled the backends: poll the
    * request's own connection (a backend applies a pending reload before its next command, and from then on
-   * new connections get the same values) until it shows the expected values or the deadline passes.
+   * new connections get the same values) until every scope shows the expected values or the deadline passes.
    */
-  private async readBack(ctx: ChangeContext, expected: AuditSettingsValue)
-    : Promise<{ ok: true; settings: AuditSettingsValue } | { ok: false; mismatch: string }> {
-    const { scope, facts } = ctx;
+  private async readBack(ctx: ChangeContext, expected: ApplyPlan['expected'])
+    : Promise<{ ok: true; settings: AuditSettingsValue[] } | { ok: false; mismatch: string }> {
     const deadline = Date.now() + this.config.applyReadbackTimeoutMs;
     let pause = 5;
     for (;;) {
-      const got = await this.readScope(ctx.session, scope);
-      const differ = changedGucs(expected, got).filter((g) => facts.gucs.has(g));
-      if (differ.length === 0) return { ok: true, settings: got };
-      if (scope.kind === 'database' || Date.now() > deadline) {
-        return { ok: false, mismatch: differ.map((g) => `${g} is '${clip(formatGuc(got, g) ?? '')}', expected '${clip(formatGuc(expected, g) ?? '')}'`).join('; ') };
+      const got: AuditSettingsValue[] = [];
+      const problems: string[] = [];
+      for (const e of expected) {
+        const settings = await this.readScope(ctx.session, e.scope);
+        got.push(settings);
+        const differ = changedGucs(e.settings, settings).filter((g) => ctx.facts.gucs.has(g));
+        if (differ.length > 0) {
+          const where = expected.length > 1 || e.scope.kind !== ctx.scope.kind ? ` (${clip(describeScope(e.scope))})` : '';
+          problems.push(...differ.map((g) => `${g}${where} is '${clip(formatGuc(settings, g) ?? '')}', expected '${clip(formatGuc(e.settings, g) ?? '')}'`));
+        }
       }
+      if (problems.length === 0) return { ok: true, settings: got };
+      const waitsForReload = expected.some((e) => e.scope.kind === 'service') || ctx.scope.kind === 'service';
+      if (!waitsForReload || Date.now() > deadline) return { ok: false, mismatch: problems.slice(0, 5).join('; ') };
       await new Promise((r) => setTimeout(r, pause));
       pause = Math.min(pause * 2, 250);   // a reload shows within milliseconds; a slow one is not polled hard
     }

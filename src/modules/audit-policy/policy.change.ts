@@ -7,7 +7,7 @@ import type { EntitlementCheckResult } from '../entitlements/entitlement.checks'
 import type { Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { AuditUserError } from './audit-policy.errors';
-import type { Scope } from './apply.plan';
+import { parentScopes, Scope } from './apply.plan';
 import type { PolicyRow, RevisionRow, Tx } from './policy.repository';
 import { AuditSettingsPatch, AuditSettingsValue, settingsFromGucs } from './settings/settings.model';
 import type { TargetLease } from './target/target.lease';
@@ -21,6 +21,13 @@ export interface ChangeRequest {
   principal: Principal;
   serviceId: string;
   database?: string | null;
+  /** A role: ALTER ROLE r [IN DATABASE d] SET. */
+  role?: string | null;
+  /**
+   * pgaudit.targetDatabases of a service-level policy: undefined = not given (enable: the whole service;
+   * configure: keep), null = the whole service, a list = exactly those databases.
+   */
+  targetDatabases?: readonly string[] | null;
   /** enable: absent = the predefined settings, present = pgaudit defaults + these; configure: the fields to change. */
   settings?: AuditSettingsPatch | null;
   expectedVersion?: number | null;
@@ -34,7 +41,8 @@ export interface ChangeRequest {
 export enum SettingsSource { SERVER = 'SERVER', LAST_APPLIED = 'LAST_APPLIED' }
 
 export interface PolicyView {
-  id: string; serviceId: string; database: string | null; enabled: boolean; version: number;
+  id: string; serviceId: string; database: string | null; role: string | null; targetDatabases: string[] | null;
+  enabled: boolean; version: number;
   settings: AuditSettingsValue; settingsSource: SettingsSource; updatedAt: Date; updatedBy: string;
 }
 
@@ -56,8 +64,10 @@ export interface ChangeContext {
   /** What the request holds of the targets (the scope's database is reached through it). */
   targets: TargetLease;
   facts: ServerFacts;
-  /** '' for the service level. */
+  /** '' for the service level (and a role in every database). */
   database: string;
+  /** '' unless the scope is a role. */
+  role: string;
   scope: Scope;
   /** The idempotency key, null for a dry run or a call without one. */
   key: string | null;
@@ -69,21 +79,36 @@ export interface LockedChange extends ChangeContext { tx: Tx }
 
 export const refused = (userErrors: AuditUserError[]): ChangeResult => ({ policy: null, revision: null, statements: [], userErrors });
 
-/** Could name a PostgreSQL database: 1 to 63 bytes, no NUL. ("" is not "the whole service".) */
-export function isDatabaseName(name: string): boolean {
+/** Could name a PostgreSQL database or role: 1 to 63 bytes, no NUL. ("" is not "the whole service".) */
+export function isIdentifier(name: string): boolean {
   return name.length > 0 && Buffer.byteLength(name) <= 63 && !name.includes('\u0000');
 }
+export const isDatabaseName = isIdentifier;
 
-export function scopeOf(database: string): Scope {
-  return database ? { kind: 'database', database } : { kind: 'service' };
-}
+export { scopeOf } from './apply.plan';
 
 export function view(row: PolicyRow, settings: AuditSettingsValue, settingsSource: SettingsSource): PolicyView {
-  return { id: row.id, serviceId: row.serviceId, database: row.database || null, enabled: row.enabled, version: row.version,
+  return { id: row.id, serviceId: row.serviceId, database: row.database || null, role: row.role || null,
+    targetDatabases: row.targetDatabases.length > 0 ? [...row.targetDatabases] : null, enabled: row.enabled, version: row.version,
     settings, settingsSource, updatedAt: row.updatedAt, updatedBy: row.updatedBy };
 }
 
 /** Service values overlaid with a database's own values, parsed. */
 export function effectiveSettings(serviceValues: ReadonlyMap<string, string>, databaseValues: ReadonlyMap<string, string>): AuditSettingsValue {
   return settingsFromGucs(new Map([...serviceValues, ...databaseValues]));
+}
+
+/** What a session in `scope` gets: each layer (service first, the scope's own last) overlaid, parsed. */
+export function layeredSettings(layers: readonly ReadonlyMap<string, string>[]): AuditSettingsValue {
+  return settingsFromGucs(new Map(layers.flatMap((l) => [...l])));
+}
+
+/** The scopes to read for a session in `scope`, outermost first, the scope itself last. */
+export function layersOf(scope: Scope): Scope[] {
+  return [...parentScopes(scope), scope];
+}
+
+/** The databases a service-level policy's target list names, deduplicated and sorted (the stored form); [] = the whole service. */
+export function normalTargets(list: readonly string[] | null | undefined): string[] {
+  return [...new Set(list ?? [])].sort();
 }

@@ -13,6 +13,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 export interface ChainContent {
   policyId: string; version: number; action: string; actor: string; actorTokenId: string | null; reason: string | null;
   settings: unknown; changes: unknown; statements: unknown; createdAt: Date;
+  /** A service-level policy's target databases; hashed only when present, so revisions from before it hash as they did. */
+  targetDatabases?: unknown;
 }
 
 export interface ChainRevision extends ChainContent { contentHash: string | null; prevHash: string | null }
@@ -52,7 +54,7 @@ export function canonicalContent(r: ChainContent): string {
   return canonicalJson({
     policyId: r.policyId, version: r.version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId ?? null,
     reason: r.reason ?? null, settings: r.settings ?? null, changes: r.changes ?? null, statements: r.statements ?? null,
-    createdAt: r.createdAt,
+    createdAt: r.createdAt, targetDatabases: r.targetDatabases ?? undefined,
   });
 }
 

@@ -11,8 +11,11 @@ import type { PolicyRepository, StoredResult, Tx } from './policy.repository';
 export function fingerprint(req: ChangeRequest): string {
   const s = req.settings ?? null;
   const settings = s && Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  // role and targetDatabases only when given, so a key used before they existed still matches its request
+  const scope = [...(req.role != null ? [['role', req.role]] : []),
+    ...(req.targetDatabases !== undefined ? [['targetDatabases', req.targetDatabases]] : [])];
   return createHash('sha256').update(JSON.stringify([req.operation, req.serviceId.toLowerCase(), req.database ?? null,
-    settings, req.expectedVersion ?? null, req.reason ?? null])).digest('hex');
+    settings, req.expectedVersion ?? null, req.reason ?? null, ...scope])).digest('hex');
 }
 
 export class Idempotency {

@@ -12,13 +12,15 @@ import { ChainRevision, GENESIS_HASH, revisionHash } from './policy.history-chai
 export type Tx = Prisma.TransactionClient;
 
 export interface PolicyRow {
-  id: string; serviceId: string; database: string; enabled: boolean; version: number;
+  id: string; serviceId: string; database: string; role: string; targetDatabases: string[]; enabled: boolean; version: number;
   settings: AuditSettingsValue | null; updatedAt: Date; updatedBy: string;
 }
 
 export interface RevisionRow {
   id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
   settings: AuditSettingsValue; changes: SettingChange[]; statements: string[]; createdAt: Date; contentHash: string;
+  /** A service-level policy's target databases after this revision; null: the whole service (or another scope). */
+  targetDatabases: string[] | null;
 }
 
 export interface SettingChange { setting: string; from: string | null; to: string | null }
@@ -26,7 +28,7 @@ export interface SettingChange { setting: string; from: string | null; to: strin
 /** What an idempotent mutation replays: ids, so the replay shows the revision it created. */
 export interface StoredResult { policyId: string | null; revisionId: string | null; statements: string[] }
 
-function toPolicy(p: { id: string; serviceId: string; database: string; enabled: boolean; version: number;
+function toPolicy(p: { id: string; serviceId: string; database: string; role: string; targetDatabases: string[]; enabled: boolean; version: number;
   settings: Prisma.JsonValue; updatedAt: Date; updatedBy: string }): PolicyRow {
   const settings = p.settings && typeof p.settings === 'object' && 'log' in p.settings
     ? (p.settings as unknown as AuditSettingsValue) : null;
@@ -34,9 +36,11 @@ function toPolicy(p: { id: string; serviceId: string; database: string; enabled:
 }
 
 function toRevision(r: { id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
-  settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date; contentHash: string }): RevisionRow {
+  settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date; contentHash: string;
+  targetDatabases: Prisma.JsonValue }): RevisionRow {
   return { ...r, settings: r.settings as unknown as AuditSettingsValue, changes: r.changes as unknown as SettingChange[],
-    statements: r.statements as unknown as string[] };
+    statements: r.statements as unknown as string[],
+    targetDatabases: Array.isArray(r.targetDatabases) ? r.targetDatabases.map(String) : null };
 }
 
 /** A JSON value as the jsonb column gives it back: undefined members dropped. */
@@ -51,9 +55,16 @@ export class PolicyRepository {
     return this.db.$transaction(fn, { timeout: timeoutMs, maxWait: timeoutMs });
   }
 
-  async find(serviceId: string, database: string, tx: Tx | Db = this.db): Promise<PolicyRow | null> {
-    const p = await tx.auditPolicy.findUnique({ where: { serviceId_database: { serviceId, database } } });
+  async find(serviceId: string, database: string, role = '', tx: Tx | Db = this.db): Promise<PolicyRow | null> {
+    const p = await tx.auditPolicy.findUnique({ where: { serviceId_database_role: { serviceId, database, role } } });
     return p ? toPolicy(p) : null;
+  }
+
+  /** Of `databases`, those with an enabled database-level policy of their own (a target list may not take them). */
+  async databasesWithOwnPolicy(tx: Tx, serviceId: string, databases: readonly string[]): Promise<string[]> {
+    const rows = await tx.auditPolicy.findMany({ where: { serviceId, role: '', enabled: true, database: { in: [...databases] } },
+      select: { database: true }, orderBy: { database: 'asc' } });
+    return rows.map((r) => r.database);
   }
 
   async findById(id: string): Promise<PolicyRow | null> {
@@ -62,12 +73,12 @@ export class PolicyRepository {
   }
 
   /** The policy row of a scope, created (not enabled, version 0) if missing, and locked until commit. */
-  async lock(tx: Tx, serviceId: string, database: string): Promise<PolicyRow> {
-    await tx.$executeRaw`INSERT INTO audit_policy (id, service_id, database, settings, updated_by)
-      VALUES (${randomUUID()}::uuid, ${serviceId}::uuid, ${database}, 'null'::jsonb, '')
-      ON CONFLICT (service_id, database) DO NOTHING`;
+  async lock(tx: Tx, serviceId: string, database: string, role = ''): Promise<PolicyRow> {
+    await tx.$executeRaw`INSERT INTO audit_policy (id, service_id, database, role, settings, updated_by)
+      VALUES (${randomUUID()}::uuid, ${serviceId}::uuid, ${database}, ${role}, 'null'::jsonb, '')
+      ON CONFLICT (service_id, database, role) DO NOTHING`;
     const [row] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM audit_policy
-      WHERE service_id = ${serviceId}::uuid AND database = ${database} FOR UPDATE`;
+      WHERE service_id = ${serviceId}::uuid AND database = ${database} AND role = ${role} FOR UPDATE`;
     const p = await tx.auditPolicy.findUniqueOrThrow({ where: { id: row!.id } });
     return toPolicy(p);
   }
@@ -89,15 +100,18 @@ export class PolicyRepository {
 
   /** Append the revision and move the policy to it, in the caller's transaction. */
   async appendRevision(tx: Tx, policy: PolicyRow, r: {
-    action: string; actor: string; actorTokenId: string; reason: string | null; enabled: boolean;
+    action: string; actor: string; actorTokenId: string | null; reason: string | null; enabled: boolean;
     settings: AuditSettingsValue; changes: SettingChange[]; statements: string[];
+    /** The service-level policy's target databases after the change ([] = the whole service). */
+    targetDatabases?: readonly string[];
   }): Promise<{ policy: PolicyRow; revision: RevisionRow }> {
     const version = policy.version + 1;
     // The hash covers exactly what is stored: JSON as jsonb gives it back (no undefined), the instant as
     // timestamptz(3) holds it (a JS Date is whole milliseconds), set here rather than by the database's default.
+    const targets = r.targetDatabases && r.targetDatabases.length > 0 ? [...r.targetDatabases] : undefined;
     const content = { policyId: policy.id, version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId,
       reason: r.reason, settings: stored(r.settings), changes: stored(r.changes), statements: stored(r.statements),
-      createdAt: new Date() };
+      createdAt: new Date(), targetDatabases: targets };
     const prev = policy.version === 0 ? null
       : await tx.auditPolicyRevision.findUnique({ where: { policyId_version: { policyId: policy.id, version: policy.version } },
         select: { contentHash: true } });
@@ -107,7 +121,8 @@ export class PolicyRepository {
       changes: content.changes as Prisma.InputJsonValue, statements: content.statements as Prisma.InputJsonValue,
       prevHash, contentHash: revisionHash(prevHash, content) } });
     const updated = await tx.auditPolicy.update({ where: { id: policy.id },
-      data: { version, enabled: r.enabled, settings, updatedAt: revision.createdAt, updatedBy: r.actor } });
+      data: { version, enabled: r.enabled, settings, updatedAt: revision.createdAt, updatedBy: r.actor,
+        ...(r.targetDatabases !== undefined ? { targetDatabases: [...r.targetDatabases] } : {}) } });
     return { policy: toPolicy(updated), revision: toRevision(revision) };
   }
 
@@ -120,13 +135,13 @@ export class PolicyRepository {
   async chain(policyId: string): Promise<ChainRevision[]> {
     return this.db.auditPolicyRevision.findMany({ where: { policyId }, orderBy: { version: 'asc' },
       select: { policyId: true, version: true, action: true, actor: true, actorTokenId: true, reason: true, settings: true,
-        changes: true, statements: true, createdAt: true, contentHash: true, prevHash: true } });
+        changes: true, statements: true, createdAt: true, contentHash: true, prevHash: true, targetDatabases: true } });
   }
 
   /** Policies that have a history (of one service, or all), in a stable order. */
   async policiesWithHistory(serviceId: string | null): Promise<PolicyRow[]> {
     const rows = await this.db.auditPolicy.findMany({ where: { version: { gt: 0 }, ...(serviceId ? { serviceId } : {}) },
-      orderBy: [{ serviceId: 'asc' }, { database: 'asc' }] });
+      orderBy: [{ serviceId: 'asc' }, { database: 'asc' }, { role: 'asc' }] });
     return rows.map(toPolicy);
   }
 

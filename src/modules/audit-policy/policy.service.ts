@@ -17,23 +17,23 @@ import { actorName, Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { CredentialVault } from '../tenancy/service-credential';
-import { AuditErrorCode, AuditPolicyError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
-import { gucsOfPatch, planReset, planSet } from './apply.plan';
-import { PolicyApplier } from './policy.applier';
+import { AuditErrorCode, AuditPolicyError, AuditUserError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
+import { describeScope, gucsOfPatch, planReset, planSet, Scope, serviceScope } from './apply.plan';
+import { ApplyPlan, planStatements, PolicyApplier, ScopeStep } from './policy.applier';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
-  ACTION, ChangeContext, ChangeRequest, ChangeResult, effectiveSettings, Eligibility, isDatabaseName, LockedChange, PolicyView,
+  ACTION, ChangeContext, ChangeRequest, ChangeResult, Eligibility, isIdentifier, LockedChange, normalTargets, PolicyView,
   refused, scopeOf, SettingsSource, view,
 } from './policy.change';
 import { fingerprint, Idempotency } from './policy.idempotency';
-import type { PolicyRepository } from './policy.repository';
+import type { PolicyRepository, SettingChange } from './policy.repository';
 import {
   AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, pgauditDefaultsFor, predefinedSettingsFor,
   validateSettings,
 } from './settings/settings.model';
 import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
 import { TargetLease } from './target/target.lease';
-import type { ServerFacts } from './target/target.session';
+import type { ServerFacts, TargetSession } from './target/target.session';
 
 const settingsField = (field: string) => ['input', 'settings', field];
 
@@ -74,13 +74,15 @@ export class PolicyService {
   }
 
   /** The policy of a scope with the settings the server holds now (or the last applied ones if it is unreachable). */
-  async policy(principal: Principal, serviceId: string, database: string | null | undefined, targets: TargetLease): Promise<PolicyView | null> {
+  async policy(principal: Principal, serviceId: string, database: string | null | undefined, targets: TargetLease,
+    role?: string | null): Promise<PolicyView | null> {
     const service = await this.tenancy.serviceFor(principal, serviceId);
-    if (database != null && !isDatabaseName(database)) return null;
-    const row = await this.policies.find(service.id, database ?? '');
+    if ((database != null && !isIdentifier(database)) || (role != null && !isIdentifier(role))) return null;
+    const row = await this.policies.find(service.id, database ?? '', role ?? '');
     if (!row || row.settings === null) return null;
     try {
-      const live = await targets.with(service, (s) => this.applier.readScope(s, scopeOf(row.database)));
+      const scope = viewScope(scopeOf(row.database, row.role), row.enabled ? row.targetDatabases : []);
+      const live = await targets.with(service, (s) => this.applier.readScope(s, scope));
       return view(row, live, SettingsSource.SERVER);
     } catch (err) {
       if (!isUnreachable(err)) throw err;
@@ -98,11 +100,12 @@ export class PolicyService {
   }
 
   /** Every policy with a history (of one service, or all): `admin verify-history`, no principal (operator tool). */
-  async verifyHistories(serviceId: string | null): Promise<(ChainVerdict & { policyId: string; serviceId: string; database: string | null })[]> {
+  async verifyHistories(serviceId: string | null)
+    : Promise<(ChainVerdict & { policyId: string; serviceId: string; database: string | null; role?: string })[]> {
     const policies = await this.policies.policiesWithHistory(serviceId);
     const verdicts = [];
     for (const p of policies) {
-      verdicts.push({ policyId: p.id, serviceId: p.serviceId, database: p.database === '' ? null : p.database,
+      verdicts.push({ policyId: p.id, serviceId: p.serviceId, database: p.database === '' ? null : p.database, ...(p.role ? { role: p.role } : {}),
         ...(await this.historyIntegrity(p.id, p.version)) });
     }
     return verdicts;
@@ -113,6 +116,7 @@ export class PolicyService {
   async change(req: ChangeRequest, targets: TargetLease): Promise<ChangeResult> {
     const service = await this.tenancy.serviceFor(req.principal, req.serviceId);
     const database = req.database ?? '';
+    const role = req.role ?? '';
     const key = req.dryRun ? null : (req.idempotencyKey ?? null);
     const requestHash = fingerprint(req);
     if (key) {
@@ -123,11 +127,9 @@ export class PolicyService {
       return await targets.with(service, async (session) => {
         const facts = await session.facts();
         this.checkServer(service, req, facts);
-        if (req.database != null && (!isDatabaseName(req.database) || !(await session.databaseExists(req.database)))) {
-          throw refuse(AuditErrorCode.DATABASE_NOT_FOUND, `database "${clip(database)}" does not exist on this service`, ['input', 'database']);
-        }
+        await this.checkNames(req, session);
         await session.actAs(req.principal.databaseRole);
-        const ctx: ChangeContext = { req, service, session, targets, facts, database, scope: scopeOf(database), key, requestHash };
+        const ctx: ChangeContext = { req, service, session, targets, facts, database, role, scope: scopeOf(database, role), key, requestHash };
         return this.policies.transaction(async (tx) => {
           if (key) {
             await this.idempotency.lock(tx, req, key);
@@ -141,6 +143,34 @@ export class PolicyService {
       if (err instanceof AuditPolicyError) return refused(err.userErrors);
       throw err;
     }
+  }
+
+  /** The scope's database and role, and every target database, must exist on the server: every unknown one is reported. */
+  private async checkNames(req: ChangeRequest, session: TargetSession): Promise<void> {
+    const problems: AuditUserError[] = [];
+    if (req.database != null && (!isIdentifier(req.database) || !(await session.databaseExists(req.database)))) {
+      problems.push({ code: AuditErrorCode.DATABASE_NOT_FOUND, message: `database "${clip(req.database)}" does not exist on this service`, field: ['input', 'database'] });
+    }
+    if (req.role != null && (!isIdentifier(req.role) || !(await session.policyRoleExists(req.role)))) {
+      problems.push({ code: AuditErrorCode.ROLE_NOT_FOUND,
+        message: `role "${clip(req.role)}" does not exist on this service (or is one of PostgreSQL's predefined roles)`, field: ['input', 'role'] });
+    }
+    if (req.targetDatabases != null) {
+      if (req.database != null || req.role != null) {
+        problems.push({ code: AuditErrorCode.SCOPE_CONFLICT,
+          message: 'targetDatabases belongs to the service-level policy: give it without database or role', field: ['input', 'targetDatabases'] });
+      } else {
+        const names = req.targetDatabases;
+        const known = await session.existingDatabases(names.filter(isIdentifier));
+        names.forEach((name, i) => {
+          if (!known.has(name)) {
+            problems.push({ code: AuditErrorCode.DATABASE_NOT_FOUND, message: `database "${clip(name)}" does not exist on this service`,
+              field: ['input', 'targetDatabases', String(i)] });
+          }
+        });
+      }
+    }
+    if (problems.length > 0) throw new AuditPolicyError(problems.slice(0, 20));
   }
 
   /** The four entitlement checks (every failing one reported), then pgaudit on the server. */
@@ -160,10 +190,10 @@ export class PolicyService {
 
   /** Inside the transaction: everything from the version check to the revision. */
   private async changeLocked(ctx: LockedChange): Promise<ChangeResult> {
-    const { req, service, session, facts, database, scope, tx } = ctx;
+    const { req, service, session, facts, database, role, scope, tx } = ctx;
     const policy = req.dryRun
-      ? (await this.policies.find(service.id, database, tx)) ?? null
-      : await this.policies.lock(tx, service.id, database);
+      ? (await this.policies.find(service.id, database, role, tx)) ?? null
+      : await this.policies.lock(tx, service.id, database, role);
     const version = policy?.version ?? 0;
     if (req.expectedVersion != null && req.expectedVersion !== version) {
       throw refuse(AuditErrorCode.VERSION_CONFLICT,
@@ -171,47 +201,132 @@ export class PolicyService {
     }
     const enabled = policy?.enabled ?? false;
     if (req.operation !== 'enable' && !enabled) {
-      throw refuse(AuditErrorCode.NOT_ENABLED, `audit logging is not enabled for this ${database ? 'database' : 'service'}`);
+      throw refuse(AuditErrorCode.NOT_ENABLED, `audit logging is not enabled for ${describeScope(scope)}`);
     }
+    if (req.targetDatabases === null && req.operation !== 'disable' && scope.kind !== 'service') {
+      throw refuse(AuditErrorCode.SCOPE_CONFLICT, 'targetDatabases belongs to the service-level policy', ['input', 'targetDatabases']);
+    }
+    const targetsBefore = enabled ? policy!.targetDatabases : [];
+    const targetsAfter = req.operation === 'disable' || scope.kind !== 'service' ? []
+      : req.targetDatabases === undefined ? (req.operation === 'enable' ? [] : targetsBefore) : normalTargets(req.targetDatabases);
+    await this.checkScopeConflicts(ctx, targetsAfter);
 
-    const serviceValues = await session.serviceSettings();
-    // what the scope holds: compared with the desired values to plan, and put back if the apply fails
-    const explicit = scope.kind === 'service' ? serviceValues : await session.databaseSettings(database);
-    const restorable = scope.kind === 'service' ? await session.systemSettings() : explicit;
-    const before = effectiveSettings(serviceValues, scope.kind === 'service' ? new Map() : explicit);
+    // what the policy's sessions get now: for a target list, its first database's (each holds the same)
+    const before = await this.applier.readScope(session, viewScope(scope, targetsBefore));
     const desired = desiredSettings(req, before, facts);
     await this.validate(ctx, desired);
 
-    const gucs = req.operation === 'enable' ? [...PGAUDIT_GUCS] : gucsOfPatch(req.settings ?? {});
-    const statements = req.operation === 'disable'
-      ? planReset(scope, facts.gucs)
-      : planSet(scope, explicit, desired, gucs, facts.gucs);
-    const extension = req.operation === 'enable' && !(await this.applier.extensionInstalled(ctx))
-      ? ['CREATE EXTENSION IF NOT EXISTS pgaudit'] : [];
-    const all = [...extension, ...statements];
+    const plan = await this.plan(ctx, { before: targetsBefore, after: targetsAfter }, desired);
+    const statements = planStatements(plan);
     const current = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
+    const targetsChanged = targetsBefore.join('\u0000') !== targetsAfter.join('\u0000');
 
-    if (req.dryRun) return { policy: current, revision: null, statements: all, userErrors: [] };
-    if (all.length === 0 && enabled && req.operation !== 'disable') {   // nothing to change: no revision, but the key is spent
+    if (req.dryRun) return { policy: current, revision: null, statements, userErrors: [] };
+    if (statements.length === 0 && enabled && req.operation !== 'disable' && !targetsChanged) {   // nothing to change: no revision, but the key is spent
       if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: policy?.id ?? null, revisionId: null, statements: [] });
       return { policy: current, revision: null, statements: [], userErrors: [] };
     }
 
-    const expected = req.operation === 'disable'
-      ? (scope.kind === 'service' ? pgauditDefaultsFor(facts) : effectiveSettings(serviceValues, new Map()))
-      : desired;
-    const after = await this.applier.apply(ctx, { extension, statements, expected, explicitBefore: restorable,
-      gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs });
-
+    const readBack = await this.applier.apply(ctx, plan);
+    const after = req.operation === 'disable' && scope.kind === 'service' ? readBack[0]! : readBack[readBack.length - 1]!;
+    const changes: SettingChange[] = diffSettings(before, after);
+    if (targetsChanged) changes.push({ setting: 'pgaudit.targetDatabases', from: targetsText(targetsBefore), to: targetsText(targetsAfter) });
     const { policy: updated, revision } = await this.policies.appendRevision(tx, policy!, {
       action: ACTION[req.operation], actor: actorName(req.principal), actorTokenId: req.principal.tokenId,
       reason: req.reason ?? null, enabled: req.operation !== 'disable', settings: after,
-      changes: diffSettings(before, after), statements: all,
+      changes, statements, targetDatabases: targetsAfter,
     });
-    if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: updated.id, revisionId: revision.id, statements: all });
-    (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null,
+    if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: updated.id, revisionId: revision.id, statements });
+    (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null, role: role || null,
       action: revision.action, version: revision.version, actor: revision.actor });
-    return { policy: view(updated, after, SettingsSource.SERVER), revision, statements: all, userErrors: [] };
+    return { policy: view(updated, after, SettingsSource.SERVER), revision, statements, userErrors: [] };
+  }
+
+  /**
+   * A database is governed by one policy at a time: a service-level target list may not name a database that
+   * has an enabled policy of its own, and a database policy may not be enabled on a database a target list names.
+   */
+  private async checkScopeConflicts(ctx: LockedChange, targetsAfter: readonly string[]): Promise<void> {
+    if (ctx.req.operation === 'disable') return;
+    if (targetsAfter.length > 0) {
+      const owned = await this.policies.databasesWithOwnPolicy(ctx.tx, ctx.service.id, targetsAfter);
+      if (owned.length > 0) {
+        throw refuse(AuditErrorCode.SCOPE_CONFLICT, `database${owned.length > 1 ? 's' : ''} ${owned.slice(0, 5).map((d) => `"${clip(d)}"`).join(', ')}`
+          + ' already ha' + (owned.length > 1 ? 've' : 's') + ' an enabled policy of its own: disable it first, or leave it out of targetDatabases', ['input', 'targetDatabases']);
+      }
+    }
+    if (ctx.scope.kind === 'database' && ctx.req.operation === 'enable') {
+      const servicePolicy = await this.policies.find(ctx.service.id, '', '', ctx.tx);
+      if (servicePolicy?.enabled && servicePolicy.targetDatabases.includes(ctx.scope.database)) {
+        throw refuse(AuditErrorCode.SCOPE_CONFLICT, `database "${clip(ctx.scope.database)}" is one of the service-level policy's targetDatabases:`
+          + ' configure that policy, or take the database out of its list first', ['input', 'database']);
+      }
+    }
+  }
+
+  /**
+   * The statements of a change, per scope, and what each scope must read back. The policy's own scope, or for a
+   * service-level policy with target databases: the service level held at pgaudit's defaults, each target database
+   * set, each database leaving the list reset. The expected settings of the policy's scope come last.
+   */
+  private async plan(ctx: LockedChange, targets: { before: readonly string[]; after: readonly string[] }, desired: AuditSettingsValue): Promise<ApplyPlan> {
+    const { req, session, facts, scope } = ctx;
+    const op = req.operation;
+    const patched = op === 'enable' ? [...PGAUDIT_GUCS] : gucsOfPatch(req.settings ?? {});
+    const step = async (s: Scope, statements: (explicit: Map<string, string>) => string[]): Promise<ScopeStep> => {
+      const explicit = await this.applier.explicit(session, s);
+      const explicitBefore = s.kind === 'service' ? await this.applier.restorable(session, s) : explicit;
+      return { scope: s, statements: statements(explicit), explicitBefore, gucs: PGAUDIT_GUCS };
+    };
+    const extensionIn = op === 'enable' && scope.kind !== 'role' ? [scope.kind === 'service' ? '' : scope.database] : [];
+
+    if (scope.kind !== 'service') {
+      const own = await step(scope, (explicit) => (op === 'disable' ? planReset(scope, facts.gucs) : planSet(scope, explicit, desired, patched, facts.gucs)));
+      const expected = op === 'disable' ? await this.applier.readInherited(session, scope) : desired;
+      return { extensionIn: await this.missingExtension(ctx, extensionIn), steps: [own], expected: [{ scope, settings: expected }] };
+    }
+
+    const removed = targets.before.filter((d) => !targets.after.includes(d));
+    const steps: ScopeStep[] = [];
+    const expected: ApplyPlan['expected'] = [];
+    if (op === 'disable' || targets.after.length > 0) {
+      // the service level back to pgaudit's defaults: RESET what ALTER SYSTEM wrote (postgresql.conf is not the gateway's)
+      const held = op === 'disable' || (await session.systemSettings()).size > 0;
+      const serviceAfter = held ? pgauditDefaultsFor(facts) : await this.applier.readScope(session, serviceScope);
+      steps.push(await step(serviceScope, () => (held ? planReset(serviceScope, facts.gucs) : [])));
+      if (held) expected.push({ scope: serviceScope, settings: serviceAfter });
+      for (const d of removed) {
+        const db: Scope = { kind: 'database', database: d };
+        steps.push(await step(db, () => planReset(db, facts.gucs)));
+        expected.push({ scope: db, settings: serviceAfter });
+      }
+      for (const d of targets.after) {
+        const db: Scope = { kind: 'database', database: d };
+        const gucs = op === 'configure' && targets.before.includes(d) ? patched : [...PGAUDIT_GUCS];
+        steps.push(await step(db, (explicit) => planSet(db, explicit, desired, gucs, facts.gucs)));
+        expected.push({ scope: db, settings: desired });
+      }
+      const newDatabases = targets.after.filter((d) => !targets.before.includes(d));
+      return { extensionIn: op === 'disable' ? [] : await this.missingExtension(ctx, newDatabases), steps, expected };
+    }
+
+    // the whole service: ALTER SYSTEM; databases leaving a target list are reset and inherit it
+    const gucs = targets.before.length > 0 ? [...PGAUDIT_GUCS] : patched;
+    steps.push(await step(serviceScope, (explicit) => planSet(serviceScope, explicit, desired, gucs, facts.gucs)));
+    for (const d of removed) {
+      const db: Scope = { kind: 'database', database: d };
+      steps.push(await step(db, () => planReset(db, facts.gucs)));
+      expected.push({ scope: db, settings: desired });
+    }
+    expected.push({ scope: serviceScope, settings: desired });
+    return { extensionIn: await this.missingExtension(ctx, extensionIn), steps, expected };
+  }
+
+  /** Of `databases` ('' = the request's connection's), those where pgaudit's extension is not installed yet. */
+  private async missingExtension(ctx: ChangeContext, databases: readonly string[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const d of databases) if (!(await this.applier.extensionInstalled(ctx, d))) missing.push(d);
+    return missing;
   }
 
   /** pgaudit's rules and the server's capabilities (settings.validate.ts), and the role must exist. */
@@ -224,6 +339,16 @@ export class PolicyService {
       throw new AuditPolicyError(problems.map((p) => ({ code: AuditErrorCode[p.code], message: p.message, field: settingsField(p.field) })));
     }
   }
+}
+
+/** Where a policy's sessions are read: a service-level policy with target databases shows its first one's. */
+function viewScope(scope: Scope, targets: readonly string[]): Scope {
+  return scope.kind === 'service' && targets.length > 0 ? { kind: 'database', database: targets[0]! } : scope;
+}
+
+/** A target list as the history shows it (null: the whole service). */
+function targetsText(targets: readonly string[]): string | null {
+  return targets.length > 0 ? JSON.stringify(targets) : null;
 }
 
 /** The settings a change asks for, from what the scope has now (`before`). */

@@ -142,17 +142,21 @@ export class TargetSession {
 
   /** The pgaudit GUCs set on one database with ALTER DATABASE ... SET (role-independent entries only). */
   async databaseSettings(database: string): Promise<Map<string, string>> {
+    return this.roleSettings(database, null);
+  }
+
+  /**
+   * The pgaudit GUCs pg_db_role_setting holds for one entry: a database (role null: ALTER DATABASE d SET),
+   * a role (database null: ALTER ROLE r SET) or a role in a database (ALTER ROLE r IN DATABASE d SET).
+   * Empty when the database or role does not exist.
+   */
+  async roleSettings(database: string | null, role: string | null): Promise<Map<string, string>> {
     const { rows } = await this.client.query<{ entry: string }>(
-      `SELECT unnest(s.setconfig) AS entry
-         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
-        WHERE d.datname = $1 AND s.setrole = 0`, [database]);
-    const out = new Map<string, string>();
-    for (const { entry } of rows) {
-      const eq = entry.indexOf('=');
-      const name = entry.slice(0, eq);
-      if (eq > 0 && name.startsWith('pgaudit.')) out.set(name, entry.slice(eq + 1));
-    }
-    return out;
+      `SELECT unnest(s.setconfig) AS entry FROM pg_db_role_setting s
+        WHERE s.setdatabase = CASE WHEN $1::text IS NULL THEN 0 ELSE (SELECT oid FROM pg_database WHERE datname = $1) END
+          AND s.setrole = CASE WHEN $2::text IS NULL THEN 0 ELSE (SELECT oid FROM pg_roles WHERE rolname = $2) END`,
+      [database, role]);
+    return pgauditEntries(rows.map((r) => r.entry));
   }
 
   /**
@@ -162,6 +166,19 @@ export class TargetSession {
   async databaseExists(database: string): Promise<boolean> {
     const { rowCount } = await this.client.query(
       `SELECT 1 FROM pg_database WHERE datname = $1 AND datallowconn AND NOT datistemplate`, [database]);
+    return rowCount === 1;
+  }
+
+  /** Which of `names` are databases a policy may name (databaseExists), in one query. */
+  async existingDatabases(names: readonly string[]): Promise<Set<string>> {
+    const { rows } = await this.client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname = ANY($1::text[]) AND datallowconn AND NOT datistemplate`, [names]);
+    return new Set(rows.map((r) => r.datname));
+  }
+
+  /** A role a policy may name: it exists and is not one of PostgreSQL's predefined roles (pg_*, oid below FirstNormalObjectId). */
+  async policyRoleExists(role: string): Promise<boolean> {
+    const { rowCount } = await this.client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1 AND oid >= 16384`, [role]);
     return rowCount === 1;
   }
 
@@ -185,6 +202,17 @@ export class TargetSession {
   async run(statement: string): Promise<void> {
     await this.client.query(statement);
   }
+}
+
+/** `name=value` entries of a setconfig array, pgaudit's only. */
+export function pgauditEntries(entries: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq);
+    if (eq > 0 && name.startsWith('pgaudit.')) out.set(name, entry.slice(eq + 1));
+  }
+  return out;
 }
 
 /** Whether a failed open was the server answering no (authentication, too many connections, no such database) rather than no answer. */

@@ -13,8 +13,10 @@ import { AuditSettingsPatch, AuditSettingsValue, settingsFromGucs } from './sett
 import type { TargetLease } from './target/target.lease';
 import type { ServerFacts, TargetSession } from './target/target.session';
 
-export type Operation = 'enable' | 'configure' | 'disable';
-export const ACTION = { enable: 'ENABLED', configure: 'CONFIGURED', disable: 'DISABLED' } as const satisfies Record<Operation, string>;
+export type Operation = 'enable' | 'configure' | 'disable'
+  | 'reconcile' | 'adopt';   // drift (policy.drift.ts): put the applied settings back / take the live ones as applied
+export const ACTION = { enable: 'ENABLED', configure: 'CONFIGURED', disable: 'DISABLED',
+  reconcile: 'RECONCILED', adopt: 'ADOPTED' } as const satisfies Record<Operation, string>;
 
 export interface ChangeRequest {
   operation: Operation;

@@ -20,6 +20,8 @@ import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planSet } from './apply.plan';
 import { PolicyApplier } from './policy.applier';
+import { driftedGucs } from './policy.drift';
+import { PolicyDriftReader } from './policy.drift-reader';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, effectiveSettings, Eligibility, isDatabaseName, LockedChange, PolicyView,
@@ -41,6 +43,8 @@ export class PolicyService {
   private readonly targets: TargetConnector;
   private readonly applier: PolicyApplier;
   private readonly idempotency: Idempotency;
+  /** Drift: what a policy's scope holds now against what the gateway applied (AuditPolicy.drift, the drift monitor). */
+  readonly drift: PolicyDriftReader;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -53,6 +57,7 @@ export class PolicyService {
     this.targets = new TargetConnector(config, vault, targetRecorder);
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
+    this.drift = new PolicyDriftReader(tenancy, policies, this.targets);
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -179,12 +184,15 @@ export class PolicyService {
     const explicit = scope.kind === 'service' ? serviceValues : await session.databaseSettings(database);
     const restorable = scope.kind === 'service' ? await session.systemSettings() : explicit;
     const before = effectiveSettings(serviceValues, scope.kind === 'service' ? new Map() : explicit);
-    const desired = desiredSettings(req, before, facts);
+    const desired = desiredSettings(req, before, facts, policy?.settings ?? null);
     await this.validate(ctx, desired);
 
-    const gucs = req.operation === 'enable' ? [...PGAUDIT_GUCS] : gucsOfPatch(req.settings ?? {});
+    const gucs = req.operation === 'enable' ? [...PGAUDIT_GUCS]
+      : req.operation === 'reconcile' || req.operation === 'adopt' ? driftedGucs(policy!.settings!, before)   // drift: what differs
+      : gucsOfPatch(req.settings ?? {});
     const statements = req.operation === 'disable'
       ? planReset(scope, facts.gucs)
+      : req.operation === 'adopt' ? []   // adopt runs nothing on the server
       : planSet(scope, explicit, desired, gucs, facts.gucs);
     const extension = req.operation === 'enable' && !(await this.applier.extensionInstalled(ctx))
       ? ['CREATE EXTENSION IF NOT EXISTS pgaudit'] : [];
@@ -192,7 +200,8 @@ export class PolicyService {
     const current = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
 
     if (req.dryRun) return { policy: current, revision: null, statements: all, userErrors: [] };
-    if (all.length === 0 && enabled && req.operation !== 'disable') {   // nothing to change: no revision, but the key is spent
+    const idle = req.operation === 'adopt' ? gucs.length === 0 : all.length === 0;
+    if (idle && enabled && req.operation !== 'disable') {   // nothing to change: no revision, but the key is spent
       if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: policy?.id ?? null, revisionId: null, statements: [] });
       return { policy: current, revision: null, statements: [], userErrors: [] };
     }
@@ -200,13 +209,14 @@ export class PolicyService {
     const expected = req.operation === 'disable'
       ? (scope.kind === 'service' ? pgauditDefaultsFor(facts) : effectiveSettings(serviceValues, new Map()))
       : desired;
-    const after = await this.applier.apply(ctx, { extension, statements, expected, explicitBefore: restorable,
-      gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs });
+    const after = req.operation === 'adopt' ? before   // the live settings, read in this transaction: nothing to apply
+      : await this.applier.apply(ctx, { extension, statements, expected, explicitBefore: restorable,
+        gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs });
 
     const { policy: updated, revision } = await this.policies.appendRevision(tx, policy!, {
       action: ACTION[req.operation], actor: actorName(req.principal), actorTokenId: req.principal.tokenId,
       reason: req.reason ?? null, enabled: req.operation !== 'disable', settings: after,
-      changes: diffSettings(before, after), statements: all,
+      changes: diffSettings(req.operation === 'adopt' ? policy!.settings! : before, after), statements: all,
     });
     if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: updated.id, revisionId: revision.id, statements: all });
     (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null,
@@ -227,7 +237,7 @@ export class PolicyService {
 }
 
 /** The settings a change asks for, from what the scope has now (`before`). */
-function desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: ServerFacts): AuditSettingsValue {
+function desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: ServerFacts, applied: AuditSettingsValue | null): AuditSettingsValue {
   const base = pgauditDefaultsFor(facts);
   switch (req.operation) {
     case 'enable':
@@ -236,5 +246,9 @@ function desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: 
       return normalizeSettings(mergeSettings(before, req.settings ?? {}));
     case 'disable':
       return base;
+    case 'reconcile':   // the settings the gateway applied last
+      return normalizeSettings(applied ?? before);
+    case 'adopt':       // the settings the server holds now
+      return before;
   }
 }

@@ -72,6 +72,14 @@ async function drifted(t: Tenant, count: number, database?: string): Promise<any
   return p;
 }
 
+/** An enabled policy whose service no longer answers: enabled on the real server, its row then moved to a service at a dead address. */
+async function policyOnDeadService(): Promise<Tenant> {
+  const live = await enabledService();
+  const dead = await createTenant(g, { serviceUrl: 'postgres://avnadmin:s3cret@127.0.0.1:1/postgres' });
+  await g.gateway.db.prisma.auditPolicy.updateMany({ where: { serviceId: live.serviceId }, data: { serviceId: dead.serviceId } });
+  return dead;
+}
+
 const LOG_PARAMETER_DRIFT = { setting: 'pgaudit.log_parameter', applied: 'off', live: 'on' };
 
 describe('AuditPolicy.drift', () => {
@@ -96,6 +104,11 @@ describe('AuditPolicy.drift', () => {
     const p = await policy(t, DB);
     expect(p.drift).toEqual([{ setting: 'pgaudit.log', applied: 'read,write', live: 'all,-misc' }]);
     expect(await policy(t)).toBeNull();   // no service-level policy was ever enabled
+  });
+
+  it('an unreachable server: drift unknown (driftChecked false, empty), settings the last applied', async () => {
+    const dead = await policyOnDeadService();
+    expect(await policy(dead)).toMatchObject({ enabled: true, settingsSource: 'LAST_APPLIED', driftChecked: false, drift: [] });
   });
 
   it('a disabled policy drifts when its scope holds a pgaudit value again', async () => {
@@ -307,6 +320,16 @@ describe('the drift monitor of serve', () => {
     const seen = driftLines(t.serviceId).length;
     await new Promise((r) => setTimeout(r, 600));
     expect(driftLines(t.serviceId).length).toBe(seen);   // reconciled: no more drift lines for it
+  });
+
+  it('counts a check that could not reach the server, and logs it by code', async () => {
+    const before = await metrics();
+    const dead = await policyOnDeadService();
+    const line = () => logged.find((l) => l.msg === 'drift check: service not reachable' && l.serviceId === dead.serviceId);
+    await until(async () => line(), (l) => l !== undefined);
+    expect(line()).toMatchObject({ level: 'warn', code: 'SERVICE_UNREACHABLE' });
+    const series = 'audit_policy_drift_checks_total{outcome="unreachable"}';
+    expect((await metrics()).get(series)!).toBeGreaterThan(before.get(series)!);
   });
 
   it('stops cleanly: no check after stop()', async () => {

@@ -3,6 +3,8 @@ import type { GatewayConfig } from '../base/config';
 import { connectDb, DbHandle } from '../base/db/prisma';
 import type { Logger } from '../base/logger';
 import { createMetricsRegistry, gatewayMetrics, GatewayMetrics, MetricsRegistry, targetConnectionMetrics } from '../base/metrics';
+import { driftMetrics } from '../base/metrics';
+import { DRIFT_CHECK_OUTCOMES, DriftMonitor } from '../modules/audit-policy/policy.drift-monitor';
 import { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import { EventStore } from '../modules/audit-events/event.store';
 import { PolicyRepository } from '../modules/audit-policy/policy.repository';
@@ -74,6 +76,8 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Bearer token for /metrics; null: /metrics is not served. */
   metricsToken: string | null;
+  /** The drift checks of enabled policies (DRIFT_CHECK_INTERVAL_MS; null when 0): `serve` starts it, close() stops it. */
+  driftMonitor: DriftMonitor | null;
   ready(): Promise<Readiness>;
   close(): Promise<void>;
 }
@@ -85,10 +89,13 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     authCacheMaxEntries: config.authCacheMaxEntries });
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, vault, targetConnectionMetrics(registry));
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
+  const driftMonitor = config.driftCheckIntervalMs > 0
+    ? new DriftMonitor(policies.drift, logger, { intervalMs: config.driftCheckIntervalMs }, driftMetrics(registry, DRIFT_CHECK_OUTCOMES))
+    : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
   return {
-    db, tenancy, policies, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken,
+    db, tenancy, policies, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
     async ready() {
       const [database, opensearch] = await Promise.all([
         within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),
@@ -99,6 +106,6 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
         checks: { database: database ? 'up' : 'down', opensearch: opensearch === null ? 'not configured' : opensearch ? 'up' : 'down' },
       };
     },
-    async close() { await eventStore?.close(); await db.close(); },
+    async close() { await driftMonitor?.stop(); await eventStore?.close(); await db.close(); },
   };
 }

@@ -44,6 +44,11 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Mutation.enableAuditLogging': (_a, children) => 100 + children,
   'Mutation.configureAuditLogging': (_a, children) => 100 + children,
   'Mutation.disableAuditLogging': (_a, children) => 100 + children,
+  'Mutation.reconcileAuditPolicy': (_a, children) => 100 + children,
+  'Mutation.adoptAuditPolicy': (_a, children) => 100 + children,
+  // a live read of the policy's scope (the request's connection to the service; drift and driftChecked share it)
+  'AuditPolicy.drift': (_a, children) => 25 + children,
+  'AuditPolicy.driftChecked': () => 25,
   // OpenSearch: a page and its count; each event of the page costs what it selects
   'Query.auditEvents': (args, children) => 10 + pageSize(args, 20) * Math.max(1, children),
   // OpenSearch: one event by id, whole

@@ -132,3 +132,14 @@ describe('TLS toward managed services in the configuration', () => {
     } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 });
+
+describe('drift checks in the configuration', () => {
+  it('every 5 minutes by default; 0 turns them off; set from the environment', () => {
+    expect(loadConfig(BASE).driftCheckIntervalMs).toBe(300_000);
+    expect(loadConfig({ ...BASE, DRIFT_CHECK_INTERVAL_MS: '0' }).driftCheckIntervalMs).toBe(0);
+    expect(loadConfig({ ...BASE, DRIFT_CHECK_INTERVAL_MS: '250' }).driftCheckIntervalMs).toBe(250);
+  });
+  it.each(['50', '86400001', '-1', '5m'])('refuses DRIFT_CHECK_INTERVAL_MS=%s naming the variable', (value) => {
+    expect(() => loadConfig({ ...BASE, DRIFT_CHECK_INTERVAL_MS: value })).toThrow('DRIFT_CHECK_INTERVAL_MS');
+  });
+});

@@ -46,6 +46,8 @@ export interface GatewayConfig {
   targetMaxConnectionsPerService: number;
   /** How long a service-level change may take to become visible after pg_reload_conf(). */
   applyReadbackTimeoutMs: number;
+  /** Time between two drift checks of every enabled policy by `serve` (policy.drift-monitor.ts); 0: no checks. */
+  driftCheckIntervalMs: number;
   /**
    * How long a token's identity, or the fact that a token is unknown (so is revoked or not yet created), and a
    * service's project are reused before asking the database again; 0: always ask. A revocation takes effect within it.
@@ -199,6 +201,15 @@ function rateLimits(env: Env, maxCost: number): RateLimits {
   };
 }
 
+export const DEFAULT_DRIFT_CHECK_INTERVAL_MS = 300_000;
+
+/** 0 (off), or 100 ms to a day. */
+function driftCheckInterval(env: Env): number {
+  const ms = int(env, 'DRIFT_CHECK_INTERVAL_MS', DEFAULT_DRIFT_CHECK_INTERVAL_MS, 0, 86_400_000);
+  if (ms > 0 && ms < 100) throw new ConfigError(`DRIFT_CHECK_INTERVAL_MS must be 0 (off) or from 100 to 86400000, got "${ms}"`);
+  return ms;
+}
+
 function postgresUrl(env: Env, name: string): string {
   const raw = env[name];
   if (!raw) throw new ConfigError(`${name} is not set (postgres://user@host:port/database)`);
@@ -285,6 +296,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     targetLockTimeoutMs: int(env, 'TARGET_LOCK_TIMEOUT_MS', 3000, 100, 600000),
     targetMaxConnectionsPerService: int(env, 'TARGET_MAX_CONNECTIONS_PER_SERVICE', 4, 1, 100),
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
+    driftCheckIntervalMs: driftCheckInterval(env),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
     authCacheMaxEntries: int(env, 'AUTH_CACHE_MAX_ENTRIES', 10_000, 10, 1_000_000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

@@ -78,6 +78,33 @@ export function targetConnectionMetrics(registry: MetricsRegistry): TargetConnec
   };
 }
 
+/**
+ * Satisfies the audit-policy module's DriftRecorder (the drift monitor of `serve`). `outcomes`: the check outcomes
+ * (the module's DRIFT_CHECK_OUTCOMES; base cannot import it), each present at 0 from the start.
+ */
+export interface DriftMetrics {
+  checked(outcome: string): void;
+  detected(): void;
+  drifted(count: number): void;
+}
+
+export function driftMetrics(registry: MetricsRegistry, outcomes: readonly string[]): DriftMetrics {
+  const p = METRIC_PREFIX;
+  const gauge = new Gauge({ name: `${p}audit_policies_drifted`,
+    help: 'Enabled audit policies whose server settings differ from what the gateway applied, as of their latest drift check', registers: [registry] });
+  const detections = new Counter({ name: `${p}audit_policy_drift_detections_total`,
+    help: 'Drift found on an audit policy that was not drifted (or drifted differently) at its previous check', registers: [registry] });
+  const checks = new Counter({ name: `${p}audit_policy_drift_checks_total`,
+    help: 'Drift checks of audit policies, by outcome: in_sync, drifted, unreachable (the server could not be read)',
+    labelNames: ['outcome'], registers: [registry] });
+  for (const outcome of outcomes) checks.labels(outcome).inc(0);
+  return {
+    checked: (outcome) => checks.labels(outcome).inc(),
+    detected: () => detections.inc(),
+    drifted: (count) => gauge.set(count),
+  };
+}
+
 /** Satisfies the ingest module's IngestRecorder. */
 export interface IngestMetrics {
   bytesRead(n: number): void;

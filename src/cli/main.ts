@@ -235,6 +235,7 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   const http = await startHttpServer({ ...gateway, logger, maxBodyBytes: config.maxBodyBytes, maxResponseBytes: config.maxResponseBytes, http: config.http, graphql: config.graphql, rateLimit: config.rateLimit }, config.port);
   guardProcess(logger, http.close);
   logger.info('listening', { port: http.port, path: '/graphql' });
+  gateway.driftMonitor?.start();
   // The event store's templates are created idempotently at start-up; if OpenSearch is down the control
   // path still serves, event queries answer SERVICE_UNAVAILABLE, and `ingest` creates them before writing.
   // Not awaited: start-up never waits on OpenSearch.

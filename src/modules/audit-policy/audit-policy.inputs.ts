@@ -97,6 +97,12 @@ export class ConfigureAuditLoggingInput extends VersionedAuditScopeInput {
 @InputType({ description: 'Disable audit logging: RESET every pgaudit setting of the scope, keeping the history.' })
 export class DisableAuditLoggingInput extends VersionedAuditScopeInput {}
 
+@InputType({ description: 'Put the settings the gateway applied last back on the server where they drifted (AuditPolicy.drift); nothing is run and no revision is made when nothing drifted.' })
+export class ReconcileAuditPolicyInput extends VersionedAuditScopeInput {}
+
+@InputType({ description: 'Record the settings the server holds now as the policy\'s applied settings (a revision, no statement run), so that they no longer count as drift.' })
+export class AdoptAuditPolicyInput extends VersionedAuditScopeInput {}
+
 @ArgsType()
 export class HistoryArgs {
   @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })

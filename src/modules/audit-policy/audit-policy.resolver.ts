@@ -4,7 +4,9 @@ import type { Logger } from '../../base/logger';
 import { decodeCursor, encodeCursor } from '../../base/relay';
 import type { Principal } from '../tenancy/principal';
 import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
+import { AdoptAuditPolicyInput, ReconcileAuditPolicyInput } from './audit-policy.inputs';
 import { AuditEligibility, AuditHistoryIntegrity, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
+import { AuditSettingDrift } from './audit-policy.types';
 import type { ChangeRequest, Operation } from './policy.change';
 import type { PolicyService } from './policy.service';
 import type { TargetLease } from './target/target.lease';
@@ -74,6 +76,28 @@ export class AuditPolicyResolver {
   @Mutation(() => AuditPolicyPayload, { description: 'Disable audit logging: RESET the scope\'s pgaudit settings on the server, keeping the history.' })
   disableAuditLogging(@Arg('input', () => DisableAuditLoggingInput, { description: 'Where to disable audit logging, and why.' }) input: DisableAuditLoggingInput, @Ctx() ctx: AuditPolicyContext) {
     return this.change('disable', input, null, input.expectedVersion, ctx);
+  }
+
+  // ---- drift (policy.drift.ts) -------------------------------------------------------------------
+
+  @FieldResolver(() => [AuditSettingDrift], { description: 'The settings whose value on the server now differs from what the gateway applied (typed comparison: order, duplicates and spellings of one value are not drift). Empty when they agree, and when the server could not be read (driftChecked false).' })
+  async drift(@Root() policy: AuditPolicy, @Ctx() ctx: AuditPolicyContext): Promise<AuditSettingDrift[]> {
+    return (await ctx.policies.drift.forRequest(ctx.principal, policy, ctx.targets)).drift;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether `drift` was read from the live server just now (false: the server could not be reached, drift unknown).' })
+  async driftChecked(@Root() policy: AuditPolicy, @Ctx() ctx: AuditPolicyContext): Promise<boolean> {
+    return (await ctx.policies.drift.forRequest(ctx.principal, policy, ctx.targets)).checked;
+  }
+
+  @Mutation(() => AuditPolicyPayload, { description: 'Put the settings the gateway applied last back on the server where they drifted (revision RECONCILED); nothing to do when nothing drifted.' })
+  reconcileAuditPolicy(@Arg('input', () => ReconcileAuditPolicyInput, { description: 'Which policy to reconcile, and why.' }) input: ReconcileAuditPolicyInput, @Ctx() ctx: AuditPolicyContext) {
+    return this.change('reconcile', input, null, input.expectedVersion, ctx);
+  }
+
+  @Mutation(() => AuditPolicyPayload, { description: 'Record the settings the server holds now as the policy\'s settings (revision ADOPTED, changes from applied to live; no statement run); nothing to do when nothing drifted.' })
+  adoptAuditPolicy(@Arg('input', () => AdoptAuditPolicyInput, { description: 'Which policy takes its server\'s settings, and why.' }) input: AdoptAuditPolicyInput, @Ctx() ctx: AuditPolicyContext) {
+    return this.change('adopt', input, null, input.expectedVersion, ctx);
   }
 
   private async change(operation: Operation,

@@ -106,6 +106,16 @@ export class AuditSettingChange {
   to!: string | null;
 }
 
+@ObjectType({ description: 'A pgaudit setting whose value on the server now differs from what the gateway applied, in pgaudit\'s text form.' })
+export class AuditSettingDrift {
+  @Field({ description: 'The pgaudit setting, e.g. `pgaudit.log`.' })
+  setting!: string;
+  @Field(() => String, { nullable: true, description: 'What the gateway applied: the value of the policy\'s last revision (for a disabled policy, what disable left: pgaudit\'s default for the service, the inherited value for a database).' })
+  applied!: string | null;
+  @Field(() => String, { nullable: true, description: 'What the scope holds on the server now.' })
+  live!: string | null;
+}
+
 @ObjectType({ description: 'One change of a policy that took effect on the server. Append-only.' })
 export class AuditPolicyRevision {
   @Field(() => ID, { description: 'Revision id.' })

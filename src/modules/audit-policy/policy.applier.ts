@@ -13,7 +13,8 @@ import type { GatewayConfig } from '../../base/config';
 import type { Logger } from '../../base/logger';
 import { AuditErrorCode, AuditPolicyError, clip, refuse, serverText } from './audit-policy.errors';
 import { describeScope, planRestore, Scope } from './apply.plan';
-import { ChangeContext, layeredSettings, layersOf } from './policy.change';
+import type { ChangeContext } from './policy.change';
+import { explicitSettings, inheritedSettings, restorableSettings, scopeSettings } from './scope.settings';
 import { AuditSettingsValue, changedGucs, formatGuc, PgauditGuc } from './settings/settings.model';
 import type { TargetSession } from './target/target.session';
 
@@ -90,34 +91,10 @@ export class PolicyApplier {
     }
   }
 
-  /** What one scope holds explicitly: for the service, its effective service-level values (postgresql.conf + ALTER SYSTEM). */
-  async explicit(session: TargetSession, scope: Scope): Promise<Map<string, string>> {
-    switch (scope.kind) {
-      case 'service': return session.serviceSettings();
-      case 'database': return session.roleSettings(scope.database, null);
-      case 'role': return session.roleSettings(null, scope.role);
-      case 'roleInDatabase': return session.roleSettings(scope.database, scope.role);
-    }
-  }
-
-  /** What the scope must put back on failure: postgresql.auto.conf for the service, its own entries below it. */
-  async restorable(session: TargetSession, scope: Scope): Promise<Map<string, string>> {
-    return scope.kind === 'service' ? session.systemSettings() : this.explicit(session, scope);
-  }
-
-  /** The settings a session in `scope` gets now: every layer PostgreSQL applies, the scope's own last. */
-  async readScope(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
-    const layers = [];
-    for (const s of layersOf(scope)) layers.push(await this.explicit(session, s));
-    return layeredSettings(layers);
-  }
-
-  /** The settings a session in `scope` would get without the scope's own entries (what a RESET there leaves). */
-  async readInherited(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
-    const layers = [];
-    for (const s of layersOf(scope).slice(0, -1)) layers.push(await this.explicit(session, s));
-    return layeredSettings(layers);
-  }
+  explicit(session: TargetSession, scope: Scope): Promise<Map<string, string>> { return explicitSettings(session, scope); }
+  restorable(session: TargetSession, scope: Scope): Promise<Map<string, string>> { return restorableSettings(session, scope); }
+  readScope(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> { return scopeSettings(session, scope); }
+  readInherited(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> { return inheritedSettings(session, scope); }
 
   /** Whether pgaudit is installed in a database ('' = the request's connection's). */
   async extensionInstalled(ctx: ChangeContext, database: string): Promise<boolean> {

@@ -13,8 +13,10 @@ import { AuditSettingsPatch, AuditSettingsValue, settingsFromGucs } from './sett
 import type { TargetLease } from './target/target.lease';
 import type { ServerFacts, TargetSession } from './target/target.session';
 
-export type Operation = 'enable' | 'configure' | 'disable';
-export const ACTION = { enable: 'ENABLED', configure: 'CONFIGURED', disable: 'DISABLED' } as const satisfies Record<Operation, string>;
+export type Operation = 'enable' | 'configure' | 'disable'
+  | 'reconcile' | 'adopt';   // drift (policy.drift.ts): put the applied settings back / take the live ones as applied
+export const ACTION = { enable: 'ENABLED', configure: 'CONFIGURED', disable: 'DISABLED',
+  reconcile: 'RECONCILED', adopt: 'ADOPTED' } as const satisfies Record<Operation, string>;
 
 export interface ChangeRequest {
   operation: Operation;
@@ -106,6 +108,11 @@ export function layeredSettings(layers: readonly ReadonlyMap<string, string>[]):
 /** The scopes to read for a session in `scope`, outermost first, the scope itself last. */
 export function layersOf(scope: Scope): Scope[] {
   return [...parentScopes(scope), scope];
+}
+
+/** Where a policy's sessions are read: a service-level policy with target databases shows its first one's (each holds the same). */
+export function viewScope(scope: Scope, targets: readonly string[]): Scope {
+  return scope.kind === 'service' && targets.length > 0 ? { kind: 'database', database: targets[0]! } : scope;
 }
 
 /** The databases a service-level policy's target list names, deduplicated and sorted (the stored form); [] = the whole service. */

@@ -145,6 +145,13 @@ export class PolicyRepository {
     return rows.map(toPolicy);
   }
 
+  /** Every enabled policy, by service: what the drift monitor checks (policy.drift-monitor.ts). */
+  async enabledPolicies(): Promise<PolicyRow[]> {
+    const rows = await this.db.auditPolicy.findMany({ where: { enabled: true, version: { gt: 0 } },
+      orderBy: [{ serviceId: 'asc' }, { database: 'asc' }] });
+    return rows.map(toPolicy).filter((p) => p.settings !== null);
+  }
+
   /** Newest first; `beforeVersion` pages past a cursor. One row more than asked tells if there is a next page. */
   async revisions(policyId: string, first: number, beforeVersion: number | null): Promise<{ rows: RevisionRow[]; hasNextPage: boolean; totalCount: number }> {
     const where = { policyId, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) };

@@ -20,10 +20,12 @@ import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, AuditUserError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { describeScope, gucsOfPatch, planReset, planSet, Scope, serviceScope } from './apply.plan';
 import { ApplyPlan, planStatements, PolicyApplier, ScopeStep } from './policy.applier';
+import { driftedGucs } from './policy.drift';
+import { PolicyDriftReader } from './policy.drift-reader';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, Eligibility, isIdentifier, LockedChange, normalTargets, PolicyView,
-  refused, scopeOf, SettingsSource, view,
+  refused, scopeOf, SettingsSource, view, viewScope,
 } from './policy.change';
 import { fingerprint, Idempotency } from './policy.idempotency';
 import type { PolicyRepository, SettingChange } from './policy.repository';
@@ -41,6 +43,8 @@ export class PolicyService {
   private readonly targets: TargetConnector;
   private readonly applier: PolicyApplier;
   private readonly idempotency: Idempotency;
+  /** Drift: what a policy's scope holds now against what the gateway applied (AuditPolicy.drift, the drift monitor). */
+  readonly drift: PolicyDriftReader;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -53,6 +57,7 @@ export class PolicyService {
     this.targets = new TargetConnector(config, vault, targetRecorder);
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
+    this.drift = new PolicyDriftReader(tenancy, policies, this.targets);
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -213,23 +218,28 @@ export class PolicyService {
 
     // what the policy's sessions get now: for a target list, its first database's (each holds the same)
     const before = await this.applier.readScope(session, viewScope(scope, targetsBefore));
-    const desired = desiredSettings(req, before, facts);
+    const desired = desiredSettings(req, before, facts, policy?.settings ?? null);
     await this.validate(ctx, desired);
 
-    const plan = await this.plan(ctx, { before: targetsBefore, after: targetsAfter }, desired);
+    // adopt runs nothing on the server: it records what drifted (the applied settings against the live ones)
+    const drifted = req.operation === 'adopt' ? driftedGucs(policy!.settings!, before) : [];
+    const plan: ApplyPlan = req.operation === 'adopt' ? { extensionIn: [], steps: [], expected: [] }
+      : await this.plan(ctx, { before: targetsBefore, after: targetsAfter }, desired);
     const statements = planStatements(plan);
     const current = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
     const targetsChanged = targetsBefore.join('\u0000') !== targetsAfter.join('\u0000');
 
     if (req.dryRun) return { policy: current, revision: null, statements, userErrors: [] };
-    if (statements.length === 0 && enabled && req.operation !== 'disable' && !targetsChanged) {   // nothing to change: no revision, but the key is spent
+    const idle = req.operation === 'adopt' ? drifted.length === 0 : statements.length === 0 && !targetsChanged;
+    if (idle && enabled && req.operation !== 'disable') {   // nothing to change: no revision, but the key is spent
       if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: policy?.id ?? null, revisionId: null, statements: [] });
       return { policy: current, revision: null, statements: [], userErrors: [] };
     }
 
-    const readBack = await this.applier.apply(ctx, plan);
+    const readBack = req.operation === 'adopt' ? [before]   // the live settings, read in this transaction: nothing to apply
+      : await this.applier.apply(ctx, plan);
     const after = req.operation === 'disable' && scope.kind === 'service' ? readBack[0]! : readBack[readBack.length - 1]!;
-    const changes: SettingChange[] = diffSettings(before, after);
+    const changes: SettingChange[] = diffSettings(req.operation === 'adopt' ? policy!.settings! : before, after);
     if (targetsChanged) changes.push({ setting: 'pgaudit.targetDatabases', from: targetsText(targetsBefore), to: targetsText(targetsAfter) });
     const { policy: updated, revision } = await this.policies.appendRevision(tx, policy!, {
       action: ACTION[req.operation], actor: actorName(req.principal), actorTokenId: req.principal.tokenId,
@@ -272,7 +282,8 @@ export class PolicyService {
   private async plan(ctx: LockedChange, targets: { before: readonly string[]; after: readonly string[] }, desired: AuditSettingsValue): Promise<ApplyPlan> {
     const { req, session, facts, scope } = ctx;
     const op = req.operation;
-    const patched = op === 'enable' ? [...PGAUDIT_GUCS] : gucsOfPatch(req.settings ?? {});
+    // configure touches the settings it names; enable and reconcile every one (planSet skips those already right)
+    const patched = op === 'configure' ? gucsOfPatch(req.settings ?? {}) : [...PGAUDIT_GUCS];
     const step = async (s: Scope, statements: (explicit: Map<string, string>) => string[]): Promise<ScopeStep> => {
       const explicit = await this.applier.explicit(session, s);
       const explicitBefore = s.kind === 'service' ? await this.applier.restorable(session, s) : explicit;
@@ -341,18 +352,13 @@ export class PolicyService {
   }
 }
 
-/** Where a policy's sessions are read: a service-level policy with target databases shows its first one's. */
-function viewScope(scope: Scope, targets: readonly string[]): Scope {
-  return scope.kind === 'service' && targets.length > 0 ? { kind: 'database', database: targets[0]! } : scope;
-}
-
 /** A target list as the history shows it (null: the whole service). */
 function targetsText(targets: readonly string[]): string | null {
   return targets.length > 0 ? JSON.stringify(targets) : null;
 }
 
 /** The settings a change asks for, from what the scope has now (`before`). */
-function desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: ServerFacts): AuditSettingsValue {
+function desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: ServerFacts, applied: AuditSettingsValue | null): AuditSettingsValue {
   const base = pgauditDefaultsFor(facts);
   switch (req.operation) {
     case 'enable':
@@ -361,5 +367,9 @@ function desiredSettings(req: ChangeRequest, before: AuditSettingsValue, facts: 
       return normalizeSettings(mergeSettings(before, req.settings ?? {}));
     case 'disable':
       return base;
+    case 'reconcile':   // the settings the gateway applied last
+      return normalizeSettings(applied ?? before);
+    case 'adopt':       // the settings the server holds now
+      return before;
   }
 }

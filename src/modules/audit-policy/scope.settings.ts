@@ -1,0 +1,38 @@
+/**
+ * What a scope holds on a live server, read on one target session: its own entries, and what a session in it
+ * gets with every layer PostgreSQL applies (service < database < role < role in database). Used by the apply
+ * protocol (plan, read-back, restore), the policy view and drift.
+ */
+import { Scope } from './apply.plan';
+import { layeredSettings, layersOf } from './policy.change';
+import type { AuditSettingsValue } from './settings/settings.model';
+import type { TargetSession } from './target/target.session';
+
+/** What one scope holds explicitly: for the service, its effective service-level values (postgresql.conf + ALTER SYSTEM). */
+export function explicitSettings(session: TargetSession, scope: Scope): Promise<Map<string, string>> {
+  switch (scope.kind) {
+    case 'service': return session.serviceSettings();
+    case 'database': return session.roleSettings(scope.database, null);
+    case 'role': return session.roleSettings(null, scope.role);
+    case 'roleInDatabase': return session.roleSettings(scope.database, scope.role);
+  }
+}
+
+/** What the scope must put back on failure: postgresql.auto.conf for the service, its own entries below it. */
+export function restorableSettings(session: TargetSession, scope: Scope): Promise<Map<string, string>> {
+  return scope.kind === 'service' ? session.systemSettings() : explicitSettings(session, scope);
+}
+
+/** The settings a session in `scope` gets now: every layer, the scope's own last. */
+export async function scopeSettings(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
+  const layers = [];
+  for (const s of layersOf(scope)) layers.push(await explicitSettings(session, s));
+  return layeredSettings(layers);
+}
+
+/** The settings a session in `scope` would get without the scope's own entries (what a RESET there leaves). */
+export async function inheritedSettings(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
+  const layers = [];
+  for (const s of layersOf(scope).slice(0, -1)) layers.push(await explicitSettings(session, s));
+  return layeredSettings(layers);
+}

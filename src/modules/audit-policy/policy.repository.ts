@@ -139,4 +139,37 @@ export class PolicyRepository {
     ]);
     return { rows: rows.slice(0, first).map(toRevision), hasNextPage: rows.length > first, totalCount };
   }
+
+  /** Every policy of one service with a history, as the inventory lists them (one query; see SERVICE_POLICIES). */
+  async policySummaries(serviceId: string): Promise<PolicySummaryRow[]> {
+    const service = await this.db.service.findUnique({ where: { id: serviceId }, select: SERVICE_POLICIES });
+    return service ? policySummariesOf(service) : [];
+  }
+}
+
+// ---- the policies of a page of services (policy.inventory.ts) ------------------------------------------------------
+
+/**
+ * What a page of services (TenancyRepository.servicePage) brings of each service's policies in the same query:
+ * every policy row with a history (version > 0), whole (so a column added later, e.g. `role`, comes along), and
+ * the action of its newest revision.
+ */
+export const SERVICE_POLICIES = {
+  policies: {
+    where: { version: { gt: 0 } },
+    orderBy: [{ database: 'asc' }, { id: 'asc' }],
+    include: { revisions: { orderBy: { version: 'desc' }, take: 1, select: { action: true, version: true } } },
+  },
+} as const satisfies Prisma.ServiceSelect;
+
+/** A policy row as the inventory lists it: the row, its scope's role ('' = none) and the action of its newest revision. */
+export interface PolicySummaryRow extends PolicyRow { role: string; lastAction: string | null }
+
+/** The policy rows SERVICE_POLICIES brought for one service. */
+export function policySummariesOf(related: Prisma.ServiceGetPayload<{ select: typeof SERVICE_POLICIES }>): PolicySummaryRow[] {
+  return related.policies.map(({ revisions, ...p }) => ({
+    ...toPolicy(p),
+    role: (p as { role?: string | null }).role ?? '',   // before and after audit_policy gains its role column
+    lastAction: revisions[0]?.version === p.version ? revisions[0].action : null,
+  }));
 }

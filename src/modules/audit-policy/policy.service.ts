@@ -20,6 +20,8 @@ import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planSet } from './apply.plan';
 import { PolicyApplier } from './policy.applier';
+import { liveEligibility } from './policy.eligibility';
+import { PolicyInventory } from './policy.inventory';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, effectiveSettings, Eligibility, isDatabaseName, LockedChange, PolicyView,
@@ -41,6 +43,8 @@ export class PolicyService {
   private readonly targets: TargetConnector;
   private readonly applier: PolicyApplier;
   private readonly idempotency: Idempotency;
+  /** What is configured: services with their policies, every scope of a live server (policy.inventory.ts). */
+  readonly inventory: PolicyInventory;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -53,6 +57,7 @@ export class PolicyService {
     this.targets = new TargetConnector(config, vault, targetRecorder);
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
+    this.inventory = new PolicyInventory(tenancy, policies);
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -61,16 +66,7 @@ export class PolicyService {
   // ---- queries ---------------------------------------------------------------------------------
 
   async eligibility(principal: Principal, serviceId: string, targets: TargetLease): Promise<Eligibility> {
-    const service = await this.tenancy.serviceFor(principal, serviceId);
-    let facts: ServerFacts | null = null;
-    try {
-      facts = await targets.with(service, (s) => s.facts());
-    } catch (err) {
-      if (!isUnreachable(err)) throw err;
-    }
-    const checks = evaluateEntitlements({ proPlatform: service.proPlatform, proFeatures: service.proFeatures,
-      callerRole: principal.databaseRole, server: facts });
-    return { eligible: checks.every((c) => c.satisfied), checks };
+    return liveEligibility(principal, await this.tenancy.serviceFor(principal, serviceId), targets);
   }
 
   /** The policy of a scope with the settings the server holds now (or the last applied ones if it is unreachable). */

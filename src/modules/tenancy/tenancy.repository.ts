@@ -1,5 +1,6 @@
 /** The tenant registry in the gateway database. The only tenancy code that talks to Prisma. */
 import type { Db } from '../../base/db/prisma';
+import type { Prisma } from '../../generated/prisma/client';
 import type { Principal } from './principal';
 import type { SealedCredential } from './service-credential';
 import { knownScopes, Scope } from './scope';
@@ -138,19 +139,51 @@ export class TenancyRepository {
   }
 
   private async findService(where: { id: string; projectId?: string }): Promise<ServiceRecord | null> {
-    const s = await this.db.service.findFirst({
-      where,
-      select: { id: true, name: true, projectId: true, ...CREDENTIAL_SELECT,
-        project: { select: { proFeatures: true, organization: { select: { id: true, proPlatform: true } } } } },
+    const s = await this.db.service.findFirst({ where, select: SERVICE_SELECT });
+    return s ? serviceRecordOf(s) : null;
+  }
+
+  // ---- a project's services, a page at a time (the inventory: audit-policy/policy.inventory.ts) ----------------
+
+  /**
+   * One page of the project's services in (name, id) order, after the service `afterId` (keyset: the page goes on
+   * from that service's place in the order; an id that is not one of the project's services gives an empty page).
+   * `related`: what else each service row brings in the SAME query (e.g. its policies, chosen by the policy
+   * repository), returned as `related` beside the record. One row more than asked tells if there is a next page.
+   */
+  async servicePage<R extends Prisma.ServiceSelect>(projectId: string, first: number, afterId: string | null, related: R)
+    : Promise<{ rows: { service: ServiceRecord; related: Prisma.ServiceGetPayload<{ select: R }> }[]; hasNextPage: boolean }> {
+    const rows = await this.db.service.findMany({
+      where: { projectId },
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      take: first + 1,
+      ...(afterId ? { cursor: { id: afterId, projectId }, skip: 1 } : {}),
+      select: { ...related, ...SERVICE_SELECT },
     });
-    if (!s) return null;
-    return { id: s.id, name: s.name, projectId: s.projectId, credential: credentialOf(s),
-      proFeatures: s.project.proFeatures, organizationId: s.project.organization.id,
-      proPlatform: s.project.organization.proPlatform };
+    return {
+      rows: rows.slice(0, first).map((r) => ({ service: serviceRecordOf(r as unknown as ServiceRow),
+        related: r as unknown as Prisma.ServiceGetPayload<{ select: R }> })),
+      hasNextPage: rows.length > first,
+    };
+  }
+
+  async countServices(projectId: string): Promise<number> {
+    return this.db.service.count({ where: { projectId } });
   }
 }
 
 const CREDENTIAL_SELECT = { credentialCiphertext: true, credentialNonce: true, credentialWrappedKey: true, credentialKeyNonce: true, credentialKeyVersion: true } as const;
+
+const SERVICE_SELECT = { id: true, name: true, projectId: true, ...CREDENTIAL_SELECT,
+  project: { select: { proFeatures: true, organization: { select: { id: true, proPlatform: true } } } } } as const satisfies Prisma.ServiceSelect;
+
+type ServiceRow = Prisma.ServiceGetPayload<{ select: typeof SERVICE_SELECT }>;
+
+function serviceRecordOf(s: ServiceRow): ServiceRecord {
+  return { id: s.id, name: s.name, projectId: s.projectId, credential: credentialOf(s),
+    proFeatures: s.project.proFeatures, organizationId: s.project.organization.id,
+    proPlatform: s.project.organization.proPlatform };
+}
 
 interface CredentialColumns { credentialCiphertext: Uint8Array; credentialNonce: Uint8Array; credentialWrappedKey: Uint8Array; credentialKeyNonce: Uint8Array; credentialKeyVersion: number }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../base/db/prisma';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type { AuditSettingsValue } from './settings/settings.model';
 import { ChainRevision, GENESIS_HASH, revisionHash } from './policy.history-chain';
 
@@ -140,36 +140,38 @@ export class PolicyRepository {
     return { rows: rows.slice(0, first).map(toRevision), hasNextPage: rows.length > first, totalCount };
   }
 
-  /** Every policy of one service with a history, as the inventory lists them (one query; see SERVICE_POLICIES). */
+  /** Every policy of one service with a history, as the inventory lists them (one query: SERVICE_POLICIES). */
   async policySummaries(serviceId: string): Promise<PolicySummaryRow[]> {
-    const service = await this.db.service.findUnique({ where: { id: serviceId }, select: SERVICE_POLICIES });
-    return service ? policySummariesOf(service) : [];
+    const [row] = await this.db.$queryRaw<{ related: unknown }[]>`
+      SELECT ${SERVICE_POLICIES} AS related FROM (SELECT ${serviceId}::uuid AS id) page`;
+    return policySummariesOf(row?.related);
   }
 }
 
 // ---- the policies of a page of services (policy.inventory.ts) ------------------------------------------------------
 
 /**
- * What a page of services (TenancyRepository.servicePage) brings of each service's policies in the same query:
- * every policy row with a history (version > 0), whole (so a column added later, e.g. `role`, comes along), and
- * the action of its newest revision.
+ * What a page of services (TenancyRepository.servicePage) brings of each service's policies in the same SQL
+ * statement: a scalar subquery over the page's row `page` (`page.id`: the service id) giving every policy row of
+ * the service with a history (version > 0) as JSON, whole (so a column added later, e.g. `role`, comes along),
+ * each with `last_action`, the action of the revision of its current version.
  */
-export const SERVICE_POLICIES = {
-  policies: {
-    where: { version: { gt: 0 } },
-    orderBy: [{ database: 'asc' }, { id: 'asc' }],
-    include: { revisions: { orderBy: { version: 'desc' }, take: 1, select: { action: true, version: true } } },
-  },
-} as const satisfies Prisma.ServiceSelect;
+export const SERVICE_POLICIES = Prisma.sql`(
+  SELECT COALESCE(jsonb_agg(to_jsonb(ap) || jsonb_build_object('last_action', r.action) ORDER BY ap.database, ap.id), '[]'::jsonb)
+    FROM audit_policy ap LEFT JOIN audit_policy_revision r ON r.policy_id = ap.id AND r.version = ap.version
+   WHERE ap.service_id = page.id AND ap.version > 0)`;
 
 /** A policy row as the inventory lists it: the row, its scope's role ('' = none) and the action of its newest revision. */
 export interface PolicySummaryRow extends PolicyRow { role: string; lastAction: string | null }
 
-/** The policy rows SERVICE_POLICIES brought for one service. */
-export function policySummariesOf(related: Prisma.ServiceGetPayload<{ select: typeof SERVICE_POLICIES }>): PolicySummaryRow[] {
-  return related.policies.map(({ revisions, ...p }) => ({
-    ...toPolicy(p),
-    role: (p as { role?: string | null }).role ?? '',   // before and after audit_policy gains its role column
-    lastAction: revisions[0]?.version === p.version ? revisions[0].action : null,
-  }));
+/** The policy rows SERVICE_POLICIES gave for one service (JSON of whole rows), by database then role. */
+export function policySummariesOf(related: unknown): PolicySummaryRow[] {
+  const rows = Array.isArray(related) ? related as Record<string, unknown>[] : [];
+  return rows.map((p) => ({
+    ...toPolicy({ id: String(p.id), serviceId: String(p.service_id), database: String(p.database), enabled: p.enabled === true,
+      version: Number(p.version), settings: (p.settings ?? null) as Prisma.JsonValue, updatedAt: new Date(String(p.updated_at)),
+      updatedBy: String(p.updated_by) }),
+    role: typeof p.role === 'string' ? p.role : '',   // before and after audit_policy gains its role column
+    lastAction: typeof p.last_action === 'string' ? p.last_action : null,
+  })).sort((a, b) => (a.database === b.database ? (a.role < b.role ? -1 : a.role > b.role ? 1 : 0) : a.database < b.database ? -1 : 1));
 }

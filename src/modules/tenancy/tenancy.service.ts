@@ -202,19 +202,14 @@ export class TenancyService {
   }
 
   /**
-   * A page of the caller's project's services, (name, id) order, after the service `afterId` (see
-   * TenancyRepository.servicePage; `related`: what else the same query brings per service), with the project's
-   * service count. Only the caller's project: the restriction is part of the query. `first`: 1 to MAX_SERVICE_PAGE.
+   * A page of the caller's project's services, (name, id) order, after the service `afterId`, with the project's
+   * service count, in one query (TenancyRepository.servicePage; `related`: what else it brings per service). Only
+   * the caller's project: the restriction is part of the query. `first`: 1 to MAX_SERVICE_PAGE.
    */
-  async servicePage<R extends Parameters<TenancyRepository['servicePage']>[3]>(principal: Principal, first: number, afterId: string | null, related: R) {
+  async servicePage(principal: Principal, first: number, afterId: string | null, related: Parameters<TenancyRepository['servicePage']>[3]) {
     if (!Number.isInteger(first) || first < 1 || first > MAX_SERVICE_PAGE) throw invalid(`first must be 1 to ${MAX_SERVICE_PAGE}`);
-    const after = afterId !== null && isUuid(afterId) ? afterId.toLowerCase() : null;
-    if (afterId !== null && after === null) return { rows: [], hasNextPage: false, totalCount: await this.repo.countServices(principal.projectId) };
-    const [page, totalCount] = await Promise.all([
-      this.repo.servicePage(principal.projectId, first, after, related),
-      this.repo.countServices(principal.projectId),
-    ]);
-    return { ...page, totalCount };
+    if (afterId !== null && !isUuid(afterId)) throw invalid('after is not a cursor of this list');
+    return this.repo.servicePage(principal.projectId, first, afterId?.toLowerCase() ?? null, related);
   }
 
   /** The caller's service; SERVICE_NOT_FOUND for an unknown id and for another tenant's service alike: callers cannot tell them apart. */

@@ -161,17 +161,24 @@ export const SERVICE_POLICIES = Prisma.sql`(
     FROM audit_policy ap LEFT JOIN audit_policy_revision r ON r.policy_id = ap.id AND r.version = ap.version
    WHERE ap.service_id = page.id AND ap.version > 0)`;
 
-/** A policy row as the inventory lists it: the row, its scope's role ('' = none) and the action of its newest revision. */
-export interface PolicySummaryRow extends PolicyRow { role: string; lastAction: string | null }
+/**
+ * A policy row as the inventory lists it (no settings: those are the live server's, see auditPolicy): its scope
+ * (`database`, `role`; '' = none), state, last revision and that revision's action (null if it is missing).
+ */
+export interface PolicySummaryRow {
+  id: string; database: string; role: string; enabled: boolean; version: number; updatedAt: Date; updatedBy: string;
+  lastAction: string | null;
+}
 
 /** The policy rows SERVICE_POLICIES gave for one service (JSON of whole rows), by database then role. */
 export function policySummariesOf(related: unknown): PolicySummaryRow[] {
   const rows = Array.isArray(related) ? related as Record<string, unknown>[] : [];
   return rows.map((p) => ({
-    ...toPolicy({ id: String(p.id), serviceId: String(p.service_id), database: String(p.database), enabled: p.enabled === true,
-      version: Number(p.version), settings: (p.settings ?? null) as Prisma.JsonValue, updatedAt: new Date(String(p.updated_at)),
-      updatedBy: String(p.updated_by) }),
+    id: String(p.id), database: String(p.database ?? ''),
     role: typeof p.role === 'string' ? p.role : '',   // before and after audit_policy gains its role column
+    enabled: p.enabled === true, version: Number(p.version), updatedAt: new Date(String(p.updated_at)), updatedBy: String(p.updated_by),
     lastAction: typeof p.last_action === 'string' ? p.last_action : null,
-  })).sort((a, b) => (a.database === b.database ? (a.role < b.role ? -1 : a.role > b.role ? 1 : 0) : a.database < b.database ? -1 : 1));
+  })).sort((a, b) => compareText(a.database, b.database) || compareText(a.role, b.role));
 }
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -28,5 +28,13 @@ describe('the cost model', () => {
     expect(cost('{ auditEligibility(serviceId: "x") { eligible } }')).toBe(25);
     expect(cost('mutation { disableAuditLogging(input: {serviceId: "x"}) { statements } }')).toBe(100);
     expect(cost('{ a: auditEligibility(serviceId: "x") { eligible } b: auditEligibility(serviceId: "y") { eligible } }')).toBe(50);
+    expect(cost('{ auditScopes(serviceId: "x") { managed } }')).toBe(25);
+  });
+
+  it('prices a page of services by its size, and each service\'s eligibility as a connection to it', () => {
+    const cost = (q: string) => operationCost(schema, parse(q), {}, undefined);
+    expect(cost('{ services(first: 10) { edges { node { id } } } }')).toBe(2 + 10 * 2);
+    expect(cost('{ services(first: 10) { edges { node { id eligibility { eligible } } } } }')).toBe(2 + 10 * (2 + 25));
+    expect(cost('{ services { totalCount } }')).toBe(2 + 20);
   });
 });

@@ -41,6 +41,8 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   // one connection to the customer's server each
   'Query.auditEligibility': (_a, children) => 25 + children,
   'Query.auditPolicy': (_a, children) => 25 + children,
+  'Query.auditScopes': (_a, children) => 25 + children,
+  'AuditService.eligibility': (_a, children) => 25 + children,
   'Mutation.enableAuditLogging': (_a, children) => 100 + children,
   'Mutation.configureAuditLogging': (_a, children) => 100 + children,
   'Mutation.disableAuditLogging': (_a, children) => 100 + children,
@@ -55,6 +57,9 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Query.auditEvent': (_a, children) => 5 + children,
   // OpenSearch: terms and a date histogram over the filter
   'Query.auditEventStats': (_a, children) => 50 + children,
+  // the gateway database: a page of services with their policies (one query); each service costs what it selects
+  // (its eligibility: a connection to that service, 25 above)
+  'Query.services': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
   // the gateway database: a page of revisions
   'AuditPolicy.history': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
   // the gateway database: every revision of the policy, hashed

@@ -17,6 +17,8 @@ export const ROOT_FIELD_SCOPE = {
   'Query.auditEventStats': 'read:events',
   'Query.auditPolicy': 'read:policy',
   'Query.auditEligibility': 'read:policy',
+  'Query.services': 'read:policy',
+  'Query.auditScopes': 'read:policy',
   'Mutation.enableAuditLogging': 'write:policy',
   'Mutation.configureAuditLogging': 'write:policy',
   'Mutation.disableAuditLogging': 'write:policy',

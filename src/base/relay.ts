@@ -22,3 +22,20 @@ export function decodeCursor(kind: string, cursor: string): number {
   if (!match) throw new BaseError(BaseErrorCode.INVALID_CURSOR, 'invalid cursor: pass an endCursor returned by this field', { argument: 'after' });
   return Number(match[1]);
 }
+
+const UUID_TEXT = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/**
+ * Opaque keyset cursors over a row id (a UUID): base64url of `<kind>:<uuid>`, for lists ordered by something
+ * other than a number (the page continues after that row in the list's order). Same INVALID_CURSOR as decodeCursor.
+ */
+export function encodeIdCursor(kind: string, id: string): string {
+  return Buffer.from(`${kind}:${id.toLowerCase()}`, 'utf8').toString('base64url');
+}
+
+export function decodeIdCursor(kind: string, cursor: string): string {
+  const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = new RegExp(`^${kind}:(${UUID_TEXT})$`).exec(text);
+  if (!match) throw new BaseError(BaseErrorCode.INVALID_CURSOR, 'invalid cursor: pass an endCursor returned by this field', { argument: 'after' });
+  return match[1]!;
+}

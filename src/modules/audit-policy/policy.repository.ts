@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../base/db/prisma';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type { AuditSettingsValue } from './settings/settings.model';
 import { ChainRevision, GENESIS_HASH, revisionHash } from './policy.history-chain';
 
@@ -161,4 +161,46 @@ export class PolicyRepository {
     ]);
     return { rows: rows.slice(0, first).map(toRevision), hasNextPage: rows.length > first, totalCount };
   }
+
+  /** Every policy of one service with a history, as the inventory lists them (one query: SERVICE_POLICIES). */
+  async policySummaries(serviceId: string): Promise<PolicySummaryRow[]> {
+    const [row] = await this.db.$queryRaw<{ related: unknown }[]>`
+      SELECT ${SERVICE_POLICIES} AS related FROM (SELECT ${serviceId}::uuid AS id) page`;
+    return policySummariesOf(row?.related);
+  }
 }
+
+// ---- the policies of a page of services (policy.inventory.ts) ------------------------------------------------------
+
+/**
+ * What a page of services (TenancyRepository.servicePage) brings of each service's policies in the same SQL
+ * statement: a scalar subquery over the page's row `page` (`page.id`: the service id) giving every policy row of
+ * the service with a history (version > 0) as JSON, whole (so a column added later, e.g. `role`, comes along),
+ * each with `last_action`, the action of the revision of its current version.
+ */
+export const SERVICE_POLICIES = Prisma.sql`(
+  SELECT COALESCE(jsonb_agg(to_jsonb(ap) || jsonb_build_object('last_action', r.action) ORDER BY ap.database, ap.id), '[]'::jsonb)
+    FROM audit_policy ap LEFT JOIN audit_policy_revision r ON r.policy_id = ap.id AND r.version = ap.version
+   WHERE ap.service_id = page.id AND ap.version > 0)`;
+
+/**
+ * A policy row as the inventory lists it (no settings: those are the live server's, see auditPolicy): its scope
+ * (`database`, `role`; '' = none), state, last revision and that revision's action (null if it is missing).
+ */
+export interface PolicySummaryRow {
+  id: string; database: string; role: string; enabled: boolean; version: number; updatedAt: Date; updatedBy: string;
+  lastAction: string | null;
+}
+
+/** The policy rows SERVICE_POLICIES gave for one service (JSON of whole rows), by database then role. */
+export function policySummariesOf(related: unknown): PolicySummaryRow[] {
+  const rows = Array.isArray(related) ? related as Record<string, unknown>[] : [];
+  return rows.map((p) => ({
+    id: String(p.id), database: String(p.database ?? ''),
+    role: typeof p.role === 'string' ? p.role : '',
+    enabled: p.enabled === true, version: Number(p.version), updatedAt: new Date(String(p.updated_at)), updatedBy: String(p.updated_by),
+    lastAction: typeof p.last_action === 'string' ? p.last_action : null,
+  })).sort((a, b) => compareText(a.database, b.database) || compareText(a.role, b.role));
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

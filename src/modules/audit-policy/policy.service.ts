@@ -22,6 +22,8 @@ import { describeScope, gucsOfPatch, planReset, planSet, Scope, serviceScope } f
 import { ApplyPlan, planStatements, PolicyApplier, ScopeStep } from './policy.applier';
 import { driftedGucs } from './policy.drift';
 import { PolicyDriftReader } from './policy.drift-reader';
+import { liveEligibility } from './policy.eligibility';
+import { PolicyInventory } from './policy.inventory';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, Eligibility, isIdentifier, LockedChange, normalTargets, PolicyView,
@@ -45,6 +47,8 @@ export class PolicyService {
   private readonly idempotency: Idempotency;
   /** Drift: what a policy's scope holds now against what the gateway applied (AuditPolicy.drift, the drift monitor). */
   readonly drift: PolicyDriftReader;
+  /** What is configured: services with their policies, every scope of a live server (policy.inventory.ts). */
+  readonly inventory: PolicyInventory;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -58,6 +62,7 @@ export class PolicyService {
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
     this.drift = new PolicyDriftReader(tenancy, policies, this.targets);
+    this.inventory = new PolicyInventory(tenancy, policies);
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -66,16 +71,7 @@ export class PolicyService {
   // ---- queries ---------------------------------------------------------------------------------
 
   async eligibility(principal: Principal, serviceId: string, targets: TargetLease): Promise<Eligibility> {
-    const service = await this.tenancy.serviceFor(principal, serviceId);
-    let facts: ServerFacts | null = null;
-    try {
-      facts = await targets.with(service, (s) => s.facts());
-    } catch (err) {
-      if (!isUnreachable(err)) throw err;
-    }
-    const checks = evaluateEntitlements({ proPlatform: service.proPlatform, proFeatures: service.proFeatures,
-      callerRole: principal.databaseRole, server: facts });
-    return { eligible: checks.every((c) => c.satisfied), checks };
+    return liveEligibility(principal, await this.tenancy.serviceFor(principal, serviceId), targets);
   }
 
   /** The policy of a scope with the settings the server holds now (or the last applied ones if it is unreachable). */

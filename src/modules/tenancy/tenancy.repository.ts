@@ -1,5 +1,6 @@
 /** The tenant registry in the gateway database. The only tenancy code that talks to Prisma. */
 import type { Db } from '../../base/db/prisma';
+import { Prisma } from '../../generated/prisma/client';
 import type { Principal } from './principal';
 import type { SealedCredential } from './service-credential';
 import { knownScopes, Scope } from './scope';
@@ -148,9 +149,61 @@ export class TenancyRepository {
       proFeatures: s.project.proFeatures, organizationId: s.project.organization.id,
       proPlatform: s.project.organization.proPlatform };
   }
+
+  // ---- a project's services, a page at a time (the inventory: audit-policy/policy.inventory.ts) ----------------
+
+  /**
+   * One page of the project's services in (name, id) order, after the service `afterId` (keyset: the page goes on
+   * from that service's place in the order; an id that is not one of the project's services gives an empty page),
+   * with the project's service count, in ONE SQL statement. `related`: a scalar subquery over the page's row
+   * `page` (`page.id` is the service id) that another module's repository adds, e.g. each service's policies as
+   * JSON (policy.repository.ts); returned as `related` beside the record. One row more than asked tells if there
+   * is a next page. The project restriction is part of the query.
+   */
+  async servicePage(projectId: string, first: number, afterId: string | null, related: Prisma.Sql | null)
+    : Promise<{ rows: { service: ServiceRecord; related: unknown }[]; hasNextPage: boolean; totalCount: number }> {
+    const rows = await this.db.$queryRaw<(Partial<PageRow> & { total: number; related: unknown })[]>`
+      WITH page AS (
+        SELECT s.id, s.name, s.project_id, s.credential_ciphertext, s.credential_nonce, s.credential_wrapped_key,
+               s.credential_key_nonce, s.credential_key_version, p.pro_features, p.organization_id, o.pro_platform
+          FROM service s JOIN project p ON p.id = s.project_id JOIN organization o ON o.id = p.organization_id
+         WHERE s.project_id = ${projectId}::uuid
+           AND (${afterId}::uuid IS NULL OR (s.name, s.id) >
+                (SELECT a.name, a.id FROM service a WHERE a.id = ${afterId}::uuid AND a.project_id = ${projectId}::uuid))
+         ORDER BY s.name, s.id
+         LIMIT ${first + 1})
+      SELECT c.total, page.id::text AS id, page.name, page.project_id::text AS project_id, page.credential_ciphertext,
+             page.credential_nonce, page.credential_wrapped_key, page.credential_key_nonce, page.credential_key_version,
+             page.pro_features, page.organization_id::text AS organization_id, page.pro_platform,
+             ${related ?? Prisma.sql`NULL`} AS related
+        FROM (SELECT count(*)::int AS total FROM service WHERE project_id = ${projectId}::uuid) c
+        LEFT JOIN page ON true
+       ORDER BY page.name, page.id`;
+    const services = rows.filter((r): r is PageRow & { total: number; related: unknown } => typeof r.id === 'string');
+    return {
+      rows: services.slice(0, first).map((r) => ({ service: pageRecordOf(r), related: r.related })),
+      hasNextPage: services.length > first,
+      totalCount: rows[0]?.total ?? 0,
+    };
+  }
+}
+
+/** A row of servicePage's page, as PostgreSQL names its columns. */
+interface PageRow {
+  id: string; name: string; project_id: string; credential_ciphertext: Uint8Array; credential_nonce: Uint8Array;
+  credential_wrapped_key: Uint8Array; credential_key_nonce: Uint8Array; credential_key_version: number;
+  pro_features: boolean; organization_id: string; pro_platform: boolean;
+}
+
+function pageRecordOf(r: PageRow): ServiceRecord {
+  return { id: r.id, name: r.name, projectId: r.project_id,
+    credential: credentialOf({ credentialCiphertext: r.credential_ciphertext, credentialNonce: r.credential_nonce,
+      credentialWrappedKey: r.credential_wrapped_key, credentialKeyNonce: r.credential_key_nonce, credentialKeyVersion: r.credential_key_version }),
+    proFeatures: r.pro_features, organizationId: r.organization_id, proPlatform: r.pro_platform };
 }
 
 const CREDENTIAL_SELECT = { credentialCiphertext: true, credentialNonce: true, credentialWrappedKey: true, credentialKeyNonce: true, credentialKeyVersion: true } as const;
+
 
 interface CredentialColumns { credentialCiphertext: Uint8Array; credentialNonce: Uint8Array; credentialWrappedKey: Uint8Array; credentialKeyNonce: Uint8Array; credentialKeyVersion: number }
 

@@ -19,6 +19,9 @@ const noProject = (id: string) => new TenancyError(TenancyErrorCode.PROJECT_NOT_
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (id: string): boolean => UUID.test(id);
 
+/** The largest page of services one request may ask for. */
+export const MAX_SERVICE_PAGE = 100;
+
 function name(value: string, what: string): string {
   const trimmed = value.trim();
   if (trimmed.length === 0 || trimmed.length > 200) throw invalid(`${what} must be 1 to 200 characters`);
@@ -196,6 +199,17 @@ export class TenancyService {
     const visible = id && await this.visible.get(`${principal.projectId}/${id}`, async () => (await this.repo.serviceVisibleTo(principal, id))?.id ?? null);
     if (!visible) throw serviceNotFound();
     return visible;
+  }
+
+  /**
+   * A page of the caller's project's services, (name, id) order, after the service `afterId`, with the project's
+   * service count, in one query (TenancyRepository.servicePage; `related`: what else it brings per service). Only
+   * the caller's project: the restriction is part of the query. `first`: 1 to MAX_SERVICE_PAGE.
+   */
+  async servicePage(principal: Principal, first: number, afterId: string | null, related: Parameters<TenancyRepository['servicePage']>[3]) {
+    if (!Number.isInteger(first) || first < 1 || first > MAX_SERVICE_PAGE) throw invalid(`first must be 1 to ${MAX_SERVICE_PAGE}`);
+    if (afterId !== null && !isUuid(afterId)) throw invalid('after is not a cursor of this list');
+    return this.repo.servicePage(principal.projectId, first, afterId?.toLowerCase() ?? null, related);
   }
 
   /** The caller's service; SERVICE_NOT_FOUND for an unknown id and for another tenant's service alike: callers cannot tell them apart. */

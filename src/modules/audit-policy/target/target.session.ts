@@ -160,6 +160,25 @@ export class TargetSession {
   }
 
   /**
+   * Every database, role and role-in-database scope holding a pgaudit setting (pg_db_role_setting, whoever set
+   * it): its setconfig entries (all of them; the caller picks the pgaudit ones), '' for no database / no role.
+   * In the order databases, roles, roles in databases, each by name (byte order); at most `limit` rows.
+   */
+  async roleDatabaseSettings(limit: number): Promise<{ database: string; role: string; entries: string[] }[]> {
+    const { rows } = await this.client.query<{ database: string; role: string; entries: string[] }>(
+      `SELECT COALESCE(d.datname, '') AS database, COALESCE(r.rolname, '') AS role, s.setconfig AS entries
+         FROM pg_db_role_setting s
+         LEFT JOIN pg_database d ON d.oid = s.setdatabase
+         LEFT JOIN pg_roles r ON r.oid = s.setrole
+        WHERE (s.setdatabase = 0 OR d.oid IS NOT NULL) AND (s.setrole = 0 OR r.oid IS NOT NULL)
+          AND EXISTS (SELECT 1 FROM unnest(s.setconfig) e WHERE lower(e) LIKE 'pgaudit.%')
+        ORDER BY CASE WHEN s.setrole = 0 THEN 1 WHEN s.setdatabase = 0 THEN 2 ELSE 3 END,
+                 COALESCE(d.datname, '') COLLATE "C", COALESCE(r.rolname, '') COLLATE "C"
+        LIMIT $1`, [limit]);
+    return rows;
+  }
+
+  /**
    * A database the policy may name: one that takes connections and is not a template. A template
    * (template1) is copied into every database created later, with pgaudit's extension and event triggers.
    */

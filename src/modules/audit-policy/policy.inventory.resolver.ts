@@ -1,0 +1,45 @@
+/** Translates between GraphQL and PolicyInventory; no logic of its own. */
+import { Max, MaxLength, Min, IsOptional } from 'class-validator';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { decodeIdCursor, encodeIdCursor } from '../../base/relay';
+import type { AuditPolicyContext } from './audit-policy.resolver';
+import { AuditEligibility } from './audit-policy.types';
+import { MAX_SCOPES } from './inventory.scopes';
+import type { InventoryService } from './policy.inventory';
+import { AuditPolicySummary, AuditScope, AuditService, AuditServiceConnection } from './policy.inventory.types';
+
+const CURSOR = 'svc';
+
+@ArgsType()
+export class ServicesArgs {
+  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
+  @Min(1) @Max(100)
+  first!: number;
+  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' })
+  @IsOptional() @MaxLength(100)
+  after?: string | null;
+}
+
+const summary = (p: InventoryService['policies'][number]): AuditPolicySummary => ({ id: p.id, database: p.database || null,
+  role: p.role || null, enabled: p.enabled, version: p.version, updatedAt: p.updatedAt, updatedBy: p.updatedBy });
+
+@Resolver(() => AuditService)
+export class PolicyInventoryResolver {
+  @Query(() => AuditServiceConnection, { description: 'The services of the caller\'s project, by name (then id), each with the audit status and policies the gateway records (from the gateway database alone; `eligibility` asks the live server).' })
+  async services(@Args() { first, after }: ServicesArgs, @Ctx() ctx: AuditPolicyContext): Promise<AuditServiceConnection> {
+    const page = await ctx.policies.inventory.services(ctx.principal, first, after ? decodeIdCursor(CURSOR, after) : null);
+    const edges = page.services.map((s) => ({ cursor: encodeIdCursor(CURSOR, s.id),
+      node: { id: s.id, name: s.name, audit: s.audit, policies: s.policies.map(summary), service: s.service } }));
+    return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @FieldResolver(() => AuditEligibility, { description: 'Whether audit logging can be managed on this service by the caller: the four checks on the live server (one connection per service per request, shared with every other field).' })
+  eligibility(@Root() node: AuditService, @Ctx() ctx: AuditPolicyContext): Promise<AuditEligibility> {
+    return ctx.policies.inventory.eligibility(ctx.principal, node.service, ctx.targets);
+  }
+
+  @Query(() => [AuditScope], { description: `Every scope of the service's live server that holds pgaudit settings, set through the gateway or by hand: the service (values differing from pgaudit's defaults), each database, each role, each role in a database; in that order, each by name; at most ${MAX_SCOPES} (a list of ${MAX_SCOPES} may have been cut).` })
+  auditScopes(@Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string, @Ctx() ctx: AuditPolicyContext): Promise<AuditScope[]> {
+    return ctx.policies.inventory.scopes(ctx.principal, serviceId, ctx.targets);
+  }
+}

@@ -97,6 +97,8 @@ const AUDIT_POLICY = {
   IDEMPOTENCY_KEY_REUSED: { code: ApiErrorCode.BAD_USER_INPUT },
   SERVICE_BUSY: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
   SERVICE_TLS_FAILED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
+  RELATION_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  COLUMN_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
 } as const satisfies Record<AuditErrorCode, Mapping>;
 
 /** The mapping of any domain error, found by its class: each domain has exactly one. */

@@ -44,6 +44,9 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Mutation.enableAuditLogging': (_a, children) => 100 + children,
   'Mutation.configureAuditLogging': (_a, children) => 100 + children,
   'Mutation.disableAuditLogging': (_a, children) => 100 + children,
+  'Mutation.setObjectAudit': (_a, children) => 100 + children,
+  // a connection to the policy's database: the auditor role's grants read from its catalogs
+  'AuditPolicy.objectAudit': (_a, children) => 25 + children,
   // OpenSearch: a page and its count; each event of the page costs what it selects
   'Query.auditEvents': (args, children) => 10 + pageSize(args, 20) * Math.max(1, children),
   // OpenSearch: one event by id, whole

@@ -4,11 +4,12 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
+import { ObjectAuditResolver, ObjectAuditRevisionResolver } from '../modules/audit-policy/objects/object-audit.resolver';
 
 let schema: GraphQLSchema | undefined;
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, AuditEventsResolver], validate: true });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver], validate: true });
   return schema;
 }
 

@@ -20,6 +20,7 @@ export const ROOT_FIELD_SCOPE = {
   'Mutation.enableAuditLogging': 'write:policy',
   'Mutation.configureAuditLogging': 'write:policy',
   'Mutation.disableAuditLogging': 'write:policy',
+  'Mutation.setObjectAudit': 'write:policy',
 } as const satisfies Record<string, Scope>;
 
 /** Sorted, distinct root field names of an operation, fragments flattened (`Query.auditEvents`), introspection left out. */

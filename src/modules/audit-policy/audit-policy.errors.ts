@@ -22,6 +22,11 @@ export enum AuditErrorCode {
   SERVICE_BUSY = 'SERVICE_BUSY',
   /** The service's TLS does not meet TARGET_SSLMODE (no TLS offered, an untrusted certificate, or one for another host). */
   SERVICE_TLS_FAILED = 'SERVICE_TLS_FAILED',
+  // object audit (objects/)
+  /** A relation of setObjectAudit does not exist in the database, or is not a table, view, materialized view or partitioned table. */
+  RELATION_NOT_FOUND = 'RELATION_NOT_FOUND',
+  /** A column of setObjectAudit is not a column of its relation. */
+  COLUMN_NOT_FOUND = 'COLUMN_NOT_FOUND',
 }
 
 /** Each entitlement requirement refuses with its own code (exhaustive: a new requirement needs one). */

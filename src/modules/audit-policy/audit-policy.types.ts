@@ -33,6 +33,8 @@ registerEnumType(AuditErrorCode, {
     IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was already used for a different request.' },
     SERVICE_BUSY: { description: 'The gateway already holds as many connections to this service as it allows (TARGET_MAX_CONNECTIONS_PER_SERVICE); nothing was changed: retry shortly.' },
     SERVICE_TLS_FAILED: { description: 'The connection to the service does not meet the gateway\'s TLS policy (TARGET_SSLMODE): the server offers no TLS, or its certificate is not trusted or names another host; nothing was changed.' },
+    RELATION_NOT_FOUND: { description: 'setObjectAudit: a relation does not exist in the database (names are exact, as in the catalogs), or is not a table, view, materialized view or partitioned table; nothing was changed.' },
+    COLUMN_NOT_FOUND: { description: 'setObjectAudit: a column is not a column of its relation; nothing was changed.' },
   },
 });
 registerEnumType(SettingsSource, { name: 'AuditSettingsSource', description: 'Where the settings shown were read.',

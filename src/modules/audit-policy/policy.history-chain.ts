@@ -13,6 +13,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 export interface ChainContent {
   policyId: string; version: number; action: string; actor: string; actorTokenId: string | null; reason: string | null;
   settings: unknown; changes: unknown; statements: unknown; createdAt: Date;
+  /** The object-audit state of an OBJECT_AUDIT_CONFIGURED revision; absent/null for every other (and every older) revision. */
+  objects?: unknown;
 }
 
 export interface ChainRevision extends ChainContent { contentHash: string | null; prevHash: string | null }
@@ -48,11 +50,13 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** `objects` is part of the content only when non-null: every revision without it hashes as it always did. */
 export function canonicalContent(r: ChainContent): string {
   return canonicalJson({
     policyId: r.policyId, version: r.version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId ?? null,
     reason: r.reason ?? null, settings: r.settings ?? null, changes: r.changes ?? null, statements: r.statements ?? null,
     createdAt: r.createdAt,
+    ...(r.objects !== undefined && r.objects !== null ? { objects: r.objects } : {}),
   });
 }
 

@@ -34,6 +34,8 @@ import {
 import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
 import { TargetLease } from './target/target.lease';
 import type { ServerFacts } from './target/target.session';
+import { ObjectAuditRequest, ObjectAuditService, ObjectAuditView } from './objects/object-audit.service';
+import { disableKeepingAuditor, keepAuditorRole } from './objects/object-audit.settings';
 
 const settingsField = (field: string) => ['input', 'settings', field];
 
@@ -41,6 +43,7 @@ export class PolicyService {
   private readonly targets: TargetConnector;
   private readonly applier: PolicyApplier;
   private readonly idempotency: Idempotency;
+  private readonly objects: ObjectAuditService;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -53,6 +56,8 @@ export class PolicyService {
     this.targets = new TargetConnector(config, vault, targetRecorder);
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
+    this.objects = new ObjectAuditService({ tenancy, policies, config, logger, idempotency: this.idempotency,
+      checkServer: (service, req, facts) => this.checkServer(service, req, facts) });
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -108,6 +113,16 @@ export class PolicyService {
     return verdicts;
   }
 
+  // ---- object audit (objects/object-audit.service.ts) ---------------------------------------------
+
+  /** setObjectAudit: the auditor role's grants and pgaudit.role of one database, as one change of its policy. */
+  setObjectAudit(req: ObjectAuditRequest, targets: TargetLease): Promise<ChangeResult> { return this.objects.set(req, targets); }
+
+  /** A policy's object audit: read from the server's catalogs, or the last applied when it is unreachable; null if never configured. */
+  objectAudit(principal: Principal, policyId: string, targets: TargetLease): Promise<ObjectAuditView | null> {
+    return this.objects.current(principal, policyId, targets);
+  }
+
   // ---- the change --------------------------------------------------------------------------------
 
   async change(req: ChangeRequest, targets: TargetLease): Promise<ChangeResult> {
@@ -144,7 +159,7 @@ export class PolicyService {
   }
 
   /** The four entitlement checks (every failing one reported), then pgaudit on the server. */
-  private checkServer(service: ServiceRecord, req: ChangeRequest, facts: ServerFacts): void {
+  private checkServer(service: ServiceRecord, req: Pick<ChangeRequest, 'principal'> & { operation: string }, facts: ServerFacts): void {
     const failing = evaluateEntitlements({ proPlatform: service.proPlatform, proFeatures: service.proFeatures,
       callerRole: req.principal.databaseRole, server: facts }).filter((c) => !c.satisfied);
     if (failing.length > 0) {
@@ -179,12 +194,16 @@ export class PolicyService {
     const explicit = scope.kind === 'service' ? serviceValues : await session.databaseSettings(database);
     const restorable = scope.kind === 'service' ? await session.systemSettings() : explicit;
     const before = effectiveSettings(serviceValues, scope.kind === 'service' ? new Map() : explicit);
-    const desired = desiredSettings(req, before, facts);
+    const desired = keepAuditorRole(scope, req.settings, desiredSettings(req, before, facts), policy?.objects);
     await this.validate(ctx, desired);
 
     const gucs = req.operation === 'enable' ? [...PGAUDIT_GUCS] : gucsOfPatch(req.settings ?? {});
+    if (req.operation !== 'disable' && desired.role !== before.role && !gucs.includes('pgaudit.role')) gucs.push('pgaudit.role');
+    // object audit configured on this database: disable keeps pgaudit.role at the auditor (objects/object-audit.settings.ts)
+    const keeping = req.operation === 'disable'
+      ? disableKeepingAuditor(scope, explicit, effectiveSettings(serviceValues, new Map()), facts.gucs, policy?.objects) : null;
     const statements = req.operation === 'disable'
-      ? planReset(scope, facts.gucs)
+      ? [...planReset(scope, keeping?.resetGucs ?? facts.gucs), ...(keeping?.keep ?? [])]
       : planSet(scope, explicit, desired, gucs, facts.gucs);
     const extension = req.operation === 'enable' && !(await this.applier.extensionInstalled(ctx))
       ? ['CREATE EXTENSION IF NOT EXISTS pgaudit'] : [];
@@ -198,7 +217,7 @@ export class PolicyService {
     }
 
     const expected = req.operation === 'disable'
-      ? (scope.kind === 'service' ? pgauditDefaultsFor(facts) : effectiveSettings(serviceValues, new Map()))
+      ? (scope.kind === 'service' ? pgauditDefaultsFor(facts) : keeping?.expected ?? effectiveSettings(serviceValues, new Map()))
       : desired;
     const after = await this.applier.apply(ctx, { extension, statements, expected, explicitBefore: restorable,
       gucs: req.operation === 'disable' ? PGAUDIT_GUCS : gucs });

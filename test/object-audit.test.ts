@@ -188,6 +188,7 @@ describe('setObjectAudit', () => {
 
   it('the same objects again change nothing and add no revision', async () => {
     const t = await freshTenant();
+    expect(await applied(t, { objects: [] })).toMatchObject({ statements: [], revision: null, policy: null });   // never configured
     await applied(t, { objects: [{ relation: 'audited_t', privileges: ['SELECT'] }] });
     const p = await applied(t, { objects: [{ schema: 'public', relation: 'audited_t', privileges: ['SELECT'] }] });
     expect(p).toMatchObject({ statements: [], revision: null, policy: { version: 1 } });

@@ -131,8 +131,9 @@ export class ObjectAuditService {
       if (req.dryRun) return { policy: shown, revision: null, statements, userErrors: [] };
 
       const stateBefore = stateOf(auditorRole, current);
-      if (statements.length === 0 && policy!.objects && canonicalJson(policy!.objects) === canonicalJson(stateBefore)) {
-        // nothing to change and nothing new to record: no revision, but the key is spent
+      const recorded = policy!.objects ? canonicalJson(policy!.objects) === canonicalJson(stateBefore) : stateBefore.objects.length === 0;
+      if (statements.length === 0 && recorded) {
+        // nothing to change and nothing new to record (also: [] where object audit never was): no revision, but the key is spent
         if (key) await this.deps.idempotency.save(tx, { principal: req.principal, operation: OBJECT_AUDIT_OPERATION }, key, requestHash,
           { policyId: policy!.id, revisionId: null, statements: [] });
         return { policy: shown, revision: null, statements: [], userErrors: [] };

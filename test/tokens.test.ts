@@ -33,6 +33,8 @@ const ROOT_FIELD_CASES: Record<string, { query: string; variables: (t: Tenant) =
   'Mutation.enableAuditLogging': { query: ENABLE, variables: (t) => ({ input: { serviceId: t.serviceId, database: 'postgres', reason: 'tokens test' } }) },
   'Mutation.configureAuditLogging': { query: CONFIGURE, variables: (t) => ({ input: { serviceId: t.serviceId, settings: { logRows: true }, reason: 'tokens test' } }) },
   'Mutation.disableAuditLogging': { query: DISABLE, variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test' } }) },
+  'Mutation.setObjectAudit': { query: `mutation($input: SetObjectAuditInput!) { setObjectAudit(input: $input) { statements userErrors { code } } }`,
+    variables: (t) => ({ input: { serviceId: t.serviceId, database: 'postgres', objects: [], reason: 'tokens test' } }) },
 };
 const CASES = Object.entries(ROOT_FIELD_CASES);
 

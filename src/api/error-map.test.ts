@@ -27,6 +27,15 @@ describe('requests the client got wrong are its fault, not INTERNAL_SERVER_ERROR
     }
   });
 
+  it('graphql-js giving up on a request\'s variables after 50 errors (a long list of bad input objects) -> BAD_USER_INPUT, not logged', () => {
+    const message = 'Too many errors processing variables, error limit reached. Execution aborted.';
+    const e = new GraphQLError(message);
+    expect(format({ message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, e)).toEqual({ message, extensions: { code: 'BAD_USER_INPUT' } });
+    const lines: string[] = [];
+    logRequestError(createLogger('debug', {}, (l) => lines.push(l)), e);
+    expect(lines).toEqual([]);
+  });
+
   it('a 5xx status without a code is not the client\'s fault', () => {
     const e = new GraphQLError('x', { extensions: { http: { status: 503 } } });
     expect(format({ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, e).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });

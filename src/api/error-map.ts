@@ -99,6 +99,8 @@ const AUDIT_POLICY = {
   SERVICE_TLS_FAILED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
   ROLE_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
   SCOPE_CONFLICT: { code: ApiErrorCode.BAD_USER_INPUT },
+  RELATION_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
+  COLUMN_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
 } as const satisfies Record<AuditErrorCode, Mapping>;
 
 /** The mapping of any domain error, found by its class: each domain has exactly one. */
@@ -128,6 +130,9 @@ export const PASS_THROUGH = new Set([
   'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** graphql-js's own message (execution/values.js) when a request's variables hold more errors than it reports. */
+const VARIABLE_ERROR_LIMIT = 'Too many errors processing variables, error limit reached. Execution aborted.';
+
 /**
  * The code of an error of the request itself (it never reached a resolver), shown as it is; undefined for
  * anything else. A GraphQL/Apollo code from PASS_THROUGH, or BAD_REQUEST for Apollo's own request errors that
@@ -137,6 +142,8 @@ export const PASS_THROUGH = new Set([
 function requestErrorCode(error: unknown, code: unknown, original: unknown): string | undefined {
   if (original instanceof Error && !(original instanceof GraphQLError)) return undefined;   // a fault wrapped by graphql-js
   if (typeof code === 'string') return PASS_THROUGH.has(code) ? code : undefined;
+  // graphql-js stops coercing variables after 50 errors (a long list of bad input objects) with an error of no code
+  if (error instanceof GraphQLError && !error.originalError && error.message === VARIABLE_ERROR_LIMIT) return 'BAD_USER_INPUT';
   const status = error instanceof GraphQLError ? (error.extensions?.http as { status?: unknown } | undefined)?.status : undefined;
   return typeof status === 'number' && status >= 400 && status < 500 && !(error as GraphQLError).originalError ? 'BAD_REQUEST' : undefined;
 }

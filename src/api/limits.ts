@@ -51,6 +51,9 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   // a live read of the policy's scope (the request's connection to the service; drift and driftChecked share it)
   'AuditPolicy.drift': (_a, children) => 25 + children,
   'AuditPolicy.driftChecked': () => 25,
+  'Mutation.setObjectAudit': (_a, children) => 100 + children,
+  // a connection to the policy's database: the auditor role's grants read from its catalogs
+  'AuditPolicy.objectAudit': (_a, children) => 25 + children,
   // OpenSearch: a page and its count; each event of the page costs what it selects
   'Query.auditEvents': (args, children) => 10 + pageSize(args, 20) * Math.max(1, children),
   // OpenSearch: one event by id, whole

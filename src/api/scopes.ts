@@ -24,6 +24,7 @@ export const ROOT_FIELD_SCOPE = {
   'Mutation.disableAuditLogging': 'write:policy',
   'Mutation.reconcileAuditPolicy': 'write:policy',
   'Mutation.adoptAuditPolicy': 'write:policy',
+  'Mutation.setObjectAudit': 'write:policy',
 } as const satisfies Record<string, Scope>;
 
 /** Sorted, distinct root field names of an operation, fragments flattened (`Query.auditEvents`), introspection left out. */

@@ -26,6 +26,11 @@ export enum AuditErrorCode {
   ROLE_NOT_FOUND = 'ROLE_NOT_FOUND',
   /** Two policies would govern one database (a target list and a database's own policy), or a field given for a scope it does not belong to. */
   SCOPE_CONFLICT = 'SCOPE_CONFLICT',
+  // object audit (objects/)
+  /** A relation of setObjectAudit does not exist in the database, or is not a table, view, materialized view or partitioned table. */
+  RELATION_NOT_FOUND = 'RELATION_NOT_FOUND',
+  /** A column of setObjectAudit is not a column of its relation. */
+  COLUMN_NOT_FOUND = 'COLUMN_NOT_FOUND',
 }
 
 /** Each entitlement requirement refuses with its own code (exhaustive: a new requirement needs one). */

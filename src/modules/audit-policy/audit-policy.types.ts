@@ -35,6 +35,8 @@ registerEnumType(AuditErrorCode, {
     ROLE_NOT_FOUND: { description: 'The role the scope names does not exist on the service, or is one of PostgreSQL\'s predefined roles (pg_*).' },
     SCOPE_CONFLICT: { description: 'Two policies would govern one database: a service-level targetDatabases list names a database that has an enabled policy of its own, or the other way round; or targetDatabases was given for a database or role scope.' },
     SERVICE_TLS_FAILED: { description: 'The connection to the service does not meet the gateway\'s TLS policy (TARGET_SSLMODE): the server offers no TLS, or its certificate is not trusted or names another host; nothing was changed.' },
+    RELATION_NOT_FOUND: { description: 'setObjectAudit: a relation does not exist in the database (names are exact, as in the catalogs), or is not a table, view, materialized view or partitioned table; nothing was changed.' },
+    COLUMN_NOT_FOUND: { description: 'setObjectAudit: a column is not a column of its relation; nothing was changed.' },
   },
 });
 registerEnumType(SettingsSource, { name: 'AuditSettingsSource', description: 'Where the settings shown were read.',

@@ -6,7 +6,7 @@ import type { PolicyDriftReader } from './policy.drift-reader';
 import type { PolicyRow } from './policy.repository';
 import { PGAUDIT_DEFAULTS } from './settings/settings.model';
 
-const row = (id: string, serviceId: string, database = ''): PolicyRow => ({ id, serviceId, database, role: '', targetDatabases: [], enabled: true, version: 1,
+const row = (id: string, serviceId: string, database = ''): PolicyRow => ({ id, serviceId, database, role: '', targetDatabases: [], objects: null, enabled: true, version: 1,
   settings: PGAUDIT_DEFAULTS, updatedAt: new Date(), updatedBy: 'x' });
 
 const DRIFTED: DriftReport = { checked: true, drift: [{ setting: 'pgaudit.log', applied: 'none', live: 'all' }] };

@@ -97,3 +97,40 @@ describe('verifyChain', () => {
     expect(verifyChain(g, 2).firstBroken).toEqual({ version: 2, problem: HistoryProblem.CONTENT_CHANGED });
   });
 });
+
+describe('objects (object audit) in the chain', () => {
+  it('a revision without objects (undefined or null) hashes exactly as before objects existed (a pinned hash)', () => {
+    const r = history(1)[0]!;
+    const pinned = revisionHash(GENESIS_HASH, r);
+    expect(revisionHash(GENESIS_HASH, { ...r, objects: null })).toBe(pinned);
+    expect(revisionHash(GENESIS_HASH, { ...r, objects: undefined })).toBe(pinned);
+    // the canonical text of a revision without objects, spelled out: no `objects` member at all
+    const { createHash } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    const text = `{"action":"ENABLED","actor":"token:ci as avnadmin","actorTokenId":"0f0e0d0c-0000-4000-8000-000000000001",`
+      + `"changes":[{"from":null,"setting":"pgaudit.log","to":"ddl"}],"createdAt":"2026-11-30T04:00:00.123Z",`
+      + `"policyId":"${POLICY}","reason":"change 1",`
+      + `"settings":{"log":["DDL"],"logCatalog":true,"logExclude":[],"logParameterMaxSize":0,"role":null},`
+      + `"statements":["ALTER SYSTEM SET pgaudit.log = 'ddl'"],"version":1}`;
+    expect(pinned).toBe(createHash('sha256').update(GENESIS_HASH).update('\n').update(text).digest('hex'));
+  });
+
+  it('an existing history verifies unchanged when objects is read back as null', () => {
+    const h = history(3).map((r) => ({ ...r, objects: null }));
+    expect(verifyChain(h, 3).intact).toBe(true);
+  });
+
+  it('non-null objects are hashed: editing or removing them is CONTENT_CHANGED', () => {
+    const contents = history(2).map(({ contentHash: _c, prevHash: _p, ...c }) => c);
+    contents[1] = { ...contents[1]!, action: 'OBJECT_AUDIT_CONFIGURED',
+      objects: { auditorRole: 'pgaudit_auditor', objects: [{ schema: 'public', relation: 't', privileges: ['SELECT'], columns: null }] } };
+    const links = chainHashes(contents);
+    const h: ChainRevision[] = contents.map((c, i) => ({ ...c, ...links[i]! }));
+    expect(verifyChain(h, 2).intact).toBe(true);
+    const edited = h.map((r) => ({ ...r }));
+    edited[1]!.objects = { auditorRole: 'pgaudit_auditor', objects: [] };
+    expect(verifyChain(edited, 2).firstBroken).toEqual({ version: 2, problem: HistoryProblem.CONTENT_CHANGED });
+    const removed = h.map((r) => ({ ...r }));
+    removed[1]!.objects = null;
+    expect(verifyChain(removed, 2).firstBroken).toEqual({ version: 2, problem: HistoryProblem.CONTENT_CHANGED });
+  });
+});

@@ -15,6 +15,8 @@ export interface ChainContent {
   settings: unknown; changes: unknown; statements: unknown; createdAt: Date;
   /** A service-level policy's target databases; hashed only when present, so revisions from before it hash as they did. */
   targetDatabases?: unknown;
+  /** The object-audit state of an OBJECT_AUDIT_CONFIGURED revision; absent/null for every other (and every older) revision. */
+  objects?: unknown;
 }
 
 export interface ChainRevision extends ChainContent { contentHash: string | null; prevHash: string | null }
@@ -50,11 +52,13 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** `objects` is part of the content only when non-null: every revision without it hashes as it always did. */
 export function canonicalContent(r: ChainContent): string {
   return canonicalJson({
     policyId: r.policyId, version: r.version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId ?? null,
     reason: r.reason ?? null, settings: r.settings ?? null, changes: r.changes ?? null, statements: r.statements ?? null,
     createdAt: r.createdAt, targetDatabases: r.targetDatabases ?? undefined,
+    ...(r.objects !== undefined && r.objects !== null ? { objects: r.objects } : {}),
   });
 }
 

@@ -18,11 +18,14 @@ export function fingerprint(req: ChangeRequest): string {
     settings, req.expectedVersion ?? null, req.reason ?? null, ...scope])).digest('hex');
 }
 
+/** What the key steps need of a request: who (the key is per project) and which mutation (a key is bound to one). */
+type Keyed = Pick<ChangeRequest, 'principal'> & { operation: string };
+
 export class Idempotency {
   constructor(private readonly policies: PolicyRepository) {}
 
   /** The answer to a request under a used key, or null when the key is new. Inside `tx` after lock(), race-free. */
-  async replay(req: ChangeRequest, key: string, requestHash: string, tx?: Tx): Promise<ChangeResult | null> {
+  async replay(req: Keyed, key: string, requestHash: string, tx?: Tx): Promise<ChangeResult | null> {
     const record = await this.policies.findIdempotency(req.principal.projectId, key, tx);
     if (!record) return null;
     if (record.operation !== req.operation || record.requestHash !== requestHash) {
@@ -36,11 +39,11 @@ export class Idempotency {
   }
 
   /** Serialises concurrent retries of one key until `tx` ends. */
-  lock(tx: Tx, req: ChangeRequest, key: string): Promise<void> {
+  lock(tx: Tx, req: Keyed, key: string): Promise<void> {
     return this.policies.lockIdempotencyKey(tx, req.principal.projectId, key);
   }
 
-  save(tx: Tx, req: ChangeRequest, key: string, requestHash: string, result: StoredResult): Promise<void> {
+  save(tx: Tx, req: Keyed, key: string, requestHash: string, result: StoredResult): Promise<void> {
     return this.policies.saveIdempotency(tx, req.principal.projectId, key, req.operation, requestHash, result);
   }
 }

@@ -8,12 +8,15 @@ import type { Db } from '../../base/db/prisma';
 import { Prisma } from '../../generated/prisma/client';
 import type { AuditSettingsValue } from './settings/settings.model';
 import { ChainRevision, GENESIS_HASH, revisionHash } from './policy.history-chain';
+import type { ObjectAuditState } from './objects/object-audit.plan';
 
 export type Tx = Prisma.TransactionClient;
 
 export interface PolicyRow {
   id: string; serviceId: string; database: string; role: string; targetDatabases: string[]; enabled: boolean; version: number;
   settings: AuditSettingsValue | null; updatedAt: Date; updatedBy: string;
+  /** Object audit last applied on this database (objects/); null when never configured. */
+  objects: ObjectAuditState | null;
 }
 
 export interface RevisionRow {
@@ -21,6 +24,8 @@ export interface RevisionRow {
   settings: AuditSettingsValue; changes: SettingChange[]; statements: string[]; createdAt: Date; contentHash: string;
   /** A service-level policy's target databases after this revision; null: the whole service (or another scope). */
   targetDatabases: string[] | null;
+  /** The object-audit state an OBJECT_AUDIT_CONFIGURED revision read back; null for the others. */
+  objects: ObjectAuditState | null;
 }
 
 export interface SettingChange { setting: string; from: string | null; to: string | null }
@@ -29,18 +34,19 @@ export interface SettingChange { setting: string; from: string | null; to: strin
 export interface StoredResult { policyId: string | null; revisionId: string | null; statements: string[] }
 
 function toPolicy(p: { id: string; serviceId: string; database: string; role: string; targetDatabases: string[]; enabled: boolean; version: number;
-  settings: Prisma.JsonValue; updatedAt: Date; updatedBy: string }): PolicyRow {
+  settings: Prisma.JsonValue; updatedAt: Date; updatedBy: string; objects?: Prisma.JsonValue }): PolicyRow {
   const settings = p.settings && typeof p.settings === 'object' && 'log' in p.settings
     ? (p.settings as unknown as AuditSettingsValue) : null;
-  return { ...p, settings };
+  return { ...p, settings, objects: (p.objects ?? null) as unknown as ObjectAuditState | null };
 }
 
 function toRevision(r: { id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
   settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date; contentHash: string;
-  targetDatabases: Prisma.JsonValue }): RevisionRow {
+  targetDatabases: Prisma.JsonValue; objects?: Prisma.JsonValue }): RevisionRow {
   return { ...r, settings: r.settings as unknown as AuditSettingsValue, changes: r.changes as unknown as SettingChange[],
     statements: r.statements as unknown as string[],
-    targetDatabases: Array.isArray(r.targetDatabases) ? r.targetDatabases.map(String) : null };
+    targetDatabases: Array.isArray(r.targetDatabases) ? r.targetDatabases.map(String) : null,
+    objects: (r.objects ?? null) as unknown as ObjectAuditState | null };
 }
 
 /** A JSON value as the jsonb column gives it back: undefined members dropped. */
@@ -104,6 +110,8 @@ export class PolicyRepository {
     settings: AuditSettingsValue; changes: SettingChange[]; statements: string[];
     /** The service-level policy's target databases after the change ([] = the whole service). */
     targetDatabases?: readonly string[];
+    /** Object audit only: the state read back, stored on the revision (and hashed) and on the policy. Absent: untouched. */
+    objects?: ObjectAuditState;
   }): Promise<{ policy: PolicyRow; revision: RevisionRow }> {
     const version = policy.version + 1;
     // The hash covers exactly what is stored: JSON as jsonb gives it back (no undefined), the instant as
@@ -111,17 +119,19 @@ export class PolicyRepository {
     const targets = r.targetDatabases && r.targetDatabases.length > 0 ? [...r.targetDatabases] : undefined;
     const content = { policyId: policy.id, version, action: r.action, actor: r.actor, actorTokenId: r.actorTokenId,
       reason: r.reason, settings: stored(r.settings), changes: stored(r.changes), statements: stored(r.statements),
-      createdAt: new Date(), targetDatabases: targets };
+      createdAt: new Date(), targetDatabases: targets, ...(r.objects ? { objects: stored(r.objects) } : {}) };
     const prev = policy.version === 0 ? null
       : await tx.auditPolicyRevision.findUnique({ where: { policyId_version: { policyId: policy.id, version: policy.version } },
         select: { contentHash: true } });
     const prevHash = prev?.contentHash ?? GENESIS_HASH;
     const settings = content.settings as Prisma.InputJsonValue;
-    const revision = await tx.auditPolicyRevision.create({ data: { ...content, settings,
+    const objects = 'objects' in content ? { objects: content.objects as Prisma.InputJsonValue } : {};
+    const { objects: _o, ...scalars } = content as typeof content & { objects?: unknown };
+    const revision = await tx.auditPolicyRevision.create({ data: { ...scalars, settings,
       changes: content.changes as Prisma.InputJsonValue, statements: content.statements as Prisma.InputJsonValue,
-      prevHash, contentHash: revisionHash(prevHash, content) } });
+      ...objects, prevHash, contentHash: revisionHash(prevHash, content) } });
     const updated = await tx.auditPolicy.update({ where: { id: policy.id },
-      data: { version, enabled: r.enabled, settings, updatedAt: revision.createdAt, updatedBy: r.actor,
+      data: { version, enabled: r.enabled, settings, ...objects, updatedAt: revision.createdAt, updatedBy: r.actor,
         ...(r.targetDatabases !== undefined ? { targetDatabases: [...r.targetDatabases] } : {}) } });
     return { policy: toPolicy(updated), revision: toRevision(revision) };
   }
@@ -135,7 +145,7 @@ export class PolicyRepository {
   async chain(policyId: string): Promise<ChainRevision[]> {
     return this.db.auditPolicyRevision.findMany({ where: { policyId }, orderBy: { version: 'asc' },
       select: { policyId: true, version: true, action: true, actor: true, actorTokenId: true, reason: true, settings: true,
-        changes: true, statements: true, createdAt: true, contentHash: true, prevHash: true, targetDatabases: true } });
+        changes: true, statements: true, createdAt: true, contentHash: true, prevHash: true, targetDatabases: true, objects: true } });
   }
 
   /** Policies that have a history (of one service, or all), in a stable order. */

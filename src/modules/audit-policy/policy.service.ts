@@ -32,12 +32,14 @@ import {
 import { fingerprint, Idempotency } from './policy.idempotency';
 import type { PolicyRepository, SettingChange } from './policy.repository';
 import {
-  AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, pgauditDefaultsFor, predefinedSettingsFor,
+  AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, PgauditGuc, pgauditDefaultsFor, predefinedSettingsFor,
   validateSettings,
 } from './settings/settings.model';
 import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
 import { TargetLease } from './target/target.lease';
 import type { ServerFacts, TargetSession } from './target/target.session';
+import { ObjectAuditRequest, ObjectAuditService, ObjectAuditView } from './objects/object-audit.service';
+import { disableKeepingAuditor, keepAuditorRole } from './objects/object-audit.settings';
 
 const settingsField = (field: string) => ['input', 'settings', field];
 
@@ -49,6 +51,7 @@ export class PolicyService {
   readonly drift: PolicyDriftReader;
   /** What is configured: services with their policies, every scope of a live server (policy.inventory.ts). */
   readonly inventory: PolicyInventory;
+  private readonly objects: ObjectAuditService;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -63,6 +66,8 @@ export class PolicyService {
     this.idempotency = new Idempotency(policies);
     this.drift = new PolicyDriftReader(tenancy, policies, this.targets);
     this.inventory = new PolicyInventory(tenancy, policies);
+    this.objects = new ObjectAuditService({ tenancy, policies, config, logger, idempotency: this.idempotency,
+      checkServer: (service, req, facts) => this.checkServer(service, req, facts) });
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -110,6 +115,16 @@ export class PolicyService {
         ...(await this.historyIntegrity(p.id, p.version)) });
     }
     return verdicts;
+  }
+
+  // ---- object audit (objects/object-audit.service.ts) ---------------------------------------------
+
+  /** setObjectAudit: the auditor role's grants and pgaudit.role of one database, as one change of its policy. */
+  setObjectAudit(req: ObjectAuditRequest, targets: TargetLease): Promise<ChangeResult> { return this.objects.set(req, targets); }
+
+  /** A policy's object audit: read from the server's catalogs, or the last applied when it is unreachable; null if never configured. */
+  objectAudit(principal: Principal, policyId: string, targets: TargetLease): Promise<ObjectAuditView | null> {
+    return this.objects.current(principal, policyId, targets);
   }
 
   // ---- the change --------------------------------------------------------------------------------
@@ -175,7 +190,7 @@ export class PolicyService {
   }
 
   /** The four entitlement checks (every failing one reported), then pgaudit on the server. */
-  private checkServer(service: ServiceRecord, req: ChangeRequest, facts: ServerFacts): void {
+  private checkServer(service: ServiceRecord, req: Pick<ChangeRequest, 'principal'> & { operation: string }, facts: ServerFacts): void {
     const failing = evaluateEntitlements({ proPlatform: service.proPlatform, proFeatures: service.proFeatures,
       callerRole: req.principal.databaseRole, server: facts }).filter((c) => !c.satisfied);
     if (failing.length > 0) {
@@ -214,13 +229,17 @@ export class PolicyService {
 
     // what the policy's sessions get now: for a target list, its first database's (each holds the same)
     const before = await this.applier.readScope(session, viewScope(scope, targetsBefore));
-    const desired = desiredSettings(req, before, facts, policy?.settings ?? null);
+    // object audit configured on this database keeps pgaudit.role at its auditor (objects/object-audit.settings.ts)
+    const desired = keepAuditorRole(scope, req.settings, desiredSettings(req, before, facts, policy?.settings ?? null), policy?.objects);
     await this.validate(ctx, desired);
 
+    // configure touches the settings it names (and pgaudit.role when the auditor is kept); the others every one
+    const patched = req.operation === 'configure' ? gucsOfPatch(req.settings ?? {}) : [...PGAUDIT_GUCS];
+    if (desired.role !== before.role && !patched.includes('pgaudit.role')) patched.push('pgaudit.role');
     // adopt runs nothing on the server: it records what drifted (the applied settings against the live ones)
     const drifted = req.operation === 'adopt' ? driftedGucs(policy!.settings!, before) : [];
     const plan: ApplyPlan = req.operation === 'adopt' ? { extensionIn: [], steps: [], expected: [] }
-      : await this.plan(ctx, { before: targetsBefore, after: targetsAfter }, desired);
+      : await this.plan(ctx, { before: targetsBefore, after: targetsAfter }, desired, patched, policy?.objects ?? null);
     const statements = planStatements(plan);
     const current = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
     const targetsChanged = targetsBefore.join('\u0000') !== targetsAfter.join('\u0000');
@@ -275,11 +294,10 @@ export class PolicyService {
    * service-level policy with target databases: the service level held at pgaudit's defaults, each target database
    * set, each database leaving the list reset. The expected settings of the policy's scope come last.
    */
-  private async plan(ctx: LockedChange, targets: { before: readonly string[]; after: readonly string[] }, desired: AuditSettingsValue): Promise<ApplyPlan> {
+  private async plan(ctx: LockedChange, targets: { before: readonly string[]; after: readonly string[] }, desired: AuditSettingsValue,
+    patched: readonly PgauditGuc[], objects: unknown): Promise<ApplyPlan> {
     const { req, session, facts, scope } = ctx;
     const op = req.operation;
-    // configure touches the settings it names; enable and reconcile every one (planSet skips those already right)
-    const patched = op === 'configure' ? gucsOfPatch(req.settings ?? {}) : [...PGAUDIT_GUCS];
     const step = async (s: Scope, statements: (explicit: Map<string, string>) => string[]): Promise<ScopeStep> => {
       const explicit = await this.applier.explicit(session, s);
       const explicitBefore = s.kind === 'service' ? await this.applier.restorable(session, s) : explicit;
@@ -288,9 +306,19 @@ export class PolicyService {
     const extensionIn = op === 'enable' && scope.kind !== 'role' ? [scope.kind === 'service' ? '' : scope.database] : [];
 
     if (scope.kind !== 'service') {
-      const own = await step(scope, (explicit) => (op === 'disable' ? planReset(scope, facts.gucs) : planSet(scope, explicit, desired, patched, facts.gucs)));
-      const expected = op === 'disable' ? await this.applier.readInherited(session, scope) : desired;
-      return { extensionIn: await this.missingExtension(ctx, extensionIn), steps: [own], expected: [{ scope, settings: expected }] };
+      if (op !== 'disable') {
+        const own = await step(scope, (explicit) => planSet(scope, explicit, desired, patched, facts.gucs));
+        return { extensionIn: await this.missingExtension(ctx, extensionIn), steps: [own], expected: [{ scope, settings: desired }] };
+      }
+      // disable: RESET the scope, but a database with object audit keeps pgaudit.role at its auditor
+      const inherited = await this.applier.readInherited(session, scope);
+      let expected = inherited;
+      const own = await step(scope, (explicit) => {
+        const keeping = disableKeepingAuditor(scope, explicit, inherited, facts.gucs, objects);
+        if (keeping) expected = keeping.expected;
+        return [...planReset(scope, keeping?.resetGucs ?? facts.gucs), ...(keeping?.keep ?? [])];
+      });
+      return { extensionIn: [], steps: [own], expected: [{ scope, settings: expected }] };
     }
 
     const removed = targets.before.filter((d) => !targets.after.includes(d));

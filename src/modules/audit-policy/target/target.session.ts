@@ -217,6 +217,11 @@ export class TargetSession {
     await this.client.query(`SET ROLE ${quoteIdent(role)}`);
   }
 
+  /** A read with bind parameters only (objects/object-audit.catalog.ts keeps its catalog queries there). */
+  async read<R extends Record<string, unknown>>(text: string, params: unknown[]): Promise<R[]> {
+    return (await this.client.query<R>(text, params)).rows;
+  }
+
   /** Run one statement produced by apply.plan.ts. */
   async run(statement: string): Promise<void> {
     await this.client.query(statement);

@@ -20,6 +20,7 @@ import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { gucsOfPatch, planReset, planSet } from './apply.plan';
 import { PolicyApplier } from './policy.applier';
+import { LapseDisableOutcome, PolicyLapse } from './policy.lapse';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, effectiveSettings, Eligibility, isDatabaseName, LockedChange, PolicyView,
@@ -41,6 +42,7 @@ export class PolicyService {
   private readonly targets: TargetConnector;
   private readonly applier: PolicyApplier;
   private readonly idempotency: Idempotency;
+  private readonly lapse: PolicyLapse;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -53,6 +55,7 @@ export class PolicyService {
     this.targets = new TargetConnector(config, vault, targetRecorder);
     this.applier = new PolicyApplier(config, logger);
     this.idempotency = new Idempotency(policies);
+    this.lapse = new PolicyLapse(tenancy, policies, this.targets, this.applier, config, logger);
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -106,6 +109,18 @@ export class PolicyService {
         ...(await this.historyIntegrity(p.id, p.version)) });
     }
     return verdicts;
+  }
+
+  // ---- plan lapse (policy.lapse.ts) -----------------------------------------------------------------
+
+  /**
+   * Disables one policy because its plan lapsed: the apply protocol of a disable, run by the gateway itself
+   * (no caller, no entitlement check, the service's admin role), recorded as actor `system` with `reason`.
+   * A policy no longer enabled, or changed since `lapsedAtVersion`, is left alone. Throws when the server
+   * cannot be changed now (the lapse job is retried).
+   */
+  disableForLapse(policyId: string, reason: string, lapsedAtVersion: number | null = null): Promise<LapseDisableOutcome> {
+    return this.lapse.disable(policyId, reason, lapsedAtVersion);
   }
 
   // ---- the change --------------------------------------------------------------------------------

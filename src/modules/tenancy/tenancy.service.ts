@@ -3,7 +3,7 @@
  * Input is checked here so that every entry point refuses the same things with the same words.
  */
 import { randomUUID } from 'node:crypto';
-import { TenancyRepository, ServiceRecord, TokenRecord } from './tenancy.repository';
+import { PlanOwner, TenancyRepository, TenancyTx, ServiceRecord, TokenRecord } from './tenancy.repository';
 import type { CredentialVault } from './service-credential';
 import { generateToken, hashToken } from './token';
 import type { Principal } from './principal';
@@ -170,6 +170,23 @@ export class TenancyService {
     if (!(await this.repo.setProFeatures(id(projectId, 'project id'), value))) {
       throw noProject(projectId);
     }
+  }
+
+  /**
+   * A plan change and what must happen with it, in ONE gateway transaction (the audit-policy module's lapse
+   * jobs: a lapse is never recorded without them, nor they without it). `then` gets the transaction and the
+   * organization / project; its result is returned. Refused like setProPlatform / setProFeatures.
+   */
+  async setProPlatformWith<T>(organizationId: string, value: boolean, then: (tx: TenancyTx, org: PlanOwner) => Promise<T>, timeoutMs: number): Promise<T> {
+    const done = await this.repo.setProPlatformWith(id(organizationId, 'organization id'), value, then, timeoutMs);
+    if (!done) throw noOrganization(organizationId);
+    return done.result;
+  }
+
+  async setProFeaturesWith<T>(projectId: string, value: boolean, then: (tx: TenancyTx, project: PlanOwner) => Promise<T>, timeoutMs: number): Promise<T> {
+    const done = await this.repo.setProFeaturesWith(id(projectId, 'project id'), value, then, timeoutMs);
+    if (!done) throw noProject(projectId);
+    return done.result;
   }
 
   /**

@@ -193,6 +193,8 @@ describe('admin set-plan --organization ID --pro-platform false', () => {
       if (cluster.port !== port || !fs.existsSync(path.join(cluster.dataDir, 'postmaster.pid'))) cluster = await startCluster(port).catch(() => cluster);
     }
     expect((await jobsOf([policy]))[0]).toMatchObject({ outcome: 'DISABLED', last_error: null });
+    expect(await g.gateway.registry.getSingleMetricAsString('pgaudit_gateway_lapse_job_failures_total'))
+      .toMatch(/^pgaudit_gateway_lapse_job_failures_total\{reason="unreachable"\} [1-9]/m);   // the CLI's two attempts were another process's
     expect(await show(cluster.url(), 'pgaudit.log')).toBe('none');
     expect(await enabled(policy)).toBe(false);
     await expectLapseRevision(policy, `Pro Platform was switched off for organization ${await nameOf('organization', t.organizationId)}`);
@@ -207,12 +209,19 @@ describe('admin set-plan --organization ID --pro-platform false', () => {
       await enable(other.token, other.serviceId, 'postgres')];
     const jobs = await g.gateway.lapses.setProPlatform(t.organizationId, false);   // written, not worked
     expect(jobs).toHaveLength(4);
+    const metric = async (gw: TestGateway, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await gw.gateway.registry.getSingleMetricAsString(name))![1]);
+    const disabledBefore = await metric(g, 'pgaudit_gateway_lapse_policies_disabled_total');
     const g2 = await startTestGateway(FAST);
     try {
       const [a, b] = await Promise.all([g.gateway.lapses.runDue({ batch: 1 }), g2.gateway.lapses.runDue({ batch: 1 })]);
       expect(sorted([...a.disabled, ...b.disabled]).map((s) => s.policyId)).toEqual([...ids].sort());
       expect([...a.pending, ...b.pending, ...a.alreadyDisabled, ...b.alreadyDisabled]).toEqual([]);
       for (const id of ids) expect((await revisions(id)).filter((r) => r.actor === 'system')).toHaveLength(1);
+      expect(await metric(g, 'pgaudit_gateway_lapse_policies_disabled_total') - disabledBefore
+        + await metric(g2, 'pgaudit_gateway_lapse_policies_disabled_total')).toBe(4);
+      // the gauge is what a pass counted at its end (the other worker may still have held a job then): a pass with nothing to do says 0
+      expect(await g.gateway.lapses.runDue()).toEqual({ disabled: [], alreadyDisabled: [], superseded: [], pending: [] });
+      expect(await metric(g, 'pgaudit_gateway_lapse_jobs_pending')).toBe(0);
 
       // the same disable run twice at once (e.g. a claim that ran out): the row lock lets one through, the other finds it disabled
       setPlan(['--organization', t.organizationId, '--pro-platform', 'true']);

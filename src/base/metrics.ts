@@ -97,7 +97,7 @@ export function lapseMetrics(registry: MetricsRegistry, failureReasons: readonly
   const disabled = new Counter({ name: `${p}lapse_policies_disabled_total`,
     help: 'Policies whose audit logging this process disabled because Pro Platform or Pro Features was switched off', registers: [registry] });
   const failed = new Counter({ name: `${p}lapse_job_failures_total`,
-    help: 'Attempts of plan-lapse jobs that failed and will be retried, by reason (unreachable, busy, tls_failed, credentials_unreadable, apply_failed, error)',
+    help: 'Attempts of plan-lapse jobs that failed and will be retried, by reason (unreachable, busy, tls_failed, credentials_unreadable, apply_failed, in_progress_elsewhere, error)',
     labelNames: ['reason'], registers: [registry] });
   for (const reason of failureReasons) failed.labels(reason).inc(0);
   return {

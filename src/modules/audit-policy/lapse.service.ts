@@ -10,6 +10,7 @@
 import type { GatewayConfig } from '../../base/config';
 import type { Logger } from '../../base/logger';
 import type { TenancyService } from '../tenancy/tenancy.service';
+import { serverText } from './audit-policy.errors';
 import { lapseBackoffMs, LapseFailureReason, lapseFailureReason, LAPSE_FAILURE_TEXT, lapseReason } from './lapse.rules';
 import type { LapseJob, LapseJobOutcome, LapseRepository } from './lapse.repository';
 import type { PolicyService } from './policy.service';
@@ -143,7 +144,9 @@ export class LapseService {
       const reason = lapseFailureReason(err);
       const retryInMs = lapseBackoffMs(j.attempts + 1, this.config.lapseRetryIntervalMs);
       this.recorder.failed(reason);
-      this.logger.warn('plan lapsed: audit logging could not be disabled yet; will retry', { ...at, reason, retryInMs, error: LAPSE_FAILURE_TEXT[reason] });
+      // The job keeps the fixed sentence only; an unexpected error (no target's text: those are coded) is logged clipped, for the operator.
+      this.logger.warn('plan lapsed: audit logging could not be disabled yet; will retry', { ...at, reason, retryInMs, error: LAPSE_FAILURE_TEXT[reason],
+        ...(reason === 'error' ? { detail: serverText(err instanceof Error ? err.message : String(err)) } : {}) });
       await this.queue.fail(j, retryInMs, LAPSE_FAILURE_TEXT[reason]);
       summary.pending.push({ ...scope, reason, attempts: j.attempts + 1 });
       return;

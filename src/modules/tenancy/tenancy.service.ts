@@ -73,7 +73,8 @@ export class TenancyService {
    * `authCacheTtlMs`: how long the answer to "who is this token" (found or not: a flood of one bogus token
    * asks the database once per period), and a service's membership of a project, are reused without asking
    * the database. So a token revoked, or created after a miss, is seen within that time; an expiry is checked
-   * on every request. Services never move between projects. 0 asks every time. `authCacheMaxEntries`: the
+   * on every request. Services never move between projects. 0 asks every time. The plan flags (Pro Platform,
+   * Pro Features) are never cached: serviceFor reads them on every call, so a lapsed plan refuses at once. `authCacheMaxEntries`: the
    * most entries each cache keeps (found tokens, unknown tokens, services), least recently used going first.
    */
   constructor(private readonly repo: TenancyRepository, private readonly vault: CredentialVault,

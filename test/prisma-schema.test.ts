@@ -39,6 +39,10 @@ function readPrismaSchema(text: string): { columns: Column[]; uniques: string[] 
     for (const u of body!.matchAll(/@@(?:unique|id)\(\[([^\]]+)\]/g)) {
       uniques.push(`${table}(${u[1]!.split(',').map((f) => fieldToColumn.get(f.trim())).join(',')})`);
     }
+    // a partial unique index, which Prisma cannot declare: a comment `// partial-unique: (columns) WHERE (predicate)`
+    for (const u of body!.matchAll(/^\s*\/\/ partial-unique: \(([^)]+)\) WHERE (.+)$/gm)) {
+      uniques.push(`${table}(${u[1]!.replace(/\s/g, '')}) WHERE ${u[2]!.replace(/\s/g, '')}`);
+    }
   }
   return { columns: columns.sort(byKey), uniques: uniques.sort() };
 }
@@ -79,7 +83,11 @@ describe('migrations', () => {
     const rows = await sql<{ def: string; tbl: string }>(url(),
       `SELECT c.relname AS tbl, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND i.indisunique AND c.relname <> '_prisma_migrations'`);
-    const actual = rows.map((r) => `${r.tbl}(${/\((.*)\)$/.exec(r.def)![1]!.replace(/"/g, '').replace(/\s/g, '')})`).sort();
+    const actual = rows.map((r) => {
+      const [, columns, predicate] = /USING \w+ \((.*?)\)(?: WHERE (.*))?$/.exec(r.def)!;
+      const key = `${r.tbl}(${columns!.replace(/"/g, '').replace(/\s/g, '')})`;
+      return predicate === undefined ? key : `${key} WHERE ${predicate.replace(/"/g, '').replace(/\s/g, '')}`;
+    }).sort();
     expect(actual).toEqual(expected.uniques);
   });
 

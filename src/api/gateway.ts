@@ -2,13 +2,16 @@
 import type { GatewayConfig } from '../base/config';
 import { connectDb, DbHandle } from '../base/db/prisma';
 import type { Logger } from '../base/logger';
-import { createMetricsRegistry, gatewayMetrics, GatewayMetrics, MetricsRegistry, targetConnectionMetrics } from '../base/metrics';
+import { createMetricsRegistry, gatewayMetrics, GatewayMetrics, lapseMetrics, MetricsRegistry, targetConnectionMetrics } from '../base/metrics';
 import { driftMetrics } from '../base/metrics';
 import { DRIFT_CHECK_OUTCOMES, DriftMonitor } from '../modules/audit-policy/policy.drift-monitor';
 import { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import { EventStore } from '../modules/audit-events/event.store';
 import { PolicyRepository } from '../modules/audit-policy/policy.repository';
 import { PolicyService } from '../modules/audit-policy/policy.service';
+import { LapseRepository } from '../modules/audit-policy/lapse.repository';
+import { LAPSE_FAILURE_REASONS } from '../modules/audit-policy/lapse.rules';
+import { LapseService } from '../modules/audit-policy/lapse.service';
 import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
 import { TenancyService } from '../modules/tenancy/tenancy.service';
 import { CredentialVault } from '../modules/tenancy/service-credential';
@@ -67,6 +70,8 @@ export interface Gateway {
   db: DbHandle;
   tenancy: TenancyService;
   policies: PolicyService;
+  /** Plan changes and the lapse queue (admin set-plan; serve's LapseWorker). */
+  lapses: LapseService;
   events: AuditEventsService;
   /** null when OPENSEARCH_URL is not configured: event queries then answer SERVICE_UNAVAILABLE. */
   eventStore: EventStore | null;
@@ -88,6 +93,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
   const tenancy = new TenancyService(new TenancyRepository(db.prisma), vault, { authCacheTtlMs: config.authCacheTtlMs,
     authCacheMaxEntries: config.authCacheMaxEntries });
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, vault, targetConnectionMetrics(registry));
+  const lapses = new LapseService(tenancy, policies, new LapseRepository(db.prisma), config, logger, lapseMetrics(registry, LAPSE_FAILURE_REASONS));
   const eventStore = config.opensearchUrl ? new EventStore(config.opensearchUrl) : null;
   const driftMonitor = config.driftCheckIntervalMs > 0
     ? new DriftMonitor(policies.drift, logger, { intervalMs: config.driftCheckIntervalMs }, driftMetrics(registry, DRIFT_CHECK_OUTCOMES))
@@ -95,7 +101,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
   return {
-    db, tenancy, policies, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
+    db, tenancy, policies, lapses, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
     async ready() {
       const [database, opensearch] = await Promise.all([
         within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),

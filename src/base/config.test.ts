@@ -6,6 +6,16 @@ import { ConfigError, DEFAULT_ANSWER_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT
 
 const BASE = { DATABASE_URL: 'postgres://u@localhost:5432/db' };
 
+describe('LAPSE_RETRY_INTERVAL_MS', () => {
+  it('defaults to 30 s, set from the environment within 100 ms .. 1 h', () => {
+    expect(loadConfig(BASE).lapseRetryIntervalMs).toBe(30_000);
+    expect(loadConfig({ ...BASE, LAPSE_RETRY_INTERVAL_MS: '250' }).lapseRetryIntervalMs).toBe(250);
+  });
+  it.each(['99', '3600001', '1s', '-5'])('refuses %s naming the variable', (value) => {
+    expect(() => loadConfig({ ...BASE, LAPSE_RETRY_INTERVAL_MS: value })).toThrow('LAPSE_RETRY_INTERVAL_MS');
+  });
+});
+
 describe('answer bounds in the configuration', () => {
   it('defaults', () => {
     const c = loadConfig(BASE);

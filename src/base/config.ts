@@ -49,6 +49,11 @@ export interface GatewayConfig {
   /** Time between two drift checks of every enabled policy by `serve` (policy.drift-monitor.ts); 0: no checks. */
   driftCheckIntervalMs: number;
   /**
+   * `serve`'s lapse worker works the due plan-lapse jobs this often; a failed job waits this long after its first
+   * failure, doubling with each further one, at most an hour (LAPSE_RETRY_INTERVAL_MS).
+   */
+  lapseRetryIntervalMs: number;
+  /**
    * How long a token's identity, or the fact that a token is unknown (so is revoked or not yet created), and a
    * service's project are reused before asking the database again; 0: always ask. A revocation takes effect within it.
    */
@@ -297,6 +302,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     targetMaxConnectionsPerService: int(env, 'TARGET_MAX_CONNECTIONS_PER_SERVICE', 4, 1, 100),
     applyReadbackTimeoutMs: int(env, 'APPLY_READBACK_TIMEOUT_MS', 5000, 100, 120000),
     driftCheckIntervalMs: driftCheckInterval(env),
+    lapseRetryIntervalMs: int(env, 'LAPSE_RETRY_INTERVAL_MS', 30_000, 100, 3_600_000),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 60000),
     authCacheMaxEntries: int(env, 'AUTH_CACHE_MAX_ENTRIES', 10_000, 10, 1_000_000),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

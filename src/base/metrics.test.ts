@@ -1,4 +1,19 @@
-import { createMetricsRegistry, ingestMetrics, metricsAuthorized, targetConnectionMetrics } from './metrics';
+import { createMetricsRegistry, ingestMetrics, lapseMetrics, metricsAuthorized, targetConnectionMetrics } from './metrics';
+
+describe('lapse metrics', () => {
+  it('pending gauge, disabled counter, failures by fixed reason (an unknown reason counts as error)', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    const m = lapseMetrics(registry, ['unreachable', 'error']);
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_lapse_job_failures_total\{reason="unreachable"\} 0$/m);
+    m.pending(3); m.disabled(); m.disabled(); m.failed('unreachable'); m.failed('some tenant text');
+    const text = await registry.metrics();
+    expect(text).toMatch(/^pgaudit_gateway_lapse_jobs_pending 3$/m);
+    expect(text).toMatch(/^pgaudit_gateway_lapse_policies_disabled_total 2$/m);
+    expect(text).toMatch(/^pgaudit_gateway_lapse_job_failures_total\{reason="unreachable"\} 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_lapse_job_failures_total\{reason="error"\} 1$/m);
+    expect(text).not.toMatch(/tenant/);
+  });
+});
 
 describe('metricsAuthorized', () => {
   const token = 'm-0123456789abcdef';

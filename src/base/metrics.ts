@@ -105,6 +105,35 @@ export function driftMetrics(registry: MetricsRegistry, outcomes: readonly strin
   };
 }
 
+/** Satisfies the audit-policy module's LapseRecorder. */
+export interface LapseMetrics {
+  disabled(): void;
+  failed(reason: string): void;
+  pending(n: number): void;
+}
+
+/**
+ * `failureReasons`: the lapse failure reasons, each present at 0 from the start (the composition root passes the
+ * audit-policy module's LAPSE_FAILURE_REASONS; base cannot import it). Labels only ever hold those reasons.
+ */
+export function lapseMetrics(registry: MetricsRegistry, failureReasons: readonly string[] = []): LapseMetrics {
+  const p = METRIC_PREFIX;
+  const pending = new Gauge({ name: `${p}lapse_jobs_pending`,
+    help: 'Plan-lapse jobs not finished yet (audit logging still to be disabled on a policy whose plan lapsed), as last counted by this process',
+    registers: [registry] });
+  const disabled = new Counter({ name: `${p}lapse_policies_disabled_total`,
+    help: 'Policies whose audit logging this process disabled because Pro Platform or Pro Features was switched off', registers: [registry] });
+  const failed = new Counter({ name: `${p}lapse_job_failures_total`,
+    help: 'Attempts of plan-lapse jobs that failed and will be retried, by reason (unreachable, busy, tls_failed, credentials_unreadable, apply_failed, in_progress_elsewhere, error)',
+    labelNames: ['reason'], registers: [registry] });
+  for (const reason of failureReasons) failed.labels(reason).inc(0);
+  return {
+    disabled: () => disabled.inc(),
+    failed: (reason) => failed.labels(failureReasons.includes(reason) ? reason : 'error').inc(),
+    pending: (n) => pending.set(n),
+  };
+}
+
 /** Satisfies the ingest module's IngestRecorder. */
 export interface IngestMetrics {
   bytesRead(n: number): void;

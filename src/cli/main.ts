@@ -21,6 +21,8 @@ import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { tokenStatus } from '../modules/tenancy/expiry';
 import { projectRoot } from '../base/paths';
 import { createMetricsRegistry, ingestMetrics } from '../base/metrics';
+import type { LapseSummary } from '../modules/audit-policy/lapse.service';
+import { LapseWorker } from '../modules/audit-policy/lapse.worker';
 import { serveMetrics } from '../base/metrics-server';
 
 class UsageError extends Error {}
@@ -48,6 +50,10 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   admin revoke-token --token-id ID          revoke a token (idempotent); refused within AUTH_CACHE_TTL_MS
   admin set-plan --organization ID --pro-platform true|false
   admin set-plan --project ID --pro-features true|false
+                                            false: audit logging is disabled on every enabled policy it covers: one job per
+                                            policy, written with the flag, worked at once; the summary lists disabled,
+                                            alreadyDisabled, superseded and pending (e.g. unreachable). Exit 0 with pending
+                                            jobs: every \`serve\` retries them (LAPSE_RETRY_INTERVAL_MS). true re-enables nothing
   admin rotate-key                          re-wrap every service's credential under the current master key
   admin verify-history [--service ID]       check every policy history's hash chain; exits 1 naming the first broken revision
 common: --database-url URL (else DATABASE_URL), --json`;
@@ -199,13 +205,20 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
           revokedNow ? `token ${k.id} revoked at ${at}` : `token ${k.id} was already revoked at ${at}`);
       }
       case 'set-plan': {
+        // Switched off, the plan's lapse jobs are written in the flag's transaction, then worked once right away.
         if (values.organization && values['pro-platform'] !== undefined && !values.project) {
-          await t.setProPlatform(values.organization, bool(values['pro-platform'], 'pro-platform'));
-          return print(values, { id: values.organization, proPlatform: values['pro-platform'] === 'true' }, 'updated');
+          const on = bool(values['pro-platform'], 'pro-platform');
+          const jobs = await gateway.lapses.setProPlatform(values.organization, on);
+          if (on) return print(values, { id: values.organization, proPlatform: true }, 'updated');
+          const summary = await gateway.lapses.work(jobs);
+          return print(values, { id: values.organization, proPlatform: false, ...summary }, lapseText(summary));
         }
         if (values.project && values['pro-features'] !== undefined && !values.organization) {
-          await t.setProFeatures(values.project, bool(values['pro-features'], 'pro-features'));
-          return print(values, { id: values.project, proFeatures: values['pro-features'] === 'true' }, 'updated');
+          const on = bool(values['pro-features'], 'pro-features');
+          const jobs = await gateway.lapses.setProFeatures(values.project, on);
+          if (on) return print(values, { id: values.project, proFeatures: true }, 'updated');
+          const summary = await gateway.lapses.work(jobs);
+          return print(values, { id: values.project, proFeatures: false, ...summary }, lapseText(summary));
         }
         throw new UsageError('set-plan takes --organization ID --pro-platform true|false, or --project ID --pro-features true|false');
       }
@@ -215,6 +228,14 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
   } finally {
     await gateway.close();
   }
+}
+
+/** set-plan's human summary of a lapse: counts, then one line per policy still pending. */
+function lapseText(s: LapseSummary): string {
+  const head = `updated; audit logging disabled on ${s.disabled.length} polic${s.disabled.length === 1 ? 'y' : 'ies'}, `
+    + `${s.alreadyDisabled.length} already disabled, ${s.superseded.length} changed since, ${s.pending.length} pending`
+    + (s.pending.length > 0 ? ' (retried by serve)' : '');
+  return [head, ...s.pending.map((p) => `pending  service ${p.serviceId}  database ${p.database ?? '(service)'}  ${p.reason}`)].join('\n');
 }
 
 /** Starts the server; resolves once it listens. The returned close() drains HTTP and the database pool. */
@@ -240,7 +261,10 @@ export async function serve(values: Values = {} as Values): Promise<{ port: numb
   // path still serves, event queries answer SERVICE_UNAVAILABLE, and `ingest` creates them before writing.
   // Not awaited: start-up never waits on OpenSearch.
   void gateway.eventStore?.ensureTemplate().catch((err: Error) => logger.warn('OpenSearch not ready at start-up', { error: err.message }));
-  return { port: http.port, async close() { await http.close(); await gateway.close(); } };
+  // Plan lapses whose disable could not be done at once (admin set-plan) are retried here, by every replica.
+  const lapseWorker = new LapseWorker(gateway.lapses, config.lapseRetryIntervalMs, logger);
+  lapseWorker.start();
+  return { port: http.port, async close() { await lapseWorker.stop(); await http.close(); await gateway.close(); } };
 }
 
 /**

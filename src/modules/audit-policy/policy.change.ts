@@ -115,6 +115,11 @@ export function viewScope(scope: Scope, targets: readonly string[]): Scope {
   return scope.kind === 'service' && targets.length > 0 ? { kind: 'database', database: targets[0]! } : scope;
 }
 
+/** A target list as the history shows it (null: the whole service). */
+export function targetsText(targets: readonly string[]): string | null {
+  return targets.length > 0 ? JSON.stringify(targets) : null;
+}
+
 /** The databases a service-level policy's target list names, deduplicated and sorted (the stored form); [] = the whole service. */
 export function normalTargets(list: readonly string[] | null | undefined): string[] {
   return [...new Set(list ?? [])].sort();

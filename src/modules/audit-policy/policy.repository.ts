@@ -89,6 +89,13 @@ export class PolicyRepository {
     return toPolicy(p);
   }
 
+  /** A policy row by id, locked until commit (the plan lapse's disable, policy.lapse.ts); null if there is none. */
+  async lockById(tx: Tx, id: string): Promise<PolicyRow | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM audit_policy WHERE id = ${id}::uuid FOR UPDATE`;
+    if (rows.length === 0) return null;
+    return toPolicy(await tx.auditPolicy.findUniqueOrThrow({ where: { id } }));
+  }
+
   /** Serialises every use of one idempotency key within a project until commit. */
   async lockIdempotencyKey(tx: Tx, projectId: string, key: string): Promise<void> {
     await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${projectId + ":" + key}, 0))::text AS locked`;

@@ -24,10 +24,11 @@ import { driftedGucs } from './policy.drift';
 import { PolicyDriftReader } from './policy.drift-reader';
 import { liveEligibility } from './policy.eligibility';
 import { PolicyInventory } from './policy.inventory';
+import { LapseDisableOutcome, PolicyLapse } from './policy.lapse';
 import { ChainVerdict, verifyChain } from './policy.history-chain';
 import {
   ACTION, ChangeContext, ChangeRequest, ChangeResult, Eligibility, isIdentifier, LockedChange, normalTargets, PolicyView,
-  refused, scopeOf, SettingsSource, view, viewScope,
+  refused, scopeOf, SettingsSource, targetsText, view, viewScope,
 } from './policy.change';
 import { fingerprint, Idempotency } from './policy.idempotency';
 import type { PolicyRepository, SettingChange } from './policy.repository';
@@ -52,6 +53,7 @@ export class PolicyService {
   /** What is configured: services with their policies, every scope of a live server (policy.inventory.ts). */
   readonly inventory: PolicyInventory;
   private readonly objects: ObjectAuditService;
+  private readonly lapse: PolicyLapse;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -68,6 +70,9 @@ export class PolicyService {
     this.inventory = new PolicyInventory(tenancy, policies);
     this.objects = new ObjectAuditService({ tenancy, policies, config, logger, idempotency: this.idempotency,
       checkServer: (service, req, facts) => this.checkServer(service, req, facts) });
+    this.lapse = new PolicyLapse(tenancy, policies, this.targets, this.applier, config, logger,
+      (ctx, policy) => this.plan(ctx, { before: policy.enabled ? policy.targetDatabases : [], after: [] }, pgauditDefaultsFor(ctx.facts),
+        PGAUDIT_GUCS, policy.objects));
   }
 
   /** What one request will hold of the targets: one connection per service, shared by its fields (close it at the end). */
@@ -125,6 +130,18 @@ export class PolicyService {
   /** A policy's object audit: read from the server's catalogs, or the last applied when it is unreachable; null if never configured. */
   objectAudit(principal: Principal, policyId: string, targets: TargetLease): Promise<ObjectAuditView | null> {
     return this.objects.current(principal, policyId, targets);
+  }
+
+  // ---- plan lapse (policy.lapse.ts) -----------------------------------------------------------------
+
+  /**
+   * Disables one policy because its plan lapsed: the apply protocol of a disable, run by the gateway itself
+   * (no caller, no entitlement check, the service's admin role), recorded as actor `system` with `reason`.
+   * A policy no longer enabled, or changed since `lapsedAtVersion`, is left alone. Throws when the server
+   * cannot be changed now (the lapse job is retried).
+   */
+  disableForLapse(policyId: string, reason: string, lapsedAtVersion: number | null = null): Promise<LapseDisableOutcome> {
+    return this.lapse.disable(policyId, reason, lapsedAtVersion);
   }
 
   // ---- the change --------------------------------------------------------------------------------
@@ -374,11 +391,6 @@ export class PolicyService {
       throw new AuditPolicyError(problems.map((p) => ({ code: AuditErrorCode[p.code], message: p.message, field: settingsField(p.field) })));
     }
   }
-}
-
-/** A target list as the history shows it (null: the whole service). */
-function targetsText(targets: readonly string[]): string | null {
-  return targets.length > 0 ? JSON.stringify(targets) : null;
 }
 
 /** The settings a change asks for, from what the scope has now (`before`). */

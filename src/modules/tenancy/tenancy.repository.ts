@@ -17,6 +17,12 @@ export interface TokenRecord {
   revokedAt: Date | null;
 }
 
+/** A gateway-database transaction, as a plan change hands it to what must happen in the same transaction. */
+export type TenancyTx = Prisma.TransactionClient;
+
+/** What a plan change changed: the organization or project, by id and name. */
+export interface PlanOwner { id: string; name: string }
+
 const TOKEN_FIELDS = { id: true, name: true, projectId: true, databaseRole: true, scopes: true, createdAt: true, expiresAt: true, revokedAt: true } as const;
 const tokenRecord = (t: Omit<TokenRecord, 'scopes'> & { scopes: string[] }): TokenRecord => ({ ...t, scopes: knownScopes(t.scopes) });
 
@@ -92,6 +98,29 @@ export class TenancyRepository {
   async setProFeatures(projectId: string, proFeatures: boolean): Promise<boolean> {
     const { count } = await this.db.project.updateMany({ where: { id: projectId }, data: { proFeatures } });
     return count === 1;
+  }
+
+  /**
+   * Sets the flag and runs `then` in the same transaction (what a lapse writes: lapse jobs); null, with nothing
+   * done, when there is no such organization.
+   */
+  async setProPlatformWith<T>(organizationId: string, proPlatform: boolean, then: (tx: TenancyTx, org: PlanOwner) => Promise<T>,
+    timeoutMs: number): Promise<{ result: T } | null> {
+    return this.db.$transaction(async (tx) => {
+      const [org] = await tx.$queryRaw<PlanOwner[]>`UPDATE organization SET pro_platform = ${proPlatform}
+        WHERE id = ${organizationId}::uuid RETURNING id::text AS id, name`;
+      return org ? { result: await then(tx, org) } : null;
+    }, { timeout: timeoutMs, maxWait: timeoutMs });
+  }
+
+  /** As setProPlatformWith, for a project's Pro Features. */
+  async setProFeaturesWith<T>(projectId: string, proFeatures: boolean, then: (tx: TenancyTx, project: PlanOwner) => Promise<T>,
+    timeoutMs: number): Promise<{ result: T } | null> {
+    return this.db.$transaction(async (tx) => {
+      const [project] = await tx.$queryRaw<PlanOwner[]>`UPDATE project SET pro_features = ${proFeatures}
+        WHERE id = ${projectId}::uuid RETURNING id::text AS id, name`;
+      return project ? { result: await then(tx, project) } : null;
+    }, { timeout: timeoutMs, maxWait: timeoutMs });
   }
 
   async principalByTokenHash(tokenHash: string): Promise<Principal | null> {

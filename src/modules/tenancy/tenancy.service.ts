@@ -3,7 +3,7 @@
  * Input is checked here so that every entry point refuses the same things with the same words.
  */
 import { randomUUID } from 'node:crypto';
-import { TenancyRepository, ServiceRecord, TokenRecord } from './tenancy.repository';
+import { PlanOwner, TenancyRepository, TenancyTx, ServiceRecord, TokenRecord } from './tenancy.repository';
 import type { CredentialVault } from './service-credential';
 import { generateToken, hashToken } from './token';
 import type { Principal } from './principal';
@@ -76,7 +76,8 @@ export class TenancyService {
    * `authCacheTtlMs`: how long the answer to "who is this token" (found or not: a flood of one bogus token
    * asks the database once per period), and a service's membership of a project, are reused without asking
    * the database. So a token revoked, or created after a miss, is seen within that time; an expiry is checked
-   * on every request. Services never move between projects. 0 asks every time. `authCacheMaxEntries`: the
+   * on every request. Services never move between projects. 0 asks every time. The plan flags (Pro Platform,
+   * Pro Features) are never cached: serviceFor reads them on every call, so a lapsed plan refuses at once. `authCacheMaxEntries`: the
    * most entries each cache keeps (found tokens, unknown tokens, services), least recently used going first.
    */
   constructor(private readonly repo: TenancyRepository, private readonly vault: CredentialVault,
@@ -173,6 +174,23 @@ export class TenancyService {
     if (!(await this.repo.setProFeatures(id(projectId, 'project id'), value))) {
       throw noProject(projectId);
     }
+  }
+
+  /**
+   * A plan change and what must happen with it, in ONE gateway transaction (the audit-policy module's lapse
+   * jobs: a lapse is never recorded without them, nor they without it). `then` gets the transaction and the
+   * organization / project; its result is returned. Refused like setProPlatform / setProFeatures.
+   */
+  async setProPlatformWith<T>(organizationId: string, value: boolean, then: (tx: TenancyTx, org: PlanOwner) => Promise<T>, timeoutMs: number): Promise<T> {
+    const done = await this.repo.setProPlatformWith(id(organizationId, 'organization id'), value, then, timeoutMs);
+    if (!done) throw noOrganization(organizationId);
+    return done.result;
+  }
+
+  async setProFeaturesWith<T>(projectId: string, value: boolean, then: (tx: TenancyTx, project: PlanOwner) => Promise<T>, timeoutMs: number): Promise<T> {
+    const done = await this.repo.setProFeaturesWith(id(projectId, 'project id'), value, then, timeoutMs);
+    if (!done) throw noProject(projectId);
+    return done.result;
   }
 
   /**

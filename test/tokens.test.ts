@@ -35,6 +35,10 @@ const ROOT_FIELD_CASES: Record<string, { query: string; variables: (t: Tenant) =
   'Mutation.disableAuditLogging': { query: DISABLE, variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test' } }) },
   'Mutation.setObjectAudit': { query: `mutation($input: SetObjectAuditInput!) { setObjectAudit(input: $input) { statements userErrors { code } } }`,
     variables: (t) => ({ input: { serviceId: t.serviceId, database: 'postgres', objects: [], reason: 'tokens test' } }) },
+  'Mutation.reconcileAuditPolicy': { query: `mutation($input: ReconcileAuditPolicyInput!) { reconcileAuditPolicy(input: $input) { statements userErrors { code } } }`,
+    variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test' } }) },
+  'Mutation.adoptAuditPolicy': { query: `mutation($input: AdoptAuditPolicyInput!) { adoptAuditPolicy(input: $input) { statements userErrors { code } } }`,
+    variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test' } }) },
 };
 const CASES = Object.entries(ROOT_FIELD_CASES);
 

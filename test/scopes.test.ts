@@ -276,3 +276,39 @@ it('the stable mutations still work without the new fields (service and database
   const d = await g.exec(t.token, DISABLE, { input: { serviceId: t.serviceId } });
   expect(d.data!.disableAuditLogging.userErrors).toEqual([]);
 });
+
+describe('the other paths on the new scopes', () => {
+  it('a plan lapse disables a target-list policy on every database and a role scope, by actor system', async () => {
+    const t = await fresh();
+    await enable(t, { targetDatabases: [DB.a, DB.b], settings: { log: ['READ'] } });
+    await enable(t, { role: ROLE.etl, settings: { log: ['ALL'] } });
+    const jobs = await g.gateway.lapses.setProPlatform(t.organizationId, false);
+    const summary = await g.gateway.lapses.work(jobs);
+    expect(summary.disabled).toHaveLength(2);
+    expect(summary.pending).toEqual([]);
+    for (const db of [DB.a, DB.b]) expect(await show(urls.pgaudit, 'pgaudit.log', db)).toBe('none');
+    expect(await sql(urls.pgaudit, `SELECT 1 FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%pgaudit.%'`)).toEqual([]);
+    const revisions = await g.gateway.db.prisma.auditPolicyRevision.findMany({ where: { policy: { serviceId: t.serviceId }, actor: 'system' } });
+    expect(revisions.map((r) => r.action)).toEqual(['DISABLED', 'DISABLED']);
+    const service = (await g.gateway.db.prisma.auditPolicy.findFirstOrThrow({ where: { serviceId: t.serviceId, database: '', role: '' } }));
+    expect(service.targetDatabases).toEqual([]);
+    expect(await g.gateway.policies.verifyHistories(t.serviceId)).toEqual(expect.arrayContaining([expect.objectContaining({ intact: true })]));
+  });
+
+  it('drift on a role scope is shown, reconciled, and auditScopes marks the role scope managed', async () => {
+    const t = await fresh();
+    await enable(t, { role: ROLE.etl, settings: { log: [] } });
+    await sql(urls.pgaudit, `ALTER ROLE ${q(ROLE.etl)} SET pgaudit.log = 'all'`);   // by hand, behind the gateway
+    const DRIFT = `query($serviceId: ID!, $role: String) { auditPolicy(serviceId: $serviceId, role: $role) { version driftChecked drift { setting applied live } } }`;
+    const drifted = (await g.exec(t.token, DRIFT, { serviceId: t.serviceId, role: ROLE.etl })).data!.auditPolicy;
+    expect(drifted.drift).toEqual([{ setting: 'pgaudit.log', applied: 'none', live: 'all' }]);
+    const SCOPES = `query($serviceId: ID!) { auditScopes(serviceId: $serviceId) { kind database role managed } }`;
+    expect((await g.exec(t.token, SCOPES, { serviceId: t.serviceId })).data!.auditScopes)
+      .toContainEqual({ kind: 'ROLE', database: null, role: ROLE.etl, managed: true });
+    const RECONCILE = `mutation($input: ReconcileAuditPolicyInput!) { reconcileAuditPolicy(input: $input) { statements userErrors { code } } }`;
+    const r = (await g.exec(t.token, RECONCILE, { input: { serviceId: t.serviceId, role: ROLE.etl, reason: 'put back' } })).data!.reconcileAuditPolicy;
+    expect(r.userErrors).toEqual([]);
+    expect(r.statements).toEqual([`ALTER ROLE ${q(ROLE.etl)} SET pgaudit.log = 'none'`]);
+    expect((await g.exec(t.token, DRIFT, { serviceId: t.serviceId, role: ROLE.etl })).data!.auditPolicy.drift).toEqual([]);
+  });
+});

@@ -10,7 +10,7 @@ import type { Tx } from './policy.repository';
 /** One claimed job, with the scope of its policy (for summaries and logs). */
 export interface LapseJob {
   id: string; policyId: string; policyVersion: number; reason: string; attempts: number;
-  serviceId: string; database: string;
+  serviceId: string; database: string; role: string;
 }
 
 /** How a finished job ended. */
@@ -20,10 +20,10 @@ export type LapseJobOutcome = 'DISABLED' | 'NOT_ENABLED' | 'SUPERSEDED';
 export interface LapseJobState extends LapseJob { doneAt: Date | null; outcome: LapseJobOutcome | null; lastError: string | null }
 
 interface JobRow {
-  id: string; policy_id: string; policy_version: number; reason: string; attempts: number; service_id: string; database: string;
+  id: string; policy_id: string; policy_version: number; reason: string; attempts: number; service_id: string; database: string; role: string;
 }
 const job = (r: JobRow): LapseJob => ({ id: r.id, policyId: r.policy_id, policyVersion: r.policy_version, reason: r.reason,
-  attempts: r.attempts, serviceId: r.service_id, database: r.database });
+  attempts: r.attempts, serviceId: r.service_id, database: r.database, role: r.role });
 
 export class LapseRepository {
   constructor(private readonly db: Db) {}
@@ -75,7 +75,7 @@ export class LapseRepository {
               LIMIT ${limit}
                 FOR UPDATE SKIP LOCKED)
       RETURNING j.id::text AS id, j.policy_id::text AS policy_id, j.policy_version, j.reason, j.attempts,
-                p.service_id::text AS service_id, p.database`;
+                p.service_id::text AS service_id, p.database, p.role`;
     return rows.map(job);
   }
 
@@ -91,7 +91,7 @@ export class LapseRepository {
               ORDER BY created_at, id
                 FOR UPDATE SKIP LOCKED)
       RETURNING j.id::text AS id, j.policy_id::text AS policy_id, j.policy_version, j.reason, j.attempts,
-                p.service_id::text AS service_id, p.database`;
+                p.service_id::text AS service_id, p.database, p.role`;
     return rows.map(job);
   }
 
@@ -100,7 +100,7 @@ export class LapseRepository {
     if (ids.length === 0) return [];
     const rows = await this.db.$queryRaw<(JobRow & { done_at: Date | null; outcome: string | null; last_error: string | null })[]>`
       SELECT j.id::text AS id, j.policy_id::text AS policy_id, j.policy_version, j.reason, j.attempts, j.done_at, j.outcome, j.last_error,
-             p.service_id::text AS service_id, p.database
+             p.service_id::text AS service_id, p.database, p.role
         FROM policy_lapse_job j JOIN audit_policy p ON p.id = j.policy_id
        WHERE j.id = ANY(${[...ids]}::uuid[]) ORDER BY j.created_at, j.id`;
     return rows.map((r) => ({ ...job(r), doneAt: r.done_at, outcome: r.outcome as LapseJobOutcome | null, lastError: r.last_error }));

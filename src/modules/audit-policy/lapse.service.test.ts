@@ -5,7 +5,7 @@ import { LAPSE_FAILURE_TEXT } from './lapse.rules';
 import { LapseService } from './lapse.service';
 import type { LapseDisableOutcome } from './policy.lapse';
 
-const job = (id: string, attempts = 0): LapseJob => ({ id, policyId: `p-${id}`, policyVersion: 3, reason: 'r', attempts, serviceId: `s-${id}`, database: '' });
+const job = (id: string, attempts = 0): LapseJob => ({ id, policyId: `p-${id}`, policyVersion: 3, reason: 'r', attempts, serviceId: `s-${id}`, database: '', role: '' });
 
 /** A queue in memory: what the service asks of the repository. */
 function fakeQueue(due: LapseJob[], states: LapseJobState[] = []) {

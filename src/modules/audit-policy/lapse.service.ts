@@ -28,7 +28,7 @@ export interface LapseRecorder {
 const NO_RECORDER: LapseRecorder = { disabled() {}, failed() {}, pending() {} };
 
 /** One policy's scope in a summary. */
-export interface LapsedScope { policyId: string; serviceId: string; database: string | null }
+export interface LapsedScope { policyId: string; serviceId: string; database: string | null; role?: string }
 
 /** What working some jobs did (admin set-plan prints it). */
 export interface LapseSummary {
@@ -44,7 +44,8 @@ export interface LapseSummary {
 
 export const emptySummary = (): LapseSummary => ({ disabled: [], alreadyDisabled: [], superseded: [], pending: [] });
 
-const scopeOfJob = (j: LapseJob): LapsedScope => ({ policyId: j.policyId, serviceId: j.serviceId, database: j.database || null });
+const scopeOfJob = (j: LapseJob): LapsedScope => ({ policyId: j.policyId, serviceId: j.serviceId, database: j.database || null,
+  ...(j.role ? { role: j.role } : {}) });
 
 export type LapseConfig = Pick<GatewayConfig, 'lapseRetryIntervalMs' | 'targetConnectTimeoutMs' | 'targetStatementTimeoutMs' | 'applyReadbackTimeoutMs'>;
 
@@ -129,7 +130,7 @@ export class LapseService {
 
   private async runJob(j: LapseJob, summary: LapseSummary): Promise<void> {
     const scope = scopeOfJob(j);
-    const at = { jobId: j.id, policyId: j.policyId, serviceId: j.serviceId, database: j.database || null, attempt: j.attempts + 1 };
+    const at = { jobId: j.id, policyId: j.policyId, serviceId: j.serviceId, database: j.database || null, role: j.role || null, attempt: j.attempts + 1 };
     let outcome: LapseJobOutcome;
     try {
       const r = await this.policies.disableForLapse(j.policyId, j.reason, j.policyVersion);

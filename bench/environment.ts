@@ -59,7 +59,8 @@ export class BenchEnvironment {
     const pg15 = debianPgBinDir(15);
     const [db, target, search] = await Promise.all([
       PostgresCluster.start({ name: 'gateway-db', baseDir: dir, binDir: pg15, settings: DURABLE }),
-      PostgresCluster.start({ name: 'target', baseDir: dir, binDir: pg15, preloadPgaudit: true, settings: DURABLE }),
+      // the target serves a page of 50 services' eligibility at once (control-scopes.ts): more than the default 50 backends
+      PostgresCluster.start({ name: 'target', baseDir: dir, binDir: pg15, preloadPgaudit: true, settings: { ...DURABLE, max_connections: '150' } }),
       OpenSearchNode.start({ name: 'opensearch', baseDir: dir, heapMb: opts.opensearchHeapMb }),
     ]);
     const c = new Client({ connectionString: db.url() });

@@ -38,6 +38,7 @@ const ELIGIBILITY = 'query($s: ID!) { auditEligibility(serviceId: $s) { eligible
 /** Polls pg_stat_activity on its own connection: the gateway's backends on one database, the largest count seen. */
 async function startSampler(url: string, database: string): Promise<{ stop(): Promise<{ peak: number; samples: number }> }> {
   const c = new Client({ connectionString: url, application_name: 'pga-bench-sampler' });
+  c.on('error', () => undefined);   // a failure elsewhere stops the servers: the run reports that one, not this connection's end
   await c.connect();
   let peak = 0;
   let samples = 0;

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../src/base/paths';
 import { measureControlPath } from './control-path';
+import { measureControlScopes, SERVICES_PAGE, TARGET_DATABASES } from './control-scopes';
 import { FLOOD_CLIENTS, measureFlood } from './flood';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';
@@ -83,6 +84,8 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
   try {
     log('services up; control path');
     figures.push(...await measureControlPath(env, o.calls));
+    log(`control surface: targetDatabases over ${TARGET_DATABASES} databases, services(first: ${SERVICES_PAGE})`);
+    figures.push(...await measureControlScopes(env, o.calls));
     log(`flood: a second tenant's reads, alone and beside ${FLOOD_CLIENTS} clients flooding another tenant's service`);
     figures.push(...await measureFlood(env, { seconds: o.seconds, warmupRequests: Math.min(Math.ceil(o.warmupRequests / 4), 50) }));
 

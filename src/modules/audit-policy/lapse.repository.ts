@@ -5,6 +5,7 @@
  * and finished (complete) or put back with a later attempt (fail).
  */
 import type { Db } from '../../base/db/prisma';
+import { Prisma } from '../../generated/prisma/client';
 import type { Tx } from './policy.repository';
 
 /** One claimed job, with the scope of its policy (for summaries and logs). */
@@ -34,27 +35,22 @@ export class LapseRepository {
    * counted. An open job of the same policy (an earlier lapse not yet carried out) is renewed: due now, the
    * new reason and version. Returns the ids of the jobs written or renewed.
    */
-  async enqueueForOrganization(tx: Tx, organizationId: string, reason: string): Promise<string[]> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO policy_lapse_job (id, policy_id, policy_version, reason)
-      SELECT gen_random_uuid(), p.id, p.version, ${reason}
-        FROM audit_policy p JOIN service s ON s.id = p.service_id JOIN project pr ON pr.id = s.project_id
-       WHERE pr.organization_id = ${organizationId}::uuid AND p.enabled
-       ORDER BY p.id
-         FOR SHARE OF p
-      ON CONFLICT (policy_id) WHERE done_at IS NULL
-      DO UPDATE SET policy_version = EXCLUDED.policy_version, reason = EXCLUDED.reason, next_attempt_at = now()
-      RETURNING id::text AS id`;
-    return rows.map((r) => r.id);
+  enqueueForOrganization(tx: Tx, organizationId: string, reason: string): Promise<string[]> {
+    return this.enqueue(tx, Prisma.sql`s.project_id IN (SELECT id FROM project WHERE organization_id = ${organizationId}::uuid)`, reason);
   }
 
   /** As enqueueForOrganization, for the services of one project. */
-  async enqueueForProject(tx: Tx, projectId: string, reason: string): Promise<string[]> {
+  enqueueForProject(tx: Tx, projectId: string, reason: string): Promise<string[]> {
+    return this.enqueue(tx, Prisma.sql`s.project_id = ${projectId}::uuid`, reason);
+  }
+
+  /** One job per enabled policy of the services `services` selects (a fixed fragment over `s`, bind parameters only). */
+  private async enqueue(tx: Tx, services: Prisma.Sql, reason: string): Promise<string[]> {
     const rows = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO policy_lapse_job (id, policy_id, policy_version, reason)
       SELECT gen_random_uuid(), p.id, p.version, ${reason}
         FROM audit_policy p JOIN service s ON s.id = p.service_id
-       WHERE s.project_id = ${projectId}::uuid AND p.enabled
+       WHERE ${services} AND p.enabled
        ORDER BY p.id
          FOR SHARE OF p
       ON CONFLICT (policy_id) WHERE done_at IS NULL

@@ -1,7 +1,7 @@
 /** Translates between GraphQL and PolicyInventory; no logic of its own. */
-import { Max, MaxLength, Min, IsOptional } from 'class-validator';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { decodeIdCursor, encodeIdCursor } from '../../base/relay';
+import { HistoryArgs } from './audit-policy.inputs';
 import type { AuditPolicyContext } from './audit-policy.resolver';
 import { AuditEligibility } from './audit-policy.types';
 import { MAX_SCOPES } from './inventory.scopes';
@@ -10,15 +10,6 @@ import { AuditPolicySummary, AuditScope, AuditService, AuditServiceConnection } 
 
 const CURSOR = 'svc';
 
-@ArgsType()
-export class ServicesArgs {
-  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
-  @Min(1) @Max(100)
-  first!: number;
-  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' })
-  @IsOptional() @MaxLength(100)
-  after?: string | null;
-}
 
 const summary = (p: InventoryService['policies'][number]): AuditPolicySummary => ({ id: p.id, database: p.database || null,
   role: p.role || null, enabled: p.enabled, version: p.version, updatedAt: p.updatedAt, updatedBy: p.updatedBy });
@@ -26,7 +17,8 @@ const summary = (p: InventoryService['policies'][number]): AuditPolicySummary =>
 @Resolver(() => AuditService)
 export class PolicyInventoryResolver {
   @Query(() => AuditServiceConnection, { description: 'The services of the caller\'s project, by name (then id), each with the audit status and policies the gateway records (from the gateway database alone; `eligibility` asks the live server).' })
-  async services(@Args() { first, after }: ServicesArgs, @Ctx() ctx: AuditPolicyContext): Promise<AuditServiceConnection> {
+  async services(@Args() { first, after }: HistoryArgs,   // the same first (1 to 100) and after as every paged field
+    @Ctx() ctx: AuditPolicyContext): Promise<AuditServiceConnection> {
     const page = await ctx.policies.inventory.services(ctx.principal, first, after ? decodeIdCursor(CURSOR, after) : null);
     const edges = page.services.map((s) => ({ cursor: encodeIdCursor(CURSOR, s.id),
       node: { id: s.id, name: s.name, audit: s.audit, policies: s.policies.map(summary), service: s.service } }));

@@ -311,4 +311,23 @@ describe('the other paths on the new scopes', () => {
     expect(r.statements).toEqual([`ALTER ROLE ${q(ROLE.etl)} SET pgaudit.log = 'none'`]);
     expect((await g.exec(t.token, DRIFT, { serviceId: t.serviceId, role: ROLE.etl })).data!.auditPolicy.drift).toEqual([]);
   });
+
+  it('a change racing a plan being switched off is refused once the switch commits, changing nothing', async () => {
+    const t = await fresh();
+    const blocker = new Client({ connectionString: urls.gatewayDb });
+    await blocker.connect();
+    try {
+      const r = await unchanged(g, urls.pgaudit, t.serviceId, async () => {
+        await blocker.query('BEGIN');
+        await blocker.query('UPDATE organization SET pro_platform = false WHERE id = $1', [t.organizationId]);   // set-plan, not yet committed
+        const pending = g.exec(t.token, enableQ, { input: { serviceId: t.serviceId, settings: { log: ['READ'] } } });
+        await new Promise((res) => setTimeout(res, 500));   // the change passed its first check and waits on the plan rows
+        await blocker.query('COMMIT');
+        return (await pending).data!.enableAuditLogging;
+      });
+      expect(r.userErrors.map((e: any) => e.code)).toEqual(['PRO_PLATFORM_REQUIRED']);
+    } finally {
+      await blocker.end();
+    }
+  });
 });

@@ -96,6 +96,18 @@ export class PolicyRepository {
     return toPolicy(await tx.auditPolicy.findUniqueOrThrow({ where: { id } }));
   }
 
+  /**
+   * The service's plan flags, read in the change's transaction with its organization and project rows FOR SHARE:
+   * a plan switched off while the change runs is seen (set-plan's UPDATE commits first), or waits for the change to
+   * commit (and its lapse then finds the policy enabled). Null if the service is gone.
+   */
+  async planFlags(tx: Tx, serviceId: string): Promise<{ proPlatform: boolean; proFeatures: boolean } | null> {
+    const [row] = await tx.$queryRaw<{ pro_platform: boolean; pro_features: boolean }[]>`
+      SELECT o.pro_platform, p.pro_features FROM service s JOIN project p ON p.id = s.project_id
+        JOIN organization o ON o.id = p.organization_id WHERE s.id = ${serviceId}::uuid FOR SHARE OF o, p`;
+    return row ? { proPlatform: row.pro_platform, proFeatures: row.pro_features } : null;
+  }
+
   /** Serialises every use of one idempotency key within a project until commit. */
   async lockIdempotencyKey(tx: Tx, projectId: string, key: string): Promise<void> {
     await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${projectId + ":" + key}, 0))::text AS locked`;

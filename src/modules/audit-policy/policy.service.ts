@@ -227,6 +227,7 @@ export class PolicyService {
     const policy = req.dryRun
       ? (await this.policies.find(service.id, database, role, tx)) ?? null
       : await this.policies.lock(tx, service.id, database, role);
+    await this.recheckPlan(ctx);
     const version = policy?.version ?? 0;
     if (req.expectedVersion != null && req.expectedVersion !== version) {
       throw refuse(AuditErrorCode.VERSION_CONFLICT,
@@ -282,6 +283,19 @@ export class PolicyService {
     (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null, role: role || null,
       action: revision.action, version: revision.version, actor: revision.actor });
     return { policy: view(updated, after, SettingsSource.SERVER), revision, statements, userErrors: [] };
+  }
+
+  /**
+   * The plan again, inside the transaction (its rows FOR SHARE): a lapse that committed since the entitlement check
+   * refuses the change, and one that comes later waits for it and then finds the policy to disable (README: Plan lapse).
+   */
+  private async recheckPlan(ctx: LockedChange): Promise<void> {
+    const plan = await this.policies.planFlags(ctx.tx, ctx.service.id);
+    const failing = evaluateEntitlements({ proPlatform: plan?.proPlatform ?? false, proFeatures: plan?.proFeatures ?? false,
+      callerRole: ctx.req.principal.databaseRole, server: ctx.facts }).filter((c) => !c.satisfied);
+    if (failing.length > 0) {
+      throw new AuditPolicyError(failing.map((c) => ({ code: REFUSAL_OF_REQUIREMENT[c.requirement], message: c.detail, field: null })));
+    }
   }
 
   /**

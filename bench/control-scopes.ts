@@ -63,19 +63,27 @@ async function measure(env: BenchEnvironment, admin: Client, url: string, token:
   const project = await t.createProject(env.tenant.organizationId, 'bench-services', true);
   for (let i = 0; i < SERVICES_PAGE; i++) await t.registerService(project.id, `svc-${String(i).padStart(2, '0')}`, env.target.url());
   const { token: listToken } = await t.createToken(project.id, 'bench-services', 'avnadmin');
-  const page = await timeCalls(calls, async () => {
-    const data = await gql(url, listToken, SERVICES, { first: SERVICES_PAGE });
-    if (data.services.edges.length !== SERVICES_PAGE || !data.services.edges.every((e: any) => e.node.eligibility.eligible)) {
-      throw new Error(`services page: ${JSON.stringify(data).slice(0, 300)}`);
-    }
-  });
+  // 50 services' live eligibility costs 50 x 25 points plus the selection (about 1,500): over the default
+  // GRAPHQL_MAX_COST of 1000 (README, Bounds), so this page is served by a gateway with the limit at 2000
+  const wideGateway = await env.extraGateway('services-page', { GRAPHQL_MAX_COST: '2000' });
+  let page: Awaited<ReturnType<typeof timeCalls>>;
+  try {
+    page = await timeCalls(calls, async () => {
+      const data = await gql(wideGateway.url, listToken, SERVICES, { first: SERVICES_PAGE });
+      if (data.services.edges.length !== SERVICES_PAGE || !data.services.edges.every((e: any) => e.node.eligibility.eligible)) {
+        throw new Error(`services page: ${JSON.stringify(data).slice(0, 300)}`);
+      }
+    });
+  } finally {
+    await wideGateway.stop();
+  }
 
   const baselineName = 'configureAuditLogging of one scope (one database, one setting), same run';
   return [
     { section: 'control', name: `configureAuditLogging of a service policy with targetDatabases over ${TARGET_DATABASES} databases (one setting on each), ${calls} calls`,
       unit: 'ms', measured: wide, baseline, baselineName,
       target: { text: `p50 <= ${TARGET_DATABASES}x baseline`, met: wide.p50 <= TARGET_DATABASES * baseline.p50 } },
-    { section: 'control', name: `services(first: ${SERVICES_PAGE}) over ${SERVICES_PAGE} services, with live eligibility, audit status and policies, ${calls} calls`,
+    { section: 'control', name: `services(first: ${SERVICES_PAGE}) over ${SERVICES_PAGE} services, with live eligibility, audit status and policies (GRAPHQL_MAX_COST 2000), ${calls} calls`,
       unit: 'ms', measured: page, baseline, baselineName,
       target: { text: 'p50 <= 500 ms', met: page.p50 <= 500 } },
   ];

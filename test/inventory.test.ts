@@ -203,3 +203,22 @@ describe('services', () => {
     expect(t.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
   });
 });
+
+it('one service that cannot be read (here: TLS required, the server has none) fails its checks, not the page', async () => {
+  const strict = await startTestGateway({ TARGET_SSLMODE: 'require' });
+  try {
+    const r = await strict.exec(a.token, `{ services(first: 3) { edges { node { name eligibility { eligible checks { requirement satisfied } } } } } }`);
+    expect(r.errors).toBeUndefined();
+    const nodes = r.data!.services.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(3);
+    for (const n of nodes) {
+      expect(n.eligibility.eligible).toBe(false);
+      expect(n.eligibility.checks.find((c: any) => c.requirement === 'POSTGRES_VERSION').satisfied).toBe(false);
+    }
+    // alone, the same service still answers with the TLS error's code (auditEligibility is unchanged)
+    const alone = await strict.exec(a.token, `query($id: ID!) { auditEligibility(serviceId: $id) { eligible } }`, { id: a.serviceId });
+    expect(alone.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+  } finally {
+    await strict.close();
+  }
+});

@@ -47,7 +47,7 @@ export class PolicyInventory {
 
   /** The four checks on the live server, for a service of a page the caller was given. */
   eligibility(principal: Principal, service: ServiceRecord, targets: TargetLease): Promise<Eligibility> {
-    return liveEligibility(principal, service, targets);
+    return liveEligibility(principal, service, targets, true);
   }
 
   /**

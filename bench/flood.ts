@@ -43,6 +43,8 @@ async function startSampler(url: string, database: string): Promise<{ stop(): Pr
   let peak = 0;
   let samples = 0;
   let polling = true;
+  // a failed poll ends the loop and is rethrown by stop(), never left as an unhandled rejection (which would kill
+  // the run before the error that stopped the servers is reported)
   const loop = (async () => {
     while (polling) {
       const { rows } = await c.query<{ n: string }>(
@@ -50,8 +52,14 @@ async function startSampler(url: string, database: string): Promise<{ stop(): Pr
       peak = Math.max(peak, Number(rows[0]!.n));
       samples += 1;
     }
-  })();
-  return { async stop() { polling = false; await loop; await c.end(); return { peak, samples }; } };
+  })().then(() => null, (err: unknown) => err);
+  return { async stop() {
+    polling = false;
+    const failed = await loop;
+    await c.end().catch(() => undefined);
+    if (failed) throw failed;
+    return { peak, samples };
+  } };
 }
 
 /** Outcome of a flood answer: ok, SERVICE_BUSY (a query gets it as SERVICE_UNAVAILABLE with its message), or the first error's code. */

@@ -3,7 +3,8 @@
  * (test/support/hostile-corpus.ts) against the real `serve` process, on raw sockets, 8 at a time. For every
  * answer: no 5xx, an answer at all (except where the client left), no stack trace, file path, connection URL,
  * password, cluster port, token, or any of tenant B's markers (tenant A sends every request, with B's service
- * id, event id and cursors among them). Between batches and at the end the process must be up (a crash is
+ * id, event id and cursors among them). B's service is a server of its own, as every service is in production:
+ * A's service may show everything its own server holds (auditScopes lists every database and role there). Between batches and at the end the process must be up (a crash is
  * counted and the process started again, so one crash does not hide the rest). After the run the target
  * server holds exactly what A's accepted calls applied: B's database settings, every other database's
  * settings and every object (databases, roles, extensions, relations, functions) are as before.
@@ -20,6 +21,7 @@ import type { AuditEventDocument } from '../src/modules/audit-events/event.docum
 import { CLI, ROOT } from './support/cli';
 import { hostileCorpus, HostileRequest, httpWire, INJECTIONS } from './support/hostile-corpus';
 import { leakRules, leaksIn, sendRaw, WireReply } from './support/hostile-wire';
+import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../dev/local/postgres-cluster';
 import { createTenant, ENABLE, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { historyState } from './support/unchanged';
 
@@ -139,8 +141,12 @@ async function ensureUp(at: number): Promise<void> {
 
 interface Finding { kind: '5xx' | 'internal error' | 'no answer' | 'leak'; family: string; label: string; detail: string }
 
+let clusterB: PostgresCluster;
+const baseDirB = clusterBaseDir(path.resolve(__dirname, '../.local/test-clusters', `hostile-b-${process.pid}`), `hostile-b-${process.pid}`);
+
 beforeAll(async () => {
   await resetServer(urls.pgaudit);
+  clusterB = await PostgresCluster.start({ name: 'tenant-b', baseDir: baseDirB, binDir: debianPgBinDir(15), preloadPgaudit: true });
   g = await startTestGateway();
   await g.gateway.eventStore!.ensureTemplate();
   a = await createTenant(g, { serviceUrl: withPassword(urls.pgaudit, passwords.a) });
@@ -148,10 +154,10 @@ beforeAll(async () => {
   const t = g.gateway.tenancy;
   const org = await t.createOrganization(`org-${marker}`, true);
   const project = await t.createProject(org.id, `project-${marker}`, true);
-  const service = await t.registerService(project.id, `service-${marker}`, withPassword(urls.pgaudit, passwords.b));
+  const service = await t.registerService(project.id, `service-${marker}`, withPassword(clusterB.url(), passwords.b));
   const { token } = await t.createToken(project.id, `token-${marker}`, 'avnadmin');
   b = { organizationId: org.id, projectId: project.id, serviceId: service.id, token, database: `db_${marker}` };
-  await sql(urls.pgaudit, `CREATE DATABASE "${b.database}"`);
+  await sql(clusterB.url(), `CREATE DATABASE "${b.database}"`);
 
   // A: a service-level policy (a legitimate call); B: its database-level policy.
   const ea = await g.exec(a.token, ENABLE, { input: { serviceId: a.serviceId, reason: 'baseline' } });
@@ -181,7 +187,8 @@ beforeAll(async () => {
 afterAll(async () => {
   served?.child.kill('SIGTERM');
   await g?.close();
-  await sql(urls.pgaudit, `DROP DATABASE IF EXISTS "${b?.database}"`).catch(() => undefined);
+  await clusterB?.stop();
+  fs.rmSync(baseDirB, { recursive: true, force: true });
   await resetServer(urls.pgaudit);
 });
 
@@ -189,6 +196,8 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
   const started = Date.now();
   const objectsBefore = await targetObjects(urls.pgaudit);
   const settingsBefore = await dbSettings(urls.pgaudit);
+  const bSettingsBefore = await dbSettings(clusterB.url());
+  const bObjectsBefore = await targetObjects(clusterB.url());
   const bHistoryBefore = await historyState(g, b.serviceId);
   const aRevisionsBefore = await g.gateway.db.prisma.auditPolicyRevision.count({ where: { policy: { serviceId: a.serviceId } } });
 
@@ -202,7 +211,7 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
     secrets: [passwords.a, passwords.b, a.token, b.token],
     foreignMarkers: [marker, b.projectId, b.organizationId],
     root: ROOT,
-    clusterPorts: [portOf(urls.pgaudit), portOf(urls.gatewayDb), portOf(urls.pg10), portOf(process.env.OPENSEARCH_URL!)],
+    clusterPorts: [portOf(urls.pgaudit), portOf(urls.gatewayDb), portOf(urls.pg10), portOf(process.env.OPENSEARCH_URL!), portOf(clusterB.url())],
     clientText: INJECTIONS.join('\n'),
   });
   const findings: Finding[] = [];
@@ -302,4 +311,7 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
   // databases without a policy of A (B's among them) keep their settings; B's history did not move
   expect(settingsAfter.filter((s) => !aDatabases.has(s.datname))).toEqual(settingsBefore.filter((s) => !aDatabases.has(s.datname)));
   expect(await historyState(g, b.serviceId)).toEqual(bHistoryBefore);
+  // B's own server: untouched by anything A sent
+  expect(await dbSettings(clusterB.url())).toEqual(bSettingsBefore);
+  expect(await targetObjects(clusterB.url())).toEqual(bObjectsBefore);
 }, 600_000);

@@ -330,4 +330,18 @@ describe('the other paths on the new scopes', () => {
       await blocker.end();
     }
   });
+
+  it('drift of a target list is found in whichever database drifted, and reconcile puts back only that one', async () => {
+    const t = await fresh();
+    await enable(t, { targetDatabases: [DB.a, DB.b, DB.c], settings: { log: ['READ'] } });
+    await sql(urls.pgaudit, `ALTER DATABASE ${q(DB.c)} SET pgaudit.log = 'all'`);   // by hand, in the last database only
+    const DRIFT = `query($serviceId: ID!) { auditPolicy(serviceId: $serviceId) { driftChecked drift { setting applied live } } }`;
+    expect((await g.exec(t.token, DRIFT, { serviceId: t.serviceId })).data!.auditPolicy.drift)
+      .toEqual([{ setting: 'pgaudit.log', applied: 'read', live: 'all' }]);
+    const RECONCILE = `mutation($input: ReconcileAuditPolicyInput!) { reconcileAuditPolicy(input: $input) { statements userErrors { code } } }`;
+    const r = (await g.exec(t.token, RECONCILE, { input: { serviceId: t.serviceId } })).data!.reconcileAuditPolicy;
+    expect(r.userErrors).toEqual([]);
+    expect(r.statements).toEqual([`ALTER DATABASE ${q(DB.c)} SET pgaudit.log = 'read'`]);
+    expect((await g.exec(t.token, DRIFT, { serviceId: t.serviceId })).data!.auditPolicy.drift).toEqual([]);
+  });
 });

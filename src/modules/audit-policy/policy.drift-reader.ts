@@ -7,7 +7,8 @@ import type { Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import { isUnreachable } from './audit-policy.errors';
-import { scopeOf, viewScope } from './policy.change';
+import type { Scope } from './apply.plan';
+import { scopeOf } from './policy.change';
 import { DriftReport, NOT_CHECKED, policyDrift } from './policy.drift';
 import type { PolicyRepository, PolicyRow } from './policy.repository';
 import type { TargetConnector } from './target/target.connector';
@@ -86,9 +87,18 @@ export class PolicyDriftReader {
   }
 }
 
-/** What the policy's scope holds now against what the gateway left there. */
+/**
+ * What the policy's scope holds now against what the gateway left there. A service-level policy with target
+ * databases is read where it applies, database by database: the first one that drifted is reported.
+ */
 async function driftOn(session: TargetSession, row: PolicyRow): Promise<DriftReport> {
-  // a service-level policy with target databases is read where it applies: its first database (each holds the same)
-  const scope = viewScope(scopeOf(row.database, row.role), row.enabled ? row.targetDatabases : []);
-  return policyDrift(row, scopeOf(row.database, row.role), await scopeSettings(session, scope), await inheritedSettings(session, scope));
+  const scope = scopeOf(row.database, row.role);
+  const targets = row.enabled ? row.targetDatabases : [];
+  const places: Scope[] = targets.length > 0 ? targets.map((database) => ({ kind: 'database', database })) : [scope];
+  let report: DriftReport | null = null;
+  for (const place of places) {
+    report = policyDrift(row, scope, await scopeSettings(session, place), await inheritedSettings(session, place));
+    if (report.drift.length > 0) break;
+  }
+  return report!;
 }

@@ -58,6 +58,18 @@ async function measure(env: BenchEnvironment, admin: Client, url: string, token:
   const wide = await timeCalls(calls, (i) => gql(url, token, CONFIGURE, { input: { serviceId, settings: { logRows: i % 2 === 0 } } }).then(() => undefined));
   await gql(url, token, DISABLE, { input: { serviceId } });
 
+  // the floor of a page of 50 services' eligibility: 50 connections opened at once, one query each, closed (the
+  // gateway holds each service's connection until the answer is ready, and closes it before sending it)
+  const bare = await timeCalls(calls, async () => {
+    const clients = await Promise.all(Array.from({ length: SERVICES_PAGE }, async () => {
+      const c = new Client({ connectionString: env.target.url() });
+      await c.connect();
+      await c.query(`SELECT current_setting('server_version_num'), (SELECT rolsuper FROM pg_roles WHERE rolname = 'avnadmin')`);
+      return c;
+    }));
+    await Promise.all(clients.map((c) => c.end()));
+  });
+
   // a page of 50 services of one project, each on the bench's target server, one of them with policies
   const t = env.admin.tenancy;
   const project = await t.createProject(env.tenant.organizationId, 'bench-services', true);
@@ -84,7 +96,8 @@ async function measure(env: BenchEnvironment, admin: Client, url: string, token:
       unit: 'ms', measured: wide, baseline, baselineName,
       target: { text: `p50 <= ${TARGET_DATABASES}x baseline`, met: wide.p50 <= TARGET_DATABASES * baseline.p50 } },
     { section: 'control', name: `services(first: ${SERVICES_PAGE}) over ${SERVICES_PAGE} services, with live eligibility, audit status and policies (GRAPHQL_MAX_COST 2000), ${calls} calls`,
-      unit: 'ms', measured: page, baseline, baselineName,
-      target: { text: 'p50 <= 500 ms', met: page.p50 <= 500 } },
+      unit: 'ms', measured: page, baseline: bare,
+      baselineName: `${SERVICES_PAGE} connections opened at once, one query each, closed (pg client, no gateway), same run; one scope's configure: ${baseline.p50.toFixed(1)} ms p50`,
+      target: { text: 'p50 <= 1.5x baseline', met: page.p50 <= 1.5 * bare.p50 } },
   ];
 }

@@ -20,9 +20,9 @@ const NOT_READ_IN_A_LIST: readonly AuditErrorCode[] = [AuditErrorCode.SERVICE_UN
  * reachable in its checks rather than failing the whole page; alone (`auditEligibility`) busy and TLS stay errors.
  */
 export async function liveEligibility(principal: Principal, service: ServiceRecord, targets: TargetLease, inList = false): Promise<Eligibility> {
-  let facts: ServerFacts | null = null;
+  let facts: Pick<ServerFacts, 'serverVersionNum' | 'serverVersion' | 'avnadminSuperuser'> | null = null;
   try {
-    facts = await targets.with(service, (s) => s.facts());
+    facts = await targets.with(service, (s) => s.entitlementFacts());
   } catch (err) {
     const tolerated = inList ? err instanceof AuditPolicyError && NOT_READ_IN_A_LIST.includes(err.code) : isUnreachable(err);
     if (!tolerated) throw err;

@@ -85,6 +85,14 @@ export class TargetSession {
     this.actingAs = null;
   }
 
+  /** What the four entitlement checks need of the server, in one round trip (no catalog scans: a page of services reads it for each). */
+  async entitlementFacts(): Promise<Pick<ServerFacts, 'serverVersionNum' | 'serverVersion' | 'avnadminSuperuser'>> {
+    const { rows: [row] } = await this.client.query<{ version_num: string; version: string; avnadmin_super: boolean | null }>(
+      `SELECT current_setting('server_version_num') AS version_num, current_setting('server_version') AS version,
+              (SELECT rolsuper FROM pg_roles WHERE rolname = 'avnadmin') AS avnadmin_super`);
+    return { serverVersionNum: Number(row!.version_num), serverVersion: row!.version, avnadminSuperuser: row!.avnadmin_super };
+  }
+
   async facts(): Promise<ServerFacts> {
     const { rows: [row] } = await this.client.query<{
       version_num: string; version: string; current_user: string; avnadmin_super: boolean | null;

@@ -138,7 +138,8 @@ export class PolicyApplier {
   private async readBack(ctx: ChangeContext, expected: ApplyPlan['expected'])
     : Promise<{ ok: true; settings: AuditSettingsValue[] } | { ok: false; mismatch: string }> {
     const deadline = Date.now() + this.config.applyReadbackTimeoutMs;
-    let pause = 5;
+    const started = Date.now();
+    let pause = 2;
     for (;;) {
       const got: AuditSettingsValue[] = [];
       const problems: string[] = [];
@@ -155,7 +156,9 @@ export class PolicyApplier {
       const waitsForReload = expected.some((e) => e.scope.kind === 'service') || ctx.scope.kind === 'service';
       if (!waitsForReload || Date.now() > deadline) return { ok: false, mismatch: problems.slice(0, 5).join('; ') };
       await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(pause * 2, 250);   // a reload shows within milliseconds; a slow one is not polled hard
+      // a reload shows within tens of milliseconds: poll every 2 ms for the first 100 ms (one light query each, on
+      // the request's own connection), so the answer follows the reload closely; then back off, a slow one is not polled hard
+      pause = Date.now() - started < 100 ? 2 : Math.min(pause * 2, 250);
     }
   }
 }

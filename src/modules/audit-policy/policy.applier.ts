@@ -35,7 +35,20 @@ export interface ApplyPlan {
   extensionIn: string[];
   steps: ScopeStep[];
   /** The settings each scope must show afterwards (a session's view of it: inherited layers included). */
-  expected: { scope: Scope; settings: AuditSettingsValue }[];
+  expected: ExpectedScope[];
+}
+
+/**
+ * What one scope must show afterwards. Below the service level a scope's effective settings also depend on the
+ * layers above it, which another change (another policy's row lock) may move at the same moment: so a scope that
+ * SETs compares only the settings it set (`only`), and a scope that RESETs compares against what it inherits at
+ * read-back time (`inherits`: the values it keeps of its own, e.g. object audit's pgaudit.role).
+ */
+export interface ExpectedScope {
+  scope: Scope;
+  settings: AuditSettingsValue;
+  only?: readonly PgauditGuc[];
+  inherits?: Partial<AuditSettingsValue>;
 }
 
 export const CREATE_EXTENSION = 'CREATE EXTENSION IF NOT EXISTS pgaudit';
@@ -146,10 +159,11 @@ export class PolicyApplier {
       for (const e of expected) {
         const settings = await this.readScope(ctx.session, e.scope);
         got.push(settings);
-        const differ = changedGucs(e.settings, settings).filter((g) => ctx.facts.gucs.has(g));
+        const want = e.inherits ? { ...(await this.readInherited(ctx.session, e.scope)), ...e.inherits } : e.settings;
+        const differ = changedGucs(want, settings).filter((g) => ctx.facts.gucs.has(g) && (!e.only || e.only.includes(g)));
         if (differ.length > 0) {
           const where = expected.length > 1 || e.scope.kind !== ctx.scope.kind ? ` (${clip(describeScope(e.scope))})` : '';
-          problems.push(...differ.map((g) => `${g}${where} is '${clip(formatGuc(settings, g) ?? '')}', expected '${clip(formatGuc(e.settings, g) ?? '')}'`));
+          problems.push(...differ.map((g) => `${g}${where} is '${clip(formatGuc(settings, g) ?? '')}', expected '${clip(formatGuc(want, g) ?? '')}'`));
         }
       }
       if (problems.length === 0) return { ok: true, settings: got };

@@ -339,17 +339,18 @@ export class PolicyService {
     if (scope.kind !== 'service') {
       if (op !== 'disable') {
         const own = await step(scope, (explicit) => planSet(scope, explicit, desired, patched, facts.gucs));
-        return { extensionIn: await this.missingExtension(ctx, extensionIn), steps: [own], expected: [{ scope, settings: desired }] };
+        return { extensionIn: await this.missingExtension(ctx, extensionIn), steps: [own], expected: [{ scope, settings: desired, only: patched }] };
       }
       // disable: RESET the scope, but a database with object audit keeps pgaudit.role at its auditor
       const inherited = await this.applier.readInherited(session, scope);
       let expected = inherited;
+      let kept: Partial<AuditSettingsValue> = {};
       const own = await step(scope, (explicit) => {
         const keeping = disableKeepingAuditor(scope, explicit, inherited, facts.gucs, objects);
-        if (keeping) expected = keeping.expected;
+        if (keeping) { expected = keeping.expected; kept = { role: keeping.expected.role }; }
         return [...planReset(scope, keeping?.resetGucs ?? facts.gucs), ...(keeping?.keep ?? [])];
       });
-      return { extensionIn: [], steps: [own], expected: [{ scope, settings: expected }] };
+      return { extensionIn: [], steps: [own], expected: [{ scope, settings: expected, inherits: kept }] };
     }
 
     const removed = targets.before.filter((d) => !targets.after.includes(d));
@@ -364,13 +365,13 @@ export class PolicyService {
       for (const d of removed) {
         const db: Scope = { kind: 'database', database: d };
         steps.push(await step(db, () => planReset(db, facts.gucs)));
-        expected.push({ scope: db, settings: serviceAfter });
+        expected.push({ scope: db, settings: serviceAfter, inherits: {} });
       }
       for (const d of targets.after) {
         const db: Scope = { kind: 'database', database: d };
-        const gucs = op === 'configure' && targets.before.includes(d) ? patched : [...PGAUDIT_GUCS];
+        const gucs = op === 'configure' && targets.before.includes(d) ? [...patched] : [...PGAUDIT_GUCS];
         steps.push(await step(db, (explicit) => planSet(db, explicit, desired, gucs, facts.gucs)));
-        expected.push({ scope: db, settings: desired });
+        expected.push({ scope: db, settings: desired, only: gucs });
       }
       const newDatabases = targets.after.filter((d) => !targets.before.includes(d));
       return { extensionIn: op === 'disable' ? [] : await this.missingExtension(ctx, newDatabases), steps, expected };
@@ -382,7 +383,7 @@ export class PolicyService {
     for (const d of removed) {
       const db: Scope = { kind: 'database', database: d };
       steps.push(await step(db, () => planReset(db, facts.gucs)));
-      expected.push({ scope: db, settings: desired });
+      expected.push({ scope: db, settings: desired, inherits: {} });
     }
     expected.push({ scope: serviceScope, settings: desired });
     return { extensionIn: await this.missingExtension(ctx, extensionIn), steps, expected };

@@ -14,7 +14,7 @@ import type { Logger } from '../../base/logger';
 import { AuditErrorCode, AuditPolicyError, clip, refuse, serverText } from './audit-policy.errors';
 import { describeScope, planRestore, Scope } from './apply.plan';
 import type { ChangeContext } from './policy.change';
-import { explicitSettings, inheritedSettings, restorableSettings, scopeSettings } from './scope.settings';
+import { inheritedSettings, scopeSettings } from './scope.settings';
 import { AuditSettingsValue, changedGucs, formatGuc, PgauditGuc } from './settings/settings.model';
 import type { TargetSession } from './target/target.session';
 
@@ -104,11 +104,6 @@ export class PolicyApplier {
     }
   }
 
-  explicit(session: TargetSession, scope: Scope): Promise<Map<string, string>> { return explicitSettings(session, scope); }
-  restorable(session: TargetSession, scope: Scope): Promise<Map<string, string>> { return restorableSettings(session, scope); }
-  readScope(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> { return scopeSettings(session, scope); }
-  readInherited(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> { return inheritedSettings(session, scope); }
-
   /** Whether pgaudit is installed in a database ('' = the request's connection's). */
   async extensionInstalled(ctx: ChangeContext, database: string): Promise<boolean> {
     if (!database) return ctx.session.extensionInstalled();
@@ -157,9 +152,9 @@ export class PolicyApplier {
       const got: AuditSettingsValue[] = [];
       const problems: string[] = [];
       for (const e of expected) {
-        const settings = await this.readScope(ctx.session, e.scope);
+        const settings = await scopeSettings(ctx.session, e.scope);
         got.push(settings);
-        const want = e.inherits ? { ...(await this.readInherited(ctx.session, e.scope)), ...e.inherits } : e.settings;
+        const want = e.inherits ? { ...(await inheritedSettings(ctx.session, e.scope)), ...e.inherits } : e.settings;
         const differ = changedGucs(want, settings).filter((g) => ctx.facts.gucs.has(g) && (!e.only || e.only.includes(g)));
         if (differ.length > 0) {
           const where = expected.length > 1 || e.scope.kind !== ctx.scope.kind ? ` (${clip(describeScope(e.scope))})` : '';

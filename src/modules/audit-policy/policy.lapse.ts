@@ -15,6 +15,7 @@ import type { Logger } from '../../base/logger';
 import type { Principal } from '../tenancy/principal';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import type { Scope } from './apply.plan';
+import { scopeSettings } from './scope.settings';
 import { ApplyPlan, planStatements, PolicyApplier } from './policy.applier';
 import { ACTION, ChangeRequest, LockedChange, scopeOf, targetsText, viewScope } from './policy.change';
 import type { PolicyRepository, PolicyRow, RevisionRow, SettingChange } from './policy.repository';
@@ -81,7 +82,7 @@ export class PolicyLapse {
           if (now) return now;
           const ctx: LockedChange = { req, service, session, targets, facts, database: row.database, role: row.role, scope,
             key: null, requestHash: '', tx };
-          const before = await this.applier.readScope(session, viewScope(scope, policy.targetDatabases));
+          const before = await scopeSettings(session, viewScope(scope, policy.targetDatabases));
           const plan = await this.planDisable(ctx, policy);
           const statements = planStatements(plan);
           const readBack = await this.applier.apply(ctx, plan);

@@ -19,6 +19,7 @@ import type { TenancyService } from '../tenancy/tenancy.service';
 import type { CredentialVault } from '../tenancy/service-credential';
 import { AuditErrorCode, AuditPolicyError, AuditUserError, clip, isUnreachable, refuse, REFUSAL_OF_REQUIREMENT } from './audit-policy.errors';
 import { describeScope, gucsOfPatch, planReset, planSet, Scope, serviceScope } from './apply.plan';
+import { explicitSettings, inheritedSettings, restorableSettings, scopeSettings } from './scope.settings';
 import { ApplyPlan, planStatements, PolicyApplier, ScopeStep } from './policy.applier';
 import { driftedGucs } from './policy.drift';
 import { PolicyDriftReader } from './policy.drift-reader';
@@ -93,7 +94,7 @@ export class PolicyService {
     if (!row || row.settings === null) return null;
     try {
       const scope = viewScope(scopeOf(row.database, row.role), row.enabled ? row.targetDatabases : []);
-      const live = await targets.with(service, (s) => this.applier.readScope(s, scope));
+      const live = await targets.with(service, (s) => scopeSettings(s, scope));
       return view(row, live, SettingsSource.SERVER);
     } catch (err) {
       if (!isUnreachable(err)) throw err;
@@ -246,7 +247,7 @@ export class PolicyService {
     await this.checkScopeConflicts(ctx, targetsAfter);
 
     // what the policy's sessions get now: for a target list, its first database's (each holds the same)
-    const before = await this.applier.readScope(session, viewScope(scope, targetsBefore));
+    const before = await scopeSettings(session, viewScope(scope, targetsBefore));
     // object audit configured on this database keeps pgaudit.role at its auditor (objects/object-audit.settings.ts)
     const desired = keepAuditorRole(scope, req.settings, desiredSettings(req, before, facts, policy?.settings ?? null), policy?.objects);
     await this.validate(ctx, desired);
@@ -330,8 +331,8 @@ export class PolicyService {
     const { req, session, facts, scope } = ctx;
     const op = req.operation;
     const step = async (s: Scope, statements: (explicit: Map<string, string>) => string[]): Promise<ScopeStep> => {
-      const explicit = await this.applier.explicit(session, s);
-      const explicitBefore = s.kind === 'service' ? await this.applier.restorable(session, s) : explicit;
+      const explicit = await explicitSettings(session, s);
+      const explicitBefore = s.kind === 'service' ? await restorableSettings(session, s) : explicit;
       return { scope: s, statements: statements(explicit), explicitBefore, gucs: PGAUDIT_GUCS };
     };
     const extensionIn = op === 'enable' && scope.kind !== 'role' ? [scope.kind === 'service' ? '' : scope.database] : [];
@@ -342,7 +343,7 @@ export class PolicyService {
         return { extensionIn: await this.missingExtension(ctx, extensionIn), steps: [own], expected: [{ scope, settings: desired, only: patched }] };
       }
       // disable: RESET the scope, but a database with object audit keeps pgaudit.role at its auditor
-      const inherited = await this.applier.readInherited(session, scope);
+      const inherited = await inheritedSettings(session, scope);
       let expected = inherited;
       let kept: Partial<AuditSettingsValue> = {};
       const own = await step(scope, (explicit) => {
@@ -359,7 +360,7 @@ export class PolicyService {
     if (op === 'disable' || targets.after.length > 0) {
       // the service level back to pgaudit's defaults: RESET what ALTER SYSTEM wrote (postgresql.conf is not the gateway's)
       const held = op === 'disable' || (await session.systemSettings()).size > 0;
-      const serviceAfter = held ? pgauditDefaultsFor(facts) : await this.applier.readScope(session, serviceScope);
+      const serviceAfter = held ? pgauditDefaultsFor(facts) : await scopeSettings(session, serviceScope);
       steps.push(await step(serviceScope, () => (held ? planReset(serviceScope, facts.gucs) : [])));
       if (held) expected.push({ scope: serviceScope, settings: serviceAfter });
       for (const d of removed) {

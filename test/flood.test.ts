@@ -135,7 +135,9 @@ describe('successful', () => {
     process.stderr.write(`flood: ${CLIENTS} clients x ${REQUESTS_PER_CLIENT} requests ${JSON.stringify(Object.fromEntries(outcomes))}; ` +
       `max ${peak} backends on the flooded service (cap ${CAP}, ${s.samples()} samples); the other tenant answered ${theirs.length} of ${theirs.length}\n`);
     expect(await backends(floodedDb)).toBe(0);
-  });
+    // 200 requests through a cap of 3 backends: ~20 s on a quiet machine, several times that on a loaded
+    // one. A timeout would leave the flood running into the next test (which counts connections).
+  }, 240_000);
 });
 
 describe('failing', () => {

@@ -42,12 +42,13 @@ function lock(): Promise<() => void> {
 }
 
 /** Some audited statements in DB (with a value a spreadsheet would run), fenced, then ingested (under the lock). */
-async function writeRound(n: number): Promise<void> {
+async function writeRound(n: number, big = false): Promise<void> {
   const marker = `export-round-${process.pid}-${++round}`;
   const c = new Client({ connectionString: withDatabase(urls.pgaudit, DB), application_name: '=2+5' });
   await c.connect();
   try {
-    for (let i = 0; i < n; i++) await c.query('INSERT INTO items VALUES ($1, $2)', [`${marker}-${i}`, i % 3 === 0 ? '=HYPERLINK("http://x")' : `v,"${i}"\n`]);
+    for (let i = 0; i < n; i++) await c.query('INSERT INTO items VALUES ($1, $2)', [`${marker}-${i}`,
+      i % 3 === 0 ? '=HYPERLINK("http://x")' : big && i % 3 === 1 ? `${i}`.padEnd(40_000, 'x') : `v,"${i}"\n`]);
     await c.query(`SELECT '${marker}'`);
   } finally { await c.end(); }
   await waitForAudit(marker);
@@ -140,7 +141,7 @@ beforeAll(async () => {
     settings: { log: ['WRITE', 'READ'], logRows: true, logParameter: true, logCatalog: false, logRelation: true } } });
   expect(r.data!.enableAuditLogging.userErrors).toEqual([]);
   server = await startHttp(g, 64 * 1024);
-  await writeRound(150);
+  await writeRound(150, true);   // ~2 MB of parameters: more than the sockets buffer, so an export waits for its reader
 }, 120_000);
 afterAll(async () => { await server?.close(); await g?.close(); await resetServer(urls.pgaudit); });
 
@@ -153,7 +154,8 @@ describe('export', () => {
     const release = await lock();
     const expected = await indexIds();
     let released = false;
-    const twoMoreRounds = until(async () => rounds >= 2, 60_000);
+    let pitsWhileWriting = -1;
+    const twoMoreRounds = until(async () => rounds >= 2, 60_000).then(async () => { pitsWhileWriting = await openPits(); });
     const answer = await exportRequest({ serviceId: a.serviceId, format: 'ndjson', filter: FILTER }, a.token, {
       onStart: () => { released = true; release(); }, pauseUntil: twoMoreRounds,
     });
@@ -161,6 +163,7 @@ describe('export', () => {
     writing = false;
     await writer;
     expect(answer.status).toBe(200);
+    expect(pitsWhileWriting).toBe(1);                                 // the export was still reading while events were written
     expect(answer.headers['content-type']).toMatch(/^application\/x-ndjson/);
     expect(answer.headers['x-export-token']).toMatch(/^[\w-]+\.[\w-]{43}$/);
     const { events, end } = ndjson(answer.body);

@@ -48,7 +48,7 @@ async function writeRound(n: number, big = false): Promise<void> {
   await c.connect();
   try {
     for (let i = 0; i < n; i++) await c.query('INSERT INTO items VALUES ($1, $2)', [`${marker}-${i}`,
-      i % 3 === 0 ? '=HYPERLINK("http://x")' : big && i % 3 === 1 ? `${i}`.padEnd(40_000, 'x') : `v,"${i}"\n`]);
+      i % 3 === 0 ? '=HYPERLINK("http://x")' : big ? `${i}`.padEnd(160_000, 'x') : `v,"${i}"\n`]);
     await c.query(`SELECT '${marker}'`);
   } finally { await c.end(); }
   await waitForAudit(marker);
@@ -141,7 +141,7 @@ beforeAll(async () => {
     settings: { log: ['WRITE', 'READ'], logRows: true, logParameter: true, logCatalog: false, logRelation: true } } });
   expect(r.data!.enableAuditLogging.userErrors).toEqual([]);
   server = await startHttp(g, 64 * 1024);
-  await writeRound(150, true);   // ~2 MB of parameters: more than the sockets buffer, so an export waits for its reader
+  await writeRound(150, true);   // ~16 MB of parameters: more than the sockets buffer, so an export waits for its reader
 }, 120_000);
 afterAll(async () => { await server?.close(); await g?.close(); await resetServer(urls.pgaudit); });
 

@@ -110,12 +110,12 @@ export class BenchEnvironment {
     for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete env[k];
     // NODE_ENV=production as the Docker image runs it (graphql-js then skips its development checks)
     const child = spawn(process.execPath, ['--require', PEAK_RSS, CLI, 'serve'], { env, stdio: ['ignore', log, log] });
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;   // a loaded machine (parallel builds, tests) can take over 30 s to migrate and start
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}; see ${logFile}`);
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
       if (ok) break;
-      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('gateway did not become ready in 30 s'); }
+      if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('gateway did not become ready in 90 s'); }
       await new Promise((r) => setTimeout(r, 100));
     }
     return { child, port, rssFile };

@@ -27,6 +27,7 @@ import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';
 import { measureQueries } from './queries';
 import { curve, curveMarkdown, Figure, markdown, summary } from './report';
+import { measureExport } from './export';
 
 export interface BenchOptions {
   mode: 'full' | 'quick';
@@ -113,6 +114,8 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
       await settleMerges(env);
       log(`query load at ${size} events`);
       figures.push(...await measureQueries(env, size, { connections: o.connections, seconds: o.seconds, warmupRequests: o.warmupRequests, floorConnections: o.floorConnections }));
+      log(`export of ${size} events: ndjson and csv, against the raw PIT + search_after loop`);
+      figures.push(...await measureExport(env, size));
     }
 
     const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;
@@ -133,7 +136,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
     rmSync(logDir, { recursive: true, force: true });
   }
 
-  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'control', 'flood'];
+  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'export', 'control', 'flood'];
   figures.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   const m = machine();
   const growth = curve(figures);

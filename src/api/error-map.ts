@@ -75,6 +75,7 @@ const AUDIT_EVENTS = {
   INVALID_ARGUMENT: { code: ApiErrorCode.BAD_USER_INPUT },
   STORE_UNAVAILABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE, publicMessage: 'audit event search is unavailable; try again later' },
   STORE_NOT_CONFIGURED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
+  EXPORT_BUSY: { code: ApiErrorCode.RATE_LIMITED },
 } as const satisfies Record<AuditEventsErrorCode, Mapping>;
 
 /**
@@ -207,4 +208,37 @@ export function responseTooLargeBody(responseBytes: number, maxResponseBytes: nu
     message: `the response would be ${responseBytes} bytes, over the limit of ${maxResponseBytes}: ask for fewer events or fields`,
     extensions: { code: ApiErrorCode.RESPONSE_TOO_LARGE, responseBytes, maxResponseBytes },
   }] });
+}
+
+/** The HTTP status of each code on routes outside GraphQL (POST /export), where an error is the whole answer. */
+const ROUTE_STATUS = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  INSUFFICIENT_SCOPE: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  SERVICE_UNAVAILABLE: 503,
+  QUERY_TOO_COMPLEX: 400,
+  INTERNAL_SERVER_ERROR: 500,
+  RESPONSE_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+} as const satisfies Record<ApiErrorCode, number>;
+
+/**
+ * An error of a route outside GraphQL, by the same tables: its status, and `{ code, message, ...details }` for
+ * the body (`{"errors": [{"message", "extensions": {"code", ...}}]}`) or an in-band error marker. `logged`: a
+ * fault (INTERNAL_SERVER_ERROR) or a domain error shown with a fixed message, which the caller logs.
+ */
+export function routeError(err: unknown): { status: number; code: ApiErrorCode | string; message: string; extensions: Record<string, unknown>; logged: boolean } {
+  if (err instanceof ApiError) {
+    const { http: _http, code: _code, ...extensions } = err.extensions as Record<string, unknown>;
+    return { status: ROUTE_STATUS[err.code], code: err.code, message: err.message, extensions, logged: false };
+  }
+  const mapping = err instanceof DomainError ? mappingOf(err) : null;
+  if (mapping && mapping.code !== ApiErrorCode.INTERNAL_SERVER_ERROR) {
+    const domain = err as DomainError;
+    return { status: ROUTE_STATUS[mapping.code], code: mapping.code, message: mapping.publicMessage ?? domain.message,
+      extensions: { ...domain.details }, logged: mapping.publicMessage !== undefined };
+  }
+  return { status: 500, code: ApiErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal server error', extensions: {}, logged: true };
 }

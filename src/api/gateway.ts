@@ -7,6 +7,8 @@ import { driftMetrics } from '../base/metrics';
 import { DRIFT_CHECK_OUTCOMES, DriftMonitor } from '../modules/audit-policy/policy.drift-monitor';
 import { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import { EventStore } from '../modules/audit-events/event.store';
+import { ExportService } from '../modules/audit-events/export.service';
+import { tokenKey } from '../modules/audit-events/export.token';
 import { PolicyRepository } from '../modules/audit-policy/policy.repository';
 import { PolicyService } from '../modules/audit-policy/policy.service';
 import { LapseRepository } from '../modules/audit-policy/lapse.repository';
@@ -73,6 +75,8 @@ export interface Gateway {
   /** Plan changes and the lapse queue (admin set-plan; serve's LapseWorker). */
   lapses: LapseService;
   events: AuditEventsService;
+  /** Streamed exports of events (POST /export, CLI `export`). */
+  exports: ExportService;
   /** null when OPENSEARCH_URL is not configured: event queries then answer SERVICE_UNAVAILABLE. */
   eventStore: EventStore | null;
   logger: Logger;
@@ -100,8 +104,11 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
+  // resume tokens are signed with a key derived from the current master key (a process without keys: a random one)
+  const keys = config.credentialsMasterKeys;
+  const exports = new ExportService(tenancy, eventStore, tokenKey(keys ? keys.key(keys.current) ?? null : null), config.exports);
   return {
-    db, tenancy, policies, lapses, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
+    db, tenancy, policies, lapses, events, exports, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
     async ready() {
       const [database, opensearch] = await Promise.all([
         within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),

@@ -22,6 +22,8 @@ import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import { GatewayContext, releaseTargets } from './context';
 import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from './error-map';
+import { handleExport } from './export-route';
+import type { ExportService } from '../modules/audit-events/export.service';
 import type { Readiness } from './gateway';
 import { graphqlLimits } from './limits';
 import { observabilityPlugin } from './observability';
@@ -33,6 +35,8 @@ export interface GatewayDeps {
   tenancy: TenancyService;
   policies: PolicyService;
   events: AuditEventsService;
+  /** POST /export (export-route.ts); absent: the route answers SERVICE_UNAVAILABLE. */
+  exports?: ExportService;
   logger: Logger;
   maxBodyBytes: number;
   /** Header size and timeouts (DEFAULT_HTTP_LIMITS when absent). */
@@ -142,6 +146,7 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/healthz': ['GET', 'HEAD'],
   '/readyz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
+  '/export': ['POST'],
 };
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
@@ -212,6 +217,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
       if (err instanceof BodyAborted) { deps.logger.debug('client went away before its body ended', { requestId }); return; }
       throw err;
     }
+    if (target.pathname === '/export') return handleExport(deps, req, res, requestId, raw);
     let body: unknown = undefined;
     if (raw) {
       try { body = JSON.parse(raw); }

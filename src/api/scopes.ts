@@ -27,6 +27,11 @@ export const ROOT_FIELD_SCOPE = {
   'Mutation.setObjectAudit': 'write:policy',
 } as const satisfies Record<string, Scope>;
 
+/** Which scope each HTTP route outside GraphQL needs (checked by the route before anything runs). */
+export const HTTP_ROUTE_SCOPE = {
+  'POST /export': 'read:events',
+} as const satisfies Record<string, Scope>;
+
 /** Sorted, distinct root field names of an operation, fragments flattened (`Query.auditEvents`), introspection left out. */
 export function rootFields(operation: OperationDefinitionNode, fragments: Readonly<Record<string, FragmentDefinitionNode>>): string[] {
   const type = operation.operation === 'query' ? 'Query' : operation.operation === 'mutation' ? 'Mutation' : 'Subscription';

@@ -83,6 +83,13 @@ export interface GatewayConfig {
   credentialsMasterKeys: MasterKeyring | null;
   /** TLS toward managed services. */
   targetTls: TargetTls;
+  /** Bounds of exports (README, Export). */
+  exports: ExportConfig;
+}
+
+/** Bounds of exports (src/modules/audit-events/export.service.ts; README, Export). */
+export interface ExportConfig {
+  pageSize: number; pitKeepAliveSeconds: number; maxConcurrentPerToken: number; maxEventsPerRequest: number; maxSeconds: number;
 }
 
 /** What the ingester accepts: bounds no log line can push past (README, Ingest bounds). */
@@ -332,5 +339,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     metricsToken: metricsToken(env),
     credentialsMasterKeys: masterKeys(env),
     targetTls: targetTls(env),
+    exports: {
+      pageSize: int(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10_000),
+      pitKeepAliveSeconds: int(env, 'EXPORT_PIT_KEEP_ALIVE_SECONDS', 120, 10, 3600),
+      maxConcurrentPerToken: int(env, 'EXPORT_MAX_CONCURRENT_PER_TOKEN', 2, 1, 100),
+      maxEventsPerRequest: int(env, 'EXPORT_MAX_EVENTS', 1_000_000, 1, 100_000_000),
+      maxSeconds: int(env, 'EXPORT_MAX_SECONDS', 900, 1, 86_400),
+    },
   };
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * pg-audit-gateway: one executable for operators and automation (see ../shared/design/cli.md).
- *   migrate | serve | emit-schema [--check] | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key|verify-history>
+ *   migrate | serve | emit-schema [--check] | ingest | export | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key|verify-history>
  * Configuration from the environment; flags override it. `--json` prints one JSON object on stdout.
  * A failure prints one line on stderr and exits non-zero.
  */
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
 import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
+import { AuditEventsError } from '../modules/audit-events/audit-events.errors';
 import { tokenStatus } from '../modules/tenancy/expiry';
 import { projectRoot } from '../base/paths';
 import { createMetricsRegistry, ingestMetrics } from '../base/metrics';
@@ -38,6 +39,10 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
                                             --metrics-port serves GET /metrics (Prometheus) on that port while it runs
   ingest --service ID --stdin --source NAME [--format stderr|managed] [--log-line-prefix P]
                                             index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
+  export --service ID [--format ndjson|csv] [--from ISO] [--to ISO] [--filter JSON] [--out FILE] [--resume TOKEN [--after EVENT_ID]] [--limit N]
+                                            stream the service's events matching the filter (AuditEventFilter as JSON)
+                                            from OpenSearch to FILE (appended with --resume) or stdout; prints how it
+                                            ended ({status, events, resume}) on stdout with --out, else on stderr
   admin create-organization --name N [--pro-platform]
   admin create-project --organization ID --name N [--pro-features]
   admin register-service --project ID --name N --url-file PATH|-
@@ -65,6 +70,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' }, service: { type: 'string' }, 'log-dir': { type: 'string' }, once: { type: 'boolean' },
   'opensearch-url': { type: 'string' }, stdin: { type: 'boolean' }, source: { type: 'string' }, format: { type: 'string' },
   'log-line-prefix': { type: 'string' }, 'metrics-port': { type: 'string' },
+  from: { type: 'string' }, to: { type: 'string' }, filter: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
+  after: { type: 'string' }, limit: { type: 'string' },
   scopes: { type: 'string' }, 'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'token-id': { type: 'string' },
 } as const;
 
@@ -358,6 +365,72 @@ async function ingest(values: Values): Promise<void> {
   }
 }
 
+/** The largest --filter accepted. */
+const MAX_FILTER_CHARS = 64 * 1024;
+
+/**
+ * `export`: the events of one service matching a filter, straight from OpenSearch (like `ingest`; no token: an
+ * operator's command, needing DATABASE_URL, OPENSEARCH_URL and CREDENTIALS_MASTER_KEYS, which sign the resume
+ * tokens, so a token of `serve` resumes here and the other way round). The same code as POST /export: one
+ * point in time, pages with backpressure, exactly once; a request bound reached (EXPORT_MAX_EVENTS,
+ * EXPORT_MAX_SECONDS) just continues. Stopped by an error: exit 1, the resume token on stderr.
+ */
+async function exportEvents(values: Values): Promise<void> {
+  lowMemory();
+  const config = loadConfig(env(values));
+  if (!config.opensearchUrl) throw new UsageError('export needs OPENSEARCH_URL (or --opensearch-url)');
+  requireMasterKeys(config);
+  const serviceId = required(values, 'service');
+  const format = values.format ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format takes ndjson or csv');
+  const limit = values.limit === undefined ? null : Number(values.limit);
+  if (limit !== null && (!/^[1-9]\d{0,9}$/.test(values.limit!))) throw new UsageError('--limit takes a positive number of events');
+  if (values.after !== undefined && values.resume === undefined) throw new UsageError('--after needs --resume');
+  if ((values.filter ?? '').length > MAX_FILTER_CHARS) throw new UsageError(`--filter takes at most ${MAX_FILTER_CHARS} characters`);
+  let raw: Record<string, unknown>;
+  try { raw = values.filter ? JSON.parse(values.filter) : {}; } catch { throw new UsageError('--filter takes a JSON object (an AuditEventFilter)'); }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError('--filter takes a JSON object (an AuditEventFilter)');
+  if (values.from !== undefined) raw.from = values.from;
+  if (values.to !== undefined) raw.to = values.to;
+  const { exportFilter } = await import('../api/export-route');
+  const gateway = createGateway(config, silentLogger);
+  const out = values.out ? createWriteStream(values.out, { flags: values.resume ? 'a' : 'w' }) : process.stdout;
+  const sink = {
+    write: (text: string) => new Promise<void>((resolve, reject) => {
+      if (out.write(text)) return resolve();
+      const done = (err?: Error) => { out.off('drain', done); out.off('error', done); if (err) reject(err); else resolve(); };
+      out.once('drain', done);
+      out.once('error', done);
+    }),
+  };
+  let events = 0;
+  try {
+    const filter = await exportFilter(raw).catch((err: Error) => { throw new UsageError(err.message); });
+    const service = await gateway.tenancy.serviceById(serviceId);
+    if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
+    let resume = values.resume ?? null;
+    let after = values.after ?? null;
+    for (;;) {
+      const run = await gateway.exports.startForService(service.id, { serviceId: service.id, format, filter, resume, after, limit });
+      const outcome = await run.run(sink);
+      events += outcome.written;
+      if (outcome.status === 'error') {
+        const err = outcome.error;
+        throw new CommandFailed(`export stopped after ${events} events (${err instanceof Error ? err.message.slice(0, 200) : 'error'}); continue with --resume ${outcome.resume}`);
+      }
+      if (outcome.status === 'partial' && limit === null) { resume = outcome.resume; after = null; continue; }
+      const summary = { status: outcome.status, events, resume: outcome.resume };
+      const line = JSON.stringify(summary) + '\n';
+      if (values.out) process.stdout.write(values.json ? line : `exported ${events} events to ${values.out} (${outcome.status})${outcome.resume ? `; continue with --resume ${outcome.resume}` : ''}\n`);
+      else process.stderr.write(line);
+      return;
+    }
+  } finally {
+    if (out !== process.stdout) await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(() => resolve()));
+    await gateway.close();
+  }
+}
+
 /** Run `close` once on SIGINT/SIGTERM, then exit. */
 export function closeOnSignal(close: () => Promise<void>): void {
   let closing = false;
@@ -397,6 +470,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     case 'serve': return closeOnSignal((await serve(values)).close);
     case 'ingest': return ingest(values);
+    case 'export': return exportEvents(values);
     case 'emit-schema': return emitSchema(values);
     case 'admin': return admin(sub, values);
     default: throw new UsageError(`unknown command ${command}`);
@@ -405,7 +479,7 @@ export async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    const known = err instanceof UsageError || err instanceof CommandFailed || err instanceof ConfigError || err instanceof TenancyError
+    const known = err instanceof UsageError || err instanceof CommandFailed || err instanceof ConfigError || err instanceof TenancyError || err instanceof AuditEventsError
       || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`}\n`);

@@ -8,6 +8,8 @@ export enum AuditEventsErrorCode {
   STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
   /** No OPENSEARCH_URL: event queries cannot be answered, the control path works as usual. */
   STORE_NOT_CONFIGURED = 'STORE_NOT_CONFIGURED',
+  /** The token already runs as many exports as it may at once (EXPORT_MAX_CONCURRENT_PER_TOKEN); `details.limit`. */
+  EXPORT_BUSY = 'EXPORT_BUSY',
 }
 
 export class AuditEventsError extends DomainError<AuditEventsErrorCode> {}

@@ -18,6 +18,12 @@ import {
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
 import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.query';
+import { openPitRequest } from './export.query';
+
+/** One hit of an export page: the document and its sort values (export.query.ts EXPORT_SORT). */
+export interface ExportHit { doc: AuditEventDocument; sort: unknown }
+/** The point in time of an export is gone (expired, freed, or its node restarted). */
+export class PitGone extends Error {}
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
@@ -193,5 +199,37 @@ export class EventStore {
     }
     for (const name of expired) await this.call('DELETE', `/${name}`);
     return expired;
+  }
+
+  /** Opens a point in time over the event indices (an export reads through it): its id. */
+  async openPit(keepAlive: string): Promise<string> {
+    const { path, querystring } = openPitRequest(keepAlive);
+    return (await this.call<{ pit_id: string }>('POST', path, undefined, querystring)).pit_id;
+  }
+
+  /** Frees a point in time; one already gone is no error (it is what was asked). */
+  async closePit(pitId: string): Promise<void> {
+    try {
+      await this.client.transport.request({ method: 'DELETE', path: '/_search/point_in_time', body: { pit_id: [pitId] } });
+    } catch (err) {
+      if (err instanceof errors.ResponseError && err.statusCode === 404) return;
+      throw this.unavailable(err);
+    }
+  }
+
+  /** A search through a PIT (export.query.ts builds the body): the hits with their sort values; PitGone when the PIT no longer exists. */
+  async pitSearch(body: Record<string, unknown>): Promise<ExportHit[]> {
+    type Answer = { hits: { hits: { _source?: AuditEventDocument & { tiebreak?: number }; sort: unknown }[] } };
+    let res: Answer;
+    try {
+      res = (await this.client.transport.request({ method: 'POST', path: '/_search', body })).body as Answer;
+    } catch (err) {
+      if (err instanceof errors.ResponseError && err.statusCode === 404) throw new PitGone('the point in time no longer exists');
+      throw this.unavailable(err);
+    }
+    return res.hits.hits.map((h) => {
+      const { tiebreak: _, ...doc } = h._source ?? ({} as AuditEventDocument & { tiebreak?: number });
+      return { doc, sort: h.sort };
+    });
   }
 }

@@ -13,6 +13,8 @@ import { LapseRepository } from '../modules/audit-policy/lapse.repository';
 import { LAPSE_FAILURE_REASONS } from '../modules/audit-policy/lapse.rules';
 import { LapseService } from '../modules/audit-policy/lapse.service';
 import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
+import { RedactionRepository } from '../modules/redaction/redaction.repository';
+import { RedactionService } from '../modules/redaction/redaction.service';
 import { TenancyService } from '../modules/tenancy/tenancy.service';
 import { CredentialVault } from '../modules/tenancy/service-credential';
 import { sealPlaintextServiceUrls, SEAL_BEFORE_MIGRATION } from '../modules/tenancy/credential.migration';
@@ -73,6 +75,9 @@ export interface Gateway {
   /** Plan changes and the lapse queue (admin set-plan; serve's LapseWorker). */
   lapses: LapseService;
   events: AuditEventsService;
+  /** Redaction rules: set and read through the API; the ingester reads them through redactionRepository. */
+  redaction: RedactionService;
+  redactionRepository: RedactionRepository;
   /** null when OPENSEARCH_URL is not configured: event queries then answer SERVICE_UNAVAILABLE. */
   eventStore: EventStore | null;
   logger: Logger;
@@ -100,8 +105,10 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
+  const redactionRepository = new RedactionRepository(db.prisma);
+  const redaction = new RedactionService(tenancy, redactionRepository);
   return {
-    db, tenancy, policies, lapses, events, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
+    db, tenancy, policies, lapses, events, redaction, redactionRepository, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
     async ready() {
       const [database, opensearch] = await Promise.all([
         within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),

@@ -48,9 +48,19 @@ function findCardNumbers(text: string): Span[] {
   let i = 0;
   while (i < n) {
     if (!isDigit(text.charCodeAt(i))) { i++; continue; }
+    // most numbers are short: count the run's digits before anything is allocated
+    let j = i;
+    let total = 0;
+    for (;;) {
+      const c = text.charCodeAt(j);
+      if (isDigit(c)) { total++; j++; continue; }
+      if ((c === 32 || c === 45) && isDigit(text.charCodeAt(j + 1))) { j++; continue; }
+      break;
+    }
+    if (total < CARD_MIN_DIGITS) { i = j; continue; }
     // a run of digit groups joined by single separators: [start0, end0, start1, end1, ...]
     const groups: number[] = [];
-    let j = i;
+    j = i;
     for (;;) {
       const start = j;
       while (j < n && isDigit(text.charCodeAt(j))) j++;

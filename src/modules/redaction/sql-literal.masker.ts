@@ -85,17 +85,26 @@ function numberEnd(s: string, i: number): number {
     while (j < n && (isHexDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 95)) j++;
     if (j > i + 2) return j;
   }
-  let j = i;
-  const digits = () => { while (j < n && (isDigit(s.charCodeAt(j)) || (s.charCodeAt(j) === 95 && isDigit(s.charCodeAt(j + 1))))) j++; };
-  digits();
+  let j = digitsEnd(s, i);
   // `1..10` (PL/pgSQL ranges) is 1, `..`, 10, as in scan.l
-  if (s.charCodeAt(j) === 46 && s.charCodeAt(j + 1) !== 46) { j++; digits(); }
+  if (s.charCodeAt(j) === 46 && s.charCodeAt(j + 1) !== 46) j = digitsEnd(s, j + 1);
   const e = s.charCodeAt(j) | 0x20;
   if (e === 0x65) {
     let k = j + 1;
     const sign = s.charCodeAt(k);
     if (sign === 43 || sign === 45) k++;
-    if (isDigit(s.charCodeAt(k))) { j = k; digits(); }
+    if (isDigit(s.charCodeAt(k))) j = digitsEnd(s, k);
+  }
+  return j;
+}
+
+/** The end of a run of digits from `j` (PostgreSQL 16's `_` separators between digits included). */
+function digitsEnd(s: string, j: number): number {
+  const n = s.length;
+  while (j < n) {
+    const c = s.charCodeAt(j);
+    if (isDigit(c) || (c === 95 && isDigit(s.charCodeAt(j + 1)))) j++;
+    else break;
   }
   return j;
 }

@@ -250,7 +250,7 @@ export class Ingester {
     };
     const window = this.opts.window ?? DEFAULT_EVENT_WINDOW;
     const deadLetter = (endOffset: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated = false) => {
-      const redacted = redactor.deadLetter(code, reason, excerpt);
+      const redacted = redactor.deadLetter(code, reason, excerpt, excerptTruncated);
       body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, code, redacted.reason, redacted.excerpt, excerptTruncated)));
       letters += 1;
       letterCodes[code] = (letterCodes[code] ?? 0) + 1;

@@ -59,4 +59,12 @@ describe('Redactor.deadLetter', () => {
       excerpt: line.replace('4111111111111111', '[REDACTED:CARD_NUMBER]') });
     expect(NO_REDACTOR.deadLetter('malformed', 'why', line)).toEqual({ reason: 'why', excerpt: line });
   });
+
+  it('with patterns only, drops what was cut: a card number cut in half at the end of an excerpt or at … in a reason', () => {
+    const r = new Redactor({ ...NO_REDACTION, patterns: ['CARD_NUMBER'] }, 4);
+    const d = r.deadLetter('malformed_audit', 'STATEMENT_ID is not an integer: "card 4111 1111 1111 11…", ROWS "x"', 'INSERT card 4111 1111 1111 11', true);
+    expect(d).toEqual({ reason: 'STATEMENT_ID is not an integer: "card…", ROWS "x"', excerpt: 'INSERT card…' });
+    // not truncated: a short number at the end is kept
+    expect(r.deadLetter('malformed', 'got 3', 'id 42', false)).toEqual({ reason: 'got 3', excerpt: 'id 42' });
+  });
 });

@@ -9,7 +9,8 @@
  *   the rules mask literals or drop parameters, the excerpt keeps its shape only (letters -> x, digits -> 9, any
  *   other non-ASCII character -> x; punctuation and spacing kept: enough to see why it did not parse) and the
  *   reason (which may quote the line) becomes a fixed sentence for its code. With patterns only, both are
- *   pattern-masked.
+ *   pattern-masked, and what was cut (the end of a truncated excerpt, a quoted field cut at `…` in a reason) loses
+ *   its last word and the digit groups before it: a secret cut in half is no longer a match, so it is dropped.
  */
 import type { AuditEvent } from '../audit-events/event.document';
 import type { DeadLetterCode } from '../audit-events/event.index';
@@ -40,6 +41,29 @@ export function lineShape(text: string): string {
     out += r;
     from = i + 1;
   }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+const isDigitOrSeparator = (c: number) => (c >= 48 && c <= 57) || c === 32 || c === 45;
+const CUT = '…';
+
+/**
+ * `text` without what precedes each cut point (each `…`, and the end when `cutAtEnd`): the word cut there and
+ * the digit groups before it (the start of a card number cut in half). Each walk back stops at the previous cut
+ * point: linear time.
+ */
+export function dropCutTails(text: string, cutAtEnd: boolean): string {
+  let out = '';
+  let from = 0;
+  const cut = (at: number) => {
+    let s = at;
+    while (s > from && !isSpace(text.charCodeAt(s - 1))) s--;
+    while (s > from && isDigitOrSeparator(text.charCodeAt(s - 1))) s--;
+    out += text.slice(from, s);
+  };
+  for (let at = text.indexOf(CUT); at >= 0; at = text.indexOf(CUT, at + 1)) { cut(at); from = at; }
+  if (cutAtEnd && from < text.length) { cut(text.length); return `${out}${CUT}`; }
   return from === 0 ? text : out + text.slice(from);
 }
 
@@ -81,13 +105,14 @@ export class Redactor {
     e.redaction = { rulesVersion: this.version, parametersDropped, literalsMasked, patternsMasked };
   }
 
-  /** A dead letter's reason and excerpt as they may be stored (before they are cut to size). */
-  deadLetter(code: DeadLetterCode, reason: string, excerpt: string): { reason: string; excerpt: string } {
+  /** A dead letter's reason and excerpt as they may be stored (before they are cut to size); `truncated`: the excerpt is the start of a longer line. */
+  deadLetter(code: DeadLetterCode, reason: string, excerpt: string, truncated = false): { reason: string; excerpt: string } {
     if (!this.active) return { reason, excerpt };
     if (this.withholdLines) {
       return { reason: `${WITHHELD_REASON[code]} (details withheld by redaction rules v${this.version})`, excerpt: lineShape(excerpt) };
     }
-    return { reason: maskPatterns(reason, this.rules.patterns).text, excerpt: maskPatterns(excerpt, this.rules.patterns).text };
+    return { reason: dropCutTails(maskPatterns(reason, this.rules.patterns).text, false),
+      excerpt: dropCutTails(maskPatterns(excerpt, this.rules.patterns).text, truncated) };
   }
 }
 

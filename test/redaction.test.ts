@@ -71,9 +71,15 @@ const ofService = (serviceId: string) => ({ term: { serviceId } });
 /** Every stored document of the service (events and dead letters), whole _source, as the index holds it. */
 async function storedDocuments(serviceId: string): Promise<{ _index: string; _source: Record<string, any> }[]> {
   await openSearch(os(), 'POST', `/${INDEX_PATTERN},${DEAD_LETTER_PATTERN}/_refresh`);
-  const r = await openSearch(os(), 'POST', `/${INDEX_PATTERN},${DEAD_LETTER_PATTERN}/_search?size=10000`, { query: ofService(serviceId) });
-  expect(r.hits.hits.length).toBeLessThan(10000);
-  return r.hits.hits;
+  // a scroll: the service ingests the whole server log, which holds every earlier suite's lines too
+  const out: { _index: string; _source: Record<string, any> }[] = [];
+  let r = await openSearch(os(), 'POST', `/${INDEX_PATTERN},${DEAD_LETTER_PATTERN}/_search?scroll=1m&size=2000`, { query: ofService(serviceId) });
+  while (r.hits.hits.length > 0) {
+    out.push(...r.hits.hits);
+    r = await openSearch(os(), 'POST', '/_search/scroll', { scroll: '1m', scroll_id: r._scroll_id });
+  }
+  await openSearch(os(), 'DELETE', '/_search/scroll', { scroll_id: r._scroll_id });
+  return out;
 }
 
 /** Hits of each full-text query for `text` over the service's documents: the statement (events), reason (dead letters), any text field. */

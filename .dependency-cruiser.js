@@ -10,7 +10,7 @@
  * - Product code (src/, tests aside) never imports dev/, bench/ or test/ code, nor a devDependency.
  * Type-only imports count too: a layer that names a type of a higher one depends on it.
  */
-const MODULES = ['tenancy', 'entitlements', 'audit-events', 'audit-policy', 'ingest'];
+const MODULES = ['tenancy', 'entitlements', 'audit-events', 'audit-policy', 'redaction', 'ingest'];
 
 const moduleOrder = MODULES.map((name, i) => ({
   name: `module-order-${name}`,

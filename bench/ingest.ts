@@ -2,7 +2,8 @@
  * The ingest path, measured on generated csvlog files that continue one another (a service's log
  * directory growing file by file):
  * - parser: csvlog split + pgaudit parse + event build, lines/s on one core (this process's main
- *   thread), against reading + splitting the same file into lines; median of 3 alternating runs;
+ *   thread), against reading + splitting the same file into lines; median of 3 alternating runs; and the
+ *   same parser with every redaction rule on (src/modules/redaction), its ratio to the parser without rules;
  * - ingest: the real `ingest --once` command as its own process (its peak RSS is read on exit), against
  *   the same file's documents pre-built and streamed from a file through the OpenSearch client's bulk
  *   helper (default settings) into indices of the same template that grow as the ingester's do.
@@ -16,6 +17,8 @@ import { Client } from '@opensearch-project/opensearch';
 import { eventSource, INDEX_PREFIX, INDEX_TEMPLATE, indexFor } from '../src/modules/audit-events/event.index';
 import { auditEventOf } from '../src/modules/ingest/audit-event';
 import { CsvlogSplitter } from '../src/modules/ingest/formats/csvlog.splitter';
+import { NO_REDACTOR, Redactor } from '../src/modules/redaction/redactor';
+import { PATTERN_NAMES } from '../src/modules/redaction/pattern.detectors';
 import { GeneratedLog, writeCsvlog } from './csvlog-generator';
 import { CLI, PEAK_RSS, type BenchEnvironment } from './environment';
 import { median } from './stats';
@@ -41,21 +44,27 @@ async function readAndSplit(file: string): Promise<number> {
   return n;
 }
 
-async function parse(file: string): Promise<number> {
+/** Every rule on: literals masked, parameters dropped, every pattern run over each statement. */
+const ALL_RULES = new Redactor({ dropParameters: true, maskStringLiterals: true, maskNumericLiterals: true, patterns: PATTERN_NAMES }, 1);
+
+async function parse(file: string, redactor = NO_REDACTOR): Promise<number> {
   let events = 0;
   const splitter = new CsvlogSplitter();
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     for (const item of splitter.push(chunk as Buffer)) {
-      if (item.ok && auditEventOf('bench', item.record).kind === 'event') events += 1;
+      if (!item.ok) continue;
+      const x = auditEventOf('bench', item.record);
+      if (x.kind === 'event') { redactor.event(x.event); events += 1; }
     }
   }
   return events;
 }
 
 /** Physical lines per second (a multi-line statement counts each of its lines), both ways. */
-export async function measureParser(chunk: Chunk): Promise<{ parser: number; baseline: number; lines: number }> {
+export async function measureParser(chunk: Chunk): Promise<{ parser: number; baseline: number; redacted: number; lines: number }> {
   const parser: number[] = [];
   const baseline: number[] = [];
+  const redacted: number[] = [];
   let lines = 0;
   for (let i = 0; i < 3; i++) {
     let t0 = performance.now();
@@ -66,8 +75,11 @@ export async function measureParser(chunk: Chunk): Promise<{ parser: number; bas
     const events = await parse(chunk.file);
     parser.push(lines / ((performance.now() - t0) / 1000));
     if (events !== chunk.auditLines) throw new Error(`parsed ${events} events, generated ${chunk.auditLines}`);
+    t0 = performance.now();
+    await parse(chunk.file, ALL_RULES);
+    redacted.push(lines / ((performance.now() - t0) / 1000));
   }
-  return { parser: median(parser), baseline: median(baseline), lines };
+  return { parser: median(parser), baseline: median(baseline), redacted: median(redacted), lines };
 }
 
 const BASELINE_PREFIX = 'pgabench-';

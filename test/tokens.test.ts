@@ -39,6 +39,11 @@ const ROOT_FIELD_CASES: Record<string, { query: string; variables: (t: Tenant) =
     variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test' } }) },
   'Mutation.adoptAuditPolicy': { query: `mutation($input: AdoptAuditPolicyInput!) { adoptAuditPolicy(input: $input) { statements userErrors { code } } }`,
     variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test' } }) },
+  'Query.redactionRules': { query: `query($serviceId: ID!) { redactionRules(serviceId: $serviceId) { version rules { patterns } } }`,
+    variables: (t) => ({ serviceId: t.serviceId }) },
+  'Mutation.setRedactionRules': { query: `mutation($input: SetRedactionRulesInput!) { setRedactionRules(input: $input) { ruleSet { version } userErrors { code } } }`,
+    variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test', expectedVersion: 999,
+      rules: { dropParameters: true, maskStringLiterals: false, maskNumericLiterals: false, patterns: [] } } }) },
 };
 const CASES = Object.entries(ROOT_FIELD_CASES);
 

@@ -6,8 +6,9 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../base/logger';
 import type { AuditEventsContext } from '../modules/audit-events/audit-events.resolver';
 import type { AuditPolicyContext } from '../modules/audit-policy/audit-policy.resolver';
+import type { RedactionContext } from '../modules/redaction/redaction.resolver';
 
-export interface GatewayContext extends AuditPolicyContext, AuditEventsContext {
+export interface GatewayContext extends AuditPolicyContext, AuditEventsContext, RedactionContext {
   requestId: string;
   logger: Logger;
 }

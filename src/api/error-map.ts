@@ -13,6 +13,7 @@ import type { Logger } from '../base/logger';
 import { AuditEventsError, AuditEventsErrorCode } from '../modules/audit-events/audit-events.errors';
 import { AuditErrorCode, AuditPolicyError } from '../modules/audit-policy/audit-policy.errors';
 import { TenancyError, TenancyErrorCode } from '../modules/tenancy/tenancy.errors';
+import { RedactionError, RedactionErrorCode } from '../modules/redaction/redaction.errors';
 
 export enum ApiErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
@@ -104,12 +105,21 @@ const AUDIT_POLICY = {
   COLUMN_NOT_FOUND: { code: ApiErrorCode.NOT_FOUND },
 } as const satisfies Record<AuditErrorCode, Mapping>;
 
+/** setRedactionRules returns INVALID_RULES and VERSION_CONFLICT as `userErrors`; RULES_UNREADABLE is a fault. */
+const REDACTION = {
+  INVALID_RULES: { code: ApiErrorCode.BAD_USER_INPUT },
+  VERSION_CONFLICT: { code: ApiErrorCode.BAD_USER_INPUT },
+  RULES_UNREADABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE,
+    publicMessage: 'the stored redaction rules cannot be read by this gateway version; nothing was changed (an operator must upgrade it)' },
+} as const satisfies Record<RedactionErrorCode, Mapping>;
+
 /** The mapping of any domain error, found by its class: each domain has exactly one. */
 function mappingOf(err: DomainError): Mapping | null {
   if (err instanceof BaseError) return BASE[err.code];
   if (err instanceof TenancyError) return TENANCY[err.code];
   if (err instanceof AuditEventsError) return AUDIT_EVENTS[err.code];
   if (err instanceof AuditPolicyError) return AUDIT_POLICY[err.code];
+  if (err instanceof RedactionError) return REDACTION[err.code];
   return null;
 }
 

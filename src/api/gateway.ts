@@ -15,6 +15,8 @@ import { LapseRepository } from '../modules/audit-policy/lapse.repository';
 import { LAPSE_FAILURE_REASONS } from '../modules/audit-policy/lapse.rules';
 import { LapseService } from '../modules/audit-policy/lapse.service';
 import { TenancyRepository } from '../modules/tenancy/tenancy.repository';
+import { RedactionRepository } from '../modules/redaction/redaction.repository';
+import { RedactionService } from '../modules/redaction/redaction.service';
 import { TenancyService } from '../modules/tenancy/tenancy.service';
 import { CredentialVault } from '../modules/tenancy/service-credential';
 import { sealPlaintextServiceUrls, SEAL_BEFORE_MIGRATION } from '../modules/tenancy/credential.migration';
@@ -77,6 +79,9 @@ export interface Gateway {
   events: AuditEventsService;
   /** Streamed exports of events (POST /export, CLI `export`). */
   exports: ExportService;
+  /** Redaction rules: set and read through the API; the ingester reads them through redactionRepository. */
+  redaction: RedactionService;
+  redactionRepository: RedactionRepository;
   /** null when OPENSEARCH_URL is not configured: event queries then answer SERVICE_UNAVAILABLE. */
   eventStore: EventStore | null;
   logger: Logger;
@@ -107,8 +112,10 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
   // resume tokens are signed with a key derived from the current master key (a process without keys: a random one)
   const keys = config.credentialsMasterKeys;
   const exports = new ExportService(tenancy, eventStore, tokenKey(keys ? keys.key(keys.current) ?? null : null), config.exports);
+  const redactionRepository = new RedactionRepository(db.prisma);
+  const redaction = new RedactionService(tenancy, redactionRepository);
   return {
-    db, tenancy, policies, lapses, events, exports, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
+    db, tenancy, policies, lapses, events, exports, redaction, redactionRepository, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
     async ready() {
       const [database, opensearch] = await Promise.all([
         within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),

@@ -18,6 +18,7 @@ import type { Logger } from '../base/logger';
 import { GatewayMetrics, metricsAuthorized, MetricsRegistry } from '../base/metrics';
 import type { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import type { PolicyService } from '../modules/audit-policy/policy.service';
+import type { RedactionService } from '../modules/redaction/redaction.service';
 import { bearerToken } from '../modules/tenancy/token';
 import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import { GatewayContext, releaseTargets } from './context';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   events: AuditEventsService;
   /** POST /export (export-route.ts); absent: the route answers SERVICE_UNAVAILABLE. */
   exports?: ExportService;
+  /** Redaction rules (setRedactionRules, redactionRules). */
+  redaction: RedactionService;
   logger: Logger;
   maxBodyBytes: number;
   /** Header size and timeouts (DEFAULT_HTTP_LIMITS when absent). */
@@ -94,7 +97,7 @@ export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = D
 }
 
 /** The context of one request; throws UNAUTHENTICATED (HTTP 401) without a valid token (none, unknown, revoked or expired alike). */
-export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' | 'events' | 'logger'>, authorization: string | undefined,
+export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' | 'events' | 'logger' | 'redaction'>, authorization: string | undefined,
   requestId: string): Promise<GatewayContext> {
   const token = bearerToken(authorization);
   let principal: Awaited<ReturnType<TenancyService['authenticate']>> = null;
@@ -109,7 +112,8 @@ export async function contextFor(deps: Pick<GatewayDeps, 'tenancy' | 'policies' 
     throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'a valid API token is required: Authorization: Bearer <token>');
   }
   const logger = deps.logger.child({ requestId, projectId: principal.projectId, tokenId: principal.tokenId });
-  return { requestId, principal, policies: deps.policies, targets: deps.policies.requestTargets(), events: deps.events, logger };
+  return { requestId, principal, policies: deps.policies, targets: deps.policies.requestTargets(), events: deps.events, logger,
+    redaction: deps.redaction };
 }
 
 class BodyTooLarge extends Error {}

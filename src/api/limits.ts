@@ -65,6 +65,10 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Query.services': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
   // the gateway database: a page of revisions
   'AuditPolicy.history': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
+  // the gateway database: a service's redaction rules (one row), a change of them (one transaction), a page of their revisions
+  'Query.redactionRules': (_a, children) => 2 + children,
+  'Mutation.setRedactionRules': (_a, children) => 10 + children,
+  'RedactionRuleSet.history': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),
   // the gateway database: every revision of the policy, hashed
   'AuditPolicy.historyIntegrity': (_a, children) => 10 + children,
 };

@@ -56,7 +56,7 @@ describe('schema.graphql', () => {
     expect(fields('AuditEventFilter')).toEqual(expect.arrayContaining(['from', 'to', 'databases', 'users', 'classes', 'commands',
       'objectNames', 'auditTypes', 'sessionId', 'text']));
     expect(fields('AuditEventConnection')).toEqual(expect.arrayContaining(['edges', 'pageInfo', 'totalCount']));
-    expect(fields('Mutation')).toEqual(['adoptAuditPolicy', 'configureAuditLogging', 'disableAuditLogging', 'enableAuditLogging', 'reconcileAuditPolicy', 'setObjectAudit']);
+    expect(fields('Mutation')).toEqual(['adoptAuditPolicy', 'configureAuditLogging', 'disableAuditLogging', 'enableAuditLogging', 'reconcileAuditPolicy', 'setObjectAudit', 'setRedactionRules']);
   });
 
   it('keeps the STABLE Relay shape of every connection: edges { cursor node } pageInfo { hasNextPage endCursor } totalCount', () => {

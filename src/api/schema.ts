@@ -6,11 +6,12 @@ import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolv
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
 import { PolicyInventoryResolver } from '../modules/audit-policy/policy.inventory.resolver';
 import { ObjectAuditResolver, ObjectAuditRevisionResolver } from '../modules/audit-policy/objects/object-audit.resolver';
+import { RedactionResolver } from '../modules/redaction/redaction.resolver';
 
 let schema: GraphQLSchema | undefined;
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver], validate: true });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, RedactionResolver], validate: true });
   return schema;
 }
 

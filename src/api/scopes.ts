@@ -25,6 +25,8 @@ export const ROOT_FIELD_SCOPE = {
   'Mutation.reconcileAuditPolicy': 'write:policy',
   'Mutation.adoptAuditPolicy': 'write:policy',
   'Mutation.setObjectAudit': 'write:policy',
+  'Query.redactionRules': 'read:policy',
+  'Mutation.setRedactionRules': 'write:policy',
 } as const satisfies Record<string, Scope>;
 
 /** Which scope each HTTP route outside GraphQL needs (checked by the route before anything runs). */

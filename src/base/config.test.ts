@@ -62,11 +62,12 @@ describe('rate limits in the configuration', () => {
 
 describe('ingest bounds in the configuration', () => {
   it('defaults: 1 MiB records, 24 h ahead, dead letters kept 30 days', () => {
-    expect(loadConfig(BASE).ingest).toEqual({ maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 86_400_000, deadLetterRetentionDays: 30 });
+    expect(loadConfig(BASE).ingest).toEqual({ maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 86_400_000, deadLetterRetentionDays: 30,
+      redactionRefreshMs: 5000 });
   });
   it('set from the environment', () => {
     expect(loadConfig({ ...BASE, INGEST_MAX_RECORD_BYTES: '65536', INGEST_MAX_FUTURE_SKEW_MS: '0', DEAD_LETTER_RETENTION_DAYS: '7' }).ingest)
-      .toEqual({ maxRecordBytes: 65536, maxFutureSkewMs: 0, deadLetterRetentionDays: 7 });
+      .toEqual({ maxRecordBytes: 65536, maxFutureSkewMs: 0, deadLetterRetentionDays: 7, redactionRefreshMs: 5000 });
   });
   it.each([
     ['INGEST_MAX_RECORD_BYTES', '100'], ['INGEST_MAX_RECORD_BYTES', String(32 * 1024 * 1024 + 1)], ['INGEST_MAX_FUTURE_SKEW_MS', '-1'],

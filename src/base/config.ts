@@ -100,9 +100,12 @@ export interface IngestLimits {
   maxFutureSkewMs: number;
   /** Dead letters are kept this many days (daily indices, deleted whole by the ingester's sweep). */
   deadLetterRetentionDays: number;
+  /** How often the ingester reads its service's redaction rules' version (ms): a change applies to what is read from then on. */
+  redactionRefreshMs: number;
 }
 
-export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 24 * 3_600_000, deadLetterRetentionDays: 30 };
+export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 24 * 3_600_000, deadLetterRetentionDays: 30,
+  redactionRefreshMs: 5000 };
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
 export interface HttpLimits {
@@ -302,6 +305,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxRecordBytes: int(env, 'INGEST_MAX_RECORD_BYTES', DEFAULT_INGEST_LIMITS.maxRecordBytes, 4096, 32 * 1024 * 1024),
       maxFutureSkewMs: int(env, 'INGEST_MAX_FUTURE_SKEW_MS', DEFAULT_INGEST_LIMITS.maxFutureSkewMs, 0, 7 * 24 * 3_600_000),
       deadLetterRetentionDays: int(env, 'DEAD_LETTER_RETENTION_DAYS', DEFAULT_INGEST_LIMITS.deadLetterRetentionDays, 1, 3650),
+      redactionRefreshMs: int(env, 'INGEST_REDACTION_REFRESH_MS', DEFAULT_INGEST_LIMITS.redactionRefreshMs, 100, 60_000),
     },
     targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
     targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),

@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, requireMasterKeys } from '../base/config';
 import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
+import { RedactionWatcher } from '../modules/redaction/redaction.watcher';
 import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { AuditEventsError } from '../modules/audit-events/audit-events.errors';
@@ -341,6 +342,8 @@ async function ingest(values: Values): Promise<void> {
       maxRecordBytes: config.ingest.maxRecordBytes,
       window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
       deadLetterRetentionDays: config.ingest.deadLetterRetentionDays,
+      // the service's redaction rules, loaded before the first record and re-read every INGEST_REDACTION_REFRESH_MS
+      redaction: new RedactionWatcher(gateway.redactionRepository, service.id, config.ingest.redactionRefreshMs),
     });
     if (values.stdin) {
       const stats = await ingester.ingestStream(process.stdin, { source, format: format as 'stderr' | 'managed', logLinePrefix: values['log-line-prefix'] });

@@ -14,6 +14,14 @@ registerEnumType(AuditTypeEnum, { name: 'AuditType', description: 'SESSION: sess
 export const AuditEventGroupBy = enumOf(Object.keys(GROUP_BY_FIELDS) as EventGroupBy[]);
 registerEnumType(AuditEventGroupBy, { name: 'AuditEventGroupBy', description: 'A dimension to count audit events by.' });
 
+@ObjectType({ description: 'What redaction at ingest took out of an event (its service\'s redaction rules when it was ingested).' })
+export class AuditEventRedaction {
+  @Field(() => Int, { description: 'The version of the redaction rules applied (redactionRules.history).' }) rulesVersion!: number;
+  @Field({ description: 'True when the parameters were dropped: `parameters` is null because of the rules, not because pgaudit did not log them.' }) parametersDropped!: boolean;
+  @Field(() => Int, { description: 'Literals of the statement masked.' }) literalsMasked!: number;
+  @Field(() => Int, { description: 'Pattern matches masked in the statement and parameters.' }) patternsMasked!: number;
+}
+
 /** The GraphQL `AuditEvent` (its stored form is event.document.ts's AuditEventDocument; audit-events.mapper.ts maps one to the other). */
 @ObjectType('AuditEvent', { description: 'One pgaudit log entry of a service.' })
 export class AuditEventNode {
@@ -38,6 +46,7 @@ export class AuditEventNode {
   @Field(() => Int, { description: 'Line number within the session\'s log output.' }) sessionLineNum!: number;
   @Field(() => String, { nullable: true, description: 'application_name of the client.' }) applicationName!: string | null;
   @Field(() => String, { nullable: true, description: 'Client host.' }) remoteHost!: string | null;
+  @Field(() => AuditEventRedaction, { nullable: true, description: 'What redaction at ingest took out of this event; null when its service had no redaction rules on when it was ingested.' }) redaction!: AuditEventRedaction | null;
 }
 
 @ObjectType({ description: 'An edge of AuditEventConnection.' })

@@ -44,6 +44,20 @@ export interface AuditEvent extends PgauditFields {
   sessionLineNum: number | null;
   applicationName: string | null;
   remoteHost: string | null;
+  /** What redaction at ingest did to the event (src/modules/redaction); absent when its service had no rules on. */
+  redaction?: EventRedaction;
+}
+
+/** Written by the ingester on each event of a service with redaction rules on: which rules, and what they took out. */
+export interface EventRedaction {
+  /** The version of the service's rules applied. */
+  rulesVersion: number;
+  /** The parameters were dropped (`parameters` is null because of the rules, not because pgaudit did not log them). */
+  parametersDropped: boolean;
+  /** Literals of the statement masked. */
+  literalsMasked: number;
+  /** Pattern matches masked (statement and parameters). */
+  patternsMasked: number;
 }
 
 /** The stored document: the event plus the tenant fields, which are on every document and in every query. */

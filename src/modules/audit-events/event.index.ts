@@ -50,6 +50,8 @@ export const INDEX_TEMPLATE = {
         rows: { type: 'long' },
         user: keyword, database: keyword, sessionId: keyword, sessionLineNum: { type: 'long' },
         applicationName: keyword, remoteHost: keyword,
+        redaction: { properties: { rulesVersion: { type: 'long' }, parametersDropped: { type: 'boolean' }, literalsMasked: { type: 'long' },
+          patternsMasked: { type: 'long' } } },
       },
     },
   },

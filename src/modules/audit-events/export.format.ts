@@ -22,7 +22,7 @@ export const EXPORT_CONTENT_TYPES = {
 const COLUMN_ORDER = {
   id: 0, timestamp: 1, serviceId: 2, auditType: 3, statementId: 4, substatementId: 5, class: 6, command: 7, objectType: 8,
   objectName: 9, statement: 10, statementStatus: 11, parameters: 12, rows: 13, user: 14, database: 15, sessionId: 16,
-  sessionLineNum: 17, applicationName: 18, remoteHost: 19,
+  sessionLineNum: 17, applicationName: 18, remoteHost: 19, redaction: 20,
 } as const satisfies Record<keyof AuditEvent, number>;
 
 export const EXPORT_COLUMNS = (Object.keys(COLUMN_ORDER) as (keyof AuditEvent)[]).sort((a, b) => COLUMN_ORDER[a] - COLUMN_ORDER[b]);

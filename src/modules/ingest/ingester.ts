@@ -8,6 +8,9 @@
  * - nothing a line says chooses what the store creates: an event time outside the window (event-window.ts)
  *   and a record over `maxRecordBytes` become dead letters, and dead letters go to the index of the
  *   ingester's own day.
+ * - redaction (option `redaction`, src/modules/redaction): every event and dead letter is redacted between
+ *   parsing and encoding, under the service's rules as last read (loaded before the first record, re-read as
+ *   the source says); ids are not derived from text, so redaction never changes one.
  * Files: `*.csv` (csvlog) or, where no csv of the same name exists, `*.json` (jsonlog), in name order
  * (PostgreSQL's log_filename puts the time in the name). A file replaced under the same name (other
  * inode), truncated below its checkpoint, or truncated and rewritten past it (log_truncate_on_rotation:
@@ -33,6 +36,8 @@ import { JsonlogSplitter } from './formats/jsonlog.splitter';
 import { ManagedLogSplitter } from './formats/managed.splitter';
 import { StderrSplitter } from './formats/stderr.splitter';
 import { DEFAULT_MAX_RECORD_BYTES, LogItem, LogSplitter } from './log-record';
+import { NO_REDACTOR } from '../redaction/redactor';
+import type { RedactionSource } from '../redaction/redaction.watcher';
 
 /**
  * A hash of the file's first complete line (its first record's start: a timestamp that differs for each
@@ -71,6 +76,8 @@ export interface IngestOptions {
   now?: () => number;
   /** Where counts go (metrics); nothing is recorded without one. */
   recorder?: IngestRecorder;
+  /** The service's redaction rules (redaction.watcher.ts), asked before each chunk read is split; none: nothing is redacted. */
+  redaction?: RedactionSource;
 }
 
 /** What the ingester reports as it goes (metrics). Counts only: never a statement, a file name or a service. */
@@ -207,6 +214,8 @@ export class Ingester {
     // the batch's newest event time: timestamps are all toISOString() (pg-timestamp.ts), so they compare as strings
     let newest = '';
     const tenant = { projectId: this.service.projectId, organizationId: this.service.organizationId };
+    // the rules in force for what is read next: loaded before the first record, refreshed before each chunk is split
+    let redactor = this.opts.redaction ? await this.opts.redaction.current() : NO_REDACTOR;
     let through = startOffset;
     let flushedThrough = startOffset;
     const totals = { events: 0, malformed: 0 };
@@ -241,7 +250,8 @@ export class Ingester {
     };
     const window = this.opts.window ?? DEFAULT_EVENT_WINDOW;
     const deadLetter = (endOffset: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated = false) => {
-      body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, code, reason, excerpt, excerptTruncated)));
+      const redacted = redactor.deadLetter(code, reason, excerpt, excerptTruncated);
+      body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, code, redacted.reason, redacted.excerpt, excerptTruncated)));
       letters += 1;
       letterCodes[code] = (letterCodes[code] ?? 0) + 1;
     };
@@ -255,7 +265,8 @@ export class Ingester {
             const outside = outsideWindow(x.event.timestamp, this.clock(), window);
             if (outside !== null) deadLetter(item.endOffset, 'timestamp_out_of_window', outside, item.record.message);
             else {
-              // the event is this loop's own, fresh object: it becomes the document in place
+              // the event is this loop's own, fresh object: it is redacted and becomes the document in place
+              redactor.event(x.event);
               body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1;
               if (x.event.timestamp > newest) newest = x.event.timestamp;
             }
@@ -268,6 +279,7 @@ export class Ingester {
     try {
       for await (const chunk of input) {
         recorder.bytesRead(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+        if (this.opts.redaction) redactor = await this.opts.redaction.current();
         await take(splitter.push(chunk));
       }
       if (endOfInput) await take(splitter.end());

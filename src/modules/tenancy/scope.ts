@@ -4,8 +4,8 @@
  */
 export const SCOPES = {
   'read:events': 'read audit events (auditEvents, auditEvent, auditEventStats); statements may hold secrets',
-  'read:policy': 'read audit policies, their history and eligibility (auditPolicy, auditEligibility)',
-  'write:policy': 'change audit policies on the customer\'s server (enableAuditLogging, configureAuditLogging, disableAuditLogging)',
+  'read:policy': 'read audit policies, their history and eligibility (auditPolicy, auditEligibility), and redaction rules (redactionRules)',
+  'write:policy': 'change audit policies on the customer\'s server (enableAuditLogging, configureAuditLogging, disableAuditLogging) and redaction rules (setRedactionRules)',
 } as const satisfies Record<string, string>;
 
 export type Scope = keyof typeof SCOPES;

@@ -21,6 +21,8 @@ export interface LoadResult extends Percentiles {
   requests: number;
   /** Completed requests per second. */
   rps: number;
+  /** With `cpuSeconds`: CPU milliseconds that process spent per request over the timed load (warm-up excluded). */
+  cpuMsPerRequest?: number;
 }
 
 function run(req: LoadRequest, connections: number, length: { duration: number } | { amount: number }, samples: number[] | null): Promise<{ requests: number; errors: number; firstError: string }> {
@@ -44,14 +46,21 @@ function run(req: LoadRequest, connections: number, length: { duration: number }
   });
 }
 
-/** `warmupRequests` not recorded, then `seconds` (whole seconds: autocannon's unit) of load. */
-export async function measureLoad(req: LoadRequest, connections: number, seconds: number, warmupRequests = 500): Promise<LoadResult> {
+/**
+ * `warmupRequests` not recorded, then `seconds` (whole seconds: autocannon's unit) of load. With `cpuSeconds`
+ * (a process's CPU time so far, e.g. the server's from /proc), its CPU per request over the timed load.
+ */
+export async function measureLoad(req: LoadRequest, connections: number, seconds: number, warmupRequests = 500,
+  cpuSeconds?: () => Promise<number>): Promise<LoadResult> {
   if (warmupRequests > 0) await run(req, connections, { amount: warmupRequests }, null);
   const samples: number[] = [];
+  const cpu0 = cpuSeconds ? await cpuSeconds() : 0;
   const t0 = performance.now();
   const r = await run(req, connections, { duration: seconds }, samples);
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds ? ((await cpuSeconds()) - cpu0) * 1000 : undefined;
   if (r.errors > 0) throw new Error(`load on ${new URL(req.url).pathname}: ${r.errors} of ${r.requests} requests failed; first: ${r.firstError}`);
   if (samples.length === 0) throw new Error(`load on ${new URL(req.url).pathname}: no response in ${seconds} s`);
-  return { ...percentiles(samples), connections, requests: samples.length, rps: samples.length / elapsed };
+  return { ...percentiles(samples), connections, requests: samples.length, rps: samples.length / elapsed,
+    ...(cpu !== undefined ? { cpuMsPerRequest: cpu / samples.length } : {}) };
 }

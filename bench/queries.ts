@@ -9,7 +9,7 @@ import { decodeEventCursor } from '../src/modules/audit-events/event.cursor';
 import type { AuditEventFilter } from '../src/modules/audit-events/audit-events.types';
 import { buildEventPageRequest, buildEventStats } from '../src/modules/audit-events/event.query';
 import type { BenchEnvironment } from './environment';
-import { LoadRequest, measureLoad } from './load';
+import { LoadRequest, LoadResult, measureLoad } from './load';
 import type { Figure } from './report';
 
 const NODE = 'id timestamp auditType class command objectType objectName statement parameters rows user database sessionId';
@@ -77,12 +77,24 @@ export async function measureQueries(env: BenchEnvironment, events: number, o: Q
   for (const sc of await scenarios(env, events)) {
     for (const connections of o.connections) {
       const baseline = await measureLoad(sc.direct, connections, o.seconds, o.warmupRequests);
+      let proxied: LoadResult | null = null;
       if (o.floorConnections.includes(connections)) {
-        const proxied = await measureLoad(sc.proxied, connections, o.seconds, o.warmupRequests);
+        proxied = await measureLoad(sc.proxied, connections, o.seconds, o.warmupRequests, () => env.proxyCpuSeconds());
         figures.push({ section: 'query', name: `${sc.name}: bare Node proxy, the floor of one HTTP hop`, size: events, connections, unit: 'ms',
           measured: proxied, baseline, baselineName: 'same request to OpenSearch' });
       }
-      const measured = await measureLoad(sc.gateway, connections, o.seconds, o.warmupRequests);
+      const measured = await measureLoad(sc.gateway, connections, o.seconds, o.warmupRequests, () => env.gatewayCpuSeconds());
+      // the process's own CPU time over the timed load (/proc/<pid>/stat), per answered request
+      figures.push({ section: 'query', name: `${sc.name}: CPU per request, gateway process`, size: events, connections, unit: 'ms CPU/request',
+        measured: measured.cpuMsPerRequest!, ...(proxied ? { baseline: proxied.cpuMsPerRequest!, baselineName: 'the bare proxy process' } : {}) });
+      if (proxied) {
+        // issue 12: the gateway may add at most twice what one bare HTTP hop adds at one connection
+        const gatewayAdds = measured.p50 - baseline.p50;
+        const proxyAdds = Math.max(proxied.p50 - baseline.p50, 0.01);
+        figures.push({ section: 'query', name: `${sc.name}: added at p50, gateway vs bare proxy`, size: events, connections, unit: 'ms',
+          measured: gatewayAdds, baseline: proxyAdds, baselineName: 'added by the bare proxy',
+          ...(connections === 1 ? { target: { text: '<= 2x what the bare proxy adds', met: gatewayAdds <= 2 * proxyAdds } } : {}) });
+      }
       const added = measured.p50 - baseline.p50;
       const ok = added <= 2 && measured.p50 <= baseline.p50 * 1.15;
       const firstPageP95 = sc.name === 'auditEvents first page' && events >= 10_000_000 ? measured.p95 <= 50 : true;

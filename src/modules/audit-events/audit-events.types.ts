@@ -14,8 +14,11 @@ registerEnumType(AuditTypeEnum, { name: 'AuditType', description: 'SESSION: sess
 export const AuditEventGroupBy = enumOf(Object.keys(GROUP_BY_FIELDS) as EventGroupBy[]);
 registerEnumType(AuditEventGroupBy, { name: 'AuditEventGroupBy', description: 'A dimension to count audit events by.' });
 
+// simpleResolvers: the query path's objects are plain data (audit-events.mapper.ts); their fields are read by
+// graphql-js's own resolver, without type-graphql's per-field middleware wrapper (bench/README.md, measured levers).
+
 /** The GraphQL `AuditEvent` (its stored form is event.document.ts's AuditEventDocument; audit-events.mapper.ts maps one to the other). */
-@ObjectType('AuditEvent', { description: 'One pgaudit log entry of a service.' })
+@ObjectType('AuditEvent', { description: 'One pgaudit log entry of a service.' , simpleResolvers: true })
 export class AuditEventNode {
   @Field(() => ID, { description: 'Stable id, derived from the service, session id and log line number.' }) id!: string;
   @Field({ description: 'When PostgreSQL logged it.' }) timestamp!: Date;
@@ -40,13 +43,13 @@ export class AuditEventNode {
   @Field(() => String, { nullable: true, description: 'Client host.' }) remoteHost!: string | null;
 }
 
-@ObjectType({ description: 'An edge of AuditEventConnection.' })
+@ObjectType({ description: 'An edge of AuditEventConnection.' , simpleResolvers: true })
 export class AuditEventEdge {
   @Field({ description: 'Opaque cursor of this event.' }) cursor!: string;
   @Field(() => AuditEventNode, { description: 'The event.' }) node!: AuditEventNode;
 }
 
-@ObjectType({ description: 'Audit events, newest first.' })
+@ObjectType({ description: 'Audit events, newest first.' , simpleResolvers: true })
 export class AuditEventConnection {
   @Field(() => [AuditEventEdge], { description: 'This page of events.' }) edges!: AuditEventEdge[];
   @Field(() => PageInfo, { description: 'Paging information.' }) pageInfo!: PageInfo;
@@ -81,19 +84,19 @@ export class AuditEventArgs {
   @Field(() => ID, { description: 'The event id (AuditEvent.id).' }) @MaxLength(256) id!: string;
 }
 
-@ObjectType({ description: 'How many events have one value of the grouped dimension.' })
+@ObjectType({ description: 'How many events have one value of the grouped dimension.' , simpleResolvers: true })
 export class AuditEventCount {
   @Field({ description: 'The value ("(none)" where the event has none).' }) key!: string;
   @Field(() => Int, { description: 'Number of events.' }) count!: number;
 }
 
-@ObjectType({ description: 'How many events fall in one time interval.' })
+@ObjectType({ description: 'How many events fall in one time interval.' , simpleResolvers: true })
 export class AuditEventBucket {
   @Field({ description: 'Start of the interval.' }) start!: Date;
   @Field(() => Int, { description: 'Number of events.' }) count!: number;
 }
 
-@ObjectType({ description: 'Counts of audit events for a console\'s charts. Everything in it (totalCount, groups, overTime) covers the time range from `from` to `to`.' })
+@ObjectType({ description: 'Counts of audit events for a console\'s charts. Everything in it (totalCount, groups, overTime) covers the time range from `from` to `to`.' , simpleResolvers: true })
 export class AuditEventStats {
   @Field({ description: 'Start of the time range counted: filter.from, or, without it, STATS_DEFAULT_WINDOW_HOURS before `to`.' }) from!: Date;
   @Field({ description: 'End of the time range counted: filter.to, or, without it, the time of the query (or filter.from when that is later).' }) to!: Date;

@@ -104,5 +104,11 @@ export class AuditEventStats {
   @Field(() => AuditEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: EventGroupBy;
   @Field({ description: 'The histogram interval.' }) interval!: string;
   @Field(() => [AuditEventCount], { description: 'Counts per value, largest first (at most 50).' }) groups!: AuditEventCount[];
-  @Field(() => [AuditEventBucket], { description: 'Counts per interval, oldest first.' }) overTime!: AuditEventBucket[];
+  @Field(() => [AuditEventBucket], { description: 'Counts per interval, oldest first.',
+    deprecationReason: 'Use overTimeStart and overTimeCounts: the same buckets as a list of numbers, several times cheaper to serve and to read (an 840-bucket histogram: bench/README.md).' })
+  overTime!: AuditEventBucket[];
+  @Field(() => Date, { nullable: true, description: 'Start of the first interval of overTimeCounts; null when there is none (no events stored at all).' })
+  overTimeStart!: Date | null;
+  @Field(() => [Int], { description: 'Counts per interval, oldest first, without gaps: count i is of the interval starting at overTimeStart + i x `interval` (the buckets of overTime, at most 2000).' })
+  overTimeCounts!: number[];
 }

@@ -14,9 +14,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   ASTVisitor, DocumentNode, FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, isCompositeType, Kind, SelectionSetNode,
-  OperationDefinitionNode, ValidationContext, ValidationRule, visit,
+  getVariableValues, OperationDefinitionNode, ValidationContext, ValidationRule, visit,
 } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
 import { ComplexityEstimator, ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 import type { GraphQLLimits } from '../base/config';
 import { MAX_PAGE } from '../modules/audit-events/event.query';

@@ -30,6 +30,16 @@ export function machine(): { cores: number; cpu: string; memoryGiB: number; node
     node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux the bench runs on). */
+const CLOCK_TICKS = 100;
+
+/** A process's CPU time so far, user + system, from /proc/<pid>/stat (fields 14 and 15, after the command name). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');   // fields[0] is field 3 (state)
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 /** SIGTERM, then wait for the exit. */
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -109,7 +119,9 @@ export class BenchEnvironment {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.gatewayEnv, ...overrides, PORT: String(port), PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'info', NODE_ENV: 'production' };
     for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete env[k];
     // NODE_ENV=production as the Docker image runs it (graphql-js then skips its development checks)
-    const child = spawn(process.execPath, ['--require', PEAK_RSS, CLI, 'serve'], { env, stdio: ['ignore', log, log] });
+    // BENCH_GATEWAY_NODE_ARGS: extra Node flags for the gateway process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it
+    const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, [...extra, '--require', PEAK_RSS, CLI, 'serve'], { env, stdio: ['ignore', log, log] });
     const deadline = Date.now() + 90_000;   // a loaded machine (parallel builds, tests) can take over 30 s to migrate and start
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}; see ${logFile}`);
@@ -129,6 +141,18 @@ export class BenchEnvironment {
       this.proxy = { child, url: `http://127.0.0.1:${Number(line.toString().trim())}` };
     }
     return this.proxy.url;
+  }
+
+  /** CPU seconds (user + system) the gateway process has used so far; starts it on first use. */
+  async gatewayCpuSeconds(): Promise<number> {
+    await this.gatewayUrl();
+    return cpuSecondsOf(this.gateway!.child.pid!);
+  }
+
+  /** CPU seconds (user + system) the bare proxy process has used so far; starts it on first use. */
+  async proxyCpuSeconds(): Promise<number> {
+    await this.bareProxyUrl();
+    return cpuSecondsOf(this.proxy!.child.pid!);
   }
 
   /** One GraphQL request to the gateway as the bench tenant; throws on GraphQL errors. */

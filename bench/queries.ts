@@ -2,31 +2,34 @@
  * The query path under load: each auditEvents / auditEventStats request a console sends, through the
  * gateway (HTTP, auth, tenant check, GraphQL, OpenSearch, mapping), against the identical OpenSearch
  * request (same body, same parameters, built by the same code: `_msearch` of page + count for auditEvents,
- * `_search` for the stats) sent straight to OpenSearch, measured
- * back to back at each concurrency with autocannon.
+ * `_search` for the stats) sent straight to OpenSearch and through a bare proxy, measured in turns at each
+ * concurrency with autocannon (load.ts, measureInterleaved).
  */
 import { decodeEventCursor } from '../src/modules/audit-events/event.cursor';
 import type { AuditEventFilter } from '../src/modules/audit-events/audit-events.types';
 import { buildEventPageRequest, buildEventStats } from '../src/modules/audit-events/event.query';
 import type { BenchEnvironment } from './environment';
-import { LoadRequest, measureLoad } from './load';
+import { LoadRequest, LoadResult, measureInterleaved } from './load';
 import type { Figure } from './report';
 
 const NODE = 'id timestamp auditType class command objectType objectName statement parameters rows user database sessionId';
 const PAGE = `query($s: ID!, $f: AuditEventFilter, $after: String) { auditEvents(serviceId: $s, filter: $f, first: 20, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${NODE} } } } }`;
-const STATS = `query($s: ID!) { auditEventStats(serviceId: $s, groupBy: CLASS, interval: "1h") {
+// the histogram as a console asks for it since issue 12 (one list of counts), and as before (bucket objects, deprecated)
+const STATS = `query($s: ID!, $f: AuditEventFilter) { auditEventStats(serviceId: $s, filter: $f, groupBy: CLASS, interval: "1h") {
+  totalCount groups { key count } overTimeStart overTimeCounts } }`;
+const STATS_BUCKETS = `query($s: ID!, $f: AuditEventFilter) { auditEventStats(serviceId: $s, filter: $f, groupBy: CLASS, interval: "1h") {
   totalCount groups { key count } overTime { start count } } }`;
 
 interface Scenario { name: string; gateway: LoadRequest; direct: LoadRequest; proxied: LoadRequest }
 
 
-/** The five requests, checked once (the gateway and OpenSearch agree on the count) before any load. */
+/** The six requests, checked once (the gateway and OpenSearch agree on the count) before any load. */
 export async function scenarios(env: BenchEnvironment, expectedEvents: number): Promise<Scenario[]> {
   const url = await env.gatewayUrl();
   const { token, eventsServiceId: s } = env.tenant;
-  const direct = ({ index, body }: { index: string; body: object }): LoadRequest => ({
-    url: `${env.search.url}/${index}/_search?ignore_unavailable=true&allow_no_indices=true`, body: JSON.stringify(body) });
+  const direct = ({ index, body, querystring }: { index: string; body: object; querystring: Readonly<Record<string, string>> }): LoadRequest => ({
+    url: `${env.search.url}/${index}/_search?${new URLSearchParams(querystring).toString()}`, body: JSON.stringify(body) });
   const directPage = (f: AuditEventFilter | null, after: string | null): LoadRequest => {
     const { path, lines } = buildEventPageRequest(s, f, 20, after ? decodeEventCursor(after) : null);
     return { url: `${env.search.url}${path}`, body: lines.map((l) => JSON.stringify(l)).join('\n') + '\n', contentType: 'application/x-ndjson' };
@@ -42,13 +45,18 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
 
   const filtered: AuditEventFilter = { users: ['analyst'], classes: ['WRITE'] };
   const text: AuditEventFilter = { text: 'owner note accounts' };
+  // 35 days of hourly buckets (10M events span five weeks), the same range sent both ways; without a range the
+  // stats count the last 24 hours (STATS_DEFAULT_WINDOW_HOURS): 24 buckets
+  const now = new Date();
+  const histogram: AuditEventFilter = { from: new Date(now.getTime() - 839 * 3_600_000), to: now };
   const proxy = await env.bareProxyUrl();
   const list: Scenario[] = [
     { name: 'auditEvents first page', gateway: page(null, null), direct: directPage(null, null) },
     { name: 'auditEvents filtered page (user + class)', gateway: page(filtered, null), direct: directPage(filtered, null) },
     { name: 'auditEvents text search', gateway: page(text, null), direct: directPage(text, null) },
     { name: 'auditEvents page 50 by cursor', gateway: page(null, cursor), direct: directPage(null, cursor) },
-    { name: 'auditEventStats by class + hourly histogram', gateway: viaGateway(STATS, { s }), direct: direct(buildEventStats(s, null, 'CLASS', '1h')) },
+    { name: 'auditEventStats by class + hourly histogram (840 buckets)', gateway: viaGateway(STATS, { s, f: histogram }), direct: direct(buildEventStats(s, histogram, 'CLASS', '1h')) },
+    { name: 'auditEventStats, 840 buckets as overTime objects (deprecated)', gateway: viaGateway(STATS_BUCKETS, { s, f: histogram }), direct: direct(buildEventStats(s, histogram, 'CLASS', '1h')) },
   ].map((sc) => ({ ...sc, proxied: { ...sc.direct, url: sc.direct.url.replace(env.search.url, proxy) } }));
   for (const sc of list) {
     const res = await fetch(sc.direct.url, { method: 'POST', headers: { 'content-type': sc.direct.contentType ?? 'application/json' }, body: sc.direct.body });
@@ -70,19 +78,38 @@ export interface QueryOptions {
 
 /**
  * Every scenario at every concurrency: OpenSearch directly, the same request through a bare Node proxy
- * (the cost of one more HTTP hop, unjudged), then the gateway.
+ * (the cost of one more HTTP hop), and the gateway, in turns; the gateway's and the proxy's CPU per request;
+ * what the gateway adds against what the proxy adds (issue 12: at most 2x at one connection).
  */
 export async function measureQueries(env: BenchEnvironment, events: number, o: QueryOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const sc of await scenarios(env, events)) {
     for (const connections of o.connections) {
-      const baseline = await measureLoad(sc.direct, connections, o.seconds, o.warmupRequests);
-      if (o.floorConnections.includes(connections)) {
-        const proxied = await measureLoad(sc.proxied, connections, o.seconds, o.warmupRequests);
+      // the three in turns, one second each (load.ts, measureInterleaved)
+      const withFloor = o.floorConnections.includes(connections);
+      const results = await measureInterleaved([
+        { req: sc.direct },
+        ...(withFloor ? [{ req: sc.proxied, cpuSeconds: () => env.proxyCpuSeconds() }] : []),
+        { req: sc.gateway, cpuSeconds: () => env.gatewayCpuSeconds() },
+      ], connections, o.seconds, o.warmupRequests);
+      const baseline = results[0]!;
+      const measured = results.at(-1)!;
+      const proxied: LoadResult | null = withFloor ? results[1]! : null;
+      if (proxied) {
         figures.push({ section: 'query', name: `${sc.name}: bare Node proxy, the floor of one HTTP hop`, size: events, connections, unit: 'ms',
           measured: proxied, baseline, baselineName: 'same request to OpenSearch' });
       }
-      const measured = await measureLoad(sc.gateway, connections, o.seconds, o.warmupRequests);
+      // the process's own CPU time over the timed load (/proc/<pid>/stat), per answered request
+      figures.push({ section: 'query', name: `${sc.name}: CPU per request, gateway process`, size: events, connections, unit: 'ms CPU/request',
+        measured: measured.cpuMsPerRequest!, ...(proxied ? { baseline: proxied.cpuMsPerRequest!, baselineName: 'the bare proxy process' } : {}) });
+      if (proxied) {
+        // issue 12: the gateway may add at most twice what one bare HTTP hop adds at one connection
+        const gatewayAdds = measured.p50 - baseline.p50;
+        const proxyAdds = Math.max(proxied.p50 - baseline.p50, 0.01);
+        figures.push({ section: 'query', name: `${sc.name}: added at p50, gateway vs bare proxy`, size: events, connections, unit: 'ms',
+          measured: gatewayAdds, baseline: proxyAdds, baselineName: 'added by the bare proxy',
+          ...(connections === 1 ? { target: { text: '<= 2x what the bare proxy adds', met: gatewayAdds <= 2 * proxyAdds } } : {}) });
+      }
       const added = measured.p50 - baseline.p50;
       const ok = added <= 2 && measured.p50 <= baseline.p50 * 1.15;
       const firstPageP95 = sc.name === 'auditEvents first page' && events >= 10_000_000 ? measured.p95 <= 50 : true;

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick             small sizes, short loads: the harness end to end in under 2 minutes (CI)
  *   npm run bench -- --sizes 100k,1m     other sizes (events in the store after each step)
  *   npm run bench -- --seconds 5 --connections 1,16 --calls 100
+ *   npm run bench -- --queries-only      the query path alone: events ingested, then the query load (no control path, flood, baselines of ingest or parser)
  *
  * Steps: control path (enable / configure vs bare ALTER SYSTEM); a flood of one tenant's service beside a
  * second tenant's reads (bench/flood.ts); then, for each size, the next csvlog
@@ -31,6 +32,8 @@ import { measureExport } from './export';
 
 export interface BenchOptions {
   mode: 'full' | 'quick';
+  /** Only what the query figures need: ingest (unmeasured) and the query load at each size. */
+  queriesOnly: boolean;
   sizes: number[];
   seconds: number;
   /** Requests sent, unrecorded, before each latency figure. */
@@ -66,7 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const connections = (value('connections') ?? '1,16').split(',').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('--connections takes integers from 1 to 256');
   return {
-    mode: quick ? 'quick' : 'full', sizes, connections, floorConnections: quick ? connections.slice(0, 1) : connections,
+    mode: quick ? 'quick' : 'full', queriesOnly: argv.includes('--queries-only'), sizes, connections, floorConnections: quick ? connections.slice(0, 1) : connections,
     seconds: num('seconds', quick ? 1 : 5), warmupRequests: quick ? 20 : 500,
     calls: num('calls', quick ? 10 : 100), indexWarmupSeconds: quick ? 2 : 30,
     stepMs: 250, opensearchHeapMb: quick ? 512 : 2048,
@@ -83,28 +86,30 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
   const figures: Figure[] = [];
   const chunks: { chunk: Chunk; ingestSeconds: number }[] = [];
   try {
-    log('services up; control path');
-    figures.push(...await measureControlPath(env, o.calls));
-    log(`control surface: targetDatabases over ${TARGET_DATABASES} databases, services(first: ${SERVICES_PAGE})`);
-    figures.push(...await measureControlScopes(env, o.calls));
-    log(`flood: a second tenant's reads, alone and beside ${FLOOD_CLIENTS} clients flooding another tenant's service`);
-    // at least 3 s: in 1 s (--quick) on a loaded machine the second tenant may get no answer at all beside the flood
-    figures.push(...await measureFlood(env, { seconds: Math.max(o.seconds, 3), warmupRequests: Math.min(Math.ceil(o.warmupRequests / 4), 50) }));
+    if (!o.queriesOnly) {
+      log('services up; control path');
+      figures.push(...await measureControlPath(env, o.calls));
+      log(`control surface: targetDatabases over ${TARGET_DATABASES} databases, services(first: ${SERVICES_PAGE})`);
+      figures.push(...await measureControlScopes(env, o.calls));
+      log(`flood: a second tenant's reads, alone and beside ${FLOOD_CLIENTS} clients flooding another tenant's service`);
+      // at least 3 s: in 1 s (--quick) on a loaded machine the second tenant may get no answer at all beside the flood
+      figures.push(...await measureFlood(env, { seconds: Math.max(o.seconds, 3), warmupRequests: Math.min(Math.ceil(o.warmupRequests / 4), 50) }));
+    }
 
     let previous: Chunk | null = null;
     let total = 0;
     for (const [n, size] of o.sizes.entries()) {
       log(`generating ${size - total} events (to ${size})`);
       const chunk = await writeChunk(logDir, n, size - total, o.stepMs, previous);
-      log(`bulk-helper baseline: ${chunk.auditLines} pre-built documents${n === 0 ? `, after ${o.indexWarmupSeconds} s of untimed indexing` : ''}`);
-      const baseline = await measureBulkBaseline(env, chunk, n === 0 ? o.indexWarmupSeconds : 0);
+      if (!o.queriesOnly) log(`bulk-helper baseline: ${chunk.auditLines} pre-built documents${n === 0 ? `, after ${o.indexWarmupSeconds} s of untimed indexing` : ''}`);
+      const baseline = o.queriesOnly ? null : await measureBulkBaseline(env, chunk, n === 0 ? o.indexWarmupSeconds : 0);
       log(`ingest --once: ${chunk.auditLines} events, ${chunk.lines} lines, ${(chunk.bytes / MB).toFixed(0)} MiB`);
       await settleMerges(env);
       const run = await runIngester(env, logDir);
       if (run.events !== chunk.auditLines || run.malformed !== 0) throw new Error(`ingested ${run.events} events (${run.malformed} malformed) of ${chunk.auditLines}`);
       const rate = run.events / run.seconds;
       chunks.push({ chunk, ingestSeconds: run.seconds });
-      figures.push({ section: 'ingest', name: `ingest --once, ${chunk.auditLines.toLocaleString('en-US')} new events`, size, unit: 'events/s', measured: rate,
+      if (baseline) figures.push({ section: 'ingest', name: `ingest --once, ${chunk.auditLines.toLocaleString('en-US')} new events`, size, unit: 'events/s', measured: rate,
         baseline: baseline.rate, baselineName: `the same ${baseline.docs.toLocaleString('en-US')} documents pre-built, client bulk helper, into indices of the same size`,
         target: { text: '>= 80% of baseline', met: rate >= 0.8 * baseline.rate } });
       figures.push({ section: 'memory', name: `ingester peak RSS, file of ${chunk.lines.toLocaleString('en-US')} lines`, size, unit: 'MB',
@@ -119,17 +124,17 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
     }
 
     const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;
-    log(`parser on ${parsed.chunk.lines} lines`);
-    const p = await measureParser(parsed.chunk);
-    const ingestLinesPerS = p.lines / parsed.ingestSeconds;
-    figures.push({ section: 'parser', name: `parser (split + pgaudit parse + event), 1 core, ${parsed.chunk.lines.toLocaleString('en-US')} lines`, unit: 'lines/s',
+    if (!o.queriesOnly) log(`parser on ${parsed.chunk.lines} lines`);
+    const p = o.queriesOnly ? null : await measureParser(parsed.chunk);
+    const ingestLinesPerS = p ? p.lines / parsed.ingestSeconds : 0;
+    if (p) figures.push({ section: 'parser', name: `parser (split + pgaudit parse + event), 1 core, ${parsed.chunk.lines.toLocaleString('en-US')} lines`, unit: 'lines/s',
       measured: p.parser, baseline: p.baseline, baselineName: 'read + split into lines',
       target: { text: `>= 200,000 and >= 5x ingest (${Math.round(ingestLinesPerS).toLocaleString('en-US')} lines/s)`,
         met: p.parser >= 200_000 && p.parser >= 5 * ingestLinesPerS } });
-    figures.push({ section: 'parser', name: `parser with every redaction rule on (literals, parameters, all patterns), 1 core, ${parsed.chunk.lines.toLocaleString('en-US')} lines`,
+    if (p) figures.push({ section: 'parser', name: `parser with every redaction rule on (literals, parameters, all patterns), 1 core, ${parsed.chunk.lines.toLocaleString('en-US')} lines`,
       unit: 'lines/s', measured: p.redacted, baseline: p.parser, baselineName: 'the same parser, no rules' });
 
-    await dropBulkBaseline(env);
+    if (!o.queriesOnly) await dropBulkBaseline(env);
     const gatewayRss = await env.stopGateway();
     figures.push({ section: 'memory', name: 'gateway peak RSS, whole run incl. query load', unit: 'MB', measured: (gatewayRss ?? 0) / MB,
       target: { text: '<= 250 MB', met: gatewayRss !== null && gatewayRss <= 250 * MB } });

@@ -17,7 +17,7 @@ const EVENTS = `query($serviceId: ID!, $filter: AuditEventFilter, $first: Int) {
 const EVENT = `query($serviceId: ID!, $id: ID!) {
   auditEvent(serviceId: $serviceId, id: $id) { id statement statementTruncated statementBytes parameters parametersTruncated } }`;
 const STATS = `query($serviceId: ID!, $filter: AuditEventFilter, $interval: String) {
-  auditEventStats(serviceId: $serviceId, filter: $filter, interval: $interval) { from to totalCount groups { key count } overTime { start count } } }`;
+  auditEventStats(serviceId: $serviceId, filter: $filter, interval: $interval) { from to totalCount groups { key count } overTime { start count } overTimeStart overTimeCounts } }`;
 
 const HOUR = 3_600_000;
 let g: TestGateway;
@@ -74,6 +74,10 @@ describe('auditEventStats is always bounded', () => {
       expect(Date.parse(x.start)).toBeLessThanOrEqual(to);
     }
     expect(s.overTime.reduce((n: number, x: any) => n + x.count, 0)).toBe(2);
+    // the same buckets as one list of counts: consecutive intervals from overTimeStart
+    expect(s.overTimeStart).toBe(s.overTime[0].start);
+    expect(s.overTimeCounts).toEqual(s.overTime.map((x: any) => x.count));
+    s.overTime.forEach((x: any, i: number) => expect(Date.parse(x.start)).toBe(Date.parse(s.overTimeStart) + i * 60_000));
   });
 
   it('with from: that range (and the interval must fit it in 2000 buckets)', async () => {

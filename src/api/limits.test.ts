@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { parse } from 'graphql';
-import { FIELD_COST, operationCost } from './limits';
+import { OperationDefinitionNode, parse } from 'graphql';
+import { costOf, FIELD_COST, operationCost } from './limits';
 import { gatewaySchema } from './schema';
 
 describe('the cost model', () => {
@@ -36,5 +36,24 @@ describe('the cost model', () => {
     expect(cost('{ services(first: 10) { edges { node { id } } } }')).toBe(2 + 10 * 2);
     expect(cost('{ services(first: 10) { edges { node { id eligibility { eligible } } } } }')).toBe(2 + 10 * (2 + 25));
     expect(cost('{ services { totalCount } }')).toBe(2 + 20);
+  });
+
+  it('computes a document\'s cost once per value of what it depends on (first, @skip/@include), with the same result', () => {
+    const doc = parse(`query($s: ID!, $n: Int, $f: AuditEventFilter, $after: String, $more: Boolean!) {
+      auditEvents(serviceId: $s, filter: $f, first: $n, after: $after) { totalCount edges { node { id statement @include(if: $more) user } } } }`);
+    const op = doc.definitions[0] as OperationDefinitionNode;
+    const cases = [
+      { s: 'x', n: 20, f: null, after: null, more: true }, { s: 'y', n: 20, f: { users: ['a'] }, after: 'c1', more: true },
+      { s: 'x', n: 5, after: 'c2', more: true }, { s: 'x', n: 5, more: false }, { s: 'x', more: false }, { s: 'x', n: 100_000, more: true },
+    ];
+    for (const v of cases) {
+      expect(costOf(schema, doc, op, v, undefined)).toBe(operationCost(schema, doc, v, undefined));
+      expect(costOf(schema, doc, op, v, undefined)).toBe(operationCost(schema, doc, v, undefined));   // cached
+    }
+    expect(costOf(schema, doc, op, { s: 'x', n: 5, more: false, after: 'other' }, undefined)).toBe(operationCost(schema, doc, { s: 'x', n: 5, more: false }, undefined));
+    // variables that do not coerce: no cost (execution refuses them), also for a document whose cost is cached
+    expect(costOf(schema, doc, op, { s: 'x', n: 'twenty', more: true }, undefined)).toBeUndefined();
+    expect(costOf(schema, doc, op, { s: 'x', n: 20, f: { users: 7 }, more: true }, undefined)).toBeUndefined();
+    expect(costOf(schema, doc, op, { n: 20, more: true }, undefined)).toBeUndefined();
   });
 });

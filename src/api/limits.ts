@@ -14,7 +14,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   ASTVisitor, DocumentNode, FragmentDefinitionNode, getNamedType, GraphQLError, GraphQLSchema, isCompositeType, Kind, SelectionSetNode,
-  OperationDefinitionNode, ValidationContext, ValidationRule,
+  getVariableValues, OperationDefinitionNode, ValidationContext, ValidationRule, visit,
 } from 'graphql';
 import { ComplexityEstimator, ComplexityEstimatorArgs, getComplexity } from 'graphql-query-complexity';
 import type { GraphQLLimits } from '../base/config';
@@ -32,10 +32,17 @@ const pageSize = (args: Args, fallback: number) =>
   (typeof args.first === 'number' && args.first > 0 ? Math.min(args.first, MAX_PAGE) : fallback);
 
 /**
+ * The only arguments a cost row is given (the others are left out): an operation's cost depends on its
+ * document, these arguments' values and @skip/@include, so it is computed once per document and values
+ * (costOf below), not per request. A row that needs another argument adds its name here.
+ */
+export const COST_ARGUMENTS: readonly string[] = ['first'];
+
+/**
  * The cost model, one row per field that costs more than its shape: what reaches a customer's server, a
  * page of events (by its size) and a histogram. Every other field costs 1 if it is an object and 0 if it is a
  * scalar, plus what it selects; a list's children count once (its page size is in the row of the field that
- * pages). A row's cost includes what the field selects (`children`).
+ * pages). A row's cost includes what the field selects (`children`). `args` holds COST_ARGUMENTS only.
  */
 export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) => number>> = {
   // one connection to the customer's server each
@@ -75,7 +82,11 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
 
 export const costEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }: ComplexityEstimatorArgs) => {
   const row = FIELD_COST[`${type.name}.${field.name}`];
-  if (row) return row(args, childComplexity);
+  if (row) {
+    const costArgs: Args = {};
+    for (const name of COST_ARGUMENTS) if (name in args) costArgs[name] = args[name];
+    return row(costArgs, childComplexity);
+  }
   return (isCompositeType(getNamedType(field.type)) ? 1 : 0) + childComplexity;
 };
 
@@ -106,6 +117,45 @@ export function maxRootFields(limit: number): ValidationRule {
   };
 }
 
+/** The variables a document's cost can depend on: those inside a COST_ARGUMENTS argument or a directive's arguments. */
+function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  let depth = 0;   // > 0 inside an argument that counts
+  visit(document, {
+    Argument: {
+      enter(node, _k, parent) { if (depth > 0 || COST_ARGUMENTS.includes(node.name.value) || (parent as { kind?: string } | undefined)?.kind === Kind.DIRECTIVE) depth += 1; else return false; return undefined; },
+      leave() { if (depth > 0) depth -= 1; },
+    },
+    Variable(node) { if (depth > 0) names.add(node.name.value); },
+  });
+  return [...names].sort();
+}
+
+/** Per parsed document (Apollo keeps one object per query text): its cost variables and the costs computed so far. */
+const costCache = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, number> }>();
+/** Distinct (operation, cost variable values) kept per document; past it the document's costs start over. */
+const COSTS_PER_DOCUMENT = 100;
+
+/**
+ * operationCost, computed once per document, operation and values of its cost variables: the variables are
+ * coerced on every request (undefined when they do not, as operationCost throws then), the cost is looked up.
+ */
+export function costOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined, operationName: string | undefined): number | undefined {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  if (coerced.errors) return undefined;
+  let entry = costCache.get(document);
+  if (!entry) { entry = { variables: costVariables(document), costs: new Map() }; costCache.set(document, entry); }
+  const key = JSON.stringify([operationName ?? null, entry.variables.map((v) => coerced.coerced[v] ?? null)]);
+  let cost = entry.costs.get(key);
+  if (cost === undefined) {
+    try { cost = operationCost(schema, document, variables, operationName); } catch { return undefined; }
+    if (entry.costs.size >= COSTS_PER_DOCUMENT) entry.costs.clear();
+    entry.costs.set(key, cost);
+  }
+  return cost;
+}
+
 export interface CostReport { requestedQueryCost: number; maximumAvailable: number }
 
 /**
@@ -124,12 +174,8 @@ export function costPlugin(schema: GraphQLSchema, maxCost: number, throttle: Tok
       return {
         async didResolveOperation({ request, document, operation, contextValue: context }) {
           admit({ operation, document, context });   // e.g. the token's scopes: refused before any cost is taken
-          let requestedQueryCost: number | undefined;
-          try {
-            requestedQueryCost = operationCost(schema, document, request.variables, request.operationName);
-          } catch {
-            // variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs
-          }
+          // undefined for variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs
+          const requestedQueryCost = operation ? costOf(schema, document, operation, request.variables, request.operationName) : undefined;
           if (requestedQueryCost !== undefined) {
             cost = { requestedQueryCost, maximumAvailable: maxCost };
             if (requestedQueryCost > maxCost) {

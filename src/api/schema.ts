@@ -1,7 +1,9 @@
 /** Builds the GraphQL schema from the resolvers (code-first); `emit-schema` prints it to schema.graphql. */
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync } from 'type-graphql';
+import { ValidatorOptions, validateSync } from 'class-validator';
+import { ArgumentValidationError, buildSchemaSync } from 'type-graphql';
+import { DateTimeISO } from '../base/graphql-date';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
 import { PolicyInventoryResolver } from '../modules/audit-policy/policy.inventory.resolver';
@@ -11,8 +13,25 @@ import { RedactionResolver } from '../modules/redaction/redaction.resolver';
 let schema: GraphQLSchema | undefined;
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, RedactionResolver], validate: true });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, RedactionResolver],
+    validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
   return schema;
+}
+
+const VALIDATOR_OPTIONS: ValidatorOptions = { skipMissingProperties: true, forbidUnknownValues: false };
+
+/**
+ * Arguments checked by their class-validator decorators, as type-graphql's `validate: true` does (same
+ * options, same ArgumentValidationError), with class-validator imported once: type-graphql's own path
+ * resolved `require('class-validator')` again on every object argument of every request (bench/README.md,
+ * measured levers). Every validator of this schema is synchronous.
+ */
+function validateArgument(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const errors = (Array.isArray(value) ? value : [value])
+    .filter((v): v is object => v !== null && typeof v === 'object')
+    .flatMap((v) => validateSync(v, VALIDATOR_OPTIONS));
+  if (errors.length > 0) throw new ArgumentValidationError(errors);
 }
 
 /** The published SDL, in a stable order so that diffs show real changes only. */

@@ -2,7 +2,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { BaseError, BaseErrorCode } from './domain-error';
 
-@ObjectType({ description: 'Relay page information.' })
+@ObjectType({ description: 'Relay page information.', simpleResolvers: true })   // plain data: graphql-js's own field resolver
 export class PageInfo {
   @Field({ description: 'Whether more items follow this page.' })
   hasNextPage!: boolean;

@@ -31,9 +31,12 @@ export class AuditEventsService {
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  async stats(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string): Promise<EventStats> {
+  /** The histogram twice: as buckets (overTime, deprecated) and as one list of counts from overTimeStart (consecutive fixed intervals). */
+  async stats(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string)
+    : Promise<EventStats & { overTimeStart: Date | null; overTimeCounts: number[] }> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);
-    return this.storeOrFail().stats(service, filter, groupBy, interval, { defaultWindowMs: this.bounds.statsDefaultWindowMs });
+    const stats = await this.storeOrFail().stats(service, filter, groupBy, interval, { defaultWindowMs: this.bounds.statsDefaultWindowMs });
+    return { ...stats, overTimeStart: stats.overTime[0]?.start ?? null, overTimeCounts: stats.overTime.map((b) => b.count) };
   }
 
   /** One event, whole (statement and parameters uncut); null when the service has no event with this id. */

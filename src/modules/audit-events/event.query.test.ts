@@ -74,7 +74,8 @@ describe('buildEventStats and intervals', () => {
   it('terms on the dimension and a histogram bounded by the filter range', () => {
     const from = new Date('2026-01-01T00:00:00Z');
     const to = new Date('2026-01-02T00:00:00Z');
-    const { body } = buildEventStats(SERVICE, { from, to }, 'OBJECT_NAME', '1h');
+    const { body, querystring } = buildEventStats(SERVICE, { from, to }, 'OBJECT_NAME', '1h');
+    expect(querystring.filter_path).toBe('hits.total.value,aggregations.*.buckets.key,aggregations.*.buckets.doc_count');
     expect(body.size).toBe(0);
     expect(body.aggs.groups.terms.field).toBe('objectName');
     expect(body.aggs.overTime.date_histogram).toMatchObject({ fixed_interval: '1h', min_doc_count: 0,

@@ -169,15 +169,16 @@ export class EventStore {
 
   async stats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string,
     opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
-    const { index, body, from, to } = buildEventStats(serviceId, filter, groupBy, interval, opts);
+    const { index, querystring, body, from, to } = buildEventStats(serviceId, filter, groupBy, interval, opts);
+    // filter_path (STATS_QUERYSTRING): an aggregation without buckets may come back without `buckets`, or not at all
     const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
-      groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(
-      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+      groups?: { buckets?: { key: string; doc_count: number }[] }; overTime?: { buckets?: { key: number; doc_count: number }[] } } }>(
+      'POST', `/${index}/_search`, body, querystring);
     return {
       from, to,
       totalCount: res.hits.total.value,
-      groups: (res.aggregations?.groups.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
-      overTime: (res.aggregations?.overTime.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),
+      groups: (res.aggregations?.groups?.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
+      overTime: (res.aggregations?.overTime?.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),
     };
   }
 

@@ -5,12 +5,13 @@ import { buildSchemaSync } from 'type-graphql';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
 import { PolicyInventoryResolver } from '../modules/audit-policy/policy.inventory.resolver';
+import { SessionEventsResolver } from '../modules/audit-events/session-events.resolver';
 import { ObjectAuditResolver, ObjectAuditRevisionResolver } from '../modules/audit-policy/objects/object-audit.resolver';
 
 let schema: GraphQLSchema | undefined;
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver], validate: true });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, SessionEventsResolver], validate: true });
   return schema;
 }
 

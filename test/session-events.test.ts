@@ -178,8 +178,25 @@ describe('session events from real logins', () => {
     expect(theirs.errors[0].extensions.code).toBe('NOT_FOUND');
     const theirStats: any = await g.exec(b.token, STATS, { serviceId: a.serviceId });
     expect(theirStats.errors[0].extensions.code).toBe('NOT_FOUND');
-    const own: any = await g.exec(b.token, SESSIONS, { serviceId: b.serviceId, first: 10 });
-    expect(own.data.sessionEvents.totalCount).toBe(0);   // the same server, but b's service was never ingested
+    const own: any = await g.exec(b.token, SESSIONS, { serviceId: b.serviceId, first: 10, filter: { users: ['app_user', 'ghost_scram', 'ghost_trust'] } });
+    expect(own.data.sessionEvents.totalCount).toBe(0);   // the same server, but b's service never ingested its log
+  });
+
+  it('a stderr stream (the fixture of the unit tests, ids by position): every session event once, however often it is sent', async () => {
+    const stderr = fs.readFileSync(path.join(ROOT, 'src/modules/ingest/fixtures/sessions-pg15/postgresql.stderr'));
+    const service = (await g.gateway.tenancy.serviceById(b.serviceId))!;
+    // the fixture is dated 2026-12-04: a long retention keeps it inside the event-time window whenever this runs
+    const ingester = new Ingester(service, cluster.logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger,
+      { window: { retentionDays: 36500, maxFutureSkewMs: 86_400_000 } });
+    async function* once() { yield stderr; }
+    expect(await ingester.ingestStream(once(), { source: 'host-b:postgresql.log', format: 'stderr' })).toEqual({ events: 0, malformed: 0, sessionEvents: 36 });
+    expect(await ingester.ingestStream(once(), { source: 'host-b:postgresql.log', format: 'stderr' })).toEqual({ events: 0, malformed: 0, sessionEvents: 36 });
+    await g.gateway.eventStore!.refresh();
+    const got = await all(b);
+    expect(got.length).toBe(36);
+    expect(got.filter((e) => e.kind === 'LOGIN_FAILED').length).toBe(18);
+    expect(got.find((e) => e.kind === 'LOGOUT' && e.user === 'app_user')).toMatchObject({ remoteHost: '127.0.0.1', remotePort: 47558, durationMs: 34, sessionId: null });
+    expect((await all(a, { applicationNames: ['billing'] })).length).toBe(0);   // b's stream is b's alone
   });
 
   it('bad arguments are refused (BAD_USER_INPUT)', async () => {

@@ -113,7 +113,7 @@ it('failing-forged-timestamps: lines dated 1970, 2099, before the retention or d
     expect(l.code).toBe('timestamp_out_of_window');
     expect(l._index).toBe(deadLetterIndexFor(l.seenAt));   // the ingester's day, never the line's
     expect(Math.abs(Date.parse(l.seenAt) - now)).toBeLessThan(DAY);
-    expect(l.excerpt).toMatch(/^AUDIT: /);
+    expect(l.excerpt).toMatch(/^(AUDIT: |connection authorized: |disconnection: )/);
   }
   const fromStream = letters.filter((l) => l.source === 'stream:forger');
   expect(fromStream.map((l) => l.reason)).toEqual([

@@ -85,13 +85,17 @@ it('failing-forged-timestamps: lines dated 1970, 2099, before the retention or d
 
   const input = [...outside, now - 60_000].map((ms, i) => auditLine(ms, '6b05e4b1.22aa', i + 1, `select ${i}`)).join('');
   const r = await (await ingesterFor(t)).ingestStream(stream(input), { source: 'forger', format: 'stderr', logLinePrefix: PREFIX });
-  expect(r).toEqual({ events: 1, malformed: 4 });
+  expect(r).toEqual({ events: 1, malformed: 4, sessionEvents: 0 });
 
   // a csvlog file of 1999 (as a server with a wrong clock would write it): dead letters too
   const dir = fs.mkdtempSync(path.join(tmp, 'old-'));
   const old = generateCsvlog({ seed: 77, auditLines: 12, start: new Date(Date.UTC(1999, 2, 1)), forgedEvery: 0 });
   fs.writeFileSync(path.join(dir, 'postgresql-1999-03-01_000000.csv'), old.bytes);
-  expect(await (await ingesterFor(t, dir)).runOnce()).toMatchObject({ files: 1, events: 0, malformed: 12 });
+  // its connection / disconnection lines are session events, held to the same window
+  const sessionLines = old.rows.filter((r) => /,"(connection authorized|disconnection): /.test(r.text)).length;
+  expect(sessionLines).toBeGreaterThan(0);
+  expect(await (await ingesterFor(t, dir)).runOnce()).toMatchObject({ files: 1, events: 0, malformed: 12 + sessionLines, sessionEvents: 0 });
+  expect(await indices('pgaudit-sessions-*')).not.toContain('pgaudit-sessions-1999.03.01');
 
   const after = await indices('pgaudit-events-*');
   for (const ms of [...outside, Date.UTC(1999, 2, 1)]) expect(after).not.toContain(indexFor(new Date(ms).toISOString()));
@@ -104,12 +108,12 @@ it('failing-forged-timestamps: lines dated 1970, 2099, before the retention or d
   const events = await eventsOf(t.serviceId);
   expect(events.map((e) => e.statement)).toEqual(['select 4']);
   const letters = await deadLettersOf(t.serviceId);
-  expect(letters).toHaveLength(16);
+  expect(letters).toHaveLength(16 + sessionLines);
   for (const l of letters) {
     expect(l.code).toBe('timestamp_out_of_window');
     expect(l._index).toBe(deadLetterIndexFor(l.seenAt));   // the ingester's day, never the line's
     expect(Math.abs(Date.parse(l.seenAt) - now)).toBeLessThan(DAY);
-    expect(l.excerpt).toMatch(/^AUDIT: /);
+    expect(l.excerpt).toMatch(/^(AUDIT: |connection authorized: |disconnection: )/);
   }
   const fromStream = letters.filter((l) => l.source === 'stream:forger');
   expect(fromStream.map((l) => l.reason)).toEqual([
@@ -173,9 +177,9 @@ it('failing-forged-overwrite: stream lines copying a real event\'s identity neve
   const duplicates: number[] = [];
   const recorder = { bytesRead() {}, acknowledged() {}, bulkRetries() {}, rejected() {}, duplicates: (n: number) => { duplicates.push(n); } };
   const ingester = await ingesterFor(t, dir, { recorder });
-  expect(await ingester.ingestStream(stream(forged), { source: 'attacker', format: 'stderr', logLinePrefix: PREFIX })).toEqual({ events: 1, malformed: 0 });
+  expect(await ingester.ingestStream(stream(forged), { source: 'attacker', format: 'stderr', logLinePrefix: PREFIX })).toEqual({ events: 1, malformed: 0, sessionEvents: 0 });
   expect(await ingester.ingestStream(stream(`${JSON.stringify({ MESSAGE: forged })}\n`), { source: 'postgresql.csv', format: 'managed', logLinePrefix: PREFIX }))
-    .toEqual({ events: 1, malformed: 0 });
+    .toEqual({ events: 1, malformed: 0, sessionEvents: 0 });
   expect(await stored()).toEqual(original);
   expect(duplicates.reduce((a, b) => a + b, 0)).toBe(0);    // not even a conflict: the forged lines have ids of their own streams
   let events = await eventsOf(t.serviceId);
@@ -185,7 +189,7 @@ it('failing-forged-overwrite: stream lines copying a real event\'s identity neve
 
   // within one stream, a later line claiming an id already used does not replace the first
   const again = auditLine(real.timestamp, real.sessionId, real.sessionLineNum, 'select harmless', `${real.user}@${real.database}`);
-  expect(await ingester.ingestStream(stream(again), { source: 'attacker', format: 'stderr', logLinePrefix: PREFIX })).toEqual({ events: 1, malformed: 0 });
+  expect(await ingester.ingestStream(stream(again), { source: 'attacker', format: 'stderr', logLinePrefix: PREFIX })).toEqual({ events: 1, malformed: 0, sessionEvents: 0 });
   expect(duplicates.reduce((a, b) => a + b, 0)).toBe(1);
   events = await eventsOf(t.serviceId);
   expect(events).toHaveLength(32);
@@ -208,7 +212,7 @@ it('failing-oversize: a record over the maximum is a record_too_large dead lette
   const now = Date.now() - 60_000;
   const input = auditLine(now, '6b05e4b1.1', 1, `select '${'é'.repeat(100_000)}'`) + auditLine(now, '6b05e4b1.1', 2, 'select 2');
   const r = await (await ingesterFor(t, tmp, { maxRecordBytes: 65_536 })).ingestStream(stream(input), { source: 'big', format: 'stderr', logLinePrefix: PREFIX });
-  expect(r).toEqual({ events: 1, malformed: 1 });
+  expect(r).toEqual({ events: 1, malformed: 1, sessionEvents: 0 });
   expect((await eventsOf(t.serviceId)).map((e) => e.statement)).toEqual(['select 2']);
   const [letter, ...rest] = await deadLettersOf(t.serviceId);
   expect(rest).toEqual([]);
@@ -228,6 +232,6 @@ it('failing-oversize: a record over the maximum is a record_too_large dead lette
   expect(await eventsOf(other.serviceId)).toEqual([]);   // nothing written
   const ok = run('4096');
   expect(ok.status).toBe(0);
-  expect(JSON.parse(ok.stdout)).toEqual({ events: 1, malformed: 1 });
+  expect(JSON.parse(ok.stdout)).toEqual({ events: 1, malformed: 1, sessionEvents: 0 });
   expect((await deadLettersOf(other.serviceId)).map((l) => l.code)).toEqual(['record_too_large']);
 });

@@ -233,7 +233,7 @@ it('failing-crash: `ingest --once` killed with SIGKILL twice mid-file, then run 
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   // It resumed at the checkpoint: it read exactly the rest of the file.
-  expect(JSON.parse(r.stdout)).toEqual({ files: 1, events: auditAfter(big, offset).length, malformed: big.forged.filter((x) => x.endOffset > offset).length, bytes: size - offset, seconds: expect.any(Number) });
+  expect(JSON.parse(r.stdout)).toEqual({ files: 1, events: auditAfter(big, offset).length, malformed: big.forged.filter((x) => x.endOffset > offset).length, bytes: size - offset, sessionEvents: expect.any(Number), seconds: expect.any(Number) });
 
   await expectExactly(env('OPENSEARCH_URL'), t, big, true);
   const q = await g.exec(t.token, `query($s: ID!) { auditEvents(serviceId: $s, first: 1) { totalCount } }`, { s: t.serviceId });
@@ -290,7 +290,7 @@ it('failing-outage: OpenSearch stopped mid-file and restarted on the same data ~
     expect(again.events).toBe(auditAfter(big, quitterCheckpoint.offset).length);
     // The patient one finishes its run by itself, each event counted once.
     const rode: IngestStats = await riding;
-    expect(rode).toEqual({ files: 1, events: AUDIT_LINES, malformed: big.forged.length, bytes: size });
+    expect(rode).toEqual({ files: 1, events: AUDIT_LINES, malformed: big.forged.length, bytes: size, sessionEvents: expect.any(Number) });
 
     await expectExactly(url, rider, big, true);
     await expectExactly(url, quitter, big);

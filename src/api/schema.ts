@@ -7,14 +7,15 @@ import { DateTimeISO } from '../base/graphql-date';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
 import { PolicyInventoryResolver } from '../modules/audit-policy/policy.inventory.resolver';
+import { SessionEventsResolver } from '../modules/audit-events/session-events.resolver';
 import { ObjectAuditResolver, ObjectAuditRevisionResolver } from '../modules/audit-policy/objects/object-audit.resolver';
 import { RedactionResolver } from '../modules/redaction/redaction.resolver';
 
 let schema: GraphQLSchema | undefined;
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, RedactionResolver],
-    validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, SessionEventsResolver,
+    RedactionResolver], validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
   return schema;
 }
 

@@ -15,6 +15,8 @@ export const ROOT_FIELD_SCOPE = {
   'Query.auditEvents': 'read:events',
   'Query.auditEvent': 'read:events',
   'Query.auditEventStats': 'read:events',
+  'Query.sessionEvents': 'read:events',
+  'Query.sessionEventStats': 'read:events',
   'Query.auditPolicy': 'read:policy',
   'Query.auditEligibility': 'read:policy',
   'Query.services': 'read:policy',

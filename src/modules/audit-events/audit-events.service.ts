@@ -9,6 +9,7 @@ import type { EventGroupBy } from './event.document';
 import { DEFAULT_STATS_WINDOW_MS } from './event.query';
 import type { EventStats, EventStore } from './event.store';
 import type { EventTextBounds } from './text-cut';
+import { SessionEventsService } from './session-events.service';
 
 /** The bounds of the query path's answers (config: EVENT_TEXT_MAX_BYTES, EVENT_MAX_PARAMETERS, STATS_DEFAULT_WINDOW_HOURS). */
 export interface AnswerBounds extends EventTextBounds {
@@ -19,8 +20,13 @@ export interface AnswerBounds extends EventTextBounds {
 export const DEFAULT_ANSWER_BOUNDS: AnswerBounds = { textMaxBytes: 4096, maxParameters: 100, statsDefaultWindowMs: DEFAULT_STATS_WINDOW_MS };
 
 export class AuditEventsService {
+  /** The session events (logins, failed logins, logouts): the same tenancy check and store, indices of their own. */
+  readonly sessions: SessionEventsService;
+
   constructor(private readonly tenancy: TenancyService, private readonly store: EventStore | null,
-    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS) {}
+    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS) {
+    this.sessions = new SessionEventsService(tenancy, store, bounds.statsDefaultWindowMs);
+  }
 
   async events(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: string | null | undefined): Promise<AuditEventConnection> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);

@@ -116,7 +116,7 @@ export function retentionCutoffMs(retentionDays: number, now: Date | number): nu
 const DAILY_SUFFIX = /-(\d{4})\.(\d{2})\.(\d{2})$/;
 
 /** Daily indices of `prefix` entirely older than `retentionDays` before `now` (by name), to delete whole. */
-function expiredDaily(prefix: string, indices: readonly string[], retentionDays: number, now: Date): string[] {
+export function expiredDaily(prefix: string, indices: readonly string[], retentionDays: number, now: Date): string[] {
   const cutoff = retentionCutoffMs(retentionDays, now);
   return indices.filter((name) => {
     if (!name.startsWith(prefix)) return false;
@@ -149,9 +149,12 @@ export const DEAD_LETTER_TEMPLATE_NAME = 'pgaudit-deadletter';
  * - record_too_large: a record over the ingester's maximum record size (not buffered, not parsed);
  * - malformed_audit: an `AUDIT: ` message that is not a well-formed pgaudit record;
  * - not_from_pgaudit: an `AUDIT: ` message pgaudit cannot have written (a CONTEXT or STATEMENT attached: RAISE LOG);
- * - timestamp_out_of_window: an event older than the retention or too far ahead of the ingester's clock.
+ * - timestamp_out_of_window: an event older than the retention or too far ahead of the ingester's clock;
+ * - malformed_session: a `connection authorized` / `disconnection` line that does not parse (ingest/session-event.ts);
+ * - not_from_server: a connection line the server cannot have written (a CONTEXT or STATEMENT attached: RAISE LOG).
  */
-export const DEAD_LETTER_CODES = ['malformed', 'record_too_large', 'malformed_audit', 'not_from_pgaudit', 'timestamp_out_of_window'] as const;
+export const DEAD_LETTER_CODES = ['malformed', 'record_too_large', 'malformed_audit', 'not_from_pgaudit', 'timestamp_out_of_window',
+  'malformed_session', 'not_from_server'] as const;
 export type DeadLetterCode = typeof DEAD_LETTER_CODES[number];
 
 /** A dead letter keeps at most this many UTF-8 bytes of its line (`excerpt`; `excerptTruncated` when cut) and of its reason. */

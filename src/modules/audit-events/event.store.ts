@@ -24,8 +24,12 @@ import { openPitRequest } from './export.query';
 export interface ExportHit { doc: AuditEventDocument; sort: unknown }
 /** The point in time of an export is gone (expired, freed, or its node restarted). */
 export class PitGone extends Error {}
+import type { SessionEventDocument, SessionGroupBy } from './session.document';
+import { expiredSessionIndices, SESSION_INDEX_PATTERN, SESSION_INDEX_TEMPLATE, SESSION_TEMPLATE_NAME } from './session.index';
+import { buildSessionPageRequest, buildSessionStats, SessionFilter } from './session.query';
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
+export interface SessionEventPage { events: SessionEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
 export interface BulkResult {
   /** documents written now or found already written (`duplicates` of them) */
@@ -74,6 +78,9 @@ export class EventStore {
   async ensureTemplate(): Promise<void> {
     await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, INDEX_TEMPLATE);
     await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, DEAD_LETTER_TEMPLATE);
+    await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, SESSION_INDEX_TEMPLATE);
+    await this.call('PUT', `/${SESSION_INDEX_PATTERN}/_mapping`, { properties: SESSION_INDEX_TEMPLATE.template.mappings.properties },
+      { allow_no_indices: 'true', ignore_unavailable: 'true' });
     await this.call('PUT', `/${INDEX_PATTERN}/_mapping`, { properties: INDEX_TEMPLATE.template.mappings.properties },
       { allow_no_indices: 'true', ignore_unavailable: 'true' });
     await this.call('PUT', `/${DEAD_LETTER_PATTERN}/_mapping`, { properties: DEAD_LETTER_TEMPLATE.template.mappings.properties },
@@ -133,7 +140,7 @@ export class EventStore {
 
   /** Make what was indexed visible to search now (tests, `ingest --once`). */
   async refresh(): Promise<void> {
-    await this.call('POST', `/${INDEX_PATTERN}/_refresh`, undefined, { allow_no_indices: 'true', ignore_unavailable: 'true' });
+    await this.call('POST', `/${INDEX_PATTERN},${SESSION_INDEX_PATTERN}/_refresh`, undefined, { allow_no_indices: 'true', ignore_unavailable: 'true' });
   }
 
   async search(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
@@ -188,10 +195,12 @@ export class EventStore {
    * dead-letter index of earlier versions once its newest letter is that old. Returns the names deleted.
    */
   async expire(retentionDays: number, now = new Date(), deadLetterRetentionDays = retentionDays): Promise<string[]> {
-    const rows = await this.call<{ index: string }[]>('GET', `/_cat/indices/${INDEX_PATTERN},${DEAD_LETTER_PATTERN}`, undefined,
+    const rows = await this.call<{ index: string }[]>('GET', `/_cat/indices/${INDEX_PATTERN},${DEAD_LETTER_PATTERN},${SESSION_INDEX_PATTERN}`, undefined,
       { format: 'json', h: 'index', expand_wildcards: 'open' });
     const names = rows.map((r) => r.index);
-    const expired = [...expiredIndices(names, retentionDays, now), ...expiredDeadLetterIndices(names, deadLetterRetentionDays, now)];
+    // session events (session.index.ts) are kept as long as audit events
+    const expired = [...expiredIndices(names, retentionDays, now), ...expiredDeadLetterIndices(names, deadLetterRetentionDays, now),
+      ...expiredSessionIndices(names, retentionDays, now)];
     if (names.includes(DEAD_LETTER_INDEX)) {
       const res = await this.call<{ aggregations?: { newest?: { value: number | null } } }>('POST', `/${DEAD_LETTER_INDEX}/_search`,
         { size: 0, track_total_hits: false, aggs: { newest: { max: { field: 'seenAt' } } } });
@@ -232,5 +241,41 @@ export class EventStore {
       const { tiebreak: _, ...doc } = h._source ?? ({} as AuditEventDocument & { tiebreak?: number });
       return { doc, sort: h.sort };
     });
+  }
+
+  /** One page of a service's session events (newest first) and their exact count, as one `_msearch` (session.query.ts). */
+  async searchSessions(serviceId: string, filter: SessionFilter | null | undefined, first: number, after: EventCursor | null): Promise<SessionEventPage> {
+    const { path, lines } = buildSessionPageRequest(serviceId, filter, first, after);
+    type Answer = { hits?: { total?: { value: number }; hits: { _source: SessionEventDocument & { tiebreak?: number } }[] }; error?: { type?: string }; status?: number };
+    let res: { responses: Answer[] };
+    try {
+      res = (await this.client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[] })).body as { responses: Answer[] };
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    const [page, count] = res.responses;
+    for (const r of [page, count]) {
+      if (!r || r.error || !r.hits) {
+        if (r && RETRYABLE.has(r.status ?? 0)) throw storeUnavailable('the audit event store is unavailable');
+        throw new Error(`OpenSearch refused a session event search: ${r?.error?.type ?? 'no answer'}`);
+      }
+    }
+    const hits = page!.hits!.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
+    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
+  }
+
+  /** Counts of a service's session events per value of one dimension and over time, in a bounded range (session.query.ts). */
+  async sessionStats(serviceId: string, filter: SessionFilter | null | undefined, groupBy: SessionGroupBy, interval: string,
+    opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
+    const { index, body, from, to } = buildSessionStats(serviceId, filter, groupBy, interval, opts);
+    const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
+      groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(
+      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    return {
+      from, to,
+      totalCount: res.hits.total.value,
+      groups: (res.aggregations?.groups.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
+      overTime: (res.aggregations?.overTime.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),
+    };
   }
 }

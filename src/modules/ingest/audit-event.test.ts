@@ -30,7 +30,7 @@ function events(recs: LogRecord[], source?: string): AuditEvent[] {
 }
 
 const rec = (o: Partial<LogRecord> = {}): LogRecord => ({
-  format: 'csvlog', timestamp: '2026-11-24T19:25:37.255Z', user: 'avnadmin', database: 'shop', pid: 8874, remoteHost: '[local]',
+  format: 'csvlog', timestamp: '2026-11-24T19:25:37.255Z', user: 'avnadmin', database: 'shop', pid: 8874, remoteHost: '[local]', remotePort: null,
   sessionId: '6b05e4b1.22aa', sessionLineNum: 37, applicationName: 'psql', severity: 'LOG',
   message: 'AUDIT: OBJECT,25,1,READ,SELECT,TABLE,public.account,select 1,<none>,2', context: null, query: null, endOffset: 1234, ...o,
 });

@@ -36,7 +36,7 @@ it('events and dead letters reach the store redacted; a rule change applies from
     {} as CheckpointRepository, silentLogger, { redaction, now: () => Date.parse('2026-11-24T19:30:00Z') });
   async function* input() { yield chunk1; yield chunk2; }
   const stats = await ingester.ingestStream(input(), { source: 'unit', format: 'stderr', logLinePrefix: '%m [%p] %q%u@%d ' });
-  expect(stats).toEqual({ events: 2, malformed: 3 });
+  expect(stats).toEqual({ events: 2, sessionEvents: 0, malformed: 3 });
   const docs = sent.join('').split('\n').filter((l) => l !== '' && !l.startsWith('{"create"')).map((l) => JSON.parse(l));
   const text = JSON.stringify(docs);
   for (const secret of ['sekrit', CARD, CARD.replace(/ /g, '')]) expect(text).not.toContain(secret);

@@ -29,6 +29,8 @@ import type { EventStore } from '../audit-events/event.store';
 import type { Logger } from '../../base/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { auditEventOf, positionEventId } from './audit-event';
+import { sessionEventOf } from './session-event';
+import { sessionBulkOp } from '../audit-events/session.index';
 import type { CheckpointRepository } from './checkpoint.repository';
 import { DEFAULT_MAX_FUTURE_SKEW_MS, EventWindow, outsideWindow } from './event-window';
 import { CsvlogSplitter } from './formats/csvlog.splitter';
@@ -97,7 +99,8 @@ export interface IngestRecorder {
 const NO_RECORDER: IngestRecorder = { bytesRead() {}, acknowledged() {}, duplicates() {}, bulkRetries() {}, rejected() {} };
 /** The window without configuration: EVENT_RETENTION_DAYS's default and INGEST_MAX_FUTURE_SKEW_MS's. */
 export const DEFAULT_EVENT_WINDOW: EventWindow = { retentionDays: 30, maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS };
-export interface IngestStats { files: number; events: number; malformed: number; bytes: number }
+/** `events`: audit events; `sessionEvents`: logins, failed logins and logouts (session-event.ts), counted apart. */
+export interface IngestStats { files: number; events: number; malformed: number; bytes: number; sessionEvents: number }
 
 /** Which files of a log directory to read, in order: csvlog, else jsonlog of the same name. */
 export function selectLogFiles(names: readonly string[]): { name: string; format: 'csvlog' | 'jsonlog' }[] {
@@ -120,11 +123,11 @@ export class Ingester {
 
   /** Index everything the directory holds now (complete records only), then return. */
   async runOnce(): Promise<IngestStats> {
-    const stats: IngestStats = { files: 0, events: 0, malformed: 0, bytes: 0 };
+    const stats: IngestStats = { files: 0, events: 0, malformed: 0, bytes: 0, sessionEvents: 0 };
     const files = selectLogFiles(await readdir(this.logDir));
     for (const file of files) {
       const r = await this.ingestFile(file.name, file.format);
-      stats.files += 1; stats.events += r.events; stats.malformed += r.malformed; stats.bytes += r.bytes;
+      stats.files += 1; stats.events += r.events; stats.malformed += r.malformed; stats.bytes += r.bytes; stats.sessionEvents += r.sessionEvents;
     }
     return stats;
   }
@@ -145,7 +148,7 @@ export class Ingester {
           if (expired.length) this.logger.info('expired audit event indices', { indices: expired, retentionDays, deadLetterRetentionDays });
         }
         const s = await this.runOnce();
-        if (s.events || s.malformed) this.logger.info('ingested', { serviceId: this.service.id, ...s });
+        if (s.events || s.malformed || s.sessionEvents) this.logger.info('ingested', { serviceId: this.service.id, ...s });
       } catch (err) {
         this.logger.warn('ingest pass failed; retrying', { serviceId: this.service.id, error: (err as Error).message });
       }
@@ -153,14 +156,14 @@ export class Ingester {
     }
   }
 
-  private async ingestFile(name: string, format: 'csvlog' | 'jsonlog'): Promise<{ events: number; malformed: number; bytes: number }> {
+  private async ingestFile(name: string, format: 'csvlog' | 'jsonlog'): Promise<{ events: number; malformed: number; bytes: number; sessionEvents: number }> {
     const file = path.join(this.logDir, name);
     const st = await stat(file);
     const identity = `${st.dev}:${st.ino}:${await firstLineFingerprint(file)}`;
     const saved = await this.checkpoints.get(this.service.id, name);
     const fresh = !saved || saved.fileIdentity !== identity || saved.offset > st.size;
     const checkpoint = fresh ? { fileIdentity: identity, offset: 0, events: 0, malformed: 0 } : saved;
-    if (checkpoint.offset >= st.size) return { events: 0, malformed: 0, bytes: 0 };
+    if (checkpoint.offset >= st.size) return { events: 0, malformed: 0, bytes: 0, sessionEvents: 0 };
 
     // `file:` and `stream:` (ingestStream) keep the position ids of the two kinds apart (audit-event.ts)
     const source = `file:${name}@${identity}`;
@@ -183,7 +186,7 @@ export class Ingester {
    * stably: events without %c/%l in the prefix get ids from (source, position).
    */
   async ingestStream(input: AsyncIterable<Buffer | string>, o: { source: string; format: 'stderr' | 'managed'; logLinePrefix?: string })
-    : Promise<{ events: number; malformed: number }> {
+    : Promise<{ events: number; malformed: number; sessionEvents: number }> {
     const options = { logLinePrefix: o.logLinePrefix, maxRecordBytes: this.maxRecordBytes };
     const splitter = o.format === 'stderr' ? new StderrSplitter(options) : new ManagedLogSplitter(options);
     return this.pump(`stream:${o.source}`, splitter, input, 0, async () => undefined, true);
@@ -199,7 +202,7 @@ export class Ingester {
    */
   private async pump(source: string, splitter: LogSplitter, input: AsyncIterable<Buffer | string>,
     startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
-    : Promise<{ events: number; malformed: number }> {
+    : Promise<{ events: number; malformed: number; sessionEvents: number }> {
     const batchSize = this.opts.batchSize ?? 2000;
     const batchBytes = this.opts.batchBytes ?? BULK_BODY_BYTES;
     const maxInFlight = this.opts.maxInFlight ?? 3;
@@ -209,6 +212,7 @@ export class Ingester {
     const spare: Buffer[] = [];
     let body = new BulkBody();
     let events = 0;
+    let sessions = 0;
     let letters = 0;
     let letterCodes: Partial<Record<DeadLetterCode, number>> = {};
     // the batch's newest event time: timestamps are all toISOString() (pg-timestamp.ts), so they compare as strings
@@ -218,15 +222,15 @@ export class Ingester {
     let redactor = this.opts.redaction ? await this.opts.redaction.current() : NO_REDACTOR;
     let through = startOffset;
     let flushedThrough = startOffset;
-    const totals = { events: 0, malformed: 0 };
+    const totals = { events: 0, malformed: 0, sessionEvents: 0 };
     // acknowledgements of the batches sent and not yet reported, oldest first; each waits for the one before
     const pending: Promise<void>[] = [];
     let last: Promise<void> = Promise.resolve();
 
     const send = async () => {
       if (through === flushedThrough) return;
-      const [batch, batchEvents, batchLetters, batchCodes, end, batchNewest] = [body, events, letters, letterCodes, through, newest];
-      body = new BulkBody(spare.pop()); events = 0; letters = 0; letterCodes = {}; newest = ''; flushedThrough = through;
+      const [batch, batchEvents, batchLetters, batchCodes, end, batchNewest, batchSessions] = [body, events, letters, letterCodes, through, newest, sessions];
+      body = new BulkBody(spare.pop()); events = 0; sessions = 0; letters = 0; letterCodes = {}; newest = ''; flushedThrough = through;
       const written = this.store.bulkWrite(batch);
       written.catch(() => undefined);   // awaited below, in order; a failure surfaces there
       last = last.then(async () => {
@@ -241,7 +245,7 @@ export class Ingester {
         if (result.rejected.length > 0) {
           this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
         }
-        totals.events += batchEvents; totals.malformed += batchLetters;
+        totals.events += batchEvents; totals.malformed += batchLetters; totals.sessionEvents += batchSessions;
         await acknowledged(end, batchEvents, batchLetters);
       });
       last.catch(() => undefined);   // marked handled now; the loop awaits it (and throws) when its turn comes
@@ -272,6 +276,15 @@ export class Ingester {
             }
           }
           else if (x.kind === 'rejected') deadLetter(item.endOffset, x.code, x.reason, item.record.message);
+          else {
+            // not an audit line: a login, failed login or logout is a session event (session-event.ts), same rules
+            const s = sessionEventOf(this.service.id, item.record, source);
+            if (s.kind === 'event') {
+              const outside = outsideWindow(s.event.timestamp, this.clock(), window);
+              if (outside !== null) deadLetter(item.endOffset, 'timestamp_out_of_window', outside, item.record.message);
+              else { body.add(sessionBulkOp(Object.assign(s.event, tenant))); sessions += 1; }
+            } else if (s.kind === 'rejected') deadLetter(item.endOffset, s.code, s.reason, item.record.message);
+          }
         }
         if (body.count >= batchSize || body.byteLength >= batchBytes) await send();
       }

@@ -18,14 +18,14 @@ describe('the three samples (PG15, pgaudit 1.7)', () => {
 
   it('csvlog fields, including a postmaster line and a client line', () => {
     expect(csv[0]).toEqual({
-      format: 'csvlog', timestamp: '2026-11-24T19:25:33.943Z', user: null, database: null, pid: 8800, remoteHost: null,
+      format: 'csvlog', timestamp: '2026-11-24T19:25:33.943Z', user: null, database: null, pid: 8800, remoteHost: null, remotePort: null,
       sessionId: '6b05e4ad.2260', sessionLineNum: 1, applicationName: null, severity: 'LOG',
       message: 'starting PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14+deb12u1) 12.2.0, 64-bit',
       context: null, query: null, endOffset: CSV.indexOf('\n') + 1,
     });
     const audit = csv.find((r) => r.sessionId === '6b05e4b1.22aa' && r.sessionLineNum === 37)!;
     expect(audit).toMatchObject({
-      timestamp: '2026-11-24T19:25:37.277Z', user: 'avnadmin', database: 'shop', pid: 8874, remoteHost: '[local]',
+      timestamp: '2026-11-24T19:25:37.277Z', user: 'avnadmin', database: 'shop', pid: 8874, remoteHost: '[local]', remotePort: null,
       applicationName: 'psql', severity: 'LOG',
       message: 'AUDIT: SESSION,25,1,READ,SELECT,,,"select\n  a.id,\n  a.name\nfrom public.account a\nwhere a.id in (1, 2);",<none>,2',
     });
@@ -58,7 +58,7 @@ describe('the three samples (PG15, pgaudit 1.7)', () => {
       // stderr appends the error position to the message; csvlog has it in query_pos.
       const message = c.severity === 'ERROR' ? `${c.message} at character 15` : c.message;
       expect({ ...s, endOffset: 0 }).toEqual({
-        format: 'stderr', timestamp: c.timestamp, user: c.user, database: c.database, pid: c.pid, remoteHost: null,
+        format: 'stderr', timestamp: c.timestamp, user: c.user, database: c.database, pid: c.pid, remoteHost: null, remotePort: null,
         sessionId: null, sessionLineNum: null, applicationName: null, severity: c.severity, message,
         context: c.context, query: c.query, endOffset: 0,
       });

@@ -26,6 +26,8 @@ export interface LogRecord {
   pid: number | null;
   /** Host only: csvlog's `host:port` and %r's `host(port)` lose the port. `[local]` for Unix sockets. */
   remoteHost: string | null;
+  /** The client's TCP port: csvlog's `host:port`, jsonlog remote_port, stderr %r's `host(port)`; null for Unix sockets and formats without it. */
+  remotePort: number | null;
   /** csvlog session_id / jsonlog session_id / stderr %c. */
   sessionId: string | null;
   /**

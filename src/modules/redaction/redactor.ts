@@ -25,6 +25,8 @@ export const WITHHELD_REASON = {
   malformed_audit: 'an AUDIT: message that is not a well-formed pgaudit record',
   not_from_pgaudit: 'an AUDIT: message pgaudit cannot have written (a CONTEXT or STATEMENT attached)',
   timestamp_out_of_window: 'an event time outside the accepted window',
+  malformed_session: 'a connection or disconnection line that does not parse',
+  not_from_server: 'a connection line the server cannot have written (a CONTEXT or STATEMENT attached)',
 } as const satisfies Record<DeadLetterCode, string>;
 
 /** A line in shape only: ASCII letters and any non-ASCII character -> x, digits -> 9, the rest kept. */

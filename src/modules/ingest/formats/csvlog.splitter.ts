@@ -66,7 +66,7 @@ export class CsvlogSplitter implements LogSplitter {
    */
   private readonly lastColumnValues: string[] = [];
   /** hostOfConnectionFrom's last answer: consecutive rows mostly come from the same session. */
-  private lastConnectionFrom = { from: '', host: '' };
+  private lastConnectionFrom: { from: string; host: string | null; port: number | null } = { from: '', host: null, port: null };
   private readonly timestamps = newTimestampCache();
 
   constructor(options?: CsvlogOptions) {
@@ -251,6 +251,7 @@ export class CsvlogSplitter implements LogSplitter {
       database: emptyToNull(this.repeatedColumn(text, cols, 2)),
       pid,
       remoteHost: this.hostOfConnectionFrom(this.repeatedColumn(text, cols, 4)),
+      remotePort: this.lastConnectionFrom.port,
       sessionId,
       sessionLineNum: lineNum,
       applicationName: emptyToNull(this.repeatedColumn(text, cols, 22)),
@@ -274,16 +275,16 @@ export class CsvlogSplitter implements LogSplitter {
 
   /** csvlog connection_from is `host:port` over TCP (IPv6 too: `::1:5432`) and `[local]` on a Unix socket. */
   private hostOfConnectionFrom(v: string): string | null {
-    if (v === '') return null;
+    if (v === '') { this.lastConnectionFrom = { from: v, host: null, port: null }; return null; }
     // Consecutive rows mostly come from the same session, so remember the last answer (a pure function).
     if (v === this.lastConnectionFrom.from) return this.lastConnectionFrom.host;
     const m = CONNECTION_FROM.exec(v);
-    this.lastConnectionFrom = { from: v, host: m ? m[1]! : v };
+    this.lastConnectionFrom = { from: v, host: m ? m[1]! : v, port: m ? Number(m[2]) : null };
     return this.lastConnectionFrom.host;
   }
 }
 
-const CONNECTION_FROM = /^(.+):\d{1,5}$/;
+const CONNECTION_FROM = /^(.+):(\d{1,5})$/;
 
 function intOrNull(v: string): number | null | undefined {
   if (v === '') return null;

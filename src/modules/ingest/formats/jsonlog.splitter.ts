@@ -54,6 +54,8 @@ export function jsonlogLineToItem(text: string, endOffset: number, zones?: Split
   if (typeof lineNum !== 'number') return malformed('jsonlog: line_num missing or not an integer', text, endOffset);
   const pid = int('pid');
   if (pid === undefined) return malformed('jsonlog: pid is not an integer', text, endOffset);
+  const remotePort = int('remote_port');
+  if (remotePort === undefined) return malformed('jsonlog: remote_port is not an integer', text, endOffset);
   const fields = { user: str('user'), database: str('dbname'), remoteHost: str('remote_host'), applicationName: str('application_name'),
     severity: str('error_severity'), context: str('context'), query: str('statement') };
   for (const [k, x] of Object.entries(fields)) {
@@ -66,6 +68,7 @@ export function jsonlogLineToItem(text: string, endOffset: number, zones?: Split
     database: emptyToNull(fields.database),
     pid,
     remoteHost: emptyToNull(fields.remoteHost),
+    remotePort,
     sessionId,
     sessionLineNum: lineNum,
     applicationName: emptyToNull(fields.applicationName),

@@ -22,7 +22,7 @@ describe('stderr: log_line_prefix', () => {
       { pid: 42, sessionLineNum: 7, user: 'bob', database: 'shop', applicationName: 'psql', remoteHost: '10.1.2.3', timestamp: '2026-11-24T19:25:37.000Z' }],
     ['pid=%p,user=%u,db=%d,app=%a,client=%h ', 'pid=42,user=bob,db=shop,app=[unknown],client=[local] LOG:  x', { pid: 42, user: 'bob', applicationName: null, remoteHost: '[local]', timestamp: null }],
     ['%n %c %l %r %x %v %e %Q %b %i %s %P %L ', '1795548337.255 6b05e4b1.22aa 12 10.0.0.9(51234) 739 3/29 00000 -123 client backend INSERT 2026-11-24 19:25:37 UTC  127.0.0.1 LOG:  x',
-      { timestamp: '2026-11-24T19:25:37.255Z', sessionId: '6b05e4b1.22aa', sessionLineNum: 12, remoteHost: '10.0.0.9' }],
+      { timestamp: '2026-11-24T19:25:37.255Z', sessionId: '6b05e4b1.22aa', sessionLineNum: 12, remoteHost: '10.0.0.9', remotePort: 51234 }],
     ['%-12u|%5p|%% ', 'bob         |   42|% LOG:  x', { user: 'bob', pid: 42 }],
     ['%m %z%y [%p] ', '2026-11-24 19:25:37.255 UTC  [42] LOG:  x', { pid: 42 }],
   ])('%j', (prefix, line, values) => {

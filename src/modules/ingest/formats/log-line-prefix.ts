@@ -15,6 +15,8 @@ export interface PrefixValues {
   user: string | null;
   database: string | null;
   remoteHost: string | null;
+  /** %r's `(port)`; null without %r or on a Unix socket. */
+  remotePort: number | null;
   sessionId: string | null;
   sessionLineNum: number | null;
   applicationName: string | null;
@@ -122,7 +124,7 @@ export function compileLogLinePrefix(prefix: string, zoneAbbreviations?: Readonl
       const m = regex.exec(line.length > PREFIX_SCAN_CHARS ? line.slice(0, PREFIX_SCAN_CHARS) : line);
       if (!m) return null;
       const values: PrefixValues = {
-        timestamp: null, pid: null, user: null, database: null, remoteHost: null,
+        timestamp: null, pid: null, user: null, database: null, remoteHost: null, remotePort: null,
         sessionId: null, sessionLineNum: null, applicationName: null,
       };
       let problem: string | null = null;
@@ -146,7 +148,12 @@ export function compileLogLinePrefix(prefix: string, zoneAbbreviations?: Readonl
           case 'database': values.database ??= unknownToNull(v); break;
           case 'app': values.applicationName ??= unknownToNull(v); break;
           case 'host': values.remoteHost ??= v; break;
-          case 'hostport': values.remoteHost ??= v.replace(/\(\d{1,5}\)$/, ''); break;
+          case 'hostport': {
+            const port = /\((\d{1,5})\)$/.exec(v);
+            values.remoteHost ??= port ? v.slice(0, port.index) : v;
+            values.remotePort ??= port ? Number(port[1]) : null;
+            break;
+          }
         }
       }
       return { values, severity: m[m.length - 1]!, messageStart: m[0].length, problem };

@@ -1,7 +1,7 @@
 /** Builds the GraphQL schema from the resolvers (code-first); `emit-schema` prints it to schema.graphql. */
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync } from 'type-graphql';
+import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
 import { PolicyInventoryResolver } from '../modules/audit-policy/policy.inventory.resolver';
@@ -9,8 +9,18 @@ import { ObjectAuditResolver, ObjectAuditRevisionResolver } from '../modules/aud
 
 let schema: GraphQLSchema | undefined;
 
+/**
+ * type-graphql asks for a PubSub once a schema has subscriptions, even when each one brings its own `subscribe`
+ * (auditEventTail polls the store: tail.service.ts). None is used; one that would be is a programming error.
+ */
+const NO_PUBSUB: PubSub = {
+  publish() { throw new Error('no PubSub: subscriptions bring their own subscribe'); },
+  subscribe() { throw new Error('no PubSub: subscriptions bring their own subscribe'); },
+};
+
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver], validate: true });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver], validate: true,
+    pubSub: NO_PUBSUB });
   return schema;
 }
 

@@ -15,6 +15,7 @@ export const ROOT_FIELD_SCOPE = {
   'Query.auditEvents': 'read:events',
   'Query.auditEvent': 'read:events',
   'Query.auditEventStats': 'read:events',
+  'Subscription.auditEventTail': 'read:events',
   'Query.auditPolicy': 'read:policy',
   'Query.auditEligibility': 'read:policy',
   'Query.services': 'read:policy',

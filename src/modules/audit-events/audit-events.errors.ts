@@ -8,6 +8,13 @@ export enum AuditEventsErrorCode {
   STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
   /** No OPENSEARCH_URL: event queries cannot be answered, the control path works as usual. */
   STORE_NOT_CONFIGURED = 'STORE_NOT_CONFIGURED',
+  /** A live tail refused: the token (`details.limit` PER_TOKEN) or the process (PER_PROCESS) has `details.max` open already. */
+  TAIL_LIMIT_REACHED = 'TAIL_LIMIT_REACHED',
+  /**
+   * A live tail ended by the gateway (`details.reason`: LIFETIME, IDLE, TOKEN_EXPIRED, SHUTDOWN); `details.cursor`
+   * resumes it exactly where it stopped.
+   */
+  TAIL_ENDED = 'TAIL_ENDED',
 }
 
 export class AuditEventsError extends DomainError<AuditEventsErrorCode> {}

@@ -33,5 +33,6 @@ export function toAuditEventNode(d: AuditEventDocument, bounds: EventTextBounds 
     sessionLineNum: d.sessionLineNum ?? 0,
     applicationName: d.applicationName,
     remoteHost: d.remoteHost,
+    ingestedAt: d.ingestedAt ? new Date(d.ingestedAt) : null,
   };
 }

@@ -9,6 +9,10 @@ import type { EventGroupBy } from './event.document';
 import { DEFAULT_STATS_WINDOW_MS } from './event.query';
 import type { EventStats, EventStore } from './event.store';
 import type { EventTextBounds } from './text-cut';
+import { DEFAULT_TAIL_BOUNDS, TailBounds, tailStart } from './event.tail';
+import { eventQuery } from './event.query';
+import { decodeTailCursor } from './tail.cursor';
+import { TailMessage, TailService } from './tail.service';
 
 /** The bounds of the query path's answers (config: EVENT_TEXT_MAX_BYTES, EVENT_MAX_PARAMETERS, STATS_DEFAULT_WINDOW_HOURS). */
 export interface AnswerBounds extends EventTextBounds {
@@ -19,8 +23,31 @@ export interface AnswerBounds extends EventTextBounds {
 export const DEFAULT_ANSWER_BOUNDS: AnswerBounds = { textMaxBytes: 4096, maxParameters: 100, statsDefaultWindowMs: DEFAULT_STATS_WINDOW_MS };
 
 export class AuditEventsService {
+  /** The open live tails of this process (their bounds: config TAIL_*). */
+  readonly tails: TailService;
+
   constructor(private readonly tenancy: TenancyService, private readonly store: EventStore | null,
-    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS) {}
+    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS, tailBounds: TailBounds = DEFAULT_TAIL_BOUNDS) {
+    this.tails = new TailService(() => this.storeOrFail(), tailBounds);
+  }
+
+  /**
+   * A live tail of one visible service's newly indexed events matching `filter` (the same filter and checks
+   * as auditEvents), after the tail cursor `after` or from now; events cut as in auditEvents. Refused before
+   * anything opens: a bad filter or cursor (INVALID_ARGUMENT), a service not visible (SERVICE_NOT_FOUND), no
+   * store, or the token's or process's limit of open tails (TAIL_LIMIT_REACHED).
+   */
+  async tail(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, after: string | null | undefined)
+    : Promise<AsyncIterableIterator<TailMessage<AuditEventNode>>> {
+    eventQuery(serviceId, filter ?? {});   // the filter's own checks, before anything is looked up
+    const cursor = after ? decodeTailCursor(after) : null;
+    if (after && !cursor) throw invalidArgument('invalid cursor: pass a cursor delivered by auditEventTail', 'after');
+    const service = await this.tenancy.visibleServiceId(principal, serviceId);
+    this.storeOrFail();
+    const start = tailStart(cursor, Date.now(), this.tails.bounds);
+    return this.tails.subscribe({ tokenId: principal.tokenId, serviceId: service, filter, start, expiresAt: principal.expiresAt,
+      map: (doc) => toAuditEventNode(doc, this.bounds) });
+  }
 
   async events(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: string | null | undefined): Promise<AuditEventConnection> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);

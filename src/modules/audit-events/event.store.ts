@@ -18,6 +18,8 @@ import {
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
 import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.query';
+import { buildTailSearch, TailHit } from './event.tail';
+import type { TailKey } from './tail.cursor';
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
@@ -76,10 +78,10 @@ export class EventStore {
 
   async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }
 
-  /** Events and dead letters of one batch, each in its own index, written together. */
-  async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = []): Promise<BulkResult> {
+  /** Events and dead letters of one batch, each in its own index, written together; events with `ingestedAt` when given (as the ingester writes them). */
+  async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = [], ingestedAt?: string): Promise<BulkResult> {
     const body = new BulkBody();
-    for (const d of docs) body.add(eventBulkOp(d));
+    for (const d of docs) body.add(eventBulkOp(d, ingestedAt));
     for (const d of deadLetters) body.add(deadLetterBulkOp(d));
     return this.bulkWrite(body);
   }
@@ -148,6 +150,14 @@ export class EventStore {
     }
     const hits = page!.hits!.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
     return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
+  }
+
+  /** One poll of a live tail (event.tail.ts): up to `size` events after `after`, ingested at or before `horizonMs`, oldest key first. */
+  async tailPage(serviceId: string, filter: AuditEventFilter | null | undefined, after: TailKey, horizonMs: number, size: number): Promise<TailHit[]> {
+    const { index, body } = buildTailSearch(serviceId, filter, after, horizonMs, size);
+    const res = await this.call<{ hits: { hits: { _source: AuditEventDocument & { tiebreak?: number }; sort: [number, number] }[] } }>(
+      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    return res.hits.hits.map(({ _source: { tiebreak: _, ...doc }, sort }) => ({ key: { ingestedAtMs: sort[0], tiebreak: sort[1] }, doc }));
   }
 
   /** One event of one service by id; null when that service has no such event (another service's id included). */

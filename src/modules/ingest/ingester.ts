@@ -256,7 +256,7 @@ export class Ingester {
             if (outside !== null) deadLetter(item.endOffset, 'timestamp_out_of_window', outside, item.record.message);
             else {
               // the event is this loop's own, fresh object: it becomes the document in place
-              body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1;
+              body.add(eventBulkOp(Object.assign(x.event, tenant), this.ingestedAt())); events += 1;
               if (x.event.timestamp > newest) newest = x.event.timestamp;
             }
           }
@@ -279,6 +279,14 @@ export class Ingester {
     }
     return totals;
   }
+
+  /** ingestedAt of an event encoded now (the live tail's order): the ingester's clock, ISO text made once per millisecond. */
+  private ingestedAt(): string {
+    const now = this.clock();
+    if (now !== this.stamp.ms) this.stamp = { ms: now, iso: new Date(now).toISOString() };
+    return this.stamp.iso;
+  }
+  private stamp = { ms: Number.NaN, iso: '' };
 
   private get maxRecordBytes(): number { return this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES; }
   private clock(): number { return (this.opts.now ?? Date.now)(); }

@@ -53,7 +53,8 @@ export async function subscribe(base: string, token: string | null, query: strin
           if (line.startsWith('event:')) event = line.slice(6).trim();
           else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
         }
-        if (event) queue.push({ event, data: data.length ? JSON.parse(data.join('\n')) : null });
+        const text = data.join('\n');
+        if (event) queue.push({ event, data: text ? JSON.parse(text) : null });
       }
     } catch { ended = true; } finally { reading = null; }
   })());

@@ -31,6 +31,9 @@ export interface TailRequest<T> {
   map: (doc: AuditEventDocument) => T;
 }
 
+/** A tail keeps polling an unavailable store this long before it ends with STORE_UNAVAILABLE. */
+export const STORE_OUTAGE_MS = 30_000;
+
 export type TailEndReason = 'LIFETIME' | 'IDLE' | 'TOKEN_EXPIRED' | 'SHUTDOWN';
 
 export class TailService {
@@ -81,6 +84,8 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
   private lastDeliveryAt: number;
   private lastPollAt = Number.NEGATIVE_INFINITY;
   private sleeping: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  /** When the polls started failing (null: the last one answered). */
+  private failingSince: number | null = null;
 
   constructor(private readonly source: TailSource, private readonly req: TailRequest<T>, private readonly bounds: TailBounds,
     private readonly now: () => number, private readonly release: () => void) {
@@ -108,11 +113,16 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
       const horizon = settledHorizonMs(now, this.bounds.settleMs);
       try {
         hits = await this.source.tailPage(this.req.serviceId, this.req.filter, this.position, horizon, this.bounds.maxBatch);
+        this.failingSince = null;
       } catch (err) {
         if (this.finished) break;
+        // an unavailable store (a shard of a new daily index still starting, a restart) is polled again, for up to
+        // STORE_OUTAGE_MS; then, or on any other failure, the tail ends with the error (the cursor of the last
+        // event delivered resumes it)
+        const transient = err instanceof AuditEventsError && err.code === AuditEventsErrorCode.STORE_UNAVAILABLE;
+        this.failingSince ??= now;
+        if (transient && now - this.failingSince < STORE_OUTAGE_MS) continue;
         this.close();
-        // the store is unreachable (STORE_UNAVAILABLE) or refused: the tail ends with that error; the cursor of
-        // the last event delivered resumes it
         if (err instanceof AuditEventsError) return { done: false, value: err };
         throw err;
       }

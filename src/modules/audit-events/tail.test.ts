@@ -1,4 +1,4 @@
-import { AuditEventsError } from './audit-events.errors';
+import { AuditEventsError, invalidArgument, storeUnavailable } from './audit-events.errors';
 import type { AuditEventDocument } from './event.document';
 import { eventBulkOp, tiebreakOf } from './event.index';
 import { buildTailSearch, DEFAULT_TAIL_BOUNDS, nextBatch, TailBounds, TailHit, tailStart } from './event.tail';
@@ -230,12 +230,30 @@ describe('TailService', () => {
     expect(tails.size).toBe(0);
   });
 
-  it('a store that fails ends the tail with its error', async () => {
-    const failing: TailSource = { tailPage: async () => { throw new AuditEventsError('STORE_UNAVAILABLE' as never, 'down'); } };
-    const tails = new TailService(() => failing, fast);
+  it('an unavailable store is polled again for up to STORE_OUTAGE_MS, then the tail ends with STORE_UNAVAILABLE; another failure ends it at once', async () => {
+    let now = 1_000_000;
+    let polls = 0;
+    const failing: TailSource = { tailPage: async () => { polls += 1; now += 10_000; throw storeUnavailable('down'); } };
+    const tails = new TailService(() => failing, { ...fast, pollIntervalMs: 1 }, () => now);
     const it = tails.subscribe(req('a', { ingestedAtMs: 0, tiebreak: 0 }));
     expect(((await it.next()).value as AuditEventsError).code).toBe('STORE_UNAVAILABLE');
+    expect(polls).toBe(4);   // failing since the first: 10, 20, 30 s later it gives up
     expect(await it.next()).toEqual({ done: true, value: undefined });
+
+    const refusing: TailSource = { tailPage: async () => { throw invalidArgument('no', 'filter'); } };
+    const other = new TailService(() => refusing, fast).subscribe(req('a', { ingestedAtMs: 0, tiebreak: 0 }));
+    expect(((await other.next()).value as AuditEventsError).code).toBe('INVALID_ARGUMENT');
     expect(tails.size).toBe(0);
+  });
+
+  it('a store that recovers within the outage time: the tail goes on and delivers', async () => {
+    const store = new FakeStore(Date.now);
+    let failures = 2;
+    const flaky: TailSource = { tailPage: (...args) => (failures-- > 0 ? Promise.reject(storeUnavailable('starting')) : store.tailPage(...args)) };
+    const tails = new TailService(() => flaky, fast);
+    store.add('aaaa', Date.now() - 1000, 0);
+    const it = tails.subscribe(req('a', { ingestedAtMs: Date.now() - 2000, tiebreak: 0 }));
+    expect((await it.next()).value).toMatchObject({ event: 'aaaa' });
+    await it.return!();
   });
 });

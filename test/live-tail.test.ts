@@ -112,6 +112,28 @@ afterAll(async () => {
   await resetServer(urls.pgaudit);
 });
 
+describe('events indexed before ingestedAt existed', () => {
+  const OLD = 'pgaudit-events-1999.01.02';
+  const os = (method: string, p: string, body?: unknown) => fetch(`${env('OPENSEARCH_URL')}${p}`,
+    { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+  afterAll(async () => { await os('DELETE', `/${OLD}`); });
+
+  it('are never delivered, a daily index whose mapping lacks the field does not fail a poll, and they read back with ingestedAt null', async () => {
+    const { INDEX_TEMPLATE } = await import('../src/modules/audit-events/event.index');
+    const { ingestedAt: _i, tiebreak: _t, ...oldProperties } = INDEX_TEMPLATE.template.mappings.properties;
+    await os('PUT', `/${OLD}`, { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: { dynamic: 'strict', properties: oldProperties } });
+    const id = 'legacyTailAAAAAAAAAAAAAAAAAAAAAAA';
+    await os('PUT', `/${OLD}/_doc/${id}?refresh=true`, { id, serviceId: a.serviceId, projectId: a.projectId, organizationId: a.organizationId,
+      timestamp: '1999-01-02T00:00:00.000Z', auditType: 'SESSION', statementId: 1, substatementId: 1, class: 'READ', command: 'SELECT',
+      objectType: null, objectName: null, statement: 'SELECT 1', statementStatus: 'LOGGED', parameters: [], rows: null, user: 'u', database: 'legacy',
+      sessionId: 's', sessionLineNum: 1, applicationName: null, remoteHost: null });
+    const hits = await g.gateway.eventStore!.tailPage(a.serviceId, null, { ingestedAtMs: 0, tiebreak: 0 }, Date.now(), 100);
+    expect(hits.map((h) => h.doc.id)).not.toContain(id);
+    const r: any = await g.exec(a.token, `query($s: ID!, $id: ID!) { auditEvent(serviceId: $s, id: $id) { id ingestedAt } }`, { s: a.serviceId, id });
+    expect(r.data.auditEvent).toEqual({ id, ingestedAt: null });
+  });
+});
+
 describe('auditEventTail over /graphql/stream', () => {
   const open: Subscription[] = [];
   // each test's clients go away after it; the server closes their tails (asynchronously: wait for it)

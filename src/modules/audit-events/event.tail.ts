@@ -57,7 +57,9 @@ export function buildTailSearch(serviceId: string, filter: AuditEventFilter | nu
     body: {
       size,
       track_total_hits: false,
-      sort: [{ ingestedAt: { order: 'asc' } }, { tiebreak: { order: 'asc' } }],
+      // unmapped_type: a daily index written before these fields existed, whose mapping start-up has not yet
+      // extended, answers nothing instead of failing the poll
+      sort: [{ ingestedAt: { order: 'asc', unmapped_type: 'date' } }, { tiebreak: { order: 'asc', unmapped_type: 'long' } }],
       search_after: [after.ingestedAtMs, after.tiebreak],
       query: { bool: { ...query.bool, filter: [...query.bool.filter,
         { range: { ingestedAt: { gte: after.ingestedAtMs, lte: horizonMs, format: 'epoch_millis' } } }] } },

@@ -51,7 +51,7 @@ describe('buildTailSearch', () => {
   it('the service term and the filter inside the query, after the cursor, up to the horizon, oldest key first', () => {
     const { body } = buildTailSearch(SERVICE, { databases: ['db'], text: 'select' }, { ingestedAtMs: 1000, tiebreak: 5 }, 4000, 50);
     expect(body.size).toBe(50);
-    expect(body.sort).toEqual([{ ingestedAt: { order: 'asc' } }, { tiebreak: { order: 'asc' } }]);
+    expect(body.sort).toEqual([{ ingestedAt: { order: 'asc', unmapped_type: 'date' } }, { tiebreak: { order: 'asc', unmapped_type: 'long' } }]);
     expect(body.search_after).toEqual([1000, 5]);
     expect(body.query.bool.filter).toEqual(expect.arrayContaining([{ term: { serviceId: SERVICE } }, { terms: { database: ['db'] } },
       { range: { ingestedAt: { gte: 1000, lte: 4000, format: 'epoch_millis' } } }]));

@@ -7,7 +7,7 @@ import type { Percentiles } from './stats';
 export type Latency = Percentiles & { rps?: number };
 
 export interface Figure {
-  section: 'control' | 'parser' | 'ingest' | 'memory' | 'query' | 'flood' | 'export';
+  section: 'control' | 'parser' | 'ingest' | 'memory' | 'query' | 'flood' | 'export' | 'tail';
   name: string;
   /** Events in the store when measured. */
   size?: number;

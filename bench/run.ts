@@ -13,7 +13,7 @@
  * file of a growing log directory is generated, its documents sent pre-built through the client's bulk
  * helper into indices of their own that grow as the real ones do (baseline), then the file goes through
  * `ingest --once` (measured, with its peak RSS), and the query load runs against the store holding that
- * many events; OpenSearch finishes its merges before each of the three. The parser is timed on the largest file of at most 2.5M lines.
+ * many events, then the live tail's latency (bench/tail.ts); OpenSearch finishes its merges before each of the three. The parser is timed on the largest file of at most 2.5M lines.
  * Prints a Markdown table; writes bench/results/<mode>-<time>.json with the machine beside the figures.
  */
 import 'reflect-metadata';
@@ -27,6 +27,7 @@ import { FLOOD_CLIENTS, measureFlood } from './flood';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';
 import { measureQueries } from './queries';
+import { measureTail } from './tail';
 import { curve, curveMarkdown, Figure, markdown, summary } from './report';
 import { measureExport } from './export';
 
@@ -121,6 +122,8 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
       figures.push(...await measureQueries(env, size, { connections: o.connections, seconds: o.seconds, warmupRequests: o.warmupRequests, floorConnections: o.floorConnections }));
       log(`export of ${size} events: ndjson and csv, against the raw PIT + search_after loop`);
       figures.push(...await measureExport(env, size));
+      log(`live tail at ${size} events`);
+      figures.push(...await measureTail(env, size, o.mode === 'quick' ? 8 : 30));
     }
 
     const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;
@@ -143,7 +146,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
     rmSync(logDir, { recursive: true, force: true });
   }
 
-  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'export', 'control', 'flood'];
+  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'export', 'tail', 'control', 'flood'];
   figures.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   const m = machine();
   const growth = curve(figures);

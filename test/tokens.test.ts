@@ -13,6 +13,7 @@ import { ALL_SCOPES, Scope } from '../src/modules/tenancy/scope';
 import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, POLICY, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { bearer, graphqlPost, Reply, request, startHttp } from './support/http';
 import { unchanged as unchangedOn } from './support/unchanged';
+import { subscribe } from './support/sse';
 
 /**
  * One valid, minimal document per root field of the schema, with its variables for a tenant. The first
@@ -48,6 +49,9 @@ const ROOT_FIELD_CASES: Record<string, { query: string; variables: (t: Tenant) =
   'Mutation.setRedactionRules': { query: `mutation($input: SetRedactionRulesInput!) { setRedactionRules(input: $input) { ruleSet { version } userErrors { code } } }`,
     variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test', expectedVersion: 999,
       rules: { dropParameters: true, maskStringLiterals: false, maskNumericLiterals: false, patterns: [] } } }) },
+  // served on /graphql/stream (gql below sends subscriptions there)
+  'Subscription.auditEventTail': { query: `subscription($serviceId: ID!) { auditEventTail(serviceId: $serviceId) { cursor event { id } } }`,
+    variables: (t) => ({ serviceId: t.serviceId }) },
 };
 const CASES = Object.entries(ROOT_FIELD_CASES);
 
@@ -56,7 +60,15 @@ let http: Awaited<ReturnType<typeof startHttp>>;
 let a: Tenant;   // owns the service, with an enabled service-level policy (so configure and disable would act)
 
 function gql(token: string, query: string, variables: Record<string, unknown>): Promise<Reply> {
+  if (query.startsWith('subscription')) return streamReply(token, query, variables);
   return request(`${http.base}/graphql`, graphqlPost(JSON.stringify({ query, variables }), { authorization: bearer(token) }));
+}
+
+/** A subscription's answer: a refusal as it is; an accepted stream as 200 with no errors (disconnected at once). */
+async function streamReply(token: string, query: string, variables: Record<string, unknown>): Promise<Reply> {
+  const sub = await subscribe(http.base, token, query, variables);
+  sub.close();
+  return { status: sub.status, headers: sub.headers, text: sub.text, json: sub.json ?? {} };
 }
 
 /** A token of tenant a's project with these scopes (all by default). */
@@ -83,12 +95,12 @@ afterAll(async () => {
 describe('the cases', () => {
   it('cover every root field of the schema, each document naming exactly its field', () => {
     const schema = gatewaySchema();
-    const fields = [schema.getQueryType(), schema.getMutationType()].flatMap((t) => Object.keys(t!.getFields()).map((f) => `${t!.name}.${f}`));
+    const fields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) => Object.keys(t!.getFields()).map((f) => `${t!.name}.${f}`));
     expect(Object.keys(ROOT_FIELD_CASES).sort()).toEqual(fields.sort());
     for (const [field, { query }] of CASES) {
       const op = parse(query).definitions[0] as OperationDefinitionNode;
       const names = op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '?'));
-      expect(`${op.operation === 'query' ? 'Query' : 'Mutation'}.${names.join(',')}`).toBe(field);
+      expect(`${{ query: 'Query', mutation: 'Mutation', subscription: 'Subscription' }[op.operation]}.${names.join(',')}`).toBe(field);
     }
   });
 });

@@ -36,6 +36,16 @@ export enum ApiErrorCode {
    * address sent too many requests without a valid token. Nothing ran; `Retry-After` and `extensions.retryAfterSeconds` say when to retry.
    */
   RATE_LIMITED = 'RATE_LIMITED',
+  /**
+   * A live tail refused: the token, or the gateway process, has as many open as it may (`extensions.limit`:
+   * PER_TOKEN or PER_PROCESS; `extensions.max`). Nothing was opened.
+   */
+  SUBSCRIPTION_LIMIT_REACHED = 'SUBSCRIPTION_LIMIT_REACHED',
+  /**
+   * The gateway ended a live tail (`extensions.reason`: LIFETIME, IDLE, TOKEN_EXPIRED, SHUTDOWN); subscribe again
+   * with `after: extensions.cursor` to continue exactly where it stopped.
+   */
+  SUBSCRIPTION_ENDED = 'SUBSCRIPTION_ENDED',
 }
 
 /** HTTP status for an error that ends the whole request; undefined keeps GraphQL's 200 (partial result). */
@@ -50,6 +60,8 @@ const HTTP_STATUS = {
   INTERNAL_SERVER_ERROR: 500,
   RESPONSE_TOO_LARGE: undefined,
   RATE_LIMITED: 429,
+  SUBSCRIPTION_LIMIT_REACHED: undefined,
+  SUBSCRIPTION_ENDED: undefined,
 } as const satisfies Record<ApiErrorCode, number | undefined>;
 
 /** How one domain code reaches a caller: its GraphQL code, and a fixed message where the domain's may hold internals. */
@@ -77,6 +89,8 @@ const AUDIT_EVENTS = {
   STORE_UNAVAILABLE: { code: ApiErrorCode.SERVICE_UNAVAILABLE, publicMessage: 'audit event search is unavailable; try again later' },
   STORE_NOT_CONFIGURED: { code: ApiErrorCode.SERVICE_UNAVAILABLE },
   EXPORT_BUSY: { code: ApiErrorCode.RATE_LIMITED },
+  TAIL_LIMIT_REACHED: { code: ApiErrorCode.SUBSCRIPTION_LIMIT_REACHED },
+  TAIL_ENDED: { code: ApiErrorCode.SUBSCRIPTION_ENDED },
 } as const satisfies Record<AuditEventsErrorCode, Mapping>;
 
 /**
@@ -232,6 +246,9 @@ const ROUTE_STATUS = {
   INTERNAL_SERVER_ERROR: 500,
   RESPONSE_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  // live tails only (served on /graphql/stream, never by a route); here for a complete table
+  SUBSCRIPTION_LIMIT_REACHED: 429,
+  SUBSCRIPTION_ENDED: 410,
 } as const satisfies Record<ApiErrorCode, number>;
 
 /**

@@ -108,7 +108,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     ? new DriftMonitor(policies.drift, logger, { intervalMs: config.driftCheckIntervalMs }, driftMetrics(registry, DRIFT_CHECK_OUTCOMES))
     : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
-    maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 });
+    maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 }, config.tail);
   // resume tokens are signed with a key derived from the current master key (a process without keys: a random one)
   const keys = config.credentialsMasterKeys;
   const exports = new ExportService(tenancy, eventStore, tokenKey(keys ? keys.key(keys.current) ?? null : null), config.exports);
@@ -126,6 +126,6 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
         checks: { database: database ? 'up' : 'down', opensearch: opensearch === null ? 'not configured' : opensearch ? 'up' : 'down' },
       };
     },
-    async close() { await driftMonitor?.stop(); await eventStore?.close(); await db.close(); },
+    async close() { events.tails.closeAll(); await driftMonitor?.stop(); await eventStore?.close(); await db.close(); },
   };
 }

@@ -31,6 +31,7 @@ import { observabilityPlugin } from './observability';
 import { clientAddress, createThrottles, TokenThrottle } from './rate-limit';
 import { gatewaySchema } from './schema';
 import { checkOperationScopes } from './scopes';
+import { createStreamServer } from './stream-server';
 
 export interface GatewayDeps {
   tenancy: TenancyService;
@@ -59,14 +60,17 @@ export interface GatewayDeps {
 }
 
 /**
- * graphql-js 16 validates no operation type against the schema's root types: `subscription { ... }`
- * (this schema has none) passed validation and failed in execution as INTERNAL_SERVER_ERROR.
- * Refuse it as the malformed request it is (GRAPHQL_VALIDATION_FAILED, HTTP 400).
+ * graphql-js 16 validates no operation type against the schema's root types: an operation of a type the
+ * schema lacks passed validation and failed in execution as INTERNAL_SERVER_ERROR. Refuse it as the malformed
+ * request it is (GRAPHQL_VALIDATION_FAILED, HTTP 400). Subscriptions are served on /graphql/stream only
+ * (Server-Sent Events, stream-server.ts): on /graphql they are refused the same way.
  */
 export function knownOperationTypes(context: ValidationContext): ASTVisitor {
   return {
     OperationDefinition(node) {
-      if (!context.getSchema().getRootType(node.operation)) {
+      if (node.operation === 'subscription') {
+        context.reportError(new GraphQLError('Subscriptions are served at /graphql/stream (Server-Sent Events, accept: text/event-stream), not here', { nodes: node }));
+      } else if (!context.getSchema().getRootType(node.operation)) {
         context.reportError(new GraphQLError(`This API has no ${node.operation} operations`, { nodes: node }));
       }
     },
@@ -147,6 +151,7 @@ const badRequest = (message: string) => ({ errors: [{ message, extensions: { cod
 /** The routes and the methods each accepts; anything else is 404, another method 405 with `Allow`. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/graphql': ['GET', 'POST'],
+  '/graphql/stream': ['GET', 'POST'],
   '/healthz': ['GET', 'HEAD'],
   '/readyz': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
@@ -190,6 +195,14 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  // subscriptions (live tail): the same authentication, address and token limits, scopes and cost as /graphql
+  const stream = createStreamServer({ schema: gatewaySchema(), limits: deps.graphql ?? DEFAULT_GRAPHQL_LIMITS, throttles,
+    authenticate: (req, requestId) => {
+      const authenticate = () => contextFor(deps, req.headers.authorization, requestId);
+      return throttles.addresses
+        ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), authenticate)
+        : authenticate();
+    } });
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const target = requestTarget(req.url);
@@ -222,6 +235,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
       throw err;
     }
     if (target.pathname === '/export') return handleExport(deps, req, res, requestId, raw);
+    if (target.pathname === '/graphql/stream') return stream.serve(req, res, requestId, raw);
     let body: unknown = undefined;
     if (raw) {
       try { body = JSON.parse(raw); }
@@ -308,6 +322,10 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   return {
     server, port: boundPort,
     async close() {
+      // live tails end with SUBSCRIPTION_ENDED (SHUTDOWN) and their cursor; streams still open after a moment are closed
+      deps.events.tails.closeAll();
+      for (let i = 0; i < 40 && stream.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await stream.closeAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
     },

@@ -71,6 +71,8 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'Query.sessionEvents': (args, children) => 10 + pageSize(args, 20) * Math.max(1, children),
   // OpenSearch: terms and a date histogram over the session events, as auditEventStats
   'Query.sessionEventStats': (_a, children) => 50 + children,
+  // OpenSearch: a live tail polls for as long as it is open (its own bounds: TAIL_*); charged once, when it opens
+  'Subscription.auditEventTail': (_a, children) => 50 + children,
   // the gateway database: a page of services with their policies (one query); each service costs what it selects
   // (its eligibility: a connection to that service, 25 above)
   'Query.services': (args, children) => 2 + pageSize(args, 20) * Math.max(1, children),

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { ValidatorOptions, validateSync } from 'class-validator';
-import { ArgumentValidationError, buildSchemaSync } from 'type-graphql';
+import { ArgumentValidationError, buildSchemaSync, type PubSub } from 'type-graphql';
 import { DateTimeISO } from '../base/graphql-date';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
@@ -13,9 +13,18 @@ import { RedactionResolver } from '../modules/redaction/redaction.resolver';
 
 let schema: GraphQLSchema | undefined;
 
+/**
+ * type-graphql asks for a PubSub once a schema has subscriptions, even when each one brings its own `subscribe`
+ * (auditEventTail polls the store: tail.service.ts). None is used; one that would be is a programming error.
+ */
+const NO_PUBSUB: PubSub = {
+  publish() { throw new Error('no PubSub: subscriptions bring their own subscribe'); },
+  subscribe() { throw new Error('no PubSub: subscriptions bring their own subscribe'); },
+};
+
 export function gatewaySchema(): GraphQLSchema {
   schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, SessionEventsResolver,
-    RedactionResolver], validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }] });
+    RedactionResolver], validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }], pubSub: NO_PUBSUB });
   return schema;
 }
 

@@ -17,6 +17,7 @@ export const ROOT_FIELD_SCOPE = {
   'Query.auditEventStats': 'read:events',
   'Query.sessionEvents': 'read:events',
   'Query.sessionEventStats': 'read:events',
+  'Subscription.auditEventTail': 'read:events',
   'Query.auditPolicy': 'read:policy',
   'Query.auditEligibility': 'read:policy',
   'Query.services': 'read:policy',

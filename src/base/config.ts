@@ -66,6 +66,8 @@ export interface GatewayConfig {
   maxResponseBytes: number;
   /** Bounds on what the query path answers. */
   answers: AnswerLimits;
+  /** Bounds of live tails (auditEventTail; README, Live tail). */
+  tail: TailLimits;
   /** The HTTP server's own bounds on a client: header size and how long headers, a whole request and an idle keep-alive may take. */
   http: HttpLimits;
   /** What one GraphQL request may ask for, checked before anything runs (src/api/limits.ts). */
@@ -171,6 +173,31 @@ export interface AnswerLimits {
 
 export const DEFAULT_ANSWER_LIMITS: AnswerLimits = { eventTextMaxBytes: 4096, eventMaxParameters: 100, statsDefaultWindowHours: 24 };
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** Bounds of live tails (src/modules/audit-events/event.tail.ts; README, Live tail). */
+export interface TailLimits {
+  /** Time between two polls of one subscription (TAIL_POLL_INTERVAL_MS). */
+  pollIntervalMs: number;
+  /** An event is delivered once its ingestedAt is this old (TAIL_SETTLE_MS): covers refresh, bulk latency and clock skew. */
+  settleMs: number;
+  /** Events one poll delivers at most (TAIL_MAX_EVENTS_PER_POLL): at most this many per pollIntervalMs per subscription. */
+  maxBatch: number;
+  /** Open subscriptions per API token (TAIL_MAX_PER_TOKEN). */
+  maxPerToken: number;
+  /** Open subscriptions per gateway process (TAIL_MAX_SUBSCRIPTIONS). */
+  maxSubscriptions: number;
+  /** A subscription ends after this long (TAIL_MAX_LIFETIME_MS). */
+  maxLifetimeMs: number;
+  /** A subscription that delivered nothing for this long ends (TAIL_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+  /** How old a resume cursor may be (TAIL_RESUME_WINDOW_HOURS). */
+  resumeWindowMs: number;
+}
+
+export const DEFAULT_TAIL_LIMITS: TailLimits = {
+  pollIntervalMs: 500, settleMs: 3000, maxBatch: 500, maxPerToken: 5, maxSubscriptions: 200,
+  maxLifetimeMs: 3_600_000, idleTimeoutMs: 900_000, resumeWindowMs: 24 * 3_600_000,
+};
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
 
@@ -323,6 +350,16 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       eventMaxParameters: int(env, 'EVENT_MAX_PARAMETERS', DEFAULT_ANSWER_LIMITS.eventMaxParameters, 1, 65535),
       // at most 1999: the default interval (1h) then always fits in the 2000 buckets of a histogram
       statsDefaultWindowHours: int(env, 'STATS_DEFAULT_WINDOW_HOURS', DEFAULT_ANSWER_LIMITS.statsDefaultWindowHours, 1, 1999),
+    },
+    tail: {
+      pollIntervalMs: int(env, 'TAIL_POLL_INTERVAL_MS', DEFAULT_TAIL_LIMITS.pollIntervalMs, 100, 60_000),
+      settleMs: int(env, 'TAIL_SETTLE_MS', DEFAULT_TAIL_LIMITS.settleMs, 0, 600_000),
+      maxBatch: int(env, 'TAIL_MAX_EVENTS_PER_POLL', DEFAULT_TAIL_LIMITS.maxBatch, 1, 10_000),
+      maxPerToken: int(env, 'TAIL_MAX_PER_TOKEN', DEFAULT_TAIL_LIMITS.maxPerToken, 1, 10_000),
+      maxSubscriptions: int(env, 'TAIL_MAX_SUBSCRIPTIONS', DEFAULT_TAIL_LIMITS.maxSubscriptions, 1, 100_000),
+      maxLifetimeMs: int(env, 'TAIL_MAX_LIFETIME_MS', DEFAULT_TAIL_LIMITS.maxLifetimeMs, 1000, 7 * 24 * 3_600_000),
+      idleTimeoutMs: int(env, 'TAIL_IDLE_TIMEOUT_MS', DEFAULT_TAIL_LIMITS.idleTimeoutMs, 1000, 7 * 24 * 3_600_000),
+      resumeWindowMs: int(env, 'TAIL_RESUME_WINDOW_HOURS', DEFAULT_TAIL_LIMITS.resumeWindowMs / 3_600_000, 1, 24 * 365) * 3_600_000,
     },
     http: {
       maxHeaderBytes: int(env, 'HTTP_MAX_HEADER_BYTES', DEFAULT_HTTP_LIMITS.maxHeaderBytes, 1024, 1024 * 1024),

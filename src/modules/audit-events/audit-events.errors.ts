@@ -10,6 +10,13 @@ export enum AuditEventsErrorCode {
   STORE_NOT_CONFIGURED = 'STORE_NOT_CONFIGURED',
   /** The token already runs as many exports as it may at once (EXPORT_MAX_CONCURRENT_PER_TOKEN); `details.limit`. */
   EXPORT_BUSY = 'EXPORT_BUSY',
+  /** A live tail refused: the token (`details.limit` PER_TOKEN) or the process (PER_PROCESS) has `details.max` open already. */
+  TAIL_LIMIT_REACHED = 'TAIL_LIMIT_REACHED',
+  /**
+   * A live tail ended by the gateway (`details.reason`: LIFETIME, IDLE, TOKEN_EXPIRED, SHUTDOWN); `details.cursor`
+   * resumes it exactly where it stopped.
+   */
+  TAIL_ENDED = 'TAIL_ENDED',
 }
 
 export class AuditEventsError extends DomainError<AuditEventsErrorCode> {}

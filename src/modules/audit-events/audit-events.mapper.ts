@@ -34,5 +34,6 @@ export function toAuditEventNode(d: AuditEventDocument, bounds: EventTextBounds 
     applicationName: d.applicationName,
     remoteHost: d.remoteHost,
     redaction: d.redaction ?? null,
+    ingestedAt: d.ingestedAt ? new Date(d.ingestedAt) : null,
   };
 }

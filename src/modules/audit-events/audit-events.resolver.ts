@@ -1,8 +1,10 @@
 /** Translates between GraphQL and AuditEventsService; no logic of its own. */
-import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Principal } from '../tenancy/principal';
 import type { AuditEventsService } from './audit-events.service';
-import { AuditEventArgs, AuditEventConnection, AuditEventFilter, AuditEventGroupBy, AuditEventNode, AuditEventsArgs, AuditEventStats } from './audit-events.types';
+import { AuditEventArgs, AuditEventConnection, AuditEventFilter, AuditEventGroupBy, AuditEventNode, AuditEventsArgs, AuditEventStats,
+  AuditEventTailArgs, AuditEventTailItem } from './audit-events.types';
+import type { TailMessage } from './tail.service';
 import type { EventGroupBy } from './event.document';
 
 /** What this module's resolvers need from the request context (the API layer's context provides it). */
@@ -29,5 +31,22 @@ export class AuditEventsResolver {
     @Ctx() ctx: AuditEventsContext): Promise<AuditEventStats> {
     const stats = await ctx.events.stats(ctx.principal, serviceId, filter, groupBy, interval);
     return { ...stats, groupBy, interval };
+  }
+
+  @Subscription(() => AuditEventTailItem, {
+    description: 'Live tail: the events of one service matching the filter as they are indexed, oldest first in the order they were indexed, '
+      + 'each once, each with a cursor to resume right after it (after:). Served over Server-Sent Events at /graphql/stream (graphql-sse). '
+      + 'An event is delivered once TAIL_SETTLE_MS (3 s by default) have passed since it was indexed; at most TAIL_MAX_EVENTS_PER_POLL per TAIL_POLL_INTERVAL_MS. '
+      + 'Ends with SUBSCRIPTION_ENDED (extensions.reason, extensions.cursor) after TAIL_MAX_LIFETIME_MS or TAIL_IDLE_TIMEOUT_MS; '
+      + 'refused with SUBSCRIPTION_LIMIT_REACHED past TAIL_MAX_PER_TOKEN open tails per token or TAIL_MAX_SUBSCRIPTIONS per gateway process.',
+    subscribe: ({ args, context }) => {
+      const a = args as AuditEventTailArgs;
+      const ctx = context as AuditEventsContext;
+      return ctx.events.tail(ctx.principal, a.serviceId, a.filter, a.after);
+    },
+  })
+  auditEventTail(@Root() message: TailMessage<AuditEventNode>, @Args({ validate: false }) _args: AuditEventTailArgs): AuditEventTailItem {
+    if (message instanceof Error) throw message;   // the tail's last message: why it ended
+    return message;
   }
 }

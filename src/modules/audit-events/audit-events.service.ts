@@ -10,6 +10,10 @@ import { DEFAULT_STATS_WINDOW_MS } from './event.query';
 import type { EventStats, EventStore } from './event.store';
 import type { EventTextBounds } from './text-cut';
 import { SessionEventsService } from './session-events.service';
+import { DEFAULT_TAIL_BOUNDS, TailBounds, tailStart } from './event.tail';
+import { eventQuery } from './event.query';
+import { decodeTailCursor } from './tail.cursor';
+import { TailMessage, TailService } from './tail.service';
 
 /** The bounds of the query path's answers (config: EVENT_TEXT_MAX_BYTES, EVENT_MAX_PARAMETERS, STATS_DEFAULT_WINDOW_HOURS). */
 export interface AnswerBounds extends EventTextBounds {
@@ -23,9 +27,31 @@ export class AuditEventsService {
   /** The session events (logins, failed logins, logouts): the same tenancy check and store, indices of their own. */
   readonly sessions: SessionEventsService;
 
+  /** The open live tails of this process (their bounds: config TAIL_*). */
+  readonly tails: TailService;
+
   constructor(private readonly tenancy: TenancyService, private readonly store: EventStore | null,
-    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS) {
+    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS, tailBounds: TailBounds = DEFAULT_TAIL_BOUNDS) {
     this.sessions = new SessionEventsService(tenancy, store, bounds.statsDefaultWindowMs);
+    this.tails = new TailService(() => this.storeOrFail(), tailBounds);
+  }
+
+  /**
+   * A live tail of one visible service's newly indexed events matching `filter` (the same filter and checks
+   * as auditEvents), after the tail cursor `after` or from now; events cut as in auditEvents. Refused before
+   * anything opens: a bad filter or cursor (INVALID_ARGUMENT), a service not visible (SERVICE_NOT_FOUND), no
+   * store, or the token's or process's limit of open tails (TAIL_LIMIT_REACHED).
+   */
+  async tail(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, after: string | null | undefined)
+    : Promise<AsyncIterableIterator<TailMessage<AuditEventNode>>> {
+    eventQuery(serviceId, filter ?? {});   // the filter's own checks, before anything is looked up
+    const cursor = after ? decodeTailCursor(after) : null;
+    if (after && !cursor) throw invalidArgument('invalid cursor: pass a cursor delivered by auditEventTail', 'after');
+    const service = await this.tenancy.visibleServiceId(principal, serviceId);
+    this.storeOrFail();
+    const start = tailStart(cursor, Date.now(), this.tails.bounds);
+    return this.tails.subscribe({ tokenId: principal.tokenId, serviceId: service, filter, start, expiresAt: principal.expiresAt,
+      map: (doc) => toAuditEventNode(doc, this.bounds) });
   }
 
   async events(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: string | null | undefined): Promise<AuditEventConnection> {

@@ -49,6 +49,7 @@ export class AuditEventNode {
   @Field(() => String, { nullable: true, description: 'application_name of the client.' }) applicationName!: string | null;
   @Field(() => String, { nullable: true, description: 'Client host.' }) remoteHost!: string | null;
   @Field(() => AuditEventRedaction, { nullable: true, description: 'What redaction at ingest took out of this event; null when its service had no redaction rules on when it was ingested.' }) redaction!: AuditEventRedaction | null;
+  @Field(() => Date, { nullable: true, description: 'When the ingester indexed it (its clock as it wrote the event): the order of auditEventTail. Null for events indexed before the gateway recorded it.' }) ingestedAt!: Date | null;
 }
 
 @ObjectType({ description: 'An edge of AuditEventConnection.' , simpleResolvers: true })
@@ -119,4 +120,17 @@ export class AuditEventStats {
   overTimeStart!: Date | null;
   @Field(() => [Int], { description: 'Counts per interval, oldest first, without gaps: count i is of the interval starting at overTimeStart + i x `interval` (the buckets of overTime, at most 2000).' })
   overTimeCounts!: number[];
+}
+
+@ArgsType()
+export class AuditEventTailArgs {
+  @Field(() => ID, { description: 'The PostgreSQL service.' }) serviceId!: string;
+  @Field(() => AuditEventFilter, { nullable: true, description: 'Which events (as in auditEvents; from/to bound the event time, not when it was indexed).' }) filter?: AuditEventFilter | null;
+  @Field(() => String, { nullable: true, description: 'A cursor delivered by auditEventTail (an item\'s cursor, or extensions.cursor of SUBSCRIPTION_ENDED): deliver exactly the events indexed after it. At most TAIL_RESUME_WINDOW_HOURS old (24 by default). Without it: events indexed from now on.' }) after?: string | null;
+}
+
+@ObjectType({ description: 'One newly indexed event of a live tail, with the cursor that resumes the tail right after it.' })
+export class AuditEventTailItem {
+  @Field({ description: 'Opaque tail cursor: subscribe with after: <cursor> to get exactly the events indexed after this one.' }) cursor!: string;
+  @Field(() => AuditEventNode, { description: 'The event (statement and parameters cut as in auditEvents).' }) event!: AuditEventNode;
 }

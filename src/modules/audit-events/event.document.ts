@@ -64,6 +64,11 @@ export interface EventRedaction {
 export interface AuditEventDocument extends AuditEvent {
   projectId: string;
   organizationId: string;
+  /**
+   * ISO-8601 UTC, the ingester's clock when it encoded the event for its bulk request (event.index.ts
+   * eventSource): the order of the live tail (event.tail.ts). Absent on events indexed by earlier versions.
+   */
+  ingestedAt?: string;
 }
 
 /** The dimensions events can be counted by (auditEventStats.groupBy) and the document field of each. */

@@ -52,6 +52,8 @@ export const INDEX_TEMPLATE = {
         applicationName: keyword, remoteHost: keyword,
         redaction: { properties: { rulesVersion: { type: 'long' }, parametersDropped: { type: 'boolean' }, literalsMasked: { type: 'long' },
           patternsMasked: { type: 'long' } } },
+        // when the ingester encoded the event (the live tail's order); absent on documents of earlier versions
+        ingestedAt: { type: 'date', format: 'strict_date_optional_time' },
       },
     },
   },
@@ -86,10 +88,14 @@ function bulkOp(index: string, id: string, source: object | string): BulkOp {
   return { id, ndjson: `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${json}\n` };
 }
 
-/** The stored source of an event: its document plus the tiebreak, as JSON text. */
-export function eventSource(doc: AuditEventDocument): string {
-  // a JSON object's text opens with "{": the tiebreak is written as the first field
-  return `{"tiebreak":${tiebreakOf(doc.id)},${JSON.stringify(doc).slice(1)}`;
+/**
+ * The stored source of an event: its document plus the tiebreak, and `ingestedAt` when given (the
+ * ingester's clock as it encodes the event, ISO-8601 UTC: the live tail's order), as JSON text.
+ */
+export function eventSource(doc: AuditEventDocument, ingestedAt?: string): string {
+  // a JSON object's text opens with "{": the tiebreak (and ingestedAt) are written as the first fields
+  const head = ingestedAt === undefined ? '' : `"ingestedAt":${JSON.stringify(ingestedAt)},`;
+  return `{"tiebreak":${tiebreakOf(doc.id)},${head}${JSON.stringify(doc).slice(1)}`;
 }
 
 /**
@@ -97,8 +103,8 @@ export function eventSource(doc: AuditEventDocument): string {
  * the ingester encodes it straight into the batch's buffer (bulk-body.ts), so nothing is copied or
  * serialized twice (ingester CPU and GC: bench/README.md).
  */
-export function eventBulkOp(doc: AuditEventDocument): BulkOp {
-  return bulkOp(indexFor(doc.timestamp), doc.id, eventSource(doc));
+export function eventBulkOp(doc: AuditEventDocument, ingestedAt?: string): BulkOp {
+  return bulkOp(indexFor(doc.timestamp), doc.id, eventSource(doc, ingestedAt));
 }
 
 const DAY_MS = 86_400_000;

@@ -216,7 +216,7 @@ describe('indices', () => {
   });
   it('the template maps every document field explicitly (dynamic: strict)', () => {
     const fields = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();
-    expect(fields).toEqual(['applicationName', 'auditType', 'class', 'command', 'database', 'id', 'objectName', 'objectType',
+    expect(fields).toEqual(['applicationName', 'auditType', 'class', 'command', 'database', 'id', 'ingestedAt', 'objectName', 'objectType',
       'organizationId', 'parameters', 'projectId', 'redaction', 'remoteHost', 'rows', 'serviceId', 'sessionId', 'sessionLineNum', 'statement',
       'statementId', 'statementStatus', 'substatementId', 'tiebreak', 'timestamp', 'user']);
   });

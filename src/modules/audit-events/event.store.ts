@@ -27,6 +27,8 @@ export class PitGone extends Error {}
 import type { SessionEventDocument, SessionGroupBy } from './session.document';
 import { expiredSessionIndices, SESSION_INDEX_PATTERN, SESSION_INDEX_TEMPLATE, SESSION_TEMPLATE_NAME } from './session.index';
 import { buildSessionPageRequest, buildSessionStats, SessionFilter } from './session.query';
+import { buildTailSearch, TailHit } from './event.tail';
+import type { TailKey } from './tail.cursor';
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface SessionEventPage { events: SessionEventDocument[]; hasNextPage: boolean; totalCount: number }
@@ -89,10 +91,10 @@ export class EventStore {
 
   async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }
 
-  /** Events and dead letters of one batch, each in its own index, written together. */
-  async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = []): Promise<BulkResult> {
+  /** Events and dead letters of one batch, each in its own index, written together; events with `ingestedAt` when given (as the ingester writes them). */
+  async bulkIndex(docs: readonly AuditEventDocument[], deadLetters: readonly DeadLetterDocument[] = [], ingestedAt?: string): Promise<BulkResult> {
     const body = new BulkBody();
-    for (const d of docs) body.add(eventBulkOp(d));
+    for (const d of docs) body.add(eventBulkOp(d, ingestedAt));
     for (const d of deadLetters) body.add(deadLetterBulkOp(d));
     return this.bulkWrite(body);
   }
@@ -161,6 +163,14 @@ export class EventStore {
     }
     const hits = page!.hits!.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
     return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
+  }
+
+  /** One poll of a live tail (event.tail.ts): up to `size` events after `after`, ingested at or before `horizonMs`, oldest key first. */
+  async tailPage(serviceId: string, filter: AuditEventFilter | null | undefined, after: TailKey, horizonMs: number, size: number): Promise<TailHit[]> {
+    const { index, body } = buildTailSearch(serviceId, filter, after, horizonMs, size);
+    const res = await this.call<{ hits: { hits: { _source: AuditEventDocument & { tiebreak?: number }; sort: [number, number] }[] } }>(
+      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    return res.hits.hits.map(({ _source: { tiebreak: _, ...doc }, sort }) => ({ key: { ingestedAtMs: sort[0], tiebreak: sort[1] }, doc }));
   }
 
   /** One event of one service by id; null when that service has no such event (another service's id included). */

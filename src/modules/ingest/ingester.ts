@@ -271,7 +271,7 @@ export class Ingester {
             else {
               // the event is this loop's own, fresh object: it is redacted and becomes the document in place
               redactor.event(x.event);
-              body.add(eventBulkOp(Object.assign(x.event, tenant))); events += 1;
+              body.add(eventBulkOp(Object.assign(x.event, tenant), this.ingestedAt())); events += 1;
               if (x.event.timestamp > newest) newest = x.event.timestamp;
             }
           }
@@ -304,6 +304,14 @@ export class Ingester {
     }
     return totals;
   }
+
+  /** ingestedAt of an event encoded now (the live tail's order): the ingester's clock, ISO text made once per millisecond. */
+  private ingestedAt(): string {
+    const now = this.clock();
+    if (now !== this.stamp.ms) this.stamp = { ms: now, iso: new Date(now).toISOString() };
+    return this.stamp.iso;
+  }
+  private stamp = { ms: Number.NaN, iso: '' };
 
   private get maxRecordBytes(): number { return this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES; }
   private clock(): number { return (this.opts.now ?? Date.now)(); }

@@ -2,10 +2,12 @@
  * How audit events are stored in OpenSearch: one index per UTC day (`pgaudit-events-YYYY.MM.DD`), so
  * retention deletes whole indices (the minimal distribution has no delete-by-query), and one composable
  * index template with explicit mappings: keyword fields for filters and aggregations, a text field
- * (standard analyzer) for the statement, a date for the time. Pure: no I/O.
+ * (standard analyzer) for the statement, a date for the time, and `searchTerms` (event.terms.ts): the names
+ * a statement mentions and their parts, lower-cased, for the text filter. Pure: no I/O.
  */
 
 import type { AuditEvent, AuditEventDocument } from './event.document';
+import { MAX_TERM_CHARS, searchTerms } from './event.terms';
 
 export const INDEX_PREFIX = 'pgaudit-events-';
 export const INDEX_PATTERN = `${INDEX_PREFIX}*`;
@@ -39,6 +41,11 @@ export const INDEX_TEMPLATE = {
       'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] },
     mappings: {
       dynamic: 'strict',
+      // searchTerms derive from the statement and object name: indexed for the text filter, never read back,
+      // so not kept in _source (bytes per event with and without: bench/README.md). Applies to indices created
+      // from now on; in an older index (the field added by ensureTemplate) they are in _source, and the store
+      // drops them from what it reads.
+      _source: { excludes: ['searchTerms'] },
       properties: {
         id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword,
         timestamp: { type: 'date', format: 'strict_date_optional_time' },
@@ -50,6 +57,7 @@ export const INDEX_TEMPLATE = {
         rows: { type: 'long' },
         user: keyword, database: keyword, sessionId: keyword, sessionLineNum: { type: 'long' },
         applicationName: keyword, remoteHost: keyword,
+        searchTerms: { type: 'keyword', doc_values: false, ignore_above: MAX_TERM_CHARS },
       },
     },
   },
@@ -84,10 +92,17 @@ function bulkOp(index: string, id: string, source: object | string): BulkOp {
   return { id, ndjson: `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${json}\n` };
 }
 
-/** The stored source of an event: its document plus the tiebreak, as JSON text. */
+/**
+ * The source of an event as written: its document plus the tiebreak and, when the statement or object
+ * name holds any, its searchTerms (computed from what is written, so a statement changed before it is
+ * indexed gives the terms of the changed text), as JSON text.
+ */
 export function eventSource(doc: AuditEventDocument): string {
-  // a JSON object's text opens with "{": the tiebreak is written as the first field
-  return `{"tiebreak":${tiebreakOf(doc.id)},${JSON.stringify(doc).slice(1)}`;
+  // a JSON object's text opens with "{": the tiebreak is written as the first field, the terms as the last
+  const json = JSON.stringify(doc);
+  const terms = searchTerms(doc.statement, doc.objectName);
+  return terms.length === 0 ? `{"tiebreak":${tiebreakOf(doc.id)},${json.slice(1)}`
+    : `{"tiebreak":${tiebreakOf(doc.id)},${json.slice(1, -1)},"searchTerms":${JSON.stringify(terms)}}`;
 }
 
 /**

@@ -26,6 +26,7 @@ import { FLOOD_CLIENTS, measureFlood } from './flood';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';
 import { measureQueries } from './queries';
+import { measureSearchCost } from './search-cost';
 import { curve, curveMarkdown, Figure, markdown, summary } from './report';
 
 export interface BenchOptions {
@@ -113,6 +114,9 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
       await settleMerges(env);
       log(`query load at ${size} events`);
       figures.push(...await measureQueries(env, size, { connections: o.connections, seconds: o.seconds, warmupRequests: o.warmupRequests, floorConnections: o.floorConnections }));
+      log(`search cost at write time: searchTerms on a sample of ${size}'s events`);
+      figures.push(...await measureSearchCost(env, chunk, size));
+      await settleMerges(env);
     }
 
     const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;
@@ -133,7 +137,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
     rmSync(logDir, { recursive: true, force: true });
   }
 
-  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'control', 'flood'];
+  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'search', 'control', 'flood'];
   figures.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   const m = machine();
   const growth = curve(figures);

@@ -93,6 +93,13 @@ describe('text search on real pgaudit events', () => {
     expect(res.hits.total.value).toBe(0);
   });
 
+  it('the terms are indexed, not kept in _source', async () => {
+    const res = await openSearch<any>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_search', { size: 10,
+      query: { bool: { filter: [{ term: { serviceId: a.serviceId } }, { term: { searchTerms: 'hr.raise' } }] } } });
+    expect(res.hits.hits.length).toBeGreaterThan(0);
+    for (const h of res.hits.hits) expect(h._source.searchTerms).toBeUndefined();
+  });
+
   it('a part of a qualified name: `raise`, `hr`', async () => {
     const raise = await search('raise');
     expect(raise.statements).toEqual(expect.arrayContaining(['select hr.raise(1, 10)', WORKLOAD[3]]));

@@ -99,7 +99,7 @@ it('an index written before searchTerms: the text filter still finds what the pl
   expect(await texts('hr.employee')).toEqual([old.id]);
   const page = await store.search(serviceId, null, 10, null);
   expect(page.events.map((e) => e.id)).toEqual([fresh.id, old.id]);
-  expect(page.events[0]).toEqual(fresh);                                 // the terms kept in this index's _source are not read back
+  expect(page.events[0]).toEqual(fresh);                                 // the terms kept in _source are not read back
   expect(await store.get(serviceId, fresh.id)).toEqual(fresh);
   const raw = await os('GET', `/${OLD_TEXT_INDEX}/_doc/${fresh.id}`);
   expect(raw._source.searchTerms).toEqual(expect.arrayContaining(['hr', 'raise', 'hr.raise']));

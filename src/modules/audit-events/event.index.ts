@@ -41,11 +41,6 @@ export const INDEX_TEMPLATE = {
       'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] },
     mappings: {
       dynamic: 'strict',
-      // searchTerms derive from the statement and object name: indexed for the text filter, never read back,
-      // so not kept in _source (bytes per event with and without: bench/README.md). Applies to indices created
-      // from now on; in an older index (the field added by ensureTemplate) they are in _source, and the store
-      // drops them from what it reads.
-      _source: { excludes: ['searchTerms'] },
       properties: {
         id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword,
         timestamp: { type: 'date', format: 'strict_date_optional_time' },
@@ -57,6 +52,9 @@ export const INDEX_TEMPLATE = {
         rows: { type: 'long' },
         user: keyword, database: keyword, sessionId: keyword, sessionLineNum: { type: 'long' },
         applicationName: keyword, remoteHost: keyword,
+        // derived from the statement and object name for the text filter; never aggregated (no doc values) and
+        // never returned (the store drops it). Kept in _source: excluding it made the index larger, as OpenSearch
+        // then keeps a recovery copy of the whole source (bytes per event: bench/README.md)
         searchTerms: { type: 'keyword', doc_values: false, ignore_above: MAX_TERM_CHARS },
       },
     },
@@ -99,7 +97,8 @@ function bulkOp(index: string, id: string, source: object | string): BulkOp {
  */
 export function eventSource(doc: AuditEventDocument): string {
   // a JSON object's text opens with "{": the tiebreak is written as the first field, the terms as the last
-  const json = JSON.stringify(doc);
+  // (a document read back from the index and written again brings its old terms: they are computed anew)
+  const json = JSON.stringify('searchTerms' in doc ? { ...doc, searchTerms: undefined } : doc);
   const terms = searchTerms(doc.statement, doc.objectName);
   return terms.length === 0 ? `{"tiebreak":${tiebreakOf(doc.id)},${json.slice(1)}`
     : `{"tiebreak":${tiebreakOf(doc.id)},${json.slice(1, -1)},"searchTerms":${JSON.stringify(terms)}}`;

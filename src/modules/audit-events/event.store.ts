@@ -19,7 +19,7 @@ import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
 import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.query';
 
-/** A hit's source: the document, plus what the store writes beside it and never returns (the tiebreak; searchTerms in indices older than the template's _source excludes). */
+/** A hit's source: the document, plus what the store writes beside it and never returns (the tiebreak, searchTerms). */
 type StoredSource = AuditEventDocument & { tiebreak?: number; searchTerms?: string[] };
 const documentOf = ({ tiebreak: _t, searchTerms: _s, ...doc }: StoredSource): AuditEventDocument => doc;
 

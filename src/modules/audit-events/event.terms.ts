@@ -101,11 +101,20 @@ function quotedIdent(s: string, i: number): { text: string; end: number } {
   }
 }
 
-/** Reads an unquoted identifier starting at `i` (an identifier start); returns its text and the index after it. */
-function plainIdent(s: string, i: number): { text: string; end: number } {
-  let k = i + 1;
-  while (k < s.length && isIdentChar(s, k)) k++;
-  return { text: s.slice(i, k), end: k };
+/**
+ * Reads an unquoted identifier starting at `i` (an identifier start); returns its text, the index after it, and
+ * whether it is a plain ASCII word (letters and digits only: alone, it gives no term).
+ */
+function plainIdent(s: string, i: number): { text: string; end: number; plain: boolean } {
+  let k = i;
+  let plain = true;
+  for (; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) continue;
+    if (c === 95 || c === 36 || (c >= 128 && isIdentChar(s, k))) { plain = false; continue; }
+    break;
+  }
+  return { text: s.slice(i, k), end: k, plain };
 }
 
 /**
@@ -168,13 +177,16 @@ function sqlNames(s: string, out: TermSet, always: boolean): void {
       DOLLAR_TAG.lastIndex = i;
       i = DOLLAR_TAG.test(s) ? DOLLAR_TAG.lastIndex : i + 1;
     } else if (c === 34 || isIdentStart(s, i)) {                        // a name: identifiers joined by dots
+      const first = c === 34 ? null : plainIdent(s, i);
+      const dotted = (k: number) => s.charCodeAt(k) === 46 && k + 1 < n && (s.charCodeAt(k + 1) === 34 || isIdentStart(s, k + 1));
+      if (first && first.plain && !always && !dotted(first.end)) { i = first.end; continue; }   // one plain word, the common case
       const parts: string[] = [];
       let k = i;
       for (;;) {
         const id = s.charCodeAt(k) === 34 ? quotedIdent(s, k) : plainIdent(s, k);
         parts.push(id.text);
         k = id.end;
-        if (s.charCodeAt(k) === 46 && k + 1 < n && (s.charCodeAt(k + 1) === 34 || isIdentStart(s, k + 1))) { k++; continue; }
+        if (dotted(k)) { k++; continue; }
         break;
       }
       out.name(parts, always);

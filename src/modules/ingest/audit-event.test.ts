@@ -85,10 +85,10 @@ describe('toAuditEvent / auditEventOf', () => {
     });
   });
 
-  it('has exactly the fields of the strict index mapping, once the store adds the tenant fields and the sort tiebreak', () => {
+  it('has exactly the fields of the strict index mapping, once the store adds the tenant fields, the sort tiebreak and the searchTerms', () => {
     const e = toAuditEvent(SERVICE, rec(), audit(rec().message));
     const mapped = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();
-    expect([...Object.keys(e), 'projectId', 'organizationId', 'tiebreak'].sort()).toEqual(mapped);
+    expect([...Object.keys(e), 'projectId', 'organizationId', 'tiebreak', 'searchTerms'].sort()).toEqual(mapped);
   });
 
   it('csvlog and jsonlog records of one line get the same id; stderr %l numbering another one', () => {

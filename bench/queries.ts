@@ -9,7 +9,7 @@ import { decodeEventCursor } from '../src/modules/audit-events/event.cursor';
 import type { AuditEventFilter } from '../src/modules/audit-events/audit-events.types';
 import { buildEventPageRequest, buildEventStats } from '../src/modules/audit-events/event.query';
 import type { BenchEnvironment } from './environment';
-import { LoadRequest, LoadResult, measureInterleaved } from './load';
+import { LoadRequest, LoadResult, measureInterleaved, measureLoad } from './load';
 import type { Figure } from './report';
 
 const NODE = 'id timestamp auditType class command objectType objectName statement parameters rows user database sessionId';
@@ -49,11 +49,18 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
   // stats count the last 24 hours (STATS_DEFAULT_WINDOW_HOURS): 24 buckets
   const now = new Date();
   const histogram: AuditEventFilter = { from: new Date(now.getTime() - 839 * 3_600_000), to: now };
+  // the text search's forms (event.text-query.ts): a part of a qualified name (public.accounts), a prefix, a phrase
+  const namePart: AuditEventFilter = { text: 'accounts' };
+  const prefix: AuditEventFilter = { text: 'acc*' };
+  const phrase: AuditEventFilter = { text: '"public.accounts set note"' };
   const proxy = await env.bareProxyUrl();
   const list: Scenario[] = [
     { name: 'auditEvents first page', gateway: page(null, null), direct: directPage(null, null) },
     { name: 'auditEvents filtered page (user + class)', gateway: page(filtered, null), direct: directPage(filtered, null) },
     { name: 'auditEvents text search', gateway: page(text, null), direct: directPage(text, null) },
+    { name: 'auditEvents text search: a part of a name (accounts)', gateway: page(namePart, null), direct: directPage(namePart, null) },
+    { name: 'auditEvents text search: a prefix (acc*)', gateway: page(prefix, null), direct: directPage(prefix, null) },
+    { name: 'auditEvents text search: a phrase ("public.accounts set note")', gateway: page(phrase, null), direct: directPage(phrase, null) },
     { name: 'auditEvents page 50 by cursor', gateway: page(null, cursor), direct: directPage(null, cursor) },
     { name: 'auditEventStats by class + hourly histogram (840 buckets)', gateway: viaGateway(STATS, { s, f: histogram }), direct: direct(buildEventStats(s, histogram, 'CLASS', '1h')) },
     { name: 'auditEventStats, 840 buckets as overTime objects (deprecated)', gateway: viaGateway(STATS_BUCKETS, { s, f: histogram }), direct: direct(buildEventStats(s, histogram, 'CLASS', '1h')) },
@@ -64,8 +71,23 @@ export async function scenarios(env: BenchEnvironment, expectedEvents: number): 
     const body = await res.json() as Answer & { responses?: Answer[] };
     const answers = body.responses ?? [body];
     if (!res.ok || answers.some((a) => !a.hits || a._shards?.failed)) throw new Error(`${sc.name}: OpenSearch answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    if (sc.name.includes('text search') && !(answers.at(-1)!.hits!.total!.value > 0)) throw new Error(`${sc.name}: finds nothing, not a fair figure`);
   }
   return list;
+}
+
+/**
+ * The text filter as built now (a bool of match / term / prefix clauses per word, event.text-query.ts) against the
+ * single `match` of earlier versions, for the same words, both straight to OpenSearch: what the new query shape
+ * costs OpenSearch where both find the same events.
+ */
+function textQueryPair(env: BenchEnvironment, words: string): { now: LoadRequest; before: LoadRequest } {
+  const s = env.tenant.eventsServiceId;
+  const { path, lines } = buildEventPageRequest(s, { text: words }, 20, null);
+  const plain = { bool: { filter: [{ term: { serviceId: s } }], must: [{ match: { statement: { query: words, operator: 'and' } } }] } };
+  const before = lines.map((l) => ('query' in l ? { ...l, query: plain } : l));
+  const req = (ls: readonly object[]): LoadRequest => ({ url: `${env.search.url}${path}`, body: ls.map((l) => JSON.stringify(l)).join('\n') + '\n', contentType: 'application/x-ndjson' });
+  return { now: req(lines), before: req(before) };
 }
 
 export interface QueryOptions {
@@ -117,6 +139,13 @@ export async function measureQueries(env: BenchEnvironment, events: number, o: Q
         baselineName: 'same request to OpenSearch',
         target: { text: `<= 15% and <= 2 ms added at p50${sc.name === 'auditEvents first page' && events >= 10_000_000 ? '; p95 <= 50 ms' : ''}`, met: ok && firstPageP95 } });
     }
+  }
+  const pair = textQueryPair(env, 'owner note');
+  for (const connections of o.connections) {
+    const baseline = await measureLoad(pair.before, connections, o.seconds, o.warmupRequests);
+    const measured = await measureLoad(pair.now, connections, o.seconds, o.warmupRequests);
+    figures.push({ section: 'search', name: 'text search "owner note" as now built, page + count straight to OpenSearch', size: events, connections, unit: 'ms',
+      measured, baseline, baselineName: 'the plain match of earlier versions, same words, same request otherwise' });
   }
   return figures;
 }

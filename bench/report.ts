@@ -7,13 +7,13 @@ import type { Percentiles } from './stats';
 export type Latency = Percentiles & { rps?: number };
 
 export interface Figure {
-  section: 'control' | 'parser' | 'ingest' | 'memory' | 'query' | 'flood' | 'export' | 'tail';
+  section: 'control' | 'parser' | 'ingest' | 'memory' | 'query' | 'flood' | 'export' | 'tail' | 'search';
   name: string;
   /** Events in the store when measured. */
   size?: number;
   /** Concurrent connections of the load. */
   connections?: number;
-  unit: 'ms' | 'lines/s' | 'events/s' | 'MB' | 'requests/s' | 'connections' | 'ms CPU/request';
+  unit: 'ms' | 'lines/s' | 'events/s' | 'MB' | 'requests/s' | 'connections' | 'ms CPU/request' | 'bytes/event';
   /** Latency percentiles (unit ms), or one value. */
   measured: Latency | number;
   baseline?: Latency | number;

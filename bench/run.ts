@@ -28,6 +28,7 @@ import { BenchEnvironment, machine } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, measureParser, runIngester, settleMerges, writeChunk } from './ingest';
 import { measureQueries } from './queries';
 import { measureTail } from './tail';
+import { measureSearchCost } from './search-cost';
 import { curve, curveMarkdown, Figure, markdown, summary } from './report';
 import { measureExport } from './export';
 
@@ -124,6 +125,9 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
       figures.push(...await measureExport(env, size));
       log(`live tail at ${size} events`);
       figures.push(...await measureTail(env, size, o.mode === 'quick' ? 8 : 30));
+      log(`search cost at write time: searchTerms on a sample of ${size}'s events`);
+      figures.push(...await measureSearchCost(env, chunk, size));
+      await settleMerges(env);
     }
 
     const parsed = chunks.filter((c) => c.chunk.lines <= 2_500_000).at(-1) ?? chunks[0]!;
@@ -146,7 +150,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
     rmSync(logDir, { recursive: true, force: true });
   }
 
-  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'export', 'tail', 'control', 'flood'];
+  const order: Figure['section'][] = ['parser', 'ingest', 'memory', 'query', 'search', 'export', 'tail', 'control', 'flood'];
   figures.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   const m = machine();
   const growth = curve(figures);

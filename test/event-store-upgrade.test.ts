@@ -10,6 +10,9 @@ import { env } from './support/env';
 import { openSearch } from './support/opensearch';
 
 const INDEX = 'pgaudit-events-1999.01.01';
+const OLD_TEXT_INDEX = 'pgaudit-events-1999.01.02';
+/** The template of the version before searchTerms, for OLD_TEXT_INDEX only (a higher priority than the current one, which stays in place). */
+const OLD_TEMPLATE = 'pgaudit-events-test-before-search-terms';
 let url: string;
 let store: EventStore;
 
@@ -18,11 +21,12 @@ const os = <T = any>(method: string, path: string, body?: unknown): Promise<T> =
 beforeAll(async () => {
   url = env('OPENSEARCH_URL');
   store = new EventStore(url);
-  await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+  for (const i of [INDEX, OLD_TEXT_INDEX]) await fetch(`${url}/${i}`, { method: 'DELETE' });
+  await fetch(`${url}/_index_template/${OLD_TEMPLATE}`, { method: 'DELETE' });
 });
 
 afterAll(async () => {
-  await fetch(`${url}/${INDEX}`, { method: 'DELETE' });
+  for (const i of [INDEX, OLD_TEXT_INDEX]) await fetch(`${url}/${i}`, { method: 'DELETE' });
   await store.close();
 });
 
@@ -49,4 +53,54 @@ it('an index without the tiebreak field gains it at start-up and still answers p
   expect(rest.events.map((e) => e.statement)).toEqual(['SELECT 1']);
   expect(rest.hasNextPage).toBe(false);
   expect(rest.totalCount).toBe(3);
+});
+
+/** The mapping of the version before searchTerms: every field but it, the statement in _source only as text. */
+function mappingBeforeSearchTerms() {
+  const { searchTerms: _, ...properties } = INDEX_TEMPLATE.template.mappings.properties;
+  return { dynamic: 'strict', properties };
+}
+
+it('an index written before searchTerms: the text filter still finds what the plain match found, and it accepts events with terms from start-up on', async () => {
+  await os('PUT', `/_index_template/${OLD_TEMPLATE}`, { index_patterns: [OLD_TEXT_INDEX], priority: 1000,
+    template: { settings: INDEX_TEMPLATE.template.settings, mappings: mappingBeforeSearchTerms() } });
+  await os('PUT', `/${OLD_TEXT_INDEX}`, {});
+  await os('DELETE', `/_index_template/${OLD_TEMPLATE}`);
+  expect((await os('GET', `/${OLD_TEXT_INDEX}/_mapping`))[OLD_TEXT_INDEX].mappings.properties.searchTerms).toBeUndefined();
+  const serviceId = randomUUID();
+  const base = { serviceId, projectId: randomUUID(), organizationId: randomUUID(), auditType: 'SESSION' as const, substatementId: 1,
+    class: 'WRITE', command: 'UPDATE', objectType: null, objectName: null, statementStatus: 'LOGGED' as const, parameters: [], rows: null,
+    user: 'u', database: 'd', sessionId: 's', applicationName: null, remoteHost: null };
+  // written as the earlier version wrote them: no searchTerms field (a strict mapping without it would refuse one)
+  const old = { ...base, id: `oldtext1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, timestamp: '1999-01-02T00:00:01.000Z', statementId: 1, sessionLineNum: 1,
+    statement: 'update hr.employee set first_name = $1 where id = $2', objectName: 'hr.employee', objectType: 'TABLE' };
+  await os('PUT', `/${OLD_TEXT_INDEX}/_doc/${old.id}?refresh=true`, { tiebreak: 1, ...old });
+  const refused = await fetch(`${url}/${OLD_TEXT_INDEX}/_doc/probe`, { method: 'PUT', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...old, id: 'probe', searchTerms: ['hr'] }) });
+  expect(refused.status).toBe(400);                                      // strict: the old mapping refuses the new field
+
+  const texts = async (text: string) => (await store.search(serviceId, { text }, 10, null)).events.map((e) => e.id);
+  // what the plain match found on the old index, the new filter finds too
+  for (const text of ['hr.employee', 'first_name', 'UPDATE hr.employee', 'update', '"hr.employee set first_name"']) expect(await texts(text)).toEqual([old.id]);
+  expect(await texts('hr.emp*')).toEqual([old.id]);                     // prefixes of the statement's words
+  expect(await texts('hr.employee')).toEqual([old.id]);                 // and the object name as typed
+
+  await store.ensureTemplate();
+  const mapping = await os('GET', `/${OLD_TEXT_INDEX}/_mapping`);
+  expect(mapping[OLD_TEXT_INDEX].mappings.properties.searchTerms).toMatchObject({ type: 'keyword' });
+  await store.ensureTemplate();                                          // idempotent
+  const fresh = { ...base, id: 'newtext1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', timestamp: '1999-01-02T00:00:02.000Z', statementId: 2, sessionLineNum: 2,
+    statement: 'select hr.raise(1, 10)' };
+  const res = await store.bulkIndex([fresh]);                            // into the same (old) daily index, with its searchTerms
+  expect(res.rejected).toEqual([]);
+  await store.refresh();
+  expect(await texts('raise')).toEqual([fresh.id]);                      // found by a part, through its searchTerms
+  expect(await texts('hr')).toEqual([fresh.id]);                         // the old event's statement holds hr only as hr.employee
+  expect(await texts('hr.employee')).toEqual([old.id]);
+  const page = await store.search(serviceId, null, 10, null);
+  expect(page.events.map((e) => e.id)).toEqual([fresh.id, old.id]);
+  expect(page.events[0]).toEqual(fresh);                                 // the terms kept in _source are not read back
+  expect(await store.get(serviceId, fresh.id)).toEqual(fresh);
+  const raw = await os('GET', `/${OLD_TEXT_INDEX}/_doc/${fresh.id}`);
+  expect(raw._source.searchTerms).toEqual(expect.arrayContaining(['hr', 'raise', 'hr.raise']));
 });

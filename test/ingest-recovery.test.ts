@@ -27,6 +27,7 @@ import { clusterBaseDir } from '../dev/local/postgres-cluster';
 import { OpenSearchNode } from '../dev/local/opensearch-node';
 import { silentLogger } from '../src/base/logger';
 import { indexFor, tiebreakOf } from '../src/modules/audit-events/event.index';
+import { searchTerms } from '../src/modules/audit-events/event.terms';
 import { AuditEventsError, AuditEventsErrorCode } from '../src/modules/audit-events/audit-events.errors';
 import { EventStore } from '../src/modules/audit-events/event.store';
 import { eventId } from '../src/modules/ingest/audit-event';
@@ -98,7 +99,9 @@ async function countOf(url: string, serviceId: string, index = 'pgaudit-events-*
 function expectedDoc(t: Tenant, row: CsvlogRow) {
   const e = row.event!;
   const id = eventId(t.serviceId, e.sessionId, e.sessionLineNum);
-  return { id, tiebreak: tiebreakOf(id), serviceId: t.serviceId, projectId: t.projectId, organizationId: t.organizationId, ...e };
+  const terms = searchTerms(e.statement, e.objectName);
+  return { id, tiebreak: tiebreakOf(id), serviceId: t.serviceId, projectId: t.projectId, organizationId: t.organizationId, ...e,
+    ...(terms.length > 0 ? { searchTerms: terms } : {}) };
 }
 
 /**

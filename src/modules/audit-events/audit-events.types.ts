@@ -76,7 +76,11 @@ export class AuditEventFilter {
   @Field(() => [String], { nullable: true, description: 'Object names, e.g. public.accounts.' }) @IsOptional() @ArrayMaxSize(100) objectNames?: string[] | null;
   @Field(() => [AuditTypeEnum], { nullable: true, description: 'SESSION and/or OBJECT.' }) auditTypes?: AuditType[] | null;
   @Field(() => String, { nullable: true, description: 'One session.' }) @IsOptional() @MaxLength(256) sessionId?: string | null;
-  @Field(() => String, { nullable: true, description: 'Words that must all appear in the statement; plain text, never query syntax.' }) @IsOptional() @MaxLength(500) text?: string | null;
+  @Field(() => String, { nullable: true, description: 'Search in the statement and object name; never query syntax. Words separated by white space must all match, in any case. '
+    + 'A word matches a whole name or any part of one: `raise` and `hr` find hr.raise, `employee` finds "Hr"."Employee", `name` and `first_name` find first_name (also names in string literals and comments, and the object name). '
+    + 'A word ending in * is a prefix (`emp*`; at least 2 letters or digits before the *, at most 3 prefixes, each matching the first 100 names that begin with it, alphabetically, in each daily index). '
+    + '"Quoted words" are a phrase: those words adjacent and in order, split as the statement is (`"hr.employee set"`; a name inside a phrase is matched whole, so `"employee set"` does not find hr.employee set). '
+    + 'Every other character (\\, :, (, {...) is part of its word; a word without letters or digits is left out. At most 500 characters and 32 words and phrases; beyond, INVALID_ARGUMENT naming filter.text.' }) @IsOptional() @MaxLength(500) text?: string | null;
 }
 
 @ArgsType()

@@ -2,10 +2,12 @@
  * How audit events are stored in OpenSearch: one index per UTC day (`pgaudit-events-YYYY.MM.DD`), so
  * retention deletes whole indices (the minimal distribution has no delete-by-query), and one composable
  * index template with explicit mappings: keyword fields for filters and aggregations, a text field
- * (standard analyzer) for the statement, a date for the time. Pure: no I/O.
+ * (standard analyzer) for the statement, a date for the time, and `searchTerms` (event.terms.ts): the names
+ * a statement mentions and their parts, lower-cased, for the text filter. Pure: no I/O.
  */
 
 import type { AuditEvent, AuditEventDocument } from './event.document';
+import { MAX_TERM_CHARS, searchTerms } from './event.terms';
 
 export const INDEX_PREFIX = 'pgaudit-events-';
 export const INDEX_PATTERN = `${INDEX_PREFIX}*`;
@@ -54,6 +56,10 @@ export const INDEX_TEMPLATE = {
           patternsMasked: { type: 'long' } } },
         // when the ingester encoded the event (the live tail's order); absent on documents of earlier versions
         ingestedAt: { type: 'date', format: 'strict_date_optional_time' },
+        // derived from the statement and object name for the text filter; never aggregated (no doc values) and
+        // never returned (the store drops it). Kept in _source: excluding it made the index larger, as OpenSearch
+        // then keeps a recovery copy of the whole source (bytes per event: bench/README.md)
+        searchTerms: { type: 'keyword', doc_values: false, ignore_above: MAX_TERM_CHARS },
       },
     },
   },
@@ -89,13 +95,18 @@ function bulkOp(index: string, id: string, source: object | string): BulkOp {
 }
 
 /**
- * The stored source of an event: its document plus the tiebreak, and `ingestedAt` when given (the
- * ingester's clock as it encodes the event, ISO-8601 UTC: the live tail's order), as JSON text.
+ * The source of an event as written: its document plus the tiebreak, `ingestedAt` when given (the ingester's
+ * clock as it encodes the event, ISO-8601 UTC: the live tail's order) and, when the statement or object name
+ * holds any, its searchTerms (computed from what is written, so a statement redacted before it is indexed
+ * gives the terms of the redacted text), as JSON text.
  */
 export function eventSource(doc: AuditEventDocument, ingestedAt?: string): string {
-  // a JSON object's text opens with "{": the tiebreak (and ingestedAt) are written as the first fields
-  const head = ingestedAt === undefined ? '' : `"ingestedAt":${JSON.stringify(ingestedAt)},`;
-  return `{"tiebreak":${tiebreakOf(doc.id)},${head}${JSON.stringify(doc).slice(1)}`;
+  // a JSON object's text opens with "{": the tiebreak (and ingestedAt) are written as the first fields, the terms
+  // as the last (a document read back from the index and written again brings its old terms: they are computed anew)
+  const head = `{"tiebreak":${tiebreakOf(doc.id)},${ingestedAt === undefined ? '' : `"ingestedAt":${JSON.stringify(ingestedAt)},`}`;
+  const json = JSON.stringify('searchTerms' in doc ? { ...doc, searchTerms: undefined } : doc);
+  const terms = searchTerms(doc.statement, doc.objectName);
+  return terms.length === 0 ? `${head}${json.slice(1)}` : `${head}${json.slice(1, -1)},"searchTerms":${JSON.stringify(terms)}}`;
 }
 
 /**

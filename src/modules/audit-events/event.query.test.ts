@@ -4,6 +4,8 @@ import { deadLetterBulkOp, eventBulkOp, expiredDeadLetterIndices, expiredIndices
 import { AuditEventsError, AuditEventsErrorCode } from './audit-events.errors';
 import { buildEventCount, buildEventGet, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, parseInterval, statsWindow } from './event.query';
 import { toAuditEventNode } from './audit-events.mapper';
+import { searchTerms } from './event.terms';
+import { textFilter } from './event.text-query';
 
 const SERVICE = '8f1c2a34-0000-4000-8000-000000000001';
 const filterOf = (q: any) => q.bool.filter as any[];
@@ -15,11 +17,13 @@ describe('eventQuery', () => {
     }
   });
 
-  it('user text is a match value, never query syntax', () => {
-    const hostile = 'select * OR statement:"x" AND serviceId:other* {"script": 1} \\ /re/';
-    const q = eventQuery(SERVICE, { text: `  ${hostile} ` }) as any;
-    expect(q.bool.must).toEqual([{ match: { statement: { query: hostile, operator: 'and' } } }]);
-    expect(JSON.stringify(q).replace(JSON.stringify(hostile), '"<text>"')).not.toMatch(/query_string|script|wildcard|regexp|prefix/);
+  it('user text is parsed by our own grammar into clauses of the filter, never query syntax (event.text-query.test.ts)', () => {
+    const q = eventQuery(SERVICE, { text: '  hr.raise emp* "hr.employee set" ' }) as any;
+    expect(q.bool.must).toBeUndefined();
+    expect(filterOf(q)[0]).toEqual({ term: { serviceId: SERVICE } });
+    expect(filterOf(q).slice(1)).toEqual(textFilter('hr.raise emp* "hr.employee set"'));
+    expect(JSON.stringify(q)).not.toMatch(/query_string|script|wildcard|regexp/);
+    expect(filterOf(eventQuery(SERVICE, { text: '   ' }))).toEqual([{ term: { serviceId: SERVICE } }]);
   });
 
   it('terms for each dimension, de-duplicated; range for time', () => {
@@ -179,7 +183,7 @@ describe('indices', () => {
     expect(() => indexFor('garbage')).toThrow();
     expect(() => indexFor('')).toThrow();
   });
-  it('an event is written, serialized once, into its day under its id, with the tiebreak in its source', () => {
+  it('an event is written, serialized once, into its day under its id, with the tiebreak and its searchTerms in its source', () => {
     const doc = { id: 'Qm9vbGVhbi1pZC0x', serviceId: SERVICE, projectId: 'p', organizationId: 'o', timestamp: '2026-11-24T23:59:59.999Z',
       statement: 'SELECT "a\nb"', parameters: null, user: 'alice' } as unknown as AuditEventDocument;
     const op = eventBulkOp(doc);
@@ -188,7 +192,16 @@ describe('indices', () => {
     const lines = op.ndjson.slice(0, -1).split('\n');
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0]!)).toEqual({ create: { _index: 'pgaudit-events-2026.11.24', _id: doc.id } });   // create: a stored event is never replaced
-    expect(JSON.parse(lines[1]!)).toEqual({ ...doc, tiebreak: tiebreakOf(doc.id) });
+    expect(JSON.parse(lines[1]!)).toEqual({ ...doc, tiebreak: tiebreakOf(doc.id), searchTerms: ['a\nb', 'a', 'b'] });
+    const plain = { ...doc, statement: 'SELECT 1' };
+    expect(JSON.parse(eventBulkOp(plain).ndjson.split('\n')[1]!)).toEqual({ ...plain, tiebreak: tiebreakOf(doc.id) });   // no names: no searchTerms field
+    const named = { ...doc, statement: 'update hr.employee set first_name = $1', objectName: 'hr.employee' };
+    expect(JSON.parse(eventBulkOp(named).ndjson.split('\n')[1]!))
+      .toEqual({ ...named, tiebreak: tiebreakOf(doc.id), searchTerms: searchTerms(named.statement, named.objectName) });
+    const reread = { ...named, statement: 'select hr.raise(1)', searchTerms: ['stale'] };   // a document read back, changed, written again
+    const line = eventBulkOp(reread as AuditEventDocument).ndjson.split('\n')[1]!;
+    expect(line.match(/"searchTerms"/g)).toHaveLength(1);
+    expect(JSON.parse(line).searchTerms).toEqual(searchTerms('select hr.raise(1)', 'hr.employee'));
   });
   it('a dead letter is written into the dead-letter index of its seenAt day (the ingester\'s clock)', () => {
     const d = { id: 'x"y', serviceId: SERVICE, source: 'f.csv', endOffset: 10, reason: 'bad', excerpt: 'line\n2', seenAt: '2026-11-24T00:00:00.000Z' };
@@ -217,7 +230,7 @@ describe('indices', () => {
   it('the template maps every document field explicitly (dynamic: strict)', () => {
     const fields = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();
     expect(fields).toEqual(['applicationName', 'auditType', 'class', 'command', 'database', 'id', 'ingestedAt', 'objectName', 'objectType',
-      'organizationId', 'parameters', 'projectId', 'redaction', 'remoteHost', 'rows', 'serviceId', 'sessionId', 'sessionLineNum', 'statement',
+      'organizationId', 'parameters', 'projectId', 'redaction', 'remoteHost', 'rows', 'searchTerms', 'serviceId', 'sessionId', 'sessionLineNum', 'statement',
       'statementId', 'statementStatus', 'substatementId', 'tiebreak', 'timestamp', 'user']);
   });
   it('the tiebreaker is a safe integer from the id: base64url order, 48 bits, total on any string', () => {

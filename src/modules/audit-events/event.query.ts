@@ -2,19 +2,20 @@
  * Builds every OpenSearch request the query path sends. Pure: no I/O. Two rules hold for all of them:
  * - the caller's service is a `term` filter INSIDE the query (never a post-filter), so no request this
  *   code builds can return another tenant's events;
- * - user text is only ever a value: words go into a `match` query (analysed as plain text, no operators),
- *   names into `term`/`terms`. Nothing a user types is parsed as query syntax.
+ * - user text is only ever a value: the text filter is parsed by our own grammar (event.text-query.ts) into
+ *   `match`/`match_phrase`/`term`/`prefix` clauses with the text as their values, names go into
+ *   `term`/`terms`. Nothing a user types is parsed as query syntax.
  */
 import { invalidArgument } from './audit-events.errors';
 import type { AuditEventFilter } from './audit-events.types';
 import { EventGroupBy, GROUP_BY_FIELDS } from './event.document';
 import { EventCursor } from './event.cursor';
 import { INDEX_PATTERN, tiebreakOf } from './event.index';
+import { textFilter } from './event.text-query';
 
 export const MAX_PAGE = 100;
 const MAX_TERMS = 100;
 const MAX_TERM_LENGTH = 256;
-const MAX_TEXT_LENGTH = 500;
 const MAX_BUCKETS = 2000;
 
 type Clause = Record<string, unknown>;
@@ -45,13 +46,9 @@ export function eventQuery(serviceId: string, f: AuditEventFilter = {}): Clause 
     if (f.sessionId.length > MAX_TERM_LENGTH) throw invalidArgument('filter.sessionId is too long', 'filter.sessionId');
     filter.push({ term: { sessionId: f.sessionId } });
   }
-  const must: Clause[] = [];
   const text = f.text?.trim();
-  if (text) {
-    if (text.length > MAX_TEXT_LENGTH) throw invalidArgument(`filter.text is at most ${MAX_TEXT_LENGTH} characters`, 'filter.text');
-    must.push({ match: { statement: { query: text, operator: 'and' } } });
-  }
-  return { bool: { filter, ...(must.length ? { must } : {}) } };
+  if (text) filter.push(...textFilter(text));
+  return { bool: { filter } };
 }
 
 /**

@@ -30,6 +30,10 @@ import { buildSessionPageRequest, buildSessionStats, SessionFilter } from './ses
 import { buildTailSearch, TailHit } from './event.tail';
 import type { TailKey } from './tail.cursor';
 
+/** A hit's source: the document, plus what the store writes beside it and never returns (the tiebreak, searchTerms). */
+type StoredSource = AuditEventDocument & { tiebreak?: number; searchTerms?: string[] };
+const documentOf = ({ tiebreak: _t, searchTerms: _s, ...doc }: StoredSource): AuditEventDocument => doc;
+
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface SessionEventPage { events: SessionEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
@@ -147,7 +151,7 @@ export class EventStore {
 
   async search(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
     const { path, lines } = buildEventPageRequest(serviceId, filter, first, after);
-    type Answer = { hits?: { total?: { value: number }; hits: { _source: AuditEventDocument & { tiebreak?: number } }[] }; error?: { type?: string }; status?: number };
+    type Answer = { hits?: { total?: { value: number }; hits: { _source: StoredSource }[] }; error?: { type?: string }; status?: number };
     let res: { responses: Answer[] };
     try {
       res = (await this.client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[] })).body as { responses: Answer[] };
@@ -161,7 +165,7 @@ export class EventStore {
         throw new Error(`OpenSearch refused an event search: ${r?.error?.type ?? 'no answer'}`);
       }
     }
-    const hits = page!.hits!.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
+    const hits = page!.hits!.hits.map((h) => documentOf(h._source));
     return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
   }
 
@@ -176,12 +180,10 @@ export class EventStore {
   /** One event of one service by id; null when that service has no such event (another service's id included). */
   async get(serviceId: string, id: string): Promise<AuditEventDocument | null> {
     const { index, body } = buildEventGet(serviceId, id);
-    const res = await this.call<{ hits: { hits: { _source: AuditEventDocument & { tiebreak?: number } }[] } }>(
+    const res = await this.call<{ hits: { hits: { _source: StoredSource }[] } }>(
       'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
     const hit = res.hits.hits[0];
-    if (!hit) return null;
-    const { tiebreak: _, ...doc } = hit._source;
-    return doc;
+    return hit ? documentOf(hit._source) : null;
   }
 
   async stats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string,

@@ -85,11 +85,11 @@ describe('toAuditEvent / auditEventOf', () => {
     });
   });
 
-  it('has exactly the fields of the strict index mapping, once the store adds the tenant fields, the sort tiebreak and ingestedAt', () => {
+  it('has exactly the fields of the strict index mapping, once the store adds the tenant fields, the sort tiebreak, ingestedAt and the searchTerms', () => {
     const e = toAuditEvent(SERVICE, rec(), audit(rec().message));
     const mapped = Object.keys(INDEX_TEMPLATE.template.mappings.properties).sort();
     // `redaction`: added by the ingester's Redactor when the service has rules on (src/modules/redaction)
-    expect([...Object.keys(e), 'projectId', 'organizationId', 'tiebreak', 'redaction', 'ingestedAt'].sort()).toEqual(mapped);
+    expect([...Object.keys(e), 'projectId', 'organizationId', 'tiebreak', 'redaction', 'ingestedAt', 'searchTerms'].sort()).toEqual(mapped);
   });
 
   it('csvlog and jsonlog records of one line get the same id; stderr %l numbering another one', () => {

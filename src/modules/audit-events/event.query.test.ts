@@ -33,9 +33,9 @@ describe('eventQuery', () => {
     expect(filterOf(q)).toEqual([
       { term: { serviceId: SERVICE } },
       { range: { timestamp: { gte: '2026-01-01T00:00:00.000Z', lte: '2026-01-02T00:00:00.000Z' } } },
+      { term: { sessionId: '6b05e4ad.2260' } },
       { terms: { database: ['shop'] } }, { terms: { user: ['u'] } }, { terms: { class: ['DDL'] } },
-      { terms: { command: ['SELECT'] } }, { terms: { objectName: ['public.t'] } }, { terms: { auditType: ['OBJECT'] } },
-      { term: { sessionId: '6b05e4ad.2260' } }]);
+      { terms: { command: ['SELECT'] } }, { terms: { objectName: ['public.t'] } }, { terms: { auditType: ['OBJECT'] } }]);
   });
 
   it.each([

@@ -14,21 +14,28 @@ import { INDEX_PATTERN, tiebreakOf } from './event.index';
 import { textFilter } from './event.text-query';
 
 export const MAX_PAGE = 100;
-const MAX_TERMS = 100;
-const MAX_TERM_LENGTH = 256;
+/** A list filter has at most this many values, each (and a session id) at most MAX_TERM_LENGTH characters. */
+export const MAX_TERMS = 100;
+export const MAX_TERM_LENGTH = 256;
 const MAX_BUCKETS = 2000;
 
 type Clause = Record<string, unknown>;
 
-function terms(field: string, values: readonly string[] | null | undefined, argument: string): Clause[] {
+/** A `terms` clause for a list filter (none when empty), its bounds checked. */
+export function terms(field: string, values: readonly string[] | null | undefined, argument: string): Clause[] {
   if (!values || values.length === 0) return [];
   if (values.length > MAX_TERMS) throw invalidArgument(`${argument}: at most ${MAX_TERMS} values`, argument);
-  if (values.some((v) => v.length > MAX_TERM_LENGTH)) throw invalidArgument(`${argument}: values are at most ${MAX_TERM_LENGTH} characters`, argument);
+  if (values.some((v) => typeof v !== 'string' || v.length > MAX_TERM_LENGTH)) {
+    throw invalidArgument(`${argument}: values are at most ${MAX_TERM_LENGTH} characters`, argument);
+  }
   return [{ terms: { [field]: [...new Set(values)] } }];
 }
 
-/** The bool query for one service and one filter. */
-export function eventQuery(serviceId: string, f: AuditEventFilter = {}): Clause {
+/**
+ * What every filter of an event kind shares: the service `term`, the time range on `timestamp` (checked:
+ * valid times, from <= to) and the session id. The start of the filter list of every query.
+ */
+export function serviceTimeSessionClauses(serviceId: string, f: { from?: Date | null; to?: Date | null; sessionId?: string | null }): Clause[] {
   const filter: Clause[] = [{ term: { serviceId } }];
   const from = f.from ?? null;
   const to = f.to ?? null;
@@ -39,13 +46,19 @@ export function eventQuery(serviceId: string, f: AuditEventFilter = {}): Clause 
   if (from || to) {
     filter.push({ range: { timestamp: { ...(from ? { gte: from.toISOString() } : {}), ...(to ? { lte: to.toISOString() } : {}) } } });
   }
-  filter.push(...terms('database', f.databases, 'filter.databases'), ...terms('user', f.users, 'filter.users'),
-    ...terms('class', f.classes, 'filter.classes'), ...terms('command', f.commands, 'filter.commands'),
-    ...terms('objectName', f.objectNames, 'filter.objectNames'), ...terms('auditType', f.auditTypes, 'filter.auditTypes'));
   if (f.sessionId) {
     if (f.sessionId.length > MAX_TERM_LENGTH) throw invalidArgument('filter.sessionId is too long', 'filter.sessionId');
     filter.push({ term: { sessionId: f.sessionId } });
   }
+  return filter;
+}
+
+/** The bool query for one service and one filter. */
+export function eventQuery(serviceId: string, f: AuditEventFilter = {}): Clause {
+  const filter = serviceTimeSessionClauses(serviceId, f);
+  filter.push(...terms('database', f.databases, 'filter.databases'), ...terms('user', f.users, 'filter.users'),
+    ...terms('class', f.classes, 'filter.classes'), ...terms('command', f.commands, 'filter.commands'),
+    ...terms('objectName', f.objectNames, 'filter.objectNames'), ...terms('auditType', f.auditTypes, 'filter.auditTypes'));
   const text = f.text?.trim();
   if (text) filter.push(...textFilter(text));
   return { bool: { filter } };

@@ -149,12 +149,15 @@ export class EventStore {
     await this.call('POST', `/${INDEX_PATTERN},${SESSION_INDEX_PATTERN}/_refresh`, undefined, { allow_no_indices: 'true', ignore_unavailable: 'true' });
   }
 
-  async search(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
-    const { path, lines } = buildEventPageRequest(serviceId, filter, first, after);
-    type Answer = { hits?: { total?: { value: number }; hits: { _source: StoredSource }[] }; error?: { type?: string }; status?: number };
+  /**
+   * A page (one hit more than `first`) and its exact count, as one `_msearch` (page request of event.query.ts or
+   * session.query.ts): the page's sources and the count; `what` names the search in an error.
+   */
+  private async pageAndCount<S>(request: { path: string; lines: unknown[] }, what: string): Promise<{ sources: S[]; total: number }> {
+    type Answer = { hits?: { total?: { value: number }; hits: { _source: S }[] }; error?: { type?: string }; status?: number };
     let res: { responses: Answer[] };
     try {
-      res = (await this.client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[] })).body as { responses: Answer[] };
+      res = (await this.client.transport.request({ method: 'POST', path: request.path, bulkBody: request.lines as Record<string, unknown>[] })).body as { responses: Answer[] };
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -162,11 +165,16 @@ export class EventStore {
     for (const r of [page, count]) {
       if (!r || r.error || !r.hits) {
         if (r && RETRYABLE.has(r.status ?? 0)) throw storeUnavailable('the audit event store is unavailable');
-        throw new Error(`OpenSearch refused an event search: ${r?.error?.type ?? 'no answer'}`);
+        throw new Error(`OpenSearch refused ${what}: ${r?.error?.type ?? 'no answer'}`);
       }
     }
-    const hits = page!.hits!.hits.map((h) => documentOf(h._source));
-    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
+    return { sources: page!.hits!.hits.map((h) => h._source), total: count!.hits!.total!.value };
+  }
+
+  async search(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
+    const { sources, total } = await this.pageAndCount<StoredSource>(buildEventPageRequest(serviceId, filter, first, after), 'an event search');
+    const hits = sources.map(documentOf);
+    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: total };
   }
 
   /** One poll of a live tail (event.tail.ts): up to `size` events after `after`, ingested at or before `horizonMs`, oldest key first. */
@@ -257,23 +265,10 @@ export class EventStore {
 
   /** One page of a service's session events (newest first) and their exact count, as one `_msearch` (session.query.ts). */
   async searchSessions(serviceId: string, filter: SessionFilter | null | undefined, first: number, after: EventCursor | null): Promise<SessionEventPage> {
-    const { path, lines } = buildSessionPageRequest(serviceId, filter, first, after);
-    type Answer = { hits?: { total?: { value: number }; hits: { _source: SessionEventDocument & { tiebreak?: number } }[] }; error?: { type?: string }; status?: number };
-    let res: { responses: Answer[] };
-    try {
-      res = (await this.client.transport.request({ method: 'POST', path, bulkBody: lines as Record<string, unknown>[] })).body as { responses: Answer[] };
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    const [page, count] = res.responses;
-    for (const r of [page, count]) {
-      if (!r || r.error || !r.hits) {
-        if (r && RETRYABLE.has(r.status ?? 0)) throw storeUnavailable('the audit event store is unavailable');
-        throw new Error(`OpenSearch refused a session event search: ${r?.error?.type ?? 'no answer'}`);
-      }
-    }
-    const hits = page!.hits!.hits.map(({ _source: { tiebreak: _, ...doc } }) => doc);
-    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: count!.hits!.total!.value };
+    const { sources, total } = await this.pageAndCount<SessionEventDocument & { tiebreak?: number }>(
+      buildSessionPageRequest(serviceId, filter, first, after), 'a session event search');
+    const hits = sources.map(({ tiebreak: _, ...doc }) => doc);
+    return { events: hits.slice(0, first), hasNextPage: hits.length > first, totalCount: total };
   }
 
   /** Counts of a service's session events per value of one dimension and over time, in a bounded range (session.query.ts). */

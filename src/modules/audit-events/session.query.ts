@@ -6,13 +6,13 @@
 import { invalidArgument } from './audit-events.errors';
 import type { EventCursor } from './event.cursor';
 import { tiebreakOf } from './event.index';
-import { DEFAULT_STATS_WINDOW_MS, MAX_PAGE, parseInterval, statsWindow } from './event.query';
+import { DEFAULT_STATS_WINDOW_MS, MAX_PAGE, MAX_TERM_LENGTH, MAX_TERMS, parseInterval, serviceTimeSessionClauses, statsWindow, terms } from './event.query';
 import { SESSION_GROUP_BY_FIELDS, SessionEventKind, SessionGroupBy, LoginFailureReason } from './session.document';
 import { SESSION_INDEX_PATTERN } from './session.index';
 
 /** A list filter has at most this many values, each at most SESSION_MAX_TERM_LENGTH characters (as auditEvents). */
-export const SESSION_MAX_TERMS = 100;
-export const SESSION_MAX_TERM_LENGTH = 256;
+export const SESSION_MAX_TERMS = MAX_TERMS;
+export const SESSION_MAX_TERM_LENGTH = MAX_TERM_LENGTH;
 
 /** Which session events (the GraphQL SessionEventFilter has this shape). Every list matches any of its values. */
 export interface SessionFilter {
@@ -29,34 +29,12 @@ export interface SessionFilter {
 
 type Clause = Record<string, unknown>;
 
-function terms(field: string, values: readonly string[] | null | undefined, argument: string): Clause[] {
-  if (!values || values.length === 0) return [];
-  if (values.length > SESSION_MAX_TERMS) throw invalidArgument(`${argument}: at most ${SESSION_MAX_TERMS} values`, argument);
-  if (values.some((v) => typeof v !== 'string' || v.length > SESSION_MAX_TERM_LENGTH)) {
-    throw invalidArgument(`${argument}: values are at most ${SESSION_MAX_TERM_LENGTH} characters`, argument);
-  }
-  return [{ terms: { [field]: [...new Set(values)] } }];
-}
-
 /** The bool query for one service and one filter. */
 export function sessionQuery(serviceId: string, f: SessionFilter = {}): Clause {
-  const filter: Clause[] = [{ term: { serviceId } }];
-  const from = f.from ?? null;
-  const to = f.to ?? null;
-  for (const [d, arg] of [[from, 'filter.from'], [to, 'filter.to']] as const) {
-    if (d && Number.isNaN(d.getTime())) throw invalidArgument(`${arg} is not a valid time`, arg);
-  }
-  if (from && to && from.getTime() > to.getTime()) throw invalidArgument('filter.from is after filter.to', 'filter.from');
-  if (from || to) {
-    filter.push({ range: { timestamp: { ...(from ? { gte: from.toISOString() } : {}), ...(to ? { lte: to.toISOString() } : {}) } } });
-  }
+  const filter = serviceTimeSessionClauses(serviceId, f);
   filter.push(...terms('kind', f.kinds, 'filter.kinds'), ...terms('user', f.users, 'filter.users'),
     ...terms('database', f.databases, 'filter.databases'), ...terms('remoteHost', f.remoteHosts, 'filter.remoteHosts'),
     ...terms('applicationName', f.applicationNames, 'filter.applicationNames'), ...terms('failureReason', f.failureReasons, 'filter.failureReasons'));
-  if (f.sessionId) {
-    if (f.sessionId.length > SESSION_MAX_TERM_LENGTH) throw invalidArgument('filter.sessionId is too long', 'filter.sessionId');
-    filter.push({ term: { sessionId: f.sessionId } });
-  }
   return { bool: { filter } };
 }
 

@@ -23,7 +23,8 @@ const FILTER = { databases: [DB] };
 const EVENTS = `query($serviceId: ID!, $filter: AuditEventFilter, $after: String) {
   auditEvents(serviceId: $serviceId, filter: $filter, first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
 const ONE = `query($serviceId: ID!, $id: ID!) { auditEvent(serviceId: $serviceId, id: $id) { id timestamp auditType statementId substatementId class
-  command objectType objectName statement parameters rows user database sessionId sessionLineNum applicationName remoteHost } }`;
+  command objectType objectName statement parameters rows user database sessionId sessionLineNum applicationName remoteHost
+  redaction { rulesVersion parametersDropped literalsMasked patternsMasked } } }`;
 
 let g: TestGateway;
 let a: Tenant;

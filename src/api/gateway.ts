@@ -111,11 +111,12 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 }, config.tail);
   // resume tokens are signed with a key derived from the current master key (a process without keys: a random one)
   const keys = config.credentialsMasterKeys;
-  const exports = new ExportService(tenancy, eventStore, tokenKey(keys ? keys.key(keys.current) ?? null : null), config.exports);
+  // not `exports`: in the CommonJS output that name is the module's own exports object (READINESS_TIMEOUT_MS read as undefined)
+  const exportService = new ExportService(tenancy, eventStore, tokenKey(keys ? keys.key(keys.current) ?? null : null), config.exports);
   const redactionRepository = new RedactionRepository(db.prisma);
   const redaction = new RedactionService(tenancy, redactionRepository);
   return {
-    db, tenancy, policies, lapses, events, exports, redaction, redactionRepository, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
+    db, tenancy, policies, lapses, events, exports: exportService, redaction, redactionRepository, eventStore, logger, registry, metrics: gatewayMetrics(registry), metricsToken: config.metricsToken, driftMonitor,
     async ready() {
       const [database, opensearch] = await Promise.all([
         within(() => db.prisma.$queryRaw`SELECT 1`, READINESS_TIMEOUT_MS),

@@ -368,22 +368,27 @@ describe('serve', () => {
     const child = spawn(process.execPath, [CLI, 'serve'], { cwd: ROOT,
       env: { ...process.env, DATABASE_URL: urls.gatewayDb, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const m = /"msg":"listening".*"port":(\d+)/.exec(stderr);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-      });
-    });
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-    const unauth = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-    expect(unauth.status).toBe(401);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('exit', (code, signal) => resolve({ code, signal })));
-    child.kill('SIGTERM');
-    expect(await exited).toEqual({ code: 0, signal: null });
-    expect(stderr).not.toContain('postgres://');   // no connection URL in the service's logs
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
+        child.stderr!.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const m = /"msg":"listening".*"port":(\d+)/.exec(stderr);
+          if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        });
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      const unauth = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      expect(unauth.status).toBe(401);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(stderr).not.toContain('postgres://');   // no connection URL in the service's logs
+    } finally {
+      // a failed expectation must not leave the server running: its open handles keep jest (and CI) from exiting
+      if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited; }
+    }
   });
 });

@@ -5,10 +5,12 @@
 import type { TestGateway } from './harness';
 import { sql } from './harness';
 
-/** Everything pgaudit-related a server holds: system-level values, per-database, per-role and role-in-database settings, extensions. */
+/** Everything pgaudit-related a server holds (and log_connections / log_disconnections): system-level values, per-database, per-role and role-in-database settings, extensions. */
 export async function serverState(url: string): Promise<unknown> {
-  const system = await sql(url, `SELECT name, setting FROM pg_settings WHERE name LIKE 'pgaudit.%' ORDER BY name`);
-  const files = await sql(url, `SELECT name, setting FROM pg_file_settings WHERE name LIKE 'pgaudit.%' ORDER BY seqno`);
+  // the session-logging switches a service-level policy may hold beside pgaudit's
+  const policyGucs = `(name LIKE 'pgaudit.%' OR name IN ('log_connections', 'log_disconnections'))`;
+  const system = await sql(url, `SELECT name, setting FROM pg_settings WHERE ${policyGucs} ORDER BY name`);
+  const files = await sql(url, `SELECT name, setting FROM pg_file_settings WHERE ${policyGucs} ORDER BY seqno`);
   const perDb = await sql(url, `SELECT d.datname, r.rolname, s.setconfig FROM pg_db_role_setting s
     LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole ORDER BY 1, 2`);
   const ext = await sql(url, `SELECT extname FROM pg_extension WHERE extname = 'pgaudit'`);

@@ -44,6 +44,25 @@ describe('planSet', () => {
   });
 });
 
+describe('the session-logging switches', () => {
+  it('service level: on is SET, off is RESET where ALTER SYSTEM holds it, and left alone where it does not', () => {
+    expect(planSet(service, defaultsText, settings({ logConnections: true }), PGAUDIT_GUCS, pg15))
+      .toEqual([`ALTER SYSTEM SET log_connections = 'on'`, 'SELECT pg_reload_conf()']);
+    const held = new Map([...defaultsText, ['log_connections', 'on'], ['log_disconnections', 'off']]);
+    expect(planSet(service, held, settings({ logConnections: true }), PGAUDIT_GUCS, pg15))
+      .toEqual(['ALTER SYSTEM RESET log_disconnections', 'SELECT pg_reload_conf()']);
+    expect(planSet(service, held, settings({}), ['log_connections'], pg15)).toEqual(['ALTER SYSTEM RESET log_connections', 'SELECT pg_reload_conf()']);
+  });
+  it('never below the service: not SET, not RESET, not restored', () => {
+    const dbHeld = new Map([['log_connections', 'on']]);
+    expect(planSet(db('d'), dbHeld, settings({ logConnections: true }), ['log_connections', 'log_disconnections'], pg15)).toEqual([]);
+    expect(planReset(db('d'), pg15).some((s) => s.includes('log_connections'))).toBe(false);
+    expect(planReset({ kind: 'role', role: 'r' }, pg15).some((s) => s.includes('log_disconnections'))).toBe(false);
+    expect(planRestore(db('d'), dbHeld, ['log_connections'], pg15)).toEqual([]);
+    expect(planRestore(service, new Map(), ['log_connections'], pg15)).toEqual(['ALTER SYSTEM RESET log_connections', 'SELECT pg_reload_conf()']);
+  });
+});
+
 describe('planReset / planRestore', () => {
   it('RESETs every GUC the server has', () => {
     expect(planReset(service, pg15)).toEqual([...[...pg15].map((g) => `ALTER SYSTEM RESET ${g}`), 'SELECT pg_reload_conf()']);

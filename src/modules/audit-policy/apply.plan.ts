@@ -4,8 +4,8 @@
  * every value goes through quoteIdent/quoteLiteral, and GUC names come from the fixed PGAUDIT_GUCS.
  */
 import {
-  AuditSettingsPatch, AuditSettingsValue, formatGuc, gucTextMatches, parseGucValue, PgauditGuc, PGAUDIT_DEFAULTS, PGAUDIT_GUCS,
-  SETTING_LIST,
+  AuditSettingsPatch, AuditSettingsValue, formatGuc, gucBelowService, gucTextMatches, parseGucValue, PgauditGuc, PGAUDIT_DEFAULTS,
+  PGAUDIT_GUCS, SETTING_LIST,
 } from './settings/settings.model';
 import { quoteIdent, quoteLiteral } from './sql/quote';
 
@@ -74,18 +74,27 @@ function finish(scope: Scope, statements: string[]): string[] {
   return scope.kind === 'service' && statements.length > 0 ? [...statements, 'SELECT pg_reload_conf()'] : statements;
 }
 
+/** Of `gucs`, those the server has and the scope may hold (the session-logging switches are the service level's). */
+function gucsAt(scope: Scope, gucs: readonly PgauditGuc[], serverGucs: ReadonlySet<string>): PgauditGuc[] {
+  return gucs.filter((g) => serverGucs.has(g) && (scope.kind === 'service' || gucBelowService(g)));
+}
+
 /**
  * SET each of `gucs` whose value at this scope (`current`: what the scope holds explicitly; for the
  * service scope, its effective values) differs from `desired`. GUCs the server lacks are skipped:
- * validation has already refused any non-default value for them.
+ * validation has already refused any non-default value for them. A GUC `desired` leaves unset (a
+ * session-logging switch that is off) is RESET where the scope holds it.
  */
 export function planSet(scope: Scope, current: ReadonlyMap<string, string>, desired: AuditSettingsValue,
   gucs: readonly PgauditGuc[], serverGucs: ReadonlySet<string>): string[] {
   const statements: string[] = [];
-  for (const guc of gucs) {
+  for (const guc of gucsAt(scope, gucs, serverGucs)) {
     const value = formatGuc(desired, guc);
-    if (!serverGucs.has(guc) || value === null) continue;
     const now = current.get(guc);
+    if (value === null) {
+      if (now !== undefined) statements.push(`${target(scope)} RESET ${guc}`);
+      continue;
+    }
     if (now !== undefined && gucTextMatches(guc, now, desired)) continue;
     statements.push(`${target(scope)} SET ${guc} = ${quoteLiteral(value)}`);
   }
@@ -94,13 +103,13 @@ export function planSet(scope: Scope, current: ReadonlyMap<string, string>, desi
 
 /** RESET every pgaudit GUC the server has, at this scope: back to pgaudit's defaults (or, below the service, to what the scope inherits). */
 export function planReset(scope: Scope, serverGucs: ReadonlySet<string>): string[] {
-  return finish(scope, PGAUDIT_GUCS.filter((g) => serverGucs.has(g)).map((g) => `${target(scope)} RESET ${g}`));
+  return finish(scope, gucsAt(scope, PGAUDIT_GUCS, serverGucs).map((g) => `${target(scope)} RESET ${g}`));
 }
 
 /** Statements that put `gucs` back to what the scope held before (`before`: explicit values; absent = RESET). */
 export function planRestore(scope: Scope, before: ReadonlyMap<string, string>, gucs: readonly PgauditGuc[],
   serverGucs: ReadonlySet<string>): string[] {
-  const statements = gucs.filter((g) => serverGucs.has(g)).map((g) => {
+  const statements = gucsAt(scope, gucs, serverGucs).map((g) => {
     const value = before.get(g);
     return value === undefined ? `${target(scope)} RESET ${g}` : `${target(scope)} SET ${g} = ${quoteLiteral(value)}`;
   });

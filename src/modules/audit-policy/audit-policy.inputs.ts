@@ -40,6 +40,10 @@ export class AuditSettingsInput {
   logStatementOnce?: boolean | null;
   @Field(() => String, { nullable: true, description: 'pgaudit.role: an existing role used as the object-audit master role; empty string for none.' })
   role?: string | null;
+  @Field(() => Boolean, { nullable: true, description: "Turn on PostgreSQL's log_connections server-wide (ALTER SYSTEM; new connections log their login: LOGIN events). false = the policy does not set it (RESET). Service-level policy without targetDatabases only." })
+  logConnections?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: "Turn on PostgreSQL's log_disconnections server-wide (ALTER SYSTEM; LOGOUT events with the session's duration). false = the policy does not set it (RESET). Service-level policy without targetDatabases only." })
+  logDisconnections?: boolean | null;
 }
 
 const FIELD = { reason: 'Why, recorded in the policy history (at most 2000 characters).',

@@ -96,6 +96,10 @@ export class AuditSettings {
   logStatementOnce!: boolean;
   @Field(() => String, { nullable: true, description: 'pgaudit.role: master role for object audit logging (null: none).' })
   role!: string | null;
+  @Field({ description: "PostgreSQL's log_connections, turned on by this policy (ALTER SYSTEM): every connection attempt and login is logged, the LOGIN events of `sessionEvents`. false: the policy does not set it, the server's own configuration decides. Always false for a database or role policy: it is server-wide." })
+  logConnections!: boolean;
+  @Field({ description: "PostgreSQL's log_disconnections, turned on by this policy (ALTER SYSTEM): every session end is logged with its duration, the LOGOUT events of `sessionEvents`. false: the policy does not set it. Always false for a database or role policy." })
+  logDisconnections!: boolean;
 }
 
 @ObjectType({ description: 'One setting changed by a revision, in pgaudit\'s text form.' })

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../base/db/prisma';
 import { Prisma } from '../../generated/prisma/client';
-import type { AuditSettingsValue } from './settings/settings.model';
+import { AuditSettingsPatch, AuditSettingsValue, mergeSettings, PGAUDIT_DEFAULTS } from './settings/settings.model';
 import { ChainRevision, GENESIS_HASH, revisionHash } from './policy.history-chain';
 import type { ObjectAuditState } from './objects/object-audit.plan';
 
@@ -33,17 +33,21 @@ export interface SettingChange { setting: string; from: string | null; to: strin
 /** What an idempotent mutation replays: ids, so the replay shows the revision it created. */
 export interface StoredResult { policyId: string | null; revisionId: string | null; statements: string[] }
 
+/** Settings as a revision stored them; a field added to the model since (the session-logging switches) reads as its default. */
+function storedSettings(json: Prisma.JsonValue): AuditSettingsValue {
+  return mergeSettings(PGAUDIT_DEFAULTS, json as unknown as AuditSettingsPatch);
+}
+
 function toPolicy(p: { id: string; serviceId: string; database: string; role: string; targetDatabases: string[]; enabled: boolean; version: number;
   settings: Prisma.JsonValue; updatedAt: Date; updatedBy: string; objects?: Prisma.JsonValue }): PolicyRow {
-  const settings = p.settings && typeof p.settings === 'object' && 'log' in p.settings
-    ? (p.settings as unknown as AuditSettingsValue) : null;
+  const settings = p.settings && typeof p.settings === 'object' && 'log' in p.settings ? storedSettings(p.settings) : null;
   return { ...p, settings, objects: (p.objects ?? null) as unknown as ObjectAuditState | null };
 }
 
 function toRevision(r: { id: string; policyId: string; version: number; action: string; actor: string; reason: string | null;
   settings: Prisma.JsonValue; changes: Prisma.JsonValue; statements: Prisma.JsonValue; createdAt: Date; contentHash: string;
   targetDatabases: Prisma.JsonValue; objects?: Prisma.JsonValue }): RevisionRow {
-  return { ...r, settings: r.settings as unknown as AuditSettingsValue, changes: r.changes as unknown as SettingChange[],
+  return { ...r, settings: storedSettings(r.settings), changes: r.changes as unknown as SettingChange[],
     statements: r.statements as unknown as string[],
     targetDatabases: Array.isArray(r.targetDatabases) ? r.targetDatabases.map(String) : null,
     objects: (r.objects ?? null) as unknown as ObjectAuditState | null };

@@ -34,7 +34,7 @@ import {
 import { fingerprint, Idempotency } from './policy.idempotency';
 import type { PolicyRepository, SettingChange } from './policy.repository';
 import {
-  AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, PgauditGuc, pgauditDefaultsFor, predefinedSettingsFor,
+  AuditSettingsValue, diffSettings, mergeSettings, normalizeSettings, PGAUDIT_GUCS, PgauditGuc, pgauditDefaultsFor, predefinedSettingsFor, SETTING_LIST,
   validateSettings,
 } from './settings/settings.model';
 import { TargetConnectionRecorder, TargetConnector } from './target/target.connector';
@@ -250,7 +250,7 @@ export class PolicyService {
     const before = await scopeSettings(session, viewScope(scope, targetsBefore));
     // object audit configured on this database keeps pgaudit.role at its auditor (objects/object-audit.settings.ts)
     const desired = keepAuditorRole(scope, req.settings, desiredSettings(req, before, facts, policy?.settings ?? null), policy?.objects);
-    await this.validate(ctx, desired);
+    await this.validate(ctx, desired, targetsAfter);
 
     // configure touches the settings it names (and pgaudit.role when the auditor is kept); the others every one
     const patched = req.operation === 'configure' ? gucsOfPatch(req.settings ?? {}) : [...PGAUDIT_GUCS];
@@ -398,8 +398,17 @@ export class PolicyService {
   }
 
   /** pgaudit's rules and the server's capabilities (settings.validate.ts), and the role must exist. */
-  private async validate(ctx: ChangeContext, desired: AuditSettingsValue): Promise<void> {
+  private async validate(ctx: ChangeContext, desired: AuditSettingsValue, targets: readonly string[]): Promise<void> {
     const problems = validateSettings(desired, { serverVersionNum: ctx.facts.serverVersionNum, gucs: ctx.facts.gucs });
+    // the session-logging switches are server-wide (ALTER SYSTEM): the policy of the whole service holds them
+    for (const d of SETTING_LIST) {
+      if (d.kind !== 'sessionLog' || !desired[d.field]) continue;
+      if (ctx.scope.kind !== 'service') {
+        problems.push({ code: 'INVALID_SETTING', field: d.field, message: `${d.guc} is server-wide: only the service-level policy can turn it on, not ${describeScope(ctx.scope)}'s` });
+      } else if (targets.length > 0) {
+        problems.push({ code: 'INVALID_SETTING', field: d.field, message: `${d.guc} is server-wide: a policy with targetDatabases cannot turn it on (its settings are set per database)` });
+      }
+    }
     if (desired.role && !problems.some((p) => p.field === 'role') && !(await ctx.session.roleExists(desired.role))) {
       problems.push({ code: 'INVALID_SETTING', field: 'role', message: `pgaudit.role: role "${clip(desired.role)}" does not exist on this service` });
     }

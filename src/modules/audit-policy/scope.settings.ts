@@ -5,7 +5,7 @@
  */
 import { Scope } from './apply.plan';
 import { layeredSettings, layersOf } from './policy.change';
-import type { AuditSettingsValue } from './settings/settings.model';
+import { AuditSettingsValue, gucBelowService, PgauditGuc } from './settings/settings.model';
 import type { TargetSession } from './target/target.session';
 
 /** What one scope holds explicitly: for the service, its effective service-level values (postgresql.conf + ALTER SYSTEM). */
@@ -24,15 +24,24 @@ export function restorableSettings(session: TargetSession, scope: Scope): Promis
 }
 
 /** The settings a session in `scope` gets now: every layer, the scope's own last. */
-export async function scopeSettings(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
-  const layers = [];
-  for (const s of layersOf(scope)) layers.push(await explicitSettings(session, s));
-  return layeredSettings(layers);
+export function scopeSettings(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
+  return layered(session, scope, layersOf(scope));
 }
 
 /** The settings a session in `scope` would get without the scope's own entries (what a RESET there leaves). */
-export async function inheritedSettings(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
-  const layers = [];
-  for (const s of layersOf(scope).slice(0, -1)) layers.push(await explicitSettings(session, s));
+export function inheritedSettings(session: TargetSession, scope: Scope): Promise<AuditSettingsValue> {
+  return layered(session, scope, layersOf(scope).slice(0, -1));
+}
+
+/**
+ * The layers `from` merged as seen from `scope`. Below the service, the service level's session-logging switches are
+ * left out (their defaults show): a database or role policy cannot hold them, so they are never its settings.
+ */
+async function layered(session: TargetSession, scope: Scope, from: readonly Scope[]): Promise<AuditSettingsValue> {
+  const layers: Map<string, string>[] = [];
+  for (const s of from) {
+    const own = await explicitSettings(session, s);
+    layers.push(scope.kind === 'service' ? own : new Map([...own].filter(([g]) => gucBelowService(g as PgauditGuc))));
+  }
   return layeredSettings(layers);
 }

@@ -18,6 +18,7 @@ export function sameSetting(d: Setting, a: AuditSettingsValue, b: AuditSettingsV
     case 'role':
       return (a[d.field] ?? '') === (b[d.field] ?? '');
     case 'bool':
+    case 'sessionLog':
     case 'level':
     case 'bytes':
       return a[d.field] === b[d.field];
@@ -39,7 +40,7 @@ export function gucTextMatches(guc: PgauditGuc, text: string, s: AuditSettingsVa
   return parsed.ok && sameGuc(guc, { ...s, ...parsed.value }, s);
 }
 
-/** One changed GUC as the history stores it: canonical texts, null = absent (log_parameter_max_size). */
+/** One changed GUC as the history stores it: canonical texts, null = absent (log_parameter_max_size; a session-logging switch not set). */
 export interface SettingChange {
   setting: PgauditGuc;
   from: string | null;

@@ -29,6 +29,13 @@ export interface AuditSettingsValue {
   logStatementOnce: boolean;
   /** null = '' (no object-audit role). */
   role: string | null;
+  /**
+   * PostgreSQL's log_connections / log_disconnections, the lines session events (LOGIN, LOGOUT) come from: true =
+   * the policy turns it on (ALTER SYSTEM), false = the policy does not set it (the server's own configuration applies).
+   * The service level's own: a database or role policy cannot hold it.
+   */
+  logConnections: boolean;
+  logDisconnections: boolean;
 }
 /** From a mutation input; undefined = absent. */
 export type AuditSettingsPatch = Partial<AuditSettingsValue>;
@@ -44,6 +51,13 @@ export interface SettingKindValues {
   bytes: number | null;
   /** A role name; null = '' (none). */
   role: string | null;
+  /**
+   * A PostgreSQL logging switch a service-level policy may turn on (log_connections, log_disconnections): true = SET
+   * to on by ALTER SYSTEM, false = not set by ALTER SYSTEM (RESET: postgresql.conf, the platform's, decides). Read
+   * from postgresql.auto.conf only, never from pg_settings: these are backend-start settings, which a reload changes
+   * for new connections only, so a running session's pg_settings keeps the old value.
+   */
+  sessionLog: boolean;
 }
 export type SettingKind = keyof SettingKindValues;
 
@@ -54,9 +68,12 @@ type KindOf<V> = {
 /** A value as a shared constant holds it: lists read-only. */
 type ConstValue<V> = V extends readonly (infer E)[] ? readonly E[] : V;
 
+/** The session-logging GUCs a policy can hold beside pgaudit's (kind 'sessionLog'; service level only). */
+export const SESSION_LOG_GUCS = ['log_connections', 'log_disconnections'] as const;
+
 export interface SettingDescriptor<F extends SettingsField = SettingsField> {
   readonly field: F;
-  readonly guc: `pgaudit.${string}`;
+  readonly guc: `pgaudit.${string}` | (typeof SESSION_LOG_GUCS)[number];
   /** Must match the field's type in AuditSettingsValue (checked by the compiler). */
   readonly kind: KindOf<AuditSettingsValue[F]>;
   /** pgaudit's boot value. */
@@ -89,10 +106,13 @@ export const SETTINGS = {
   logStatement: { field: 'logStatement', guc: 'pgaudit.log_statement', kind: 'bool', default: true, since: { pgaudit: '1.6', postgres: 14 } },
   logStatementOnce: { field: 'logStatementOnce', guc: 'pgaudit.log_statement_once', kind: 'bool', default: false },
   role: { field: 'role', guc: 'pgaudit.role', kind: 'role', default: null },
+  logConnections: { field: 'logConnections', guc: 'log_connections', kind: 'sessionLog', default: false },
+  logDisconnections: { field: 'logDisconnections', guc: 'log_disconnections', kind: 'sessionLog', default: false },
 } as const satisfies { readonly [F in SettingsField]: SettingDescriptor<F> };
 
 /** One row of SETTINGS: a union discriminated by `kind` (narrowing it narrows `field` and the value type). */
 export type Setting = (typeof SETTINGS)[SettingsField];
+/** A GUC a policy holds: pgaudit's, and the two session-logging switches (SESSION_LOG_GUCS). */
 export type PgauditGuc = Setting['guc'];
 
 /** The rows, in table order. */
@@ -100,6 +120,11 @@ export const SETTING_LIST: readonly Setting[] = Object.values(SETTINGS);
 
 /** The GUCs, in a fixed order (table order). */
 export const PGAUDIT_GUCS: readonly PgauditGuc[] = [...new Set(SETTING_LIST.map((d) => d.guc))];
+
+/** Whether a scope below the service may hold the GUC: not the session-logging switches, which are the service level's (ALTER SYSTEM). */
+export function gucBelowService(guc: PgauditGuc): boolean {
+  return !(SESSION_LOG_GUCS as readonly string[]).includes(guc);
+}
 
 /** The rows of each GUC (two for pgaudit.log). */
 export const SETTINGS_OF_GUC: ReadonlyMap<PgauditGuc, readonly Setting[]> = new Map(

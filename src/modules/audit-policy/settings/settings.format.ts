@@ -11,7 +11,8 @@ export const onOff = (b: boolean): string => (b ? 'on' : 'off');
 /**
  * Canonical text of one GUC: log as 'read,write,-misc' lower-case ('none' when both lists empty),
  * booleans 'on'/'off', level lower-case, size decimal, role as-is ('' for null).
- * null for a null log_parameter_max_size (the server has no such GUC). Not SQL-quoted: use quoteLiteral.
+ * null for a null log_parameter_max_size (the server has no such GUC) and for a session-logging switch the policy does
+ * not set (false: no ALTER SYSTEM entry). Not SQL-quoted: use quoteLiteral.
  */
 export function formatGuc(s: AuditSettingsValue, guc: PgauditGuc): string | null {
   const d = settingOfGuc(guc);
@@ -20,6 +21,8 @@ export function formatGuc(s: AuditSettingsValue, guc: PgauditGuc): string | null
       return formatLogClasses(s.log, s.logExclude);
     case 'bool':
       return onOff(s[d.field]);
+    case 'sessionLog':
+      return s[d.field] ? 'on' : null;
     case 'level':
       return s[d.field].toLowerCase();
     case 'bytes': {

@@ -102,6 +102,7 @@ describe('constants', () => {
     expect(PGAUDIT_DEFAULTS).toEqual({
       log: [], logExclude: [], logCatalog: true, logClient: false, logLevel: 'LOG', logParameter: false,
       logParameterMaxSize: 0, logRelation: false, logRows: false, logStatement: true, logStatementOnce: false, role: null,
+      logConnections: false, logDisconnections: false,
     });
   });
 
@@ -175,6 +176,29 @@ describe('parseGucValue: booleans', () => {
     expect(parsePgBoolean('o')).toBeNull();
     expect(parsePgBoolean('of')).toBe(false);
     expect(parsePgBoolean('on')).toBe(true);
+  });
+});
+
+describe('parseGucValue: the session-logging switches', () => {
+  it.each([['log_connections', 'logConnections'], ['log_disconnections', 'logDisconnections']] as const)('%s reads booleans as PostgreSQL does', (guc, field) => {
+    expect(parseOk(guc, 'on')).toEqual({ [field]: true });
+    expect(parseOk(guc, 'of')).toEqual({ [field]: false });
+    expect(parseOk(guc, 'yes')).toEqual({ [field]: true });
+    expect(parseErr(guc, 'maybe')).toContain(guc);
+  });
+  it.each<[string, boolean]>([
+    ['', false], ['receipt', false], ['receipt,authentication', false], ['authorization', true], [' receipt , Authorization ', true],
+    ['all', true], ['setup_durations', false],
+  ])("PostgreSQL 18's log_connections list %j logs the LOGIN lines: %s", (text, on) => {
+    expect(parseOk('log_connections', text)).toEqual({ logConnections: on });
+  });
+  it('rejects a list with an unknown aspect', () => {
+    expect(parseErr('log_connections', 'receipt,everything')).toContain('log_connections');
+  });
+  it('validation wants a boolean and never depends on pgaudit', () => {
+    expect(validateSettings(settings({ logConnections: true, logDisconnections: true }), PG16)).toEqual([]);
+    expect(validateSettings(settings({ logConnections: 'yes' as unknown as boolean }), PG16))
+      .toEqual([expect.objectContaining({ code: 'INVALID_SETTING', field: 'logConnections' })]);
   });
 });
 
@@ -429,7 +453,14 @@ describe('formatGucs', () => {
     expect(m.get('pgaudit.log')).toBe('none');
     expect(m.get('pgaudit.role')).toBe('');
     expect(m.has('pgaudit.log_parameter_max_size')).toBe(false);
-    expect([...m.keys()]).toEqual(PGAUDIT_GUCS.filter((g) => g !== 'pgaudit.log_parameter_max_size'));
+    // a session-logging switch that is off is not set by the policy: no text, no ALTER SYSTEM entry
+    expect([...m.keys()]).toEqual(PGAUDIT_GUCS.filter((g) => !['pgaudit.log_parameter_max_size', 'log_connections', 'log_disconnections'].includes(g)));
+  });
+
+  it('session-logging switches: on, or not set at all', () => {
+    const m = formatGucs(settings({ logConnections: true }));
+    expect(m.get('log_connections')).toBe('on');
+    expect(m.has('log_disconnections')).toBe(false);
   });
 
   it.each<[AuditLogClass[], AuditLogClass[], string]>([
@@ -482,6 +513,8 @@ function randomSettings(rnd: () => number): AuditSettingsValue {
     logStatement: bool(),
     logStatementOnce: bool(),
     role: rnd() < 0.3 ? null : pick(rnd, roles),
+    logConnections: bool(),
+    logDisconnections: bool(),
   };
 }
 

@@ -17,7 +17,7 @@
  */
 export {
   AUDIT_LOG_CLASSES, AUDIT_LOG_LEVELS, LOG_PARAMETER_MAX_SIZE_MAX, MAX_ECHO_CHARS, MISC_SET_MIN_SERVER_VERSION_NUM, PGAUDIT_DEFAULTS,
-  PGAUDIT_GUCS, PREDEFINED_SETTINGS, ROLE_NAME_MAX_BYTES, SETTING_LIST, SETTINGS, settingOfGuc,
+  gucBelowService, PGAUDIT_GUCS, PREDEFINED_SETTINGS, ROLE_NAME_MAX_BYTES, SESSION_LOG_GUCS, SETTING_LIST, SETTINGS, settingOfGuc,
 } from './settings.descriptors';
 export type {
   AuditLogClass, AuditLogLevel, AuditSettingsPatch, AuditSettingsValue, GucParseResult, PgauditGuc, ServerCapabilities, Setting,

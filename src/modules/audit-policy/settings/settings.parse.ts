@@ -56,6 +56,17 @@ function parseMaxSize(text: string): number | null {
   return n <= LOG_PARAMETER_MAX_SIZE_MAX ? n : null;
 }
 
+/**
+ * PostgreSQL 18's log_connections may also be a list of aspects (receipt, authentication, authorization,
+ * setup_durations, all; '' = none): it logs what the LOGIN events are made of ("connection authorized") when the
+ * list has authorization or all. null: not such a list.
+ */
+function connectionAspects(text: string): boolean | null {
+  const aspects = text.split(',').map((a) => asciiLower(a.trim())).filter((a) => a !== '');
+  if (!aspects.every((a) => ['receipt', 'authentication', 'authorization', 'setup_durations', 'all'].includes(a))) return null;
+  return aspects.includes('authorization') || aspects.includes('all');
+}
+
 /** Why a role name can never be a PostgreSQL role (null: it can). */
 export function roleProblem(guc: PgauditGuc, role: string): string | null {
   if (role.includes('\0')) return `invalid value for ${guc}: a role name cannot contain a NUL character (${echo(role)})`;
@@ -74,6 +85,11 @@ export function parseGucValue(guc: PgauditGuc, text: string): GucParseResult {
   switch (d.kind) {
     case 'classList':
       return parseLogClasses(text);
+    case 'sessionLog': {
+      const b = parsePgBoolean(text) ?? connectionAspects(text);
+      if (b === null) return { ok: false, message: `invalid value for ${guc}: ${echo(text)} is not a boolean (use on or off)` };
+      return { ok: true, value: { [d.field]: b } };
+    }
     case 'bool': {
       const b = parsePgBoolean(text);
       if (b === null) {

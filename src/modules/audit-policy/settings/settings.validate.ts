@@ -13,7 +13,7 @@ import { roleProblem } from './settings.parse';
 import { echo, echoUnknown } from './settings.text';
 
 /** Problems come grouped by kind, in this order (pgaudit.log first), and in table order within a kind. */
-const KIND_RANK = { classList: 0, bool: 1, level: 2, bytes: 3, role: 4 } as const satisfies Record<SettingKind, number>;
+const KIND_RANK = { classList: 0, bool: 1, level: 2, bytes: 3, role: 4, sessionLog: 5 } as const satisfies Record<SettingKind, number>;
 const GUCS_IN_CHECK_ORDER: readonly PgauditGuc[] = [...PGAUDIT_GUCS].sort(
   (a, b) => KIND_RANK[settingOfGuc(a).kind] - KIND_RANK[settingOfGuc(b).kind],
 );
@@ -80,6 +80,11 @@ export function validateSettings(s: AuditSettingsValue, caps: ServerCapabilities
             `${guc} does not exist in this server's pgaudit (it needs pgaudit ${d.since.pgaudit} / PostgreSQL ${d.since.postgres}+; this server is PostgreSQL ${pgMajor}); leave ${d.field} unset (null), got ${echoUnknown(v)}`,
           );
         }
+        break;
+      }
+      case 'sessionLog': {
+        const v: unknown = n[d.field];
+        if (typeof v !== 'boolean') invalid(d.field, `invalid value for ${guc}: expected true or false, got ${echoUnknown(v)}`);
         break;
       }
       case 'role': {

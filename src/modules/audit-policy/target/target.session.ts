@@ -5,7 +5,7 @@
  * Errors never carry the connection URL: a connection failure becomes SERVICE_UNREACHABLE (audit-policy.errors.ts).
  */
 import { Client } from 'pg';
-import { PGAUDIT_GUCS } from '../settings/settings.model';
+import { gucBelowService, PGAUDIT_GUCS, PgauditGuc, SESSION_LOG_GUCS } from '../settings/settings.model';
 import type { TargetTls } from '../../../base/config';
 import { AuditErrorCode, refuse, unreachable } from '../audit-policy.errors';
 import { quoteIdent } from '../sql/quote';
@@ -103,7 +103,7 @@ export class TargetSession {
                (SELECT rolsuper FROM pg_roles WHERE rolname = 'avnadmin') AS avnadmin_super,
                (SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries') AS preload`);
     const { rows: gucRows } = await this.client.query<{ name: string }>(
-      `SELECT name FROM pg_settings WHERE name LIKE 'pgaudit.%'`);
+      `SELECT name FROM pg_settings WHERE name LIKE 'pgaudit.%' OR name = ANY($1)`, [SESSION_LOG_GUCS]);
     const gucs = new Set(gucRows.map((r) => r.name));
     // shared_preload_libraries is hidden from roles without pg_read_all_settings (null): then the
     // registered pgaudit GUCs alone tell (pg_settings never lists placeholder variables).
@@ -128,23 +128,26 @@ export class TargetSession {
   /**
    * The service-level value of each pgaudit GUC: what a new connection gets from the server's
    * configuration (postgresql.conf + ALTER SYSTEM), ignoring database/role overrides that may apply
-   * to this particular connection (those come from the configuration files instead).
+   * to this particular connection (those come from the configuration files instead). The session-logging
+   * switches are ALTER SYSTEM's entries only (absent when it holds none): see the `sessionLog` kind.
    */
   async serviceSettings(): Promise<Map<string, string>> {
     const { rows } = await this.client.query<{ name: string; setting: string; source: string; boot_val: string; file_value: string | null }>(
       `SELECT s.name, s.setting, s.source, s.boot_val,
               (SELECT f.setting FROM pg_file_settings f
                 WHERE f.name = s.name AND f.applied ORDER BY f.seqno DESC LIMIT 1) AS file_value
-         FROM pg_settings s WHERE s.name = ANY($1)`, [PGAUDIT_GUCS as readonly string[]]);
+         FROM pg_settings s WHERE s.name = ANY($1) AND NOT s.name = ANY($2)`, [PGAUDIT_GUCS as readonly string[], SESSION_LOG_GUCS]);
     const overridden = new Set(['database', 'user', 'database user', 'session', 'client']);
-    return new Map(rows.map((r) => [r.name, overridden.has(r.source) ? (r.file_value ?? r.boot_val) : r.setting]));
+    const values = new Map(rows.map((r) => [r.name, overridden.has(r.source) ? (r.file_value ?? r.boot_val) : r.setting]));
+    for (const [name, value] of await this.systemSettings()) if (!gucBelowService(name as PgauditGuc)) values.set(name, value);
+    return values;
   }
 
-  /** The pgaudit GUCs ALTER SYSTEM has written (postgresql.auto.conf): what a restore must put back. */
+  /** The policy's GUCs ALTER SYSTEM has written (postgresql.auto.conf, the last entry of each): what a restore must put back. */
   async systemSettings(): Promise<Map<string, string>> {
     const { rows } = await this.client.query<{ name: string; setting: string }>(
       `SELECT name, setting FROM pg_file_settings
-        WHERE name LIKE 'pgaudit.%' AND sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno`);
+        WHERE (name LIKE 'pgaudit.%' OR name = ANY($1)) AND sourcefile LIKE '%/postgresql.auto.conf' ORDER BY seqno`, [SESSION_LOG_GUCS]);
     return new Map(rows.map((r) => [r.name, r.setting]));
   }
 

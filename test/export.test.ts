@@ -9,11 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
-import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
-import { Ingester } from '../src/modules/ingest/ingester';
-import { silentLogger } from '../src/base/logger';
 import { EXPORT_COLUMNS } from '../src/modules/audit-events/export.format';
-import { createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, ENABLE, env, ingestOnce, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { startHttp } from './support/http';
 import { waitForAudit } from './support/pgaudit-log';
 import { runCli } from './support/cli';
@@ -55,9 +52,7 @@ async function writeRound(n: number, big = false): Promise<void> {
   await waitForAudit(marker);
   const release = await lock();
   try {
-    const service = (await g.gateway.tenancy.serviceById(a.serviceId))!;
-    await new Ingester(service, logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger, { batchSize: 200 }).runOnce();
-    await g.gateway.eventStore!.refresh();
+    await ingestOnce(g, a.serviceId, logDir, { batchSize: 200 });
   } finally { release(); }
 }
 

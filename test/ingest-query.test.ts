@@ -9,10 +9,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { pgauditMessage } from '../bench/csvlog-generator';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
-import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
-import { Ingester } from '../src/modules/ingest/ingester';
-import { silentLogger } from '../src/base/logger';
-import { createPostgresLogTable, createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createPostgresLogTable, createTenant, ENABLE, env, ingestOnce, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 
 const DB = 'ingest_e2e';
 const EVENTS = `query($serviceId: ID!, $filter: AuditEventFilter, $first: Int, $after: String) {
@@ -61,12 +58,8 @@ async function allEvents(t: Tenant, filter: Record<string, unknown>, pageSize = 
   }
 }
 
-async function ingestOnce(t: Tenant): Promise<{ events: number }> {
-  const service = (await g.gateway.tenancy.serviceById(t.serviceId))!;
-  const ingester = new Ingester(service, logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger, { batchSize: 25 });
-  const stats = await ingester.runOnce();
-  await g.gateway.eventStore!.refresh();
-  return stats;
+function ingest(t: Tenant): Promise<{ events: number }> {
+  return ingestOnce(g, t.serviceId, logDir, { batchSize: 25 });
 }
 
 /** The logging collector writes asynchronously: wait until the csvlog holds `n` audit lines of the workload. */
@@ -113,7 +106,7 @@ describe('ingest + auditEvents', () => {
 
   beforeAll(async () => {
     await csvRowsAtLeast(47);
-    await ingestOnce(a);
+    await ingest(a);
     events = await allEvents(a, { databases: [DB] });
     rows = await csvlogAuditRows();     // what the files hold now (the ingester read at least this much)
   });
@@ -148,7 +141,7 @@ describe('ingest + auditEvents', () => {
       if (page === 1) {   // new audit events land between two pages
         await sql(urls.pgaudit, "SELECT 'arrived later'", [], DB);
         await csvRowsAtLeast(rows.length + 1);
-        await ingestOnce(a);
+        await ingest(a);
       }
       if (!c.pageInfo.hasNextPage) break;
       after = c.pageInfo.endCursor;
@@ -159,9 +152,9 @@ describe('ingest + auditEvents', () => {
 
   it('re-ingesting, even from scratch, adds nothing', async () => {
     const before = (await g.exec(a.token, EVENTS, { serviceId: a.serviceId, filter: { databases: [DB] }, first: 1 })).data!.auditEvents.totalCount;
-    expect((await ingestOnce(a)).events).toBe(0);
+    expect((await ingest(a)).events).toBe(0);
     await g.gateway.db.prisma.ingestCheckpoint.deleteMany({ where: { serviceId: a.serviceId } });
-    expect((await ingestOnce(a)).events).toBeGreaterThan(0);             // everything read again...
+    expect((await ingest(a)).events).toBeGreaterThan(0);             // everything read again...
     const after = (await g.exec(a.token, EVENTS, { serviceId: a.serviceId, filter: { databases: [DB] }, first: 1 })).data!.auditEvents.totalCount;
     expect(after).toBe(before);                                          // ...and overwritten, not duplicated
   });

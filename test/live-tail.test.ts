@@ -14,6 +14,7 @@ import { withDatabase } from '../src/modules/audit-policy/target/target.session'
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester } from '../src/modules/ingest/ingester';
 import { createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { waitForCsvlog } from './support/pgaudit-log';
 import { collect, subscribe, Subscription } from './support/sse';
 
 const DB = 'tail_e2e';
@@ -56,12 +57,7 @@ async function workload(statements: string[]): Promise<void> {
   const c = new Client({ connectionString: withDatabase(urls.pgaudit, DB), application_name: 'tail-e2e' });
   await c.connect();
   try { for (const s of statements) await c.query(s); } finally { await c.end(); }
-  const fence = statements.at(-1)!;
-  for (let i = 0; ; i++) {
-    if (readFileSync(currentCsv(), 'utf8').includes(fence.replace(/'/g, "''")) || readFileSync(currentCsv(), 'utf8').includes(fence)) break;
-    if (i > 200) throw new Error(`the csvlog never showed ${fence}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForCsvlog(statements.at(-1)!, logDir);
   let size = -1;
   while (statSync(currentCsv()).size !== size) { size = statSync(currentCsv()).size; await new Promise((r) => setTimeout(r, 200)); }
 }

@@ -21,7 +21,7 @@ import { Ingester, IngestRecorder } from '../src/modules/ingest/ingester';
 import { RedactionWatcher } from '../src/modules/redaction/redaction.watcher';
 import { silentLogger } from '../src/base/logger';
 import { createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
-import { waitForAudit } from './support/pgaudit-log';
+import { waitForAudit, waitForCsvlog } from './support/pgaudit-log';
 import { openSearch } from './support/opensearch';
 
 const DB = 'redaction_e2e';
@@ -144,7 +144,7 @@ async function workload(phase: 1 | 2): Promise<void> {
 /** The fence: the statement masked in the log is still the raw one; wait until the csvlog has it too. */
 async function waitForLog(fence: string): Promise<void> {
   await waitForAudit(fence);
-  for (let i = 0; i < 200 && logLinesWith(fence) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitForCsvlog(fence, logDir);
 }
 
 beforeAll(async () => {

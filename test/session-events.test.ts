@@ -15,7 +15,7 @@ import { silentLogger } from '../src/base/logger';
 import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
 import { Ingester } from '../src/modules/ingest/ingester';
 import { ROOT } from './support/cli';
-import { createTenant, startTestGateway, Tenant, TestGateway } from './support/harness';
+import { createTenant, ingestOnce, startTestGateway, Tenant, TestGateway } from './support/harness';
 
 const BASE = clusterBaseDir(path.join(ROOT, '.local/test-clusters', `${process.pid}-sessions`), `test-sessions-${process.pid}`);
 const HBA = path.join(BASE, 'pg_hba.conf');
@@ -60,11 +60,7 @@ async function login(user: string, password: string, application_name: string, w
   } finally { await c.end().catch(() => undefined); }
 }
 async function ingest(t: Tenant) {
-  const service = (await g.gateway.tenancy.serviceById(t.serviceId))!;
-  const stats = await new Ingester(service, cluster.logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger,
-    { batchSize: 3 }).runOnce();
-  await g.gateway.eventStore!.refresh();
-  return stats;
+  return ingestOnce(g, t.serviceId, cluster.logDir, { batchSize: 3 });
 }
 async function all(t: Tenant, filter: Record<string, unknown> = {}, first = 100): Promise<any[]> {
   const out: any[] = [];

@@ -9,11 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { clusterBaseDir, debianPgBinDir, PostgresCluster } from '../dev/local/postgres-cluster';
-import { silentLogger } from '../src/base/logger';
-import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
-import { Ingester } from '../src/modules/ingest/ingester';
 import { ROOT } from './support/cli';
-import { createTenant, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
+import { createTenant, ingestOnce, sql, startTestGateway, Tenant, TestGateway } from './support/harness';
 import { unchanged } from './support/unchanged';
 
 const BASE = clusterBaseDir(path.join(ROOT, '.local/test-clusters', `${process.pid}-session-logging`), `test-session-logging-${process.pid}`);
@@ -67,9 +64,7 @@ async function connectAs(applicationName: string): Promise<void> {
   await c.end();
 }
 async function sessionEvents(applicationName: string): Promise<string[]> {
-  const service = (await g.gateway.tenancy.serviceById(t.serviceId))!;
-  await new Ingester(service, cluster.logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger).runOnce();
-  await g.gateway.eventStore!.refresh();
+  await ingestOnce(g, t.serviceId, cluster.logDir);
   const r: any = await g.exec(t.token, SESSIONS, { serviceId: t.serviceId, filter: { applicationNames: [applicationName] } });
   expect(r.errors).toBeUndefined();
   return r.data.sessionEvents.edges.map((e: any) => e.node.kind);

@@ -6,14 +6,10 @@
  * statements that should match, and its count with the page.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Client } from 'pg';
 import { withDatabase } from '../src/modules/audit-policy/target/target.session';
-import { CheckpointRepository } from '../src/modules/ingest/checkpoint.repository';
-import { Ingester } from '../src/modules/ingest/ingester';
-import { silentLogger } from '../src/base/logger';
-import { createTenant, ENABLE, env, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, ENABLE, env, ingestOnce, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { waitForCsvlog } from './support/pgaudit-log';
 import { openSearch } from './support/opensearch';
 
 const DB = 'text_search_e2e';
@@ -67,15 +63,8 @@ beforeAll(async () => {
   const fence = `text-search-fence-${randomUUID()}`;
   await c.query(`SELECT '${fence}'`);
   await c.end();
-  // the logging collector writes asynchronously: the fence in the csvlog means every earlier line is there
-  for (let i = 0; ; i++) {
-    if (readdirSync(logDir).some((f) => f.endsWith('.csv') && readFileSync(path.join(logDir, f), 'utf8').includes(fence))) break;
-    if (i > 200) throw new Error('the fence never reached the csvlog');
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  const service = (await g.gateway.tenancy.serviceById(a.serviceId))!;
-  await new Ingester(service, logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger, { batchSize: 25 }).runOnce();
-  await g.gateway.eventStore!.refresh();
+  await waitForCsvlog(fence, logDir);
+  await ingestOnce(g, a.serviceId, logDir, { batchSize: 25 });
   const all = await g.exec(a.token, EVENTS, { serviceId: a.serviceId, filter: { databases: [DB] }, first: 100 });
   events = all.data!.auditEvents.edges.map((e: any) => e.node);
 });

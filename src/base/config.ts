@@ -86,13 +86,26 @@ export interface GatewayConfig {
   /** TLS toward managed services. */
   targetTls: TargetTls;
   /** Bounds of exports (README, Export). */
-  exports: ExportConfig;
+  exports: ExportLimits;
 }
 
-/** Bounds of exports (src/modules/audit-events/export.service.ts; README, Export). */
-export interface ExportConfig {
-  pageSize: number; pitKeepAliveSeconds: number; maxConcurrentPerToken: number; maxEventsPerRequest: number; maxSeconds: number;
+/** Bounds of exports (src/modules/audit-events/export.service.ts; README, Export; EXPORT_*). */
+export interface ExportLimits {
+  /** Events read per OpenSearch request (EXPORT_PAGE_SIZE). */
+  pageSize: number;
+  /** How long the PIT lives after each read (EXPORT_PIT_KEEP_ALIVE_SECONDS); a partial export's PIT lives this long for its resume. */
+  pitKeepAliveSeconds: number;
+  /** Exports one token may run at once (EXPORT_MAX_CONCURRENT_PER_TOKEN); one more is EXPORT_BUSY. */
+  maxConcurrentPerToken: number;
+  /** Events one request writes at most (EXPORT_MAX_EVENTS); then it ends `partial` with a resume token. */
+  maxEventsPerRequest: number;
+  /** How long one request streams at most (EXPORT_MAX_SECONDS); then it ends `partial` with a resume token. */
+  maxSeconds: number;
 }
+
+export const DEFAULT_EXPORT_LIMITS: ExportLimits = {
+  pageSize: 1000, pitKeepAliveSeconds: 120, maxConcurrentPerToken: 2, maxEventsPerRequest: 1_000_000, maxSeconds: 900,
+};
 
 /** What the ingester accepts: bounds no log line can push past (README, Ingest bounds). */
 export interface IngestLimits {
@@ -381,11 +394,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     credentialsMasterKeys: masterKeys(env),
     targetTls: targetTls(env),
     exports: {
-      pageSize: int(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10_000),
-      pitKeepAliveSeconds: int(env, 'EXPORT_PIT_KEEP_ALIVE_SECONDS', 120, 10, 3600),
-      maxConcurrentPerToken: int(env, 'EXPORT_MAX_CONCURRENT_PER_TOKEN', 2, 1, 100),
-      maxEventsPerRequest: int(env, 'EXPORT_MAX_EVENTS', 1_000_000, 1, 100_000_000),
-      maxSeconds: int(env, 'EXPORT_MAX_SECONDS', 900, 1, 86_400),
+      pageSize: int(env, 'EXPORT_PAGE_SIZE', DEFAULT_EXPORT_LIMITS.pageSize, 1, 10_000),
+      pitKeepAliveSeconds: int(env, 'EXPORT_PIT_KEEP_ALIVE_SECONDS', DEFAULT_EXPORT_LIMITS.pitKeepAliveSeconds, 10, 3600),
+      maxConcurrentPerToken: int(env, 'EXPORT_MAX_CONCURRENT_PER_TOKEN', DEFAULT_EXPORT_LIMITS.maxConcurrentPerToken, 1, 100),
+      maxEventsPerRequest: int(env, 'EXPORT_MAX_EVENTS', DEFAULT_EXPORT_LIMITS.maxEventsPerRequest, 1, 100_000_000),
+      maxSeconds: int(env, 'EXPORT_MAX_SECONDS', DEFAULT_EXPORT_LIMITS.maxSeconds, 1, 86_400),
     },
   };
 }

@@ -15,6 +15,8 @@ import type { GatewayContext } from '../../src/api/context';
 import { contextFor, createApollo } from '../../src/api/http-server';
 import { createLogger, silentLogger } from '../../src/base/logger';
 import { withDatabase } from '../../src/modules/audit-policy/target/target.session';
+import { CheckpointRepository } from '../../src/modules/ingest/checkpoint.repository';
+import { IngestOptions, Ingester, IngestStats } from '../../src/modules/ingest/ingester';
 import { env, urls } from './env';
 
 export { env, urls };
@@ -44,6 +46,14 @@ export async function startTestGateway(overrides: Record<string, string> = {}): 
     },
     async close() { await apollo.stop(); await gateway.close(); },
   };
+}
+
+/** Indexes what `logDir` holds for a service, once (as `ingest --once` does), then refreshes the index so that reads see it. */
+export async function ingestOnce(g: TestGateway, serviceId: string, logDir: string, options: IngestOptions = {}): Promise<IngestStats> {
+  const service = (await g.gateway.tenancy.serviceById(serviceId))!;
+  const stats = await new Ingester(service, logDir, g.gateway.eventStore!, new CheckpointRepository(g.gateway.db.prisma), silentLogger, options).runOnce();
+  await g.gateway.eventStore!.refresh();
+  return stats;
 }
 
 export interface Tenant { organizationId: string; projectId: string; serviceId: string; token: string }

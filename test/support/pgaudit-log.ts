@@ -34,3 +34,20 @@ export async function waitForAudit(marker: string, timeoutMs = 10000): Promise<A
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Waits until a csvlog file of `dir` holds `fence` (as written, or with its quotes doubled as csvlog writes them):
+ * the logging collector writes asynchronously, so the fence there means every line logged before it is there too.
+ */
+export async function waitForCsvlog(fence: string, dir = env('TEST_PG15_PGAUDIT_LOG_DIR'), timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const forms = [fence, fence.replace(/"/g, '""')];
+  for (;;) {
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.csv'))) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      if (forms.some((x) => text.includes(x))) return;
+    }
+    if (Date.now() > deadline) throw new Error(`the csvlog never showed ${fence} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

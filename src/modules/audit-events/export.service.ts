@@ -4,6 +4,7 @@
  * exactly after the last event written. Memory is one page, whatever the size. Formatting is export.format.ts;
  * the caller (HTTP route, CLI) supplies the sink and writes the end marker.
  */
+import { DEFAULT_EXPORT_LIMITS, ExportLimits } from '../../base/config';
 import type { Principal } from '../tenancy/principal';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import { AuditEventsError, AuditEventsErrorCode, invalidArgument } from './audit-events.errors';
@@ -14,24 +15,6 @@ import { EventStore, ExportHit, PitGone } from './event.store';
 import { csvHeader, csvRecords, ExportFormat, EXPORT_FORMATS, ndjsonLines } from './export.format';
 import { buildExportLocate, buildExportPage, MAX_EXPORT_PAGE, positionOf } from './export.query';
 import { decodeExportToken, encodeExportToken, ExportPosition, ExportState, filterHash } from './export.token';
-
-/** The bounds of exports (README, Export; config EXPORT_*). */
-export interface ExportLimits {
-  /** Events read per OpenSearch request (EXPORT_PAGE_SIZE). */
-  pageSize: number;
-  /** How long the PIT lives after each read (EXPORT_PIT_KEEP_ALIVE_SECONDS); a partial export's PIT lives this long for its resume. */
-  pitKeepAliveSeconds: number;
-  /** Exports one token may run at once (EXPORT_MAX_CONCURRENT_PER_TOKEN); one more is EXPORT_BUSY. */
-  maxConcurrentPerToken: number;
-  /** Events one request writes at most (EXPORT_MAX_EVENTS); then it ends `partial` with a resume token. */
-  maxEventsPerRequest: number;
-  /** How long one request streams at most (EXPORT_MAX_SECONDS); then it ends `partial` with a resume token. */
-  maxSeconds: number;
-}
-
-export const DEFAULT_EXPORT_LIMITS: ExportLimits = {
-  pageSize: 1000, pitKeepAliveSeconds: 120, maxConcurrentPerToken: 2, maxEventsPerRequest: 1_000_000, maxSeconds: 900,
-};
 
 export interface ExportRequest {
   serviceId: string;

@@ -5,6 +5,7 @@
  * Errors never carry the connection URL: a connection failure becomes SERVICE_UNREACHABLE (audit-policy.errors.ts).
  */
 import { Client } from 'pg';
+import { pgauditEntries } from '../inventory.scopes';
 import { gucBelowService, PGAUDIT_GUCS, PgauditGuc, SESSION_LOG_GUCS } from '../settings/settings.model';
 import type { TargetTls } from '../../../base/config';
 import { AuditErrorCode, refuse, unreachable } from '../audit-policy.errors';
@@ -237,17 +238,6 @@ export class TargetSession {
   async run(statement: string): Promise<void> {
     await this.client.query(statement);
   }
-}
-
-/** `name=value` entries of a setconfig array, pgaudit's only. */
-export function pgauditEntries(entries: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const entry of entries) {
-    const eq = entry.indexOf('=');
-    const name = entry.slice(0, eq);
-    if (eq > 0 && name.startsWith('pgaudit.')) out.set(name, entry.slice(eq + 1));
-  }
-  return out;
 }
 
 /** Whether a failed open was the server answering no (authentication, too many connections, no such database) rather than no answer. */

@@ -30,20 +30,30 @@ export function tiebreakOf(id: string): number {
 
 const keyword = { type: 'keyword' } as const;
 
+/**
+ * The settings of every daily index (events, session events). Index sorting in the order of every page (newest
+ * first): a sorted page stops after `first` hits in each segment instead of visiting every match, paid for at write
+ * time by slower bulk indexing (figures: bench/README.md). Applies to indices created from now on; older ones answer
+ * the same, only slower.
+ */
+export const DAILY_INDEX_SETTINGS = { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s',
+  'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] } as const;
+
+/** The fields every stored document starts with: its id and sort tiebreaker, its tenant, its time. */
+export const IDENTITY_FIELDS = {
+  id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword,
+  timestamp: { type: 'date', format: 'strict_date_optional_time' },
+} as const;
+
 export const INDEX_TEMPLATE = {
   index_patterns: [INDEX_PATTERN],
   priority: 100,
   template: {
-    // Index sorting in the order of every page (newest first): a sorted page stops after `first` hits in
-    // each segment instead of visiting every match, paid for at write time by slower bulk indexing (figures:
-    // bench/README.md). Applies to indices created from now on; older ones answer the same, only slower.
-    settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s',
-      'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] },
+    settings: DAILY_INDEX_SETTINGS,
     mappings: {
       dynamic: 'strict',
       properties: {
-        id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword,
-        timestamp: { type: 'date', format: 'strict_date_optional_time' },
+        ...IDENTITY_FIELDS,
         auditType: keyword, statementId: { type: 'long' }, substatementId: { type: 'long' },
         class: keyword, command: keyword, objectType: keyword, objectName: keyword,
         statement: { type: 'text', analyzer: 'standard' },

@@ -4,7 +4,7 @@
  * same retention sweep as events (EventStore.expire). Their names never match the audit event pattern
  * (`pgaudit-events-*`), so `auditEvents` answers exactly as before. Pure: no I/O.
  */
-import { BulkOp, expiredDaily, indexFor, INDEX_PREFIX, tiebreakOf } from './event.index';
+import { BulkOp, DAILY_INDEX_SETTINGS, expiredDaily, IDENTITY_FIELDS, indexFor, INDEX_PREFIX, tiebreakOf } from './event.index';
 import type { SessionEventDocument } from './session.document';
 
 export const SESSION_INDEX_PREFIX = 'pgaudit-sessions-';
@@ -17,14 +17,11 @@ export const SESSION_INDEX_TEMPLATE = {
   index_patterns: [SESSION_INDEX_PATTERN],
   priority: 100,
   template: {
-    // sorted as every page is read (newest first), like the event indices
-    settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s',
-      'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] },
+    settings: DAILY_INDEX_SETTINGS,
     mappings: {
       dynamic: 'strict',
       properties: {
-        id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword,
-        timestamp: { type: 'date', format: 'strict_date_optional_time' },
+        ...IDENTITY_FIELDS,
         kind: keyword, user: keyword, database: keyword, remoteHost: keyword, remotePort: { type: 'integer' }, applicationName: keyword,
         sessionId: keyword, sessionLineNum: { type: 'long' }, durationMs: { type: 'long' }, failureReason: keyword,
         replication: { type: 'boolean' }, sslProtocol: keyword, sslCipher: keyword, sslBits: { type: 'integer' },

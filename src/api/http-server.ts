@@ -175,6 +175,8 @@ function countRequest(metrics: GatewayMetrics, req: IncomingMessage, res: Server
  */
 export function requestTarget(raw: string | undefined): { pathname: string; search: string } | null {
   if (!raw || raw[0] !== '/' || raw[1] === '/' || raw[1] === '\\') return null;
+  // a plain path (`/graphql`): what URL would give, without building one per request
+  if (/^\/[\w/-]*$/.test(raw)) return { pathname: raw, search: '' };
   try {
     const url = new URL(raw, 'http://localhost');
     return url.host === 'localhost' ? { pathname: url.pathname, search: url.search } : null;
@@ -263,7 +265,8 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     if (result.body.kind === 'complete') {
       // A response over the limit is never sent: the caller gets a RESPONSE_TOO_LARGE error instead (HTTP 200).
       const limit = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-      const bytes = Buffer.byteLength(result.body.string, 'utf8');
+      // a UTF-16 code unit is at most 3 bytes of UTF-8: most answers are under the limit without being measured
+      const bytes = result.body.string.length * 3 <= limit ? 0 : Buffer.byteLength(result.body.string, 'utf8');
       if (bytes > limit) deps.logger.warn('response too large', { requestId, bytes, limit });
       res.writeHead(bytes > limit ? 200 : result.status ?? 200, outHeaders);
       res.end(bytes > limit ? responseTooLargeBody(bytes, limit) : result.body.string);

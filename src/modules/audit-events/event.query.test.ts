@@ -67,7 +67,11 @@ describe('buildEventPageRequest', () => {
   it('sends the page without a total and the exact count as one _msearch, both for the same service and filter', () => {
     const f = { users: ['app'], text: 'drop table' };
     const { path, lines } = buildEventPageRequest(SERVICE, f, 20, null);
-    expect(path).toBe('/_msearch');
+    // only what the store reads comes back; the stored-beside fields never do
+    const url = new URL(path, 'http://opensearch');
+    expect(url.pathname).toBe('/_msearch');
+    expect(url.searchParams.get('filter_path')!.split(',')).toEqual(['responses.status', 'responses.error.type', 'responses.hits.total.value',
+      'responses.hits.hits._source', '-responses.hits.hits._source.tiebreak', '-responses.hits.hits._source.searchTerms']);
     const header = { index: 'pgaudit-events-*', ignore_unavailable: true, allow_no_indices: true };
     expect(lines).toEqual([header, buildEventSearch(SERVICE, f, 20, null).body, header, buildEventCount(SERVICE, f).body]);
     expect(buildEventCount(SERVICE, f).body).toEqual({ size: 0, track_total_hits: true, query: eventQuery(SERVICE, f) });

@@ -19,6 +19,7 @@ import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
 import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.query';
 import { openPitRequest } from './export.query';
+import { RETRYABLE_STATUS, SearchHttp } from './search.http';
 
 /** One hit of an export page: the document and its sort values (export.query.ts EXPORT_SORT). */
 export interface ExportHit { doc: AuditEventDocument; sort: unknown }
@@ -47,17 +48,25 @@ export interface BulkResult {
   attempts: number;
 }
 
-const RETRYABLE = new Set([429, 502, 503, 504]);
+const RETRYABLE = RETRYABLE_STATUS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class EventStore {
   private readonly client: Client;
+  /** The query path's searches (pages, counts, stats, one event): search.http.ts. */
+  private readonly reads: SearchHttp;
 
   constructor(url: string, private readonly opts: { requestTimeoutMs?: number; maxBulkAttempts?: number; backoffMs?: number } = {}) {
     this.client = new Client({ node: url, requestTimeout: opts.requestTimeoutMs ?? 10_000, maxRetries: 1 });
+    this.reads = new SearchHttp(url, opts.requestTimeoutMs ?? 10_000);
   }
 
-  async close(): Promise<void> { await this.client.close(); }
+  async close(): Promise<void> { this.reads.close(); await this.client.close(); }
+
+  /** A search of the query path: `body` to `/<index>/_search` with `querystring`, through `reads`. */
+  private searchOf<T>(index: string, body: unknown, querystring: Readonly<Record<string, string>>): Promise<T> {
+    return this.reads.post<T>(`/${index}/_search?${new URLSearchParams(querystring).toString()}`, JSON.stringify(body), 'application/json');
+  }
 
   private async call<T>(method: string, path: string, body?: unknown, querystring?: Record<string, string>): Promise<T> {
     try {
@@ -155,20 +164,17 @@ export class EventStore {
    */
   private async pageAndCount<S>(request: { path: string; lines: unknown[] }, what: string): Promise<{ sources: S[]; total: number }> {
     type Answer = { hits?: { total?: { value: number }; hits: { _source: S }[] }; error?: { type?: string }; status?: number };
-    let res: { responses: Answer[] };
-    try {
-      res = (await this.client.transport.request({ method: 'POST', path: request.path, bulkBody: request.lines as Record<string, unknown>[] })).body as { responses: Answer[] };
-    } catch (err) {
-      throw this.unavailable(err);
-    }
+    const body = request.lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const res = await this.reads.post<{ responses: Answer[] }>(request.path, body, 'application/x-ndjson');
     const [page, count] = res.responses;
     for (const r of [page, count]) {
-      if (!r || r.error || !r.hits) {
+      // PAGE_QUERYSTRING (filter_path): a page without hits comes back as its status alone
+      if (!r || r.error || (r.status ?? 200) >= 300 || (r === count && !r.hits)) {
         if (r && RETRYABLE.has(r.status ?? 0)) throw storeUnavailable('the audit event store is unavailable');
         throw new Error(`OpenSearch refused ${what}: ${r?.error?.type ?? 'no answer'}`);
       }
     }
-    return { sources: page!.hits!.hits.map((h) => h._source), total: count!.hits!.total!.value };
+    return { sources: (page!.hits?.hits ?? []).map((h) => h._source), total: count!.hits!.total!.value };
   }
 
   async search(serviceId: string, filter: AuditEventFilter | null | undefined, first: number, after: EventCursor | null): Promise<EventPage> {
@@ -188,8 +194,7 @@ export class EventStore {
   /** One event of one service by id; null when that service has no such event (another service's id included). */
   async get(serviceId: string, id: string): Promise<AuditEventDocument | null> {
     const { index, body } = buildEventGet(serviceId, id);
-    const res = await this.call<{ hits: { hits: { _source: StoredSource }[] } }>(
-      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+    const res = await this.searchOf<{ hits: { hits: { _source: StoredSource }[] } }>(index, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
     const hit = res.hits.hits[0];
     return hit ? documentOf(hit._source) : null;
   }
@@ -198,9 +203,9 @@ export class EventStore {
     opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
     const { index, querystring, body, from, to } = buildEventStats(serviceId, filter, groupBy, interval, opts);
     // filter_path (STATS_QUERYSTRING): an aggregation without buckets may come back without `buckets`, or not at all
-    const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
+    const res = await this.searchOf<{ hits: { total: { value: number } }; aggregations?: {
       groups?: { buckets?: { key: string; doc_count: number }[] }; overTime?: { buckets?: { key: number; doc_count: number }[] } } }>(
-      'POST', `/${index}/_search`, body, querystring);
+      index, body, querystring);
     return {
       from, to,
       totalCount: res.hits.total.value,
@@ -275,9 +280,9 @@ export class EventStore {
   async sessionStats(serviceId: string, filter: SessionFilter | null | undefined, groupBy: SessionGroupBy, interval: string,
     opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
     const { index, body, from, to } = buildSessionStats(serviceId, filter, groupBy, interval, opts);
-    const res = await this.call<{ hits: { total: { value: number } }; aggregations?: {
+    const res = await this.searchOf<{ hits: { total: { value: number } }; aggregations?: {
       groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(
-      'POST', `/${index}/_search`, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
+      index, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
     return {
       from, to,
       totalCount: res.hits.total.value,

@@ -6,7 +6,7 @@
 import { invalidArgument } from './audit-events.errors';
 import type { EventCursor } from './event.cursor';
 import { tiebreakOf } from './event.index';
-import { DEFAULT_STATS_WINDOW_MS, MAX_PAGE, MAX_TERM_LENGTH, MAX_TERMS, parseInterval, serviceTimeSessionClauses, statsWindow, terms } from './event.query';
+import { DEFAULT_STATS_WINDOW_MS, MAX_PAGE, MAX_TERM_LENGTH, MAX_TERMS, PAGE_SEARCH_PATH, parseInterval, serviceTimeSessionClauses, statsWindow, terms } from './event.query';
 import { SESSION_GROUP_BY_FIELDS, SessionEventKind, SessionGroupBy, LoginFailureReason } from './session.document';
 import { SESSION_INDEX_PATTERN } from './session.index';
 
@@ -53,7 +53,7 @@ export function buildSessionPageRequest(serviceId: string, filter: SessionFilter
     ...(after ? { search_after: [after.timestampMs, tiebreakOf(after.id)] } : {}),
     query,
   };
-  return { path: '/_msearch', lines: [header, page, header, { size: 0, track_total_hits: true, query }] };
+  return { path: PAGE_SEARCH_PATH, lines: [header, page, header, { size: 0, track_total_hits: true, query }] };
 }
 
 /**

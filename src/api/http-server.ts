@@ -195,14 +195,16 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  // The routes outside Apollo (/graphql/stream, /export): the token lookup inside the per-address limit, as /graphql's context below
+  const authenticate = (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
+    const lookup = () => contextFor(deps, req.headers.authorization, requestId);
+    return throttles.addresses
+      ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), lookup)
+      : lookup();
+  };
   // subscriptions (live tail): the same authentication, address and token limits, scopes and cost as /graphql
-  const stream = createStreamServer({ schema: gatewaySchema(), limits: deps.graphql ?? DEFAULT_GRAPHQL_LIMITS, throttles,
-    authenticate: (req, requestId) => {
-      const authenticate = () => contextFor(deps, req.headers.authorization, requestId);
-      return throttles.addresses
-        ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), authenticate)
-        : authenticate();
-    } });
+  const stream = createStreamServer({ schema: gatewaySchema(), limits: deps.graphql ?? DEFAULT_GRAPHQL_LIMITS, throttles, authenticate });
+  const exportDeps = { exports: deps.exports, logger: deps.logger, authenticate, tokens: throttles.tokens, metrics: deps.metrics };
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const target = requestTarget(req.url);
@@ -234,7 +236,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
       if (err instanceof BodyAborted) { deps.logger.debug('client went away before its body ended', { requestId }); return; }
       throw err;
     }
-    if (target.pathname === '/export') return handleExport(deps, req, res, requestId, raw);
+    if (target.pathname === '/export') return handleExport(exportDeps, req, res, requestId, raw);
     if (target.pathname === '/graphql/stream') return stream.serve(req, res, requestId, raw);
     let body: unknown = undefined;
     if (raw) {

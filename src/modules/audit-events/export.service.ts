@@ -28,8 +28,8 @@ export interface ExportRequest {
   limit?: number | null;
 }
 
-/** Where text goes: resolves when the sink can take more (backpressure). */
-export interface ExportSink { write(text: string): Promise<void> }
+/** Where text goes: resolves when the sink can take more (backpressure). `events`: how many events `text` holds (0: a header). */
+export interface ExportSink { write(text: string, events: number): Promise<void> }
 
 export interface ExportOutcome {
   status: 'complete' | 'partial' | 'error' | 'aborted';
@@ -84,13 +84,13 @@ export class ExportRun {
     let status: ExportOutcome['status'] = 'complete';
     let error: unknown;
     try {
-      if (this.format === 'csv' && this.state.after === null && this.state.events === 0) await sink.write(csvHeader());
+      if (this.format === 'csv' && this.state.after === null && this.state.events === 0) await sink.write(csvHeader(), 0);
       let hits = this.firstPage;
       this.firstPage = [];
       for (;;) {
         if (hits.length === 0) break;
         const docs: AuditEventDocument[] = hits.map((h) => h.doc);
-        await sink.write(this.format === 'csv' ? csvRecords(docs) : ndjsonLines(docs));
+        await sink.write(this.format === 'csv' ? csvRecords(docs) : ndjsonLines(docs), docs.length);
         written += hits.length;
         this.state = { ...this.state, after: positionOf(hits.at(-1)!.sort), events: this.state.events + hits.length };
         if (signal?.aborted) { status = 'aborted'; break; }

@@ -19,7 +19,7 @@ import type { GatewayMetrics } from '../base/metrics';
 import { AuditEventsError, AuditEventsErrorCode, invalidArgument } from '../modules/audit-events/audit-events.errors';
 import { AuditEventFilter } from '../modules/audit-events/audit-events.types';
 import { EXPORT_CONTENT_TYPES, ExportEnd, ndjsonEnd } from '../modules/audit-events/export.format';
-import type { ExportRun, ExportService } from '../modules/audit-events/export.service';
+import { exportFormat, ExportRun, ExportService } from '../modules/audit-events/export.service';
 import type { Principal } from '../modules/tenancy/principal';
 import type { GatewayContext } from './context';
 import { ApiError, ApiErrorCode, routeError } from './error-map';
@@ -99,9 +99,10 @@ async function prepare(deps: ExportRouteDeps, req: IncomingMessage, requestId: s
   if (!serviceId) throw invalidArgument('serviceId is required', 'serviceId');
   if (b.limit !== undefined && b.limit !== null && typeof b.limit !== 'number') throw invalidArgument('limit must be a number', 'limit');
   if (!deps.exports) throw new AuditEventsError(AuditEventsErrorCode.STORE_NOT_CONFIGURED, 'audit event export is not configured');
-  const request = { serviceId, format: str(b.format, 'format') ?? 'ndjson', filter: await exportFilter(b.filter),
+  const request = { serviceId, format: exportFormat(str(b.format, 'format') ?? 'ndjson'), filter: await exportFilter(b.filter),
     resume: str(b.resume, 'resume'), after: str(b.after, 'after'), limit: (b.limit as number | null | undefined) ?? null };
-  // the body is well-formed: the export's start is charged before any work (no refund for what it then finds, as on /graphql)
+  // the body is well-formed (types, enums, the filter's shape: what GraphQL validation would refuse for free): the start is
+  // charged before any work, with no refund for what the export then finds (a service not visible, a bad resume, bounds), as on /graphql
   deps.tokens?.charge(principal.tokenId, EXPORT_COST.start, (status) => ({ cost: { requestedQueryCost: EXPORT_COST.start, throttleStatus: status } }));
   return { run: await deps.exports.start(principal, request), principal };
 }

@@ -160,9 +160,14 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
-/** http_requests_total once the answer is sent: route and method from fixed sets, never the client's text. */
+/**
+ * http_requests_total once the answer is sent: route and method from fixed sets, never the client's text. On
+ * 'close', not 'finish': a stream the client ends (a live tail, an export cut short) never finishes, and is an
+ * answer all the same; a request the client left before any answer started is not counted.
+ */
 function countRequest(metrics: GatewayMetrics, req: IncomingMessage, res: ServerResponse): void {
-  res.once('finish', () => {
+  res.once('close', () => {
+    if (!res.headersSent) return;
     const path = requestTarget(req.url)?.pathname;
     const route = path !== undefined && Object.hasOwn(ROUTES, path) ? path : 'other';
     metrics.httpRequests.labels(route, METHODS.has(req.method ?? '') ? req.method! : 'other', String(res.statusCode)).inc();

@@ -18,7 +18,7 @@
  */
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DocumentNode, getOperationAST, GraphQLError, GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import { DocumentNode, getOperationAST, getVariableValues, GraphQLError, GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import { createHandler, ExecutionResult, Response as SseResponse } from 'graphql-sse';
 import type { GraphQLLimits } from '../base/config';
 import type { GatewayContext } from './context';
@@ -57,6 +57,26 @@ function errorResponse(err: GraphQLError, status: number): SseResponse {
 
 const refusal = (code: string, message: string) => new GraphQLError(message, { extensions: { code } });
 
+/** The longest message of a refusal graphql-sse writes itself (its JSON.parse message, say): bounded like ours. */
+const MAX_REFUSAL_MESSAGE = 500;
+
+/**
+ * graphql-sse's own refusals of a malformed request (a body that is not JSON or not an object, no query, variables
+ * or extensions of the wrong type: 400 with bare `{ errors: [{ message }] }`; a content type other than JSON: 415
+ * with no body) in this API's shape, as /graphql answers them: `extensions.code` BAD_REQUEST, a bounded message.
+ * Answers this file made (they carry a code) pass as they are.
+ */
+export function codedRefusal(body: string | null, status: number): string | null {
+  if (status < 400) return body;
+  let errors: { message?: unknown; extensions?: { code?: unknown } }[] = [];
+  try { errors = (JSON.parse(body ?? '') as { errors?: typeof errors }).errors ?? []; } catch { errors = []; }
+  if (errors.length > 0 && errors.every((e) => typeof e.extensions?.code === 'string')) return body;
+  const messages = errors.map((e) => (typeof e.message === 'string' ? e.message : '')).filter(Boolean);
+  const message = status === 415 ? 'send the request as JSON (content-type: application/json), or as GET with query parameters'
+    : messages.length > 0 ? messages.join('; ') : 'malformed request';
+  return JSON.stringify({ errors: [{ message: message.slice(0, MAX_REFUSAL_MESSAGE), extensions: { code: 'BAD_REQUEST' } }] });
+}
+
 export function createStreamServer(deps: StreamDeps) {
   const guard = graphqlLimits(deps.schema, deps.limits);
   const rules = [...specifiedRules, ...guard.validationRules];
@@ -92,7 +112,7 @@ export function createStreamServer(deps: StreamDeps) {
         checkOperationScopes(operation, document, context.principal.scopes);
         let cost: number | undefined;
         try { cost = operationCost(deps.schema, document, params.variables ?? undefined, params.operationName ?? undefined); }
-        catch { cost = undefined; }   // variables that do not coerce: the subscription refuses them in the stream
+        catch { cost = undefined; }   // variables that do not coerce: refused below, once the request is charged
         if (cost !== undefined && cost > deps.limits.maxCost) {
           throw new ApiError(ApiErrorCode.QUERY_TOO_COMPLEX, `query cost ${cost} is over the limit of ${deps.limits.maxCost}`,
             { cost: { requestedQueryCost: cost, maximumAvailable: deps.limits.maxCost } });
@@ -101,6 +121,14 @@ export function createStreamServer(deps: StreamDeps) {
       } catch (err) {
         if (err instanceof GraphQLError) return errorResponse(err, 400);
         throw err;
+      }
+      // Variables that do not coerce: BAD_USER_INPUT before the stream opens, as /graphql answers them (graphql-js's
+      // subscribe would report them with no code, which the error map can only take for a fault). After the charge,
+      // as on /graphql (where such a request costs 1); messages bounded (they may quote the value).
+      const coerced = getVariableValues(deps.schema, operation.variableDefinitions ?? [], params.variables ?? {}, { maxErrors: 10 });
+      if (coerced.errors) {
+        return [JSON.stringify({ errors: coerced.errors.map((e) => ({ message: e.message.slice(0, MAX_REFUSAL_MESSAGE), locations: e.locations,
+          extensions: { code: 'BAD_USER_INPUT' } })) }), { status: 400, statusText: 'Bad Request', headers: JSON_TYPE }];
       }
       return { schema: deps.schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: context as OperationContext };
     },
@@ -129,8 +157,13 @@ export function createStreamServer(deps: StreamDeps) {
         headers: { get: (key) => { const v = req.headers[key]; return Array.isArray(v) ? v.join('\n') : v; } },
         body: body === '' ? null : body, raw: req, context: { requestId },
       });
+      if (!out || typeof out === 'string') {
+        const answer = codedRefusal(out ?? null, init.status);
+        res.writeHead(init.status, { ...init.headers, ...(answer !== (out ?? null) ? JSON_TYPE : {}), 'x-request-id': requestId });
+        res.end(answer ?? undefined);
+        return;
+      }
       res.writeHead(init.status, { ...init.headers, 'x-request-id': requestId });
-      if (!out || typeof out === 'string') { res.end(out ?? undefined); return; }
       open.add(out);
       const stop = () => { void out.return(undefined); };
       res.once('close', stop);

@@ -541,6 +541,18 @@ describe('/graphql/stream, malformed', () => {
     expect(get.json.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
+  it('a 200 KB literal of the wrong type, or 5,000 invalid fields: 400 with a bounded answer, the value not echoed', async () => {
+    for (const query of [`subscription { auditEventTail(serviceId: "${t.serviceId}", filter: { to: "${'B'.repeat(BIG)}" }) { cursor } }`,
+      `subscription { auditEventTail(serviceId: ["${'B'.repeat(BIG)}"]) { cursor } }`,
+      `subscription { ${Array.from({ length: 5000 }, (_, i) => `f${i}: noSuch${i}`).join(' ')} }`]) {
+      const r = await raw(JSON.stringify({ query }));
+      expect(r.status).toBe(400);
+      expect(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']).toContain(r.json.errors[0].extensions.code);
+      expect(r.text.length).toBeLessThan(10_000);
+      expect(r.text).not.toContain('B'.repeat(1000));
+    }
+  });
+
   it('bad tokens: 401 before anything parses', async () => {
     for (const authorization of ['', 'Bearer', `Bearer ${t.token}x`, 'Basic YTpi']) {
       const r = await raw(JSON.stringify({ query: TAIL, variables: { s: t.serviceId } }), { authorization });

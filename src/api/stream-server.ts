@@ -97,7 +97,7 @@ export function createStreamServer(deps: StreamDeps) {
       await context.targets.close();   // a subscription never connects to a customer's server
       let document: DocumentNode;
       try { document = parse(params.query, guard.parseOptions); }
-      catch (err) { return errorResponse(err instanceof GraphQLError ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : refusal('GRAPHQL_PARSE_FAILED', 'unparsable query'), 400); }
+      catch (err) { return errorResponse(err instanceof GraphQLError ? new GraphQLError(err.message.slice(0, MAX_REFUSAL_MESSAGE), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : refusal('GRAPHQL_PARSE_FAILED', 'unparsable query'), 400); }
       const operation = getOperationAST(document, params.operationName);
       if (!operation) return errorResponse(refusal('BAD_REQUEST', 'name one operation of the document (operationName)'), 400);
       if (operation.operation !== 'subscription') {
@@ -105,7 +105,9 @@ export function createStreamServer(deps: StreamDeps) {
       }
       const invalid = validate(deps.schema, document, rules);
       if (invalid.length > 0) {
-        return [JSON.stringify({ errors: invalid.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }),
+        // bounded: graphql-js quotes an invalid literal whole ("Expected value of type ..., found <the 70 KB string>")
+        return [JSON.stringify({ errors: invalid.slice(0, 10).map((e) => ({ message: e.message.slice(0, MAX_REFUSAL_MESSAGE), locations: e.locations?.slice(0, 5),
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }),
           { status: 400, statusText: 'Bad Request', headers: JSON_TYPE }];
       }
       try {

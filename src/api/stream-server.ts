@@ -6,8 +6,9 @@
  * A subscription passes the same gates as a query on /graphql, in the same order, before anything opens:
  * the per-address limit on requests without a valid token, the bearer token (UNAUTHENTICATED, 401), the
  * token's bucket (RATE_LIMITED, 429), the parse limit, the validation rules (depth, aliases, directives,
- * root fields), the scopes (INSUFFICIENT_SCOPE, 403: read:events), the cost budget and its charge. Those
- * refusals are JSON answers with the HTTP status /graphql gives them; errors once the stream is open (a bad
+ * root fields), the scopes (INSUFFICIENT_SCOPE, 403: read:events), the cost budget and its charge, the variables'
+ * coercion (BAD_USER_INPUT, 400). Those refusals are JSON answers with the HTTP status /graphql gives them, every
+ * message bounded, graphql-sse's own refusals of malformed requests with a code too (codedRefusal); errors once the stream is open (a bad
  * filter or cursor, a service not visible, the live-tail limits, the end of a tail) are GraphQL errors in the
  * stream, formatted by the one error map. The token is not checked again while the tail runs: its expiry
  * ends the tail (TOKEN_EXPIRED), a revocation takes effect within TAIL_MAX_LIFETIME_MS at most.

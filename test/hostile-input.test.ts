@@ -31,6 +31,7 @@ const CONCURRENCY = 8;
 const BATCH = 100;
 const MAX_BODY_BYTES = 1024 * 1024;
 const METRICS_TOKEN = `hostile-metrics-${randomBytes(8).toString('hex')}`;
+const PIT_KEEP_ALIVE_SECONDS = '10';
 /** The filter of the export whose resume tokens the corpus uses (tenant A's events). */
 const EXPORT_FILTER = { databases: ['hostilea_db'] };
 
@@ -54,6 +55,9 @@ const SUITE_GATEWAY_ENV: Record<string, string> = {
   // client's whole wait; /metrics, to check afterwards that every tail closed and no export failed on its own
   TAIL_MAX_LIFETIME_MS: '1000',
   METRICS_TOKEN: METRICS_TOKEN,
+  // partial exports keep their point in time for a resume: short-lived here, so none outlives the suite by much
+  // (afterAll waits for them: test/export.test.ts counts the cluster's PITs)
+  EXPORT_PIT_KEEP_ALIVE_SECONDS: PIT_KEEP_ALIVE_SECONDS,
 };
 
 const EVENT_FIELDS = 'id statement user database objectName sessionId';
@@ -170,7 +174,7 @@ const baseDirB = clusterBaseDir(path.resolve(__dirname, '../.local/test-clusters
 beforeAll(async () => {
   await resetServer(urls.pgaudit);
   clusterB = await PostgresCluster.start({ name: 'tenant-b', baseDir: baseDirB, binDir: debianPgBinDir(15), preloadPgaudit: true });
-  g = await startTestGateway();
+  g = await startTestGateway({ EXPORT_PIT_KEEP_ALIVE_SECONDS: PIT_KEEP_ALIVE_SECONDS });
   await g.gateway.eventStore!.ensureTemplate();
   a = await createTenant(g, { serviceUrl: withPassword(urls.pgaudit, passwords.a) });
   // Tenant B: every name carries the marker; its service URL another password; a database-level policy on a database of its own.
@@ -220,6 +224,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   served?.child.kill('SIGTERM');
+  // the partial exports' points in time lapse (EXPORT_PIT_KEEP_ALIVE_SECONDS): none is left for the next suite
+  for (let i = 0; i < 60; i++) {
+    const body = await (await fetch(`${process.env.OPENSEARCH_URL}/_search/point_in_time/_all`)).json() as { pits?: unknown[] };
+    if ((body.pits?.length ?? 0) === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   await g?.close();
   await clusterB?.stop();
   fs.rmSync(baseDirB, { recursive: true, force: true });

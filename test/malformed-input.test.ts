@@ -6,12 +6,10 @@
  * pgaudit settings of the server nor the gateway's policy history.
  */
 import { startEnvironment } from './support/environment';
-import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, POLICY, resetServer, Tenant, TestGateway, urls } from './support/harness';
+import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, indexEvents, POLICY, resetServer, Tenant, TestGateway, urls } from './support/harness';
 import { bearer, graphqlPost, Reply, request, startHttp } from './support/http';
 import { unchanged as unchangedOn } from './support/unchanged';
 import { subscribe } from './support/sse';
-import { randomUUID } from 'node:crypto';
-import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
 import { env } from './support/env';
 
 type GqlError = { message: string; extensions?: Record<string, unknown>; path?: unknown };
@@ -395,14 +393,7 @@ describe('POST /export, malformed', () => {
     headers: { 'content-type': 'application/json', authorization: bearer(t.token), ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   beforeAll(async () => {
-    const docs: AuditEventDocument[] = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID().replace(/-/g, ''), serviceId: t.serviceId,
-      projectId: t.projectId, organizationId: t.organizationId, timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString(), auditType: 'SESSION',
-      statementId: i + 1, substatementId: 1, class: 'READ', command: 'SELECT', objectType: null, objectName: null, statement: `SELECT ${i}`,
-      statementStatus: 'LOGGED', parameters: null, rows: null, user: 'u', database: 'malformed_db', sessionId: 's', sessionLineNum: i + 1,
-      applicationName: null, remoteHost: null }));
-    await g.gateway.eventStore!.ensureTemplate();
-    expect((await g.gateway.eventStore!.bulkIndex(docs)).rejected).toEqual([]);
-    await g.gateway.eventStore!.refresh();
+    await indexEvents(g, t, 3, { database: 'malformed_db' });
     const partial = await post({ serviceId: t.serviceId, filter: { databases: ['malformed_db'] }, limit: 1 });
     expect(partial.status).toBe(200);
     const [line, end] = partial.text.trim().split('\n').map((l) => JSON.parse(l));
@@ -483,7 +474,7 @@ describe('POST /export, malformed', () => {
 
   it('content types, methods and sizes: a body over MAX_BODY_BYTES is 413, another method 405 with Allow; never 5xx', async () => {
     for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '']) {
-      const r = await post({ serviceId: t.serviceId, filter: { databases: ['malformed_db'] }, limit: 1 }, { 'content-type': ct });
+      const r = await post({ serviceId: t.serviceId, filter: { databases: ['malformed_db'] } }, { 'content-type': ct });   // complete: no PIT left
       expect(r.status).toBeLessThan(500);
     }
     const utf16 = await request(`${http.base}/export`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-16', authorization: bearer(t.token) },

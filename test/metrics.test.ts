@@ -15,11 +15,9 @@ import { loadConfig } from '../src/base/config';
 import { createLogger, silentLogger } from '../src/base/logger';
 import { CLI, ROOT } from './support/cli';
 import { generateCsvlog } from './support/csvlog-generator';
-import { createTenant, ELIGIBILITY, ENABLE, env, resetServer, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, ELIGIBILITY, ENABLE, env, indexEvents, resetServer, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { bearer, graphqlPost, request, startHttp } from './support/http';
 import { subscribe } from './support/sse';
-import { randomUUID } from 'node:crypto';
-import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
 
 const TOKEN = 'metrics-token-0123456789';
 let g: TestGateway;
@@ -151,18 +149,6 @@ describe('/metrics', () => {
   });
 });
 
-/** `n` events of tenant `tenant` in the event store (stamped `ingestedAt`: now), refreshed. */
-async function indexEvents(tenant: Tenant, n: number): Promise<void> {
-  const docs: AuditEventDocument[] = Array.from({ length: n }, (_, i) => ({ id: randomUUID().replace(/-/g, ''), serviceId: tenant.serviceId,
-    projectId: tenant.projectId, organizationId: tenant.organizationId, timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString(),
-    auditType: 'SESSION', statementId: i + 1, substatementId: 1, class: 'READ', command: 'SELECT', objectType: null, objectName: null,
-    statement: `SELECT ${i}`, statementStatus: 'LOGGED', parameters: null, rows: null, user: 'u', database: 'm_db', sessionId: 's', sessionLineNum: i + 1,
-    applicationName: null, remoteHost: null }));
-  await g.gateway.eventStore!.ensureTemplate();
-  expect((await g.gateway.eventStore!.bulkIndex(docs, [], new Date().toISOString())).rejected).toEqual([]);
-  await g.gateway.eventStore!.refresh();
-}
-
 describe('exports and live tails', () => {
   const delta = (after: Map<string, number>, before: Map<string, number>, series: string) => value(after, series) - value(before, series);
   const exportPost = (body: unknown, token: string | null = t.token) =>
@@ -170,26 +156,29 @@ describe('exports and live tails', () => {
 
   it('an export counts its start, its end by status, its events and bytes; a refusal counts its code; labels carry no user text', async () => {
     const tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
-    await indexEvents(tenant, 30);
+    await indexEvents(g, tenant, 30, { database: 'm_db' });
     const before = await scrape();
     const full = await exportPost({ serviceId: tenant.serviceId }, tenant.token);
     expect(full.status).toBe(200);
     const csv = await exportPost({ serviceId: tenant.serviceId, format: 'csv', limit: 5 }, tenant.token);
     expect(csv.status).toBe(200);
+    // continued to its end: a partial export keeps its point in time for the resume (test/export.test.ts counts the cluster's)
+    const rest = await exportPost({ serviceId: tenant.serviceId, format: 'csv', resume: csv.headers.get('x-export-token'), after: csv.text.split('\r\n')[5]!.split(',')[0] }, tenant.token);
+    expect(rest.status).toBe(200);
     expect((await exportPost({ serviceId: tenant.serviceId }, null)).status).toBe(401);
     expect((await exportPost({ serviceId: tenant.serviceId, format: 'xml-user-text' }, tenant.token)).status).toBe(400);
     expect((await exportPost({ serviceId: t.serviceId }, tenant.token)).status).toBe(404);   // another project's service
     const after = await scrape();
     expect(delta(after, before, 'exports_started_total{format="ndjson"}')).toBe(1);
-    expect(delta(after, before, 'exports_started_total{format="csv"}')).toBe(1);
-    expect(delta(after, before, 'exports_ended_total{status="complete"}')).toBe(1);
+    expect(delta(after, before, 'exports_started_total{format="csv"}')).toBe(2);
+    expect(delta(after, before, 'exports_ended_total{status="complete"}')).toBe(2);
     expect(delta(after, before, 'exports_ended_total{status="partial"}')).toBe(1);
     expect(delta(after, before, 'export_events_total{format="ndjson"}')).toBe(30);
-    expect(delta(after, before, 'export_events_total{format="csv"}')).toBe(5);
+    expect(delta(after, before, 'export_events_total{format="csv"}')).toBe(30);
     expect(delta(after, before, 'export_bytes_total{format="ndjson"}')).toBe(Buffer.byteLength(full.text, 'utf8'));
-    expect(delta(after, before, 'export_bytes_total{format="csv"}')).toBe(Buffer.byteLength(csv.text, 'utf8'));
+    expect(delta(after, before, 'export_bytes_total{format="csv"}')).toBe(Buffer.byteLength(csv.text + rest.text, 'utf8'));
     for (const code of ['UNAUTHENTICATED', 'BAD_USER_INPUT', 'NOT_FOUND']) expect(delta(after, before, `exports_failed_total{code="${code}"}`)).toBe(1);
-    expect(delta(after, before, 'http_requests_total{route="/export",method="POST",status="200"}')).toBe(2);
+    expect(delta(after, before, 'http_requests_total{route="/export",method="POST",status="200"}')).toBe(3);
     const text = (await request(`${http.base}/metrics`, { headers: { authorization: bearer(TOKEN) } })).text;
     expect(text).not.toMatch(/xml-user-text|m_db/);
     expect(text).not.toContain(tenant.serviceId);
@@ -201,7 +190,7 @@ describe('exports and live tails', () => {
     const tail = 'subscription($s: ID!) { auditEventTail(serviceId: $s) { cursor event { id } } }';
     const sub = await subscribe(http.base, tenant.token, tail, { s: tenant.serviceId });
     expect(sub.status).toBe(200);
-    await indexEvents(tenant, 3);
+    await indexEvents(g, tenant, 3, { database: 'm_db', ingestedAt: new Date().toISOString() });
     const got: unknown[] = [];
     while (got.length < 3) {
       const e = await sub.next(15_000);

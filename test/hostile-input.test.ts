@@ -30,6 +30,10 @@ const COUNT = Math.max(Number(process.env.HOSTILE_REQUESTS ?? 2000), 1);
 const CONCURRENCY = 8;
 const BATCH = 100;
 const MAX_BODY_BYTES = 1024 * 1024;
+const METRICS_TOKEN = `hostile-metrics-${randomBytes(8).toString('hex')}`;
+const PIT_KEEP_ALIVE_SECONDS = '10';
+/** The filter of the export whose resume tokens the corpus uses (tenant A's events). */
+const EXPORT_FILTER = { databases: ['hostilea_db'] };
 
 /**
  * The gateway's environment for this suite: short HTTP timeouts so slow bodies end fast, the default body
@@ -47,6 +51,13 @@ const SUITE_GATEWAY_ENV: Record<string, string> = {
   // says nothing about how the rest of the gateway takes hostile input (test/rate-limit.test.ts covers them).
   RATE_LIMIT_BUCKET_POINTS: '0',
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0',
+  // a live tail the corpus opens ends after a second (SUBSCRIPTION_ENDED) instead of holding its connection for the
+  // client's whole wait; /metrics, to check afterwards that every tail closed and no export failed on its own
+  TAIL_MAX_LIFETIME_MS: '1000',
+  METRICS_TOKEN: METRICS_TOKEN,
+  // partial exports keep their point in time for a resume: short-lived here, so none outlives the suite by much
+  // (afterAll waits for them: test/export.test.ts counts the cluster's PITs)
+  EXPORT_PIT_KEEP_ALIVE_SECONDS: PIT_KEEP_ALIVE_SECONDS,
 };
 
 const EVENT_FIELDS = 'id statement user database objectName sessionId';
@@ -57,6 +68,8 @@ let b: Tenant & { database: string };
 let aEventId: string;
 let bEventId: string;
 let foreignCursors: string[] = [];
+let exportResume: string;
+let foreignExportResume: string;
 const marker = `hostilebmark${randomBytes(6).toString('hex')}`;
 const passwords = { a: `pwA-${randomBytes(9).toString('hex')}`, b: `pwB-${randomBytes(9).toString('hex')}` };
 
@@ -139,7 +152,21 @@ async function ensureUp(at: number): Promise<void> {
 
 // --- the run ----------------------------------------------------------------------------------------------------
 
-interface Finding { kind: '5xx' | 'internal error' | 'no answer' | 'leak'; family: string; label: string; detail: string }
+interface Finding { kind: '5xx' | 'internal error' | 'no answer' | 'leak' | 'unbounded'; family: string; label: string; detail: string }
+
+/** The largest refusal (4xx) of POST /export or /graphql/stream: one error with a bounded message, whatever was sent. */
+const MAX_ROUTE_REFUSAL_BYTES = 4096;
+
+/** The serve process's metrics (Prometheus text), as series -> value. */
+async function scrapeServed(): Promise<Map<string, number>> {
+  const r = await sendRaw(served.port, { family: 'metrics', label: 'metrics', chunks: [httpWire('GET', '/metrics', [['authorization', `Bearer ${METRICS_TOKEN}`]])] }, 10_000);
+  const out = new Map<string, number>();
+  for (const line of r.text.split('\n')) {
+    const m = /^(pgaudit_gateway_[^ ]+) (\S+)$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
 
 let clusterB: PostgresCluster;
 const baseDirB = clusterBaseDir(path.resolve(__dirname, '../.local/test-clusters', `hostile-b-${process.pid}`), `hostile-b-${process.pid}`);
@@ -147,7 +174,7 @@ const baseDirB = clusterBaseDir(path.resolve(__dirname, '../.local/test-clusters
 beforeAll(async () => {
   await resetServer(urls.pgaudit);
   clusterB = await PostgresCluster.start({ name: 'tenant-b', baseDir: baseDirB, binDir: debianPgBinDir(15), preloadPgaudit: true });
-  g = await startTestGateway();
+  g = await startTestGateway({ EXPORT_PIT_KEEP_ALIVE_SECONDS: PIT_KEEP_ALIVE_SECONDS });
   await g.gateway.eventStore!.ensureTemplate();
   a = await createTenant(g, { serviceUrl: withPassword(urls.pgaudit, passwords.a) });
   // Tenant B: every name carries the marker; its service URL another password; a database-level policy on a database of its own.
@@ -181,11 +208,28 @@ beforeAll(async () => {
   foreignCursors = [cursors.data!.auditEvents.pageInfo.endCursor, cursors.data!.auditPolicy.history.pageInfo.endCursor].filter(Boolean);
   expect(foreignCursors).toHaveLength(2);
 
+  // resume tokens of a partial export of A's events and of B's (the corpus forges, cuts and swaps them)
+  const partialResume = async (token: string, serviceId: string, filter: Record<string, unknown>) => {
+    const principal = (await g.gateway.tenancy.authenticate(token))!;
+    const run = await g.gateway.exports.start(principal, { serviceId, format: 'ndjson', filter, limit: 1 });
+    const outcome = await run.run({ write: async () => undefined });
+    expect(outcome.status).toBe('partial');
+    return outcome.resume!;
+  };
+  exportResume = await partialResume(a.token, a.serviceId, EXPORT_FILTER);
+  foreignExportResume = await partialResume(b.token, b.serviceId, { databases: [`${marker}_db`] });
+
   served = await startServe();
 }, 120_000);
 
 afterAll(async () => {
   served?.child.kill('SIGTERM');
+  // the partial exports' points in time lapse (EXPORT_PIT_KEEP_ALIVE_SECONDS): none is left for the next suite
+  for (let i = 0; i < 60; i++) {
+    const body = await (await fetch(`${process.env.OPENSEARCH_URL}/_search/point_in_time/_all`)).json() as { pits?: unknown[] };
+    if ((body.pits?.length ?? 0) === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   await g?.close();
   await clusterB?.stop();
   fs.rmSync(baseDirB, { recursive: true, force: true });
@@ -203,7 +247,7 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
 
   const corpus = hostileCorpus(gatewaySchema(), {
     token: a.token, serviceId: a.serviceId, eventId: aEventId, foreignServiceId: b.serviceId, foreignEventId: bEventId,
-    foreignCursors, maxBodyBytes: MAX_BODY_BYTES,
+    foreignCursors, maxBodyBytes: MAX_BODY_BYTES, exportResume, foreignExportResume, exportFilter: EXPORT_FILTER,
   }, SEED, COUNT);
   expect(corpus.length).toBe(COUNT);
 
@@ -231,6 +275,9 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
     if (req.family === 'slow' && !reply.closed) fail('no answer', `a slow client was still connected after ${reply.ms} ms`);
     for (const l of leaksIn(reply.text, rules)) fail('leak', `${l.rule}: ${l.excerpt}`);
     if (/\r\nx-injected:/i.test(reply.text.split('\r\n\r\n')[0]!)) fail('leak', 'a header injected by the client came back as a header');
+    if ((req.family === 'export' || req.family === 'stream') && reply.statuses.some((s) => s >= 400) && Buffer.byteLength(reply.text) > MAX_ROUTE_REFUSAL_BYTES) {
+      fail('unbounded', `a refusal of ${Buffer.byteLength(reply.text)} bytes: ${reply.text.slice(0, 200)}`);
+    }
   };
 
   for (let batch = 0; batch < corpus.length; batch += BATCH) {
@@ -246,6 +293,17 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
   }
   await ensureUp(corpus.length);
   const up = await healthy();
+  // every live tail the corpus opened is closed (the clients are gone, the lifetime is a second); no export stopped on a fault
+  let m = await scrapeServed();
+  for (let i = 0; i < 50 && (m.get('pgaudit_gateway_tail_subscriptions_open') ?? -1) !== 0; i++) { await new Promise((r) => setTimeout(r, 100)); m = await scrapeServed(); }
+  const routes = {
+    tailsOpenAfter: m.get('pgaudit_gateway_tail_subscriptions_open') ?? null,
+    tailsEnded: Object.fromEntries([...m].filter(([k]) => k.startsWith('pgaudit_gateway_tail_subscriptions_ended_total')).map(([k, v]) => [k.replace(/.*reason="([^"]+)".*/, '$1'), v])),
+    tailEventsDelivered: m.get('pgaudit_gateway_tail_events_delivered_total') ?? 0,
+    exportsStarted: (m.get('pgaudit_gateway_exports_started_total{format="ndjson"}') ?? 0) + (m.get('pgaudit_gateway_exports_started_total{format="csv"}') ?? 0),
+    exportsEnded: Object.fromEntries([...m].filter(([k]) => k.startsWith('pgaudit_gateway_exports_ended_total')).map(([k, v]) => [k.replace(/.*status="([^"]+)".*/, '$1'), v])),
+    exportsFailed: Object.fromEntries([...m].filter(([k]) => k.startsWith('pgaudit_gateway_exports_failed_total')).map(([k, v]) => [k.replace(/.*code="([^"]+)".*/, '$1'), v])),
+  };
 
   // Faults the process logged (5xx answers, or rejections that escaped request handling).
   const logged = served.stderr.flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
@@ -281,7 +339,7 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
 
   const report = {
     seed: SEED, requests: corpus.length, seconds: Math.round((Date.now() - started) / 100) / 10,
-    fiveXx: findings.filter((f) => f.kind === '5xx').length, internalErrors: findings.filter((f) => f.kind === 'internal error').length, noAnswer: findings.filter((f) => f.kind === 'no answer').length,
+    fiveXx: findings.filter((f) => f.kind === '5xx').length, unbounded: findings.filter((f) => f.kind === 'unbounded').length, routes, internalErrors: findings.filter((f) => f.kind === 'internal error').length, noAnswer: findings.filter((f) => f.kind === 'no answer').length,
     crashes: crashes.length, escapedRejections: escaped.length, leaks: findings.filter((f) => f.kind === 'leak').length + logLeaks.length,
     errorsLogged: errorsLogged.length, acceptedChangesOfA: aRevisions - aRevisionsBefore, scopesOfA: scopes,
     byFamily: families, byStatus: statuses, byCode: codes, findings: findings.slice(0, 50),
@@ -291,7 +349,8 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
   fs.writeFileSync(path.join(ROOT, '.local/hostile-report.json'), JSON.stringify(report, null, 2));
   console.log(`hostile-input: ${report.requests} requests (seed ${SEED}) in ${report.seconds} s: ${report.fiveXx} 5xx, ${report.crashes} crashes, `
     + `${report.internalErrors} INTERNAL_SERVER_ERROR, ${report.leaks} leaks, ${report.noAnswer} without an answer, ${report.escapedRejections} escaped rejections; `
-    + `${report.acceptedChangesOfA} changes of A accepted; statuses ${JSON.stringify(statuses)}; report .local/hostile-report.json`);
+    + `${report.acceptedChangesOfA} changes of A accepted; statuses ${JSON.stringify(statuses)}; families ${JSON.stringify(families)}; `
+    + `routes ${JSON.stringify(routes)}; report .local/hostile-report.json`);
 
   // The judge is not blind: B's own answer (B's token), a real stack trace and a credential break its rules.
   const own = await sendRaw(served.port, { family: 'control', label: 'B reads its own events', chunks: [httpWire('POST', '/graphql',
@@ -303,6 +362,11 @@ it(`successful-hostile-corpus: ${COUNT} generated requests (seed ${SEED}): no 5x
     .toEqual(expect.arrayContaining(['connection URL', `cluster port ${portOf(urls.pgaudit)}`, 'secret #1']));
 
   expect(findings.slice(0, 20)).toEqual([]);
+  expect(routes.tailsOpenAfter).toBe(0);
+  expect(routes.exportsStarted).toBeGreaterThan(0);
+  expect(routes.exportsEnded.error ?? 0).toBe(0);
+  expect(routes.exportsFailed.INTERNAL_SERVER_ERROR ?? 0).toBe(0);
+  expect(routes.exportsFailed.SERVICE_UNAVAILABLE ?? 0).toBe(0);
   expect(crashes).toEqual([]);
   expect(up).toBe(true);
   expect(escaped.map((l) => l.error)).toEqual([]);

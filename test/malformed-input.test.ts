@@ -6,9 +6,11 @@
  * pgaudit settings of the server nor the gateway's policy history.
  */
 import { startEnvironment } from './support/environment';
-import { CONFIGURE, DISABLE, ELIGIBILITY, ENABLE, POLICY, resetServer, Tenant, TestGateway, urls } from './support/harness';
+import { CONFIGURE, createTenant, DISABLE, ELIGIBILITY, ENABLE, indexEvents, POLICY, resetServer, Tenant, TestGateway, urls } from './support/harness';
 import { bearer, graphqlPost, Reply, request, startHttp } from './support/http';
 import { unchanged as unchangedOn } from './support/unchanged';
+import { subscribe } from './support/sse';
+import { env } from './support/env';
 
 type GqlError = { message: string; extensions?: Record<string, unknown>; path?: unknown };
 type Result = { data?: Record<string, any> | null; errors?: GqlError[] };
@@ -363,6 +365,229 @@ describe('malformed HTTP envelopes', () => {
       expect(r.status).toBe(400);
       expect(r.text).not.toMatch(/INTERNAL_SERVER_ERROR|stack/i);
     });
+  });
+});
+
+/** Refusals of the routes outside Apollo: a 4xx, one error with a code that is not INTERNAL_SERVER_ERROR, bounded, no stack or path. */
+function expectRouteRefusal(r: Reply, status: number, code: string, argument?: string): void {
+  expect(r.status).toBe(status);
+  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(r.json.errors).toHaveLength(1);
+  const e = r.json.errors[0];
+  expect(e.extensions.code).toBe(code);
+  if (argument !== undefined) expect(e.extensions.argument).toBe(argument);
+  expect(r.text.length).toBeLessThan(2000);
+  expect(r.text).not.toMatch(/stacktrace|\bat .*\.(ts|js):\d+|\.ts:\d+|\.js:\d+|node_modules|\/work\/|postgres(ql)?:\/\//i);
+}
+
+/** PITs open in the cluster now (an export that was refused must not leave one). */
+async function openPits(): Promise<number> {
+  const body = await (await fetch(`${env('OPENSEARCH_URL')}/_search/point_in_time/_all`)).json() as { pits?: unknown[] };
+  return body.pits?.length ?? 0;
+}
+
+describe('POST /export, malformed', () => {
+  let resume: string;
+  let lastId: string;
+  const post = (body: string | unknown, headers: Record<string, string> = {}) => request(`${http.base}/export`, { method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: bearer(t.token), ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  beforeAll(async () => {
+    await indexEvents(g, t, 3, { database: 'malformed_db' });
+    const partial = await post({ serviceId: t.serviceId, filter: { databases: ['malformed_db'] }, limit: 1 });
+    expect(partial.status).toBe(200);
+    const [line, end] = partial.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(end['@export']).toMatchObject({ status: 'partial', events: 1 });
+    resume = end['@export'].resume;
+    lastId = line.id;
+  });
+
+  const BIG_TEXT = 'é'.repeat(BIG / 2);
+  it.each([
+    ['a body that is not JSON', '{"serviceId":', 'body'],
+    ['an empty body', '', 'body'],
+    ['a JSON array', '[{"serviceId":"x"}]', 'body'],
+    ['a JSON string', '"serviceId"', 'body'],
+    ['JSON null', 'null', 'body'],
+    ['trailing garbage', '{"serviceId":"x"}garbage', 'body'],
+    ['an unknown field', { serviceId: 'SVC', everything: true }, 'everything'],
+    ['a prototype key', '{"serviceId":"SVC","__proto__":{"polluted":true}}', '__proto__'],
+    ['no serviceId', { format: 'csv' }, 'serviceId'],
+    ['serviceId a number', { serviceId: 5 }, 'serviceId'],
+    ['serviceId an object', { serviceId: { id: 'x' } }, 'serviceId'],
+    ['an unknown format', { serviceId: 'SVC', format: 'xml' }, 'format'],
+    ['format a list', { serviceId: 'SVC', format: ['csv'] }, 'format'],
+    ['filter a string', { serviceId: 'SVC', filter: 'databases:*' }, 'filter'],
+    ['filter a list', { serviceId: 'SVC', filter: [1] }, 'filter'],
+    ['an unknown filter field', { serviceId: 'SVC', filter: { everything: true } }, 'filter'],
+    ['an unknown enum value', { serviceId: 'SVC', filter: { auditTypes: ['EVERYTHING'] } }, 'filter'],
+    ['a date that is not one', { serviceId: 'SVC', filter: { from: 'not a date' } }, 'filter'],
+    ['a filter list over its bound', { serviceId: 'SVC', filter: { users: Array.from({ length: 101 }, (_, i) => `u${i}`) } }, 'filter.users'],
+    ['a 200 KB filter text', { serviceId: 'SVC', filter: { text: BIG_TEXT } }, undefined],
+    ['deeply nested filter JSON', `{"serviceId":"SVC","filter":${'{"text":'.repeat(5000)}"x"${'}'.repeat(5000)}}`, 'filter'],
+    ['limit a string', { serviceId: 'SVC', limit: '10' }, 'limit'],
+    ['limit 0', { serviceId: 'SVC', limit: 0 }, 'limit'],
+    ['limit 1.5', { serviceId: 'SVC', limit: 1.5 }, 'limit'],
+    ['limit 1e12', { serviceId: 'SVC', limit: 1e12 }, 'limit'],
+    ['a resume token that is not one', { serviceId: 'SVC', resume: 'garbage' }, 'resume'],
+    ['a 200 KB resume token', { serviceId: 'SVC', resume: 'a'.repeat(BIG) + '.b' }, 'resume'],
+    ['resume a number', { serviceId: 'SVC', resume: 5 }, 'resume'],
+    ['after without resume', { serviceId: 'SVC', after: 'x' }, 'after'],
+  ])('%s: 400 BAD_USER_INPUT naming the argument, nothing opened, the value not echoed', async (_label, body, argument) => {
+    const pits = await openPits();
+    const text = typeof body === 'string' ? body.replace('SVC', t.serviceId) : JSON.stringify(body).replace('SVC', t.serviceId);
+    const r = await post(text);
+    expectRouteRefusal(r, 400, 'BAD_USER_INPUT', argument);
+    expect(r.text).not.toContain('é'.repeat(100));
+    expect(await openPits()).toBe(pits);
+  });
+
+  it('resume tokens: forged, of another filter or another service, and after an id not in the export: 400 naming resume or after', async () => {
+    const filter = { databases: ['malformed_db'] };
+    const flipped = resume.slice(0, 10) + (resume[10] === 'A' ? 'B' : 'A') + resume.slice(11);
+    expectRouteRefusal(await post({ serviceId: t.serviceId, filter, resume: flipped }), 400, 'BAD_USER_INPUT', 'resume');
+    expectRouteRefusal(await post({ serviceId: t.serviceId, filter: { databases: ['other'] }, resume }), 400, 'BAD_USER_INPUT', 'resume');
+    const other = await createTenant(g, { serviceUrl: urls.pgaudit });
+    const foreign = await request(`${http.base}/export`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(other.token) },
+      body: JSON.stringify({ serviceId: other.serviceId, filter, resume }) });
+    expectRouteRefusal(foreign, 400, 'BAD_USER_INPUT', 'resume');
+    for (const after of ['nope', 'x'.repeat(BIG), '\u0000', `${lastId}*`, '*']) {
+      expectRouteRefusal(await post({ serviceId: t.serviceId, filter, resume, after }), 400, 'BAD_USER_INPUT', 'after');
+    }
+    // the real one continues
+    const ok = await post({ serviceId: t.serviceId, filter, resume, after: lastId });
+    expect(ok.status).toBe(200);
+    expect(ok.text.trim().split('\n').map((l) => JSON.parse(l)).at(-1)['@export']).toMatchObject({ status: 'complete', events: 2 });
+  });
+
+  it('bad tokens: 401 with WWW-Authenticate, the same answer for none, malformed and unknown', async () => {
+    const texts = new Set<string>();
+    for (const authorization of [undefined, '', 'Bearer', 'Basic YTpi', `Bearer ${t.token}x`, `Bearer pga_${'z'.repeat(4000)}`, `Token ${t.token}`]) {
+      const r = await request(`${http.base}/export`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization !== undefined ? { authorization } : {}) },
+        body: JSON.stringify({ serviceId: t.serviceId }) });
+      expectRouteRefusal(r, 401, 'UNAUTHENTICATED');
+      expect(r.headers.get('www-authenticate')).toBe('Bearer');
+      texts.add(r.text);
+    }
+    expect(texts.size).toBe(1);
+  });
+
+  it('content types, methods and sizes: a body over MAX_BODY_BYTES is 413, another method 405 with Allow; never 5xx', async () => {
+    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '']) {
+      const r = await post({ serviceId: t.serviceId, filter: { databases: ['malformed_db'] } }, { 'content-type': ct });   // complete: no PIT left
+      expect(r.status).toBeLessThan(500);
+    }
+    const utf16 = await request(`${http.base}/export`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-16', authorization: bearer(t.token) },
+      body: Buffer.from(JSON.stringify({ serviceId: t.serviceId }), 'utf16le') });
+    expectRouteRefusal(utf16, 400, 'BAD_USER_INPUT', 'body');
+    const huge = await post({ serviceId: t.serviceId, filter: { text: 'x'.repeat(5 * 1024 * 1024) } });
+    expect(huge.status).toBe(413);
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const r = await request(`${http.base}/export`, { method, headers: { authorization: bearer(t.token) } });
+      expect(r.status).toBe(405);
+      expect(r.headers.get('allow')).toBe('POST');
+    }
+  });
+});
+
+describe('/graphql/stream, malformed', () => {
+  const TAIL = 'subscription($s: ID!, $f: AuditEventFilter, $a: String) { auditEventTail(serviceId: $s, filter: $f, after: $a) { cursor event { id } } }';
+  const raw = (body: string, headers: Record<string, string> = {}, method = 'POST') => request(`${http.base}/graphql/stream`, { method,
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: bearer(t.token), ...headers }, ...(method === 'GET' ? {} : { body }) });
+  afterEach(async () => {
+    for (let i = 0; i < 100 && g.gateway.events.tails.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(g.gateway.events.tails.size).toBe(0);
+  });
+
+  it.each([
+    ['a body that is not JSON', '{"query":', {}],
+    ['a JSON array', '[{"query":"subscription { __typename }"}]', {}],
+    ['JSON null', 'null', {}],
+    ['no query', '{"variables":{}}', {}],
+    ['query a number', '{"query":5}', {}],
+    ['variables a string', JSON.stringify({ query: TAIL, variables: 'x' }), {}],
+    ['extensions a list', JSON.stringify({ query: TAIL, extensions: [1] }), {}],
+    ['a text/plain body', JSON.stringify({ query: TAIL }), { 'content-type': 'text/plain' }],
+    ['a form body', 'query=x', { 'content-type': 'application/x-www-form-urlencoded' }],
+  ])('%s: a 4xx with code BAD_REQUEST, bounded, nothing opened', async (_label, body, headers) => {
+    const r = await raw(body, headers);
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.json.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(r.text.length).toBeLessThan(2000);
+    expect(r.text).not.toMatch(/\.ts:\d+|\.js:\d+|node_modules|stack/i);
+  });
+
+  it('no accept: text/event-stream: 406; a query or mutation: 400; unparsable or invalid documents: 400 with GraphQL codes', async () => {
+    expect((await raw(JSON.stringify({ query: TAIL }), { accept: 'application/json' })).status).toBe(406);
+    for (const [query, code] of [['{ __typename }', 'BAD_REQUEST'], ['mutation { setRedactionRules }', 'GRAPHQL_VALIDATION_FAILED'], ['subscription {', 'GRAPHQL_PARSE_FAILED'],
+      ['subscription { noSuchField }', 'GRAPHQL_VALIDATION_FAILED'], [`subscription { ${'{'.repeat(20_000)} }`, 'GRAPHQL_PARSE_FAILED'],
+      [`subscription { ${Array.from({ length: 50 }, (_, i) => `a${i}: auditEventTail(serviceId: "x") { cursor }`).join(' ')} }`, 'GRAPHQL_VALIDATION_FAILED']]) {
+      const r = await raw(JSON.stringify({ query }));
+      expect(r.status).toBe(400);
+      expect([code, 'BAD_REQUEST']).toContain(r.json.errors[0].extensions.code);
+    }
+    const get = await request(`${http.base}/graphql/stream?query=%7B&variables=%7B`, { headers: { accept: 'text/event-stream', authorization: bearer(t.token) } });
+    expect(get.status).toBe(400);
+    expect(get.json.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('a 200 KB literal of the wrong type, or 5,000 invalid fields: 400 with a bounded answer, the value not echoed', async () => {
+    for (const query of [`subscription { auditEventTail(serviceId: "${t.serviceId}", filter: { to: "${'B'.repeat(BIG)}" }) { cursor } }`,
+      `subscription { auditEventTail(serviceId: ["${'B'.repeat(BIG)}"]) { cursor } }`,
+      `subscription { ${Array.from({ length: 5000 }, (_, i) => `f${i}: noSuch${i}`).join(' ')} }`]) {
+      const r = await raw(JSON.stringify({ query }));
+      expect(r.status).toBe(400);
+      expect(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']).toContain(r.json.errors[0].extensions.code);
+      expect(r.text.length).toBeLessThan(10_000);
+      expect(r.text).not.toContain('B'.repeat(1000));
+    }
+  });
+
+  it('bad tokens: 401 before anything parses', async () => {
+    for (const authorization of ['', 'Bearer', `Bearer ${t.token}x`, 'Basic YTpi']) {
+      const r = await raw(JSON.stringify({ query: TAIL, variables: { s: t.serviceId } }), { authorization });
+      expect(r.status).toBe(401);
+      expect(r.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('hostile arguments: an error in the stream (BAD_USER_INPUT, NOT_FOUND), then it ends; nothing stays open', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ s: t.serviceId, f: { text: 'é'.repeat(BIG / 2) } }, 'BAD_USER_INPUT'],
+      [{ s: t.serviceId, f: { users: Array.from({ length: 101 }, (_, i) => `u${i}`) } }, 'BAD_USER_INPUT'],
+      [{ s: t.serviceId, a: 'not a cursor' }, 'BAD_USER_INPUT'],
+      [{ s: t.serviceId, a: 'x'.repeat(BIG) }, 'BAD_USER_INPUT'],
+      [{ s: t.serviceId, f: { auditTypes: ['EVERYTHING'] } }, 'BAD_USER_INPUT'],
+      [{ s: 5.5 }, 'BAD_USER_INPUT'],
+      [{ s: '00000000-0000-0000-0000-000000000000' }, 'NOT_FOUND'],
+      [{ s: `${t.serviceId}\u0000` }, 'NOT_FOUND'],
+    ];
+    for (const [variables, code] of cases) {
+      const sub = await subscribe(http.base, t.token, TAIL, variables);
+      const text = JSON.stringify(variables);
+      if (sub.status !== 200) {   // variables refused before the stream opened
+        expect(sub.status).toBe(400);
+        expect(sub.json.errors[0].extensions.code).toBe(code);
+        continue;
+      }
+      const first = await sub.next(5000).finally(() => sub.close());
+      expect({ variables: text.slice(0, 80), event: first?.event }).toEqual({ variables: text.slice(0, 80), event: 'next' });
+      expect({ variables: text.slice(0, 80), code: first!.data.errors[0].extensions.code, message: first!.data.errors[0].message }).toMatchObject({ variables: text.slice(0, 80), code });
+      const shown = JSON.stringify(first!.data);
+      expect(shown.length).toBeLessThan(2000);
+      expect(text.length < 1000 || !shown.includes(text.slice(0, 1000))).toBe(true);
+      expect(shown).not.toMatch(/\.ts:\d+|\.js:\d+|node_modules|stack/i);
+    }
+  });
+
+  it('a client that subscribes and leaves at once (slow or abandoned): its tail closes', async () => {
+    for (let i = 0; i < 3; i++) {
+      const sub = await subscribe(http.base, t.token, TAIL, { s: t.serviceId });
+      expect(sub.status).toBe(200);
+      sub.close();
+    }
+    // afterEach: every tail closed
   });
 });
 

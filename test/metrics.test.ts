@@ -15,8 +15,9 @@ import { loadConfig } from '../src/base/config';
 import { createLogger, silentLogger } from '../src/base/logger';
 import { CLI, ROOT } from './support/cli';
 import { generateCsvlog } from './support/csvlog-generator';
-import { createTenant, ELIGIBILITY, ENABLE, env, resetServer, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, ELIGIBILITY, ENABLE, env, indexEvents, resetServer, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { bearer, graphqlPost, request, startHttp } from './support/http';
+import { subscribe } from './support/sse';
 
 const TOKEN = 'metrics-token-0123456789';
 let g: TestGateway;
@@ -26,7 +27,9 @@ const logged: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   await resetServer(urls.pgaudit);
-  g = await startTestGateway({ METRICS_TOKEN: TOKEN });
+  // short tail settle time and poll interval: an event indexed while a tail listens arrives within about a second
+  // (the settle time must cover the bulk request and the refresh: README, Live tail)
+  g = await startTestGateway({ METRICS_TOKEN: TOKEN, TAIL_SETTLE_MS: '1000', TAIL_POLL_INTERVAL_MS: '100' });
   t = await createTenant(g, { serviceUrl: urls.pgaudit });
   http = await startHttp(g, 1024 * 1024, undefined, createLogger('debug', {}, (line) => { logged.push(JSON.parse(line)); }));
 });
@@ -143,6 +146,67 @@ describe('/metrics', () => {
     try {
       expect((await request(`http://127.0.0.1:${server.port}/metrics`)).status).toBe(404);
     } finally { await server.close(); await plain.close(); }
+  });
+});
+
+describe('exports and live tails', () => {
+  const delta = (after: Map<string, number>, before: Map<string, number>, series: string) => value(after, series) - value(before, series);
+  const exportPost = (body: unknown, token: string | null = t.token) =>
+    request(`${http.base}/export`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: bearer(token) } : {}) }, body: JSON.stringify(body) });
+
+  it('an export counts its start, its end by status, its events and bytes; a refusal counts its code; labels carry no user text', async () => {
+    const tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
+    await indexEvents(g, tenant, 30, { database: 'm_db' });
+    const before = await scrape();
+    const full = await exportPost({ serviceId: tenant.serviceId }, tenant.token);
+    expect(full.status).toBe(200);
+    const csv = await exportPost({ serviceId: tenant.serviceId, format: 'csv', limit: 5 }, tenant.token);
+    expect(csv.status).toBe(200);
+    // continued to its end: a partial export keeps its point in time for the resume (test/export.test.ts counts the cluster's)
+    const rest = await exportPost({ serviceId: tenant.serviceId, format: 'csv', resume: csv.headers.get('x-export-token'), after: csv.text.split('\r\n')[5]!.split(',')[0] }, tenant.token);
+    expect(rest.status).toBe(200);
+    expect((await exportPost({ serviceId: tenant.serviceId }, null)).status).toBe(401);
+    expect((await exportPost({ serviceId: tenant.serviceId, format: 'xml-user-text' }, tenant.token)).status).toBe(400);
+    expect((await exportPost({ serviceId: t.serviceId }, tenant.token)).status).toBe(404);   // another project's service
+    const after = await scrape();
+    expect(delta(after, before, 'exports_started_total{format="ndjson"}')).toBe(1);
+    expect(delta(after, before, 'exports_started_total{format="csv"}')).toBe(2);
+    expect(delta(after, before, 'exports_ended_total{status="complete"}')).toBe(2);
+    expect(delta(after, before, 'exports_ended_total{status="partial"}')).toBe(1);
+    expect(delta(after, before, 'export_events_total{format="ndjson"}')).toBe(30);
+    expect(delta(after, before, 'export_events_total{format="csv"}')).toBe(30);
+    expect(delta(after, before, 'export_bytes_total{format="ndjson"}')).toBe(Buffer.byteLength(full.text, 'utf8'));
+    expect(delta(after, before, 'export_bytes_total{format="csv"}')).toBe(Buffer.byteLength(csv.text + rest.text, 'utf8'));
+    for (const code of ['UNAUTHENTICATED', 'BAD_USER_INPUT', 'NOT_FOUND']) expect(delta(after, before, `exports_failed_total{code="${code}"}`)).toBe(1);
+    expect(delta(after, before, 'http_requests_total{route="/export",method="POST",status="200"}')).toBe(3);
+    const text = (await request(`${http.base}/metrics`, { headers: { authorization: bearer(TOKEN) } })).text;
+    expect(text).not.toMatch(/xml-user-text|m_db/);
+    expect(text).not.toContain(tenant.serviceId);
+  });
+
+  it('a tail counts in the open gauge while it runs, each event delivered, and its end by reason (client_closed, idle)', async () => {
+    const tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
+    const before = await scrape();
+    const tail = 'subscription($s: ID!) { auditEventTail(serviceId: $s) { cursor event { id } } }';
+    const sub = await subscribe(http.base, tenant.token, tail, { s: tenant.serviceId });
+    expect(sub.status).toBe(200);
+    await indexEvents(g, tenant, 3, { database: 'm_db', ingestedAt: new Date().toISOString() });
+    const got: unknown[] = [];
+    while (got.length < 3) {
+      const e = await sub.next(15_000);
+      expect(e?.event).toBe('next');
+      got.push(e!.data);
+    }
+    const open = await scrape();
+    expect(delta(open, before, 'tail_subscriptions_open')).toBe(1);
+    expect(delta(open, before, 'tail_events_delivered_total')).toBe(3);
+    sub.close();
+    let after = await scrape();
+    for (let i = 0; i < 50 && delta(after, before, 'tail_subscriptions_open') !== 0; i++) { await new Promise((r) => setTimeout(r, 100)); after = await scrape(); }
+    expect(delta(after, before, 'tail_subscriptions_open')).toBe(0);
+    expect(delta(after, before, 'tail_subscriptions_ended_total{reason="client_closed"}')).toBe(1);
+    expect(after.has('pgaudit_gateway_tail_subscriptions_ended_total{reason="idle"}')).toBe(true);
+    expect(delta(after, before, 'http_requests_total{route="/graphql/stream",method="POST",status="200"}')).toBe(1);
   });
 });
 

@@ -7,14 +7,16 @@
  * nothing here depends on timing.
  */
 import http from 'node:http';
+import { EXPORT_COST } from '../src/api/limits';
 import type { TenancyService } from '../src/modules/tenancy/tenancy.service';
 import { startHttpServer } from '../src/api/http-server';
 import { DEFAULT_RATE_LIMITS, RateLimits } from '../src/base/config';
 import { silentLogger } from '../src/base/logger';
 import { createMetricsRegistry, gatewayMetrics, MetricsRegistry } from '../src/base/metrics';
 import { startEnvironment } from './support/environment';
-import { createTenant, ENABLE, resetServer, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, ENABLE, indexEvents, resetServer, Tenant, TestGateway, urls } from './support/harness';
 import { unchanged as unchangedOn } from './support/unchanged';
+import { subscribe } from './support/sse';
 
 let g: TestGateway;
 let t: Tenant;
@@ -42,26 +44,33 @@ async function serverWith(limits: Partial<RateLimits>) {
   const s = await startHttpServer({ ...g.gateway, tenancy, logger: silentLogger, maxBodyBytes: 1 << 20, metrics: gatewayMetrics(registry),
     rateLimit: { ...DEFAULT_RATE_LIMITS, ...limits } }, 0, '127.0.0.1');
   servers.push(s);
-  /** POST /graphql with `authorization` (as is) from `from` (a loopback address), optionally with X-Forwarded-For. */
-  const post = (authorization: string | undefined, query: string, variables: Record<string, unknown> = {}, from = '127.0.0.1', forwardedFor?: string) =>
-    new Promise<Reply>((resolve, reject) => {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+  /** POST `path` with `authorization` (as is) from `from` (a loopback address), optionally with X-Forwarded-For; `json`: null when the answer is not JSON. */
+  const send = (path: string, authorization: string | undefined, body: unknown, from = '127.0.0.1', forwardedFor?: string, extra: Record<string, string> = {}) =>
+    new Promise<Reply & { text: string }>((resolve, reject) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
       if (authorization !== undefined) headers.authorization = authorization;
       if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
-      const req = http.request({ host: '127.0.0.1', port: s.port, path: '/graphql', method: 'POST', headers, localAddress: from, agent: false }, (res) => {
+      const req = http.request({ host: '127.0.0.1', port: s.port, path, method: 'POST', headers, localAddress: from, agent: false }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => { text += c; });
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, json: JSON.parse(text) }));
+        res.on('end', () => {
+          let json: any = null;
+          try { json = JSON.parse(text); } catch { /* a stream */ }
+          resolve({ status: res.statusCode!, headers: res.headers, json, text });
+        });
       });
       req.on('error', reject);
-      req.end(JSON.stringify({ query, variables }));
+      req.end(JSON.stringify(body));
     });
+  /** POST /graphql with `authorization` (as is) from `from` (a loopback address), optionally with X-Forwarded-For. */
+  const post = (authorization: string | undefined, query: string, variables: Record<string, unknown> = {}, from = '127.0.0.1', forwardedFor?: string) =>
+    send('/graphql', authorization, { query, variables }, from, forwardedFor);
   const rateLimited = async (kind: string) => {
     const m = new RegExp(`^pgaudit_gateway_rate_limited_requests_total\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(await registry.metrics());
     return Number(m![1]);
   };
-  return { post, counter, rateLimited };
+  return { post, send, counter, rateLimited, base: `http://127.0.0.1:${s.port}` };
 }
 
 const eligibility = (serviceId: string) => `{ auditEligibility(serviceId: "${serviceId}") { eligible } }`;   // costs 25
@@ -195,5 +204,107 @@ describe('requests without a valid token, per client address', () => {
     expect((await proxied.post(undefined, '{ __typename }', {}, '127.0.0.4', '6.6.6.6, 10.1.1.1')).status).toBe(401);
     expectRateLimited(await proxied.post(undefined, '{ __typename }', {}, '127.0.0.4', '7.7.7.7, 10.1.1.1'), 'address');   // the client's own entry is not trusted
     expect((await proxied.post(undefined, '{ __typename }', {}, '127.0.0.4', '10.2.2.2')).status).toBe(401);   // another client behind the proxy
+  });
+});
+
+describe('POST /export: the same limits as /graphql', () => {
+  const cheap = '{ __typename }';   // costs 0, charged 1: reads the bucket back
+
+  it('an export takes 50 points to start and 1 per 100 events written, owed past the bucket; then 429 + Retry-After before anything opens', async () => {
+    const s = await serverWith({ tokenBucketPoints: 52, tokenRestorePerSecond: 0.001 });
+    // every export here completes (none is partial): a partial one keeps its point in time open for its resume, which
+    // test/export.test.ts, counting the cluster's PITs, would see
+    const one = await createTenant(g, { serviceUrl: urls.pgaudit });
+    await indexEvents(g, one, 1, { database: 'rl_db' });
+    const tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
+    await indexEvents(g, tenant, 250, { database: 'rl_db' });
+    // exactly 50 + 1: an export of one event, then a request of cost 0 (charged 1) empties the bucket
+    const exact = one.token;
+    expect((await s.send('/export', `Bearer ${exact}`, { serviceId: one.serviceId })).status).toBe(200);
+    expect((await s.post(`Bearer ${exact}`, cheap)).json.extensions.cost.throttleStatus.currentlyAvailable).toBe(0);
+
+    // 250 events in one page: 50 + 3 points from a bucket of 52; the stream is not cut for it, the point is owed
+    const ok = await s.send('/export', `Bearer ${tenant.token}`, { serviceId: tenant.serviceId });
+    expect(ok.status).toBe(200);
+    expect(ok.text.trim().split('\n')).toHaveLength(251);
+    expect(JSON.parse(ok.text.trim().split('\n').at(-1)!)['@export']).toMatchObject({ status: 'complete', events: 250 });
+    const refused = await s.send('/export', `Bearer ${tenant.token}`, { serviceId: tenant.serviceId });
+    expectRateLimited(refused, 'token');
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    expect(refused.json.errors[0].extensions.throttleStatus).toEqual({ maximumAvailable: 52, currentlyAvailable: 0, restoreRate: 0.001 });
+    // the debt refuses the token's GraphQL requests too, before they are parsed
+    expectRateLimited(await s.post(`Bearer ${tenant.token}`, cheap), 'token');
+    expect(await s.rateLimited('token')).toBe(2);
+    // another token of the same project is not affected
+    const other = (await g.gateway.tenancy.createToken(tenant.projectId, `rl-export-${Date.now()}`, 'avnadmin')).token;
+    expect((await s.send('/export', `Bearer ${other}`, { serviceId: tenant.serviceId, format: 'csv' })).status).toBe(200);
+  });
+
+  it('a token with fewer points than an export\'s start is refused with the cost in extensions, and the refusal takes nothing', async () => {
+    const s = await serverWith({ tokenBucketPoints: 60, tokenRestorePerSecond: 0.001 });
+    const token = await freshToken();
+    for (let i = 0; i < 20; i++) expect((await s.post(`Bearer ${token}`, cheap)).status).toBe(200);   // 40 left
+    const refused = await s.send('/export', `Bearer ${token}`, { serviceId: t.serviceId });
+    expectRateLimited(refused, 'token');
+    expect(refused.json.errors[0].extensions.cost).toEqual({ requestedQueryCost: EXPORT_COST.start,
+      throttleStatus: { maximumAvailable: 60, currentlyAvailable: 40, restoreRate: 0.001 } });
+    expect((await s.post(`Bearer ${token}`, cheap)).json.extensions.cost.throttleStatus.currentlyAvailable).toBe(39);
+  });
+
+  it('a request refused for its body or scope takes nothing', async () => {
+    const s = await serverWith({ tokenBucketPoints: 100, tokenRestorePerSecond: 0.001 });
+    const token = await freshToken();
+    expect((await s.send('/export', `Bearer ${token}`, { serviceId: t.serviceId, format: 'xml' })).status).toBe(400);
+    expect((await s.send('/export', `Bearer ${token}`, { nothing: 1 })).status).toBe(400);
+    const readPolicy = (await g.gateway.tenancy.createToken(t.projectId, `rl-scope-${Date.now()}`, 'avnadmin', { scopes: 'read:policy' })).token;
+    expect((await s.send('/export', `Bearer ${readPolicy}`, { serviceId: t.serviceId })).status).toBe(403);
+    expect((await s.post(`Bearer ${token}`, cheap)).json.extensions.cost.throttleStatus.currentlyAvailable).toBe(99);
+    expect((await s.post(`Bearer ${readPolicy}`, cheap)).json.extensions.cost.throttleStatus.currentlyAvailable).toBe(99);
+  });
+
+  it('requests without a valid token take from the address\'s bucket; once empty, 429 before any lookup, valid tokens included; another address is not starved', async () => {
+    const s = await serverWith({ addressBucketPoints: 2, addressRestorePerSecond: 0.001 });
+    for (const authorization of [undefined, 'Bearer pga_unknownunknownunknownunknown']) {
+      const r = await s.send('/export', authorization, { serviceId: t.serviceId });
+      expect(r.status).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Bearer');
+    }
+    const lookups = s.counter.lookups;
+    expectRateLimited(await s.send('/export', 'Bearer pga_anotherunknownanotherunknown', { serviceId: t.serviceId }), 'address');
+    expectRateLimited(await s.send('/export', `Bearer ${t.token}`, { serviceId: t.serviceId }), 'address');
+    expect(s.counter.lookups).toBe(lookups);
+    expect((await s.send('/export', `Bearer ${t.token}`, { serviceId: t.serviceId }, '127.0.0.2')).status).toBe(200);
+    expect(await s.rateLimited('address')).toBe(2);
+  });
+});
+
+describe('/graphql/stream: a live tail pays as a query does', () => {
+  const TAIL = 'subscription($s: ID!) { auditEventTail(serviceId: $s) { cursor } }';   // 50 points
+
+  it('a subscription takes 50 points plus what it selects when it opens; then 429 + Retry-After, nothing opened', async () => {
+    const s = await serverWith({ tokenBucketPoints: 90, tokenRestorePerSecond: 0.001 });
+    const token = await freshToken();
+    const first = await subscribe(s.base, token, TAIL, { s: t.serviceId });
+    try {
+      expect(first.status).toBe(200);
+      const tails = g.gateway.events.tails.size;
+      const second = await subscribe(s.base, token, TAIL, { s: t.serviceId });
+      expect(second.status).toBe(429);
+      expect(second.json.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limitedBy: 'token',
+        throttleStatus: { maximumAvailable: 90, currentlyAvailable: 40 } });
+      expect(second.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+      expect(g.gateway.events.tails.size).toBe(tails);
+      expect(await s.rateLimited('token')).toBe(1);
+    } finally { first.close(); }
+  });
+
+  it('requests without a valid token are limited per address, before any lookup', async () => {
+    const s = await serverWith({ addressBucketPoints: 1, addressRestorePerSecond: 0.001 });
+    expect((await subscribe(s.base, 'pga_unknownunknownunknownunknown', TAIL, { s: t.serviceId })).status).toBe(401);
+    const lookups = s.counter.lookups;
+    const refused = await subscribe(s.base, t.token, TAIL, { s: t.serviceId });
+    expect(refused.status).toBe(429);
+    expect(refused.json.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limitedBy: 'address' });
+    expect(s.counter.lookups).toBe(lookups);
   });
 });

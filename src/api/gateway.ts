@@ -3,11 +3,12 @@ import type { GatewayConfig } from '../base/config';
 import { connectDb, DbHandle } from '../base/db/prisma';
 import type { Logger } from '../base/logger';
 import { createMetricsRegistry, gatewayMetrics, GatewayMetrics, lapseMetrics, MetricsRegistry, targetConnectionMetrics } from '../base/metrics';
-import { driftMetrics } from '../base/metrics';
+import { driftMetrics, tailMetrics } from '../base/metrics';
 import { DRIFT_CHECK_OUTCOMES, DriftMonitor } from '../modules/audit-policy/policy.drift-monitor';
 import { AuditEventsService } from '../modules/audit-events/audit-events.service';
 import { EventStore } from '../modules/audit-events/event.store';
 import { ExportService } from '../modules/audit-events/export.service';
+import { TAIL_END_REASONS } from '../modules/audit-events/tail.service';
 import { tokenKey } from '../modules/audit-events/export.token';
 import { PolicyRepository } from '../modules/audit-policy/policy.repository';
 import { PolicyService } from '../modules/audit-policy/policy.service';
@@ -108,7 +109,8 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     ? new DriftMonitor(policies.drift, logger, { intervalMs: config.driftCheckIntervalMs }, driftMetrics(registry, DRIFT_CHECK_OUTCOMES))
     : null;
   const events = new AuditEventsService(tenancy, eventStore, { textMaxBytes: config.answers.eventTextMaxBytes,
-    maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 }, config.tail);
+    maxParameters: config.answers.eventMaxParameters, statsDefaultWindowMs: config.answers.statsDefaultWindowHours * 3_600_000 }, config.tail,
+    tailMetrics(registry, TAIL_END_REASONS));
   // resume tokens are signed with a key derived from the current master key (a process without keys: a random one)
   const keys = config.credentialsMasterKeys;
   // not `exports`: in the CommonJS output that name is the module's own exports object (READINESS_TIMEOUT_MS read as undefined)

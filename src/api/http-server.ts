@@ -160,9 +160,14 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
-/** http_requests_total once the answer is sent: route and method from fixed sets, never the client's text. */
+/**
+ * http_requests_total once the answer is sent: route and method from fixed sets, never the client's text. On
+ * 'close', not 'finish': a stream the client ends (a live tail, an export cut short) never finishes, and is an
+ * answer all the same; a request the client left before any answer started is not counted.
+ */
 function countRequest(metrics: GatewayMetrics, req: IncomingMessage, res: ServerResponse): void {
-  res.once('finish', () => {
+  res.once('close', () => {
+    if (!res.headersSent) return;
     const path = requestTarget(req.url)?.pathname;
     const route = path !== undefined && Object.hasOwn(ROUTES, path) ? path : 'other';
     metrics.httpRequests.labels(route, METHODS.has(req.method ?? '') ? req.method! : 'other', String(res.statusCode)).inc();
@@ -197,14 +202,16 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  // The routes outside Apollo (/graphql/stream, /export): the token lookup inside the per-address limit, as /graphql's context below
+  const authenticate = (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
+    const lookup = () => contextFor(deps, req.headers.authorization, requestId);
+    return throttles.addresses
+      ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), lookup)
+      : lookup();
+  };
   // subscriptions (live tail): the same authentication, address and token limits, scopes and cost as /graphql
-  const stream = createStreamServer({ schema: gatewaySchema(), limits: deps.graphql ?? DEFAULT_GRAPHQL_LIMITS, throttles,
-    authenticate: (req, requestId) => {
-      const authenticate = () => contextFor(deps, req.headers.authorization, requestId);
-      return throttles.addresses
-        ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), authenticate)
-        : authenticate();
-    } });
+  const stream = createStreamServer({ schema: gatewaySchema(), limits: deps.graphql ?? DEFAULT_GRAPHQL_LIMITS, throttles, authenticate });
+  const exportDeps = { exports: deps.exports, logger: deps.logger, authenticate, tokens: throttles.tokens, metrics: deps.metrics };
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const target = requestTarget(req.url);
@@ -236,7 +243,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
       if (err instanceof BodyAborted) { deps.logger.debug('client went away before its body ended', { requestId }); return; }
       throw err;
     }
-    if (target.pathname === '/export') return handleExport(deps, req, res, requestId, raw);
+    if (target.pathname === '/export') return handleExport(exportDeps, req, res, requestId, raw);
     if (target.pathname === '/graphql/stream') return stream.serve(req, res, requestId, raw);
     let body: unknown = undefined;
     if (raw) {

@@ -86,6 +86,21 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   'AuditPolicy.historyIntegrity': (_a, children) => 10 + children,
 };
 
+/**
+ * The cost of an export (POST /export, export-route.ts) in the same points as FIELD_COST, taken from the same
+ * token bucket. An export's size is known only as it streams, so it pays as it reads: `start` when it is
+ * accepted (taken before the answer starts, or RATE_LIMITED: it opens a point in time and reads a page, like a
+ * stats query), then `perHundredEvents` for each 100 events of every page it writes (rounded up per page), owed
+ * whatever the bucket holds: a stream is not cut for its cost (its own bounds are EXPORT_*), the debt refuses the
+ * token's next requests until the bucket has restored it. Far below a page of auditEvents per event: a page of an
+ * export is one search through a point in time with nothing resolved per field, and an export of 1,000,000
+ * events (10,050 points) must stay possible at the default restore rate (about 100 s of it).
+ */
+export const EXPORT_COST = { start: 50, perHundredEvents: 1 } as const;
+
+/** What one written page of `events` events of an export costs (EXPORT_COST). */
+export const exportPageCost = (events: number): number => Math.ceil(events / 100) * EXPORT_COST.perHundredEvents;
+
 export const costEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }: ComplexityEstimatorArgs) => {
   const row = FIELD_COST[`${type.name}.${field.name}`];
   if (row) {

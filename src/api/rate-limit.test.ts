@@ -101,6 +101,20 @@ describe('TokenThrottle', () => {
     expect(recorded).toEqual(['token']);
   });
 
+  it('spend: takes work already done whatever the bucket holds (an export\'s pages); the debt refuses the token until restored', () => {
+    const clock = fakeClock();
+    const t = new TokenThrottle(new LeakyBuckets(10, 1, 100, clock.now));
+    t.spend('tok', 4);
+    expect(t.status('tok').currentlyAvailable).toBe(6);
+    t.spend('tok', 20);                                 // 14 owed
+    expect(t.status('tok').currentlyAvailable).toBe(0);
+    expect(() => t.admit('tok')).toThrow(expect.objectContaining({ code: ApiErrorCode.RATE_LIMITED }));
+    t.spend('tok', 0);                                  // nothing to pay: nothing taken
+    clock.advance(15);                                  // 15 points restored: 1 available
+    expect(t.status('tok').currentlyAvailable).toBe(1);
+    expect(() => t.admit('tok')).not.toThrow();
+  });
+
   it('admit: refuses a token whose bucket holds less than one point, before its request is parsed, and takes nothing', () => {
     const recorded: string[] = [];
     const clock = fakeClock();

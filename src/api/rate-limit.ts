@@ -138,6 +138,14 @@ export class TokenThrottle {
   }
 
   /**
+   * Takes `points` for work already done (an export's pages, limits.ts EXPORT_COST) whatever the bucket holds:
+   * below zero the token owes them, and its next requests are refused until the bucket has restored them.
+   */
+  spend(tokenId: string, points: number): void {
+    if (points > 0) this.buckets.charge(tokenId, points);
+  }
+
+  /**
    * Takes the request's cost (at least 1: every request is work) from the token's bucket, or throws
    * RATE_LIMITED with the bucket's state and `extra` (e.g. the request's cost) when it holds less.
    */

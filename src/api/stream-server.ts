@@ -6,8 +6,9 @@
  * A subscription passes the same gates as a query on /graphql, in the same order, before anything opens:
  * the per-address limit on requests without a valid token, the bearer token (UNAUTHENTICATED, 401), the
  * token's bucket (RATE_LIMITED, 429), the parse limit, the validation rules (depth, aliases, directives,
- * root fields), the scopes (INSUFFICIENT_SCOPE, 403: read:events), the cost budget and its charge. Those
- * refusals are JSON answers with the HTTP status /graphql gives them; errors once the stream is open (a bad
+ * root fields), the scopes (INSUFFICIENT_SCOPE, 403: read:events), the cost budget and its charge, the variables'
+ * coercion (BAD_USER_INPUT, 400). Those refusals are JSON answers with the HTTP status /graphql gives them, every
+ * message bounded, graphql-sse's own refusals of malformed requests with a code too (codedRefusal); errors once the stream is open (a bad
  * filter or cursor, a service not visible, the live-tail limits, the end of a tail) are GraphQL errors in the
  * stream, formatted by the one error map. The token is not checked again while the tail runs: its expiry
  * ends the tail (TOKEN_EXPIRED), a revocation takes effect within TAIL_MAX_LIFETIME_MS at most.
@@ -18,7 +19,7 @@
  */
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DocumentNode, getOperationAST, GraphQLError, GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import { DocumentNode, getOperationAST, getVariableValues, GraphQLError, GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import { createHandler, ExecutionResult, Response as SseResponse } from 'graphql-sse';
 import type { GraphQLLimits } from '../base/config';
 import type { GatewayContext } from './context';
@@ -57,6 +58,26 @@ function errorResponse(err: GraphQLError, status: number): SseResponse {
 
 const refusal = (code: string, message: string) => new GraphQLError(message, { extensions: { code } });
 
+/** The longest message of a refusal graphql-sse writes itself (its JSON.parse message, say): bounded like ours. */
+const MAX_REFUSAL_MESSAGE = 500;
+
+/**
+ * graphql-sse's own refusals of a malformed request (a body that is not JSON or not an object, no query, variables
+ * or extensions of the wrong type: 400 with bare `{ errors: [{ message }] }`; a content type other than JSON: 415
+ * with no body) in this API's shape, as /graphql answers them: `extensions.code` BAD_REQUEST, a bounded message.
+ * Answers this file made (they carry a code) pass as they are.
+ */
+export function codedRefusal(body: string | null, status: number): string | null {
+  if (status < 400) return body;
+  let errors: { message?: unknown; extensions?: { code?: unknown } }[] = [];
+  try { errors = (JSON.parse(body ?? '') as { errors?: typeof errors }).errors ?? []; } catch { errors = []; }
+  if (errors.length > 0 && errors.every((e) => typeof e.extensions?.code === 'string')) return body;
+  const messages = errors.map((e) => (typeof e.message === 'string' ? e.message : '')).filter(Boolean);
+  const message = status === 415 ? 'send the request as JSON (content-type: application/json), or as GET with query parameters'
+    : messages.length > 0 ? messages.join('; ') : 'malformed request';
+  return JSON.stringify({ errors: [{ message: message.slice(0, MAX_REFUSAL_MESSAGE), extensions: { code: 'BAD_REQUEST' } }] });
+}
+
 export function createStreamServer(deps: StreamDeps) {
   const guard = graphqlLimits(deps.schema, deps.limits);
   const rules = [...specifiedRules, ...guard.validationRules];
@@ -77,7 +98,7 @@ export function createStreamServer(deps: StreamDeps) {
       await context.targets.close();   // a subscription never connects to a customer's server
       let document: DocumentNode;
       try { document = parse(params.query, guard.parseOptions); }
-      catch (err) { return errorResponse(err instanceof GraphQLError ? new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : refusal('GRAPHQL_PARSE_FAILED', 'unparsable query'), 400); }
+      catch (err) { return errorResponse(err instanceof GraphQLError ? new GraphQLError(err.message.slice(0, MAX_REFUSAL_MESSAGE), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : refusal('GRAPHQL_PARSE_FAILED', 'unparsable query'), 400); }
       const operation = getOperationAST(document, params.operationName);
       if (!operation) return errorResponse(refusal('BAD_REQUEST', 'name one operation of the document (operationName)'), 400);
       if (operation.operation !== 'subscription') {
@@ -85,14 +106,16 @@ export function createStreamServer(deps: StreamDeps) {
       }
       const invalid = validate(deps.schema, document, rules);
       if (invalid.length > 0) {
-        return [JSON.stringify({ errors: invalid.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }),
+        // bounded: graphql-js quotes an invalid literal whole ("Expected value of type ..., found <the 70 KB string>")
+        return [JSON.stringify({ errors: invalid.slice(0, 10).map((e) => ({ message: e.message.slice(0, MAX_REFUSAL_MESSAGE), locations: e.locations?.slice(0, 5),
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }),
           { status: 400, statusText: 'Bad Request', headers: JSON_TYPE }];
       }
       try {
         checkOperationScopes(operation, document, context.principal.scopes);
         let cost: number | undefined;
         try { cost = operationCost(deps.schema, document, params.variables ?? undefined, params.operationName ?? undefined); }
-        catch { cost = undefined; }   // variables that do not coerce: the subscription refuses them in the stream
+        catch { cost = undefined; }   // variables that do not coerce: refused below, once the request is charged
         if (cost !== undefined && cost > deps.limits.maxCost) {
           throw new ApiError(ApiErrorCode.QUERY_TOO_COMPLEX, `query cost ${cost} is over the limit of ${deps.limits.maxCost}`,
             { cost: { requestedQueryCost: cost, maximumAvailable: deps.limits.maxCost } });
@@ -101,6 +124,14 @@ export function createStreamServer(deps: StreamDeps) {
       } catch (err) {
         if (err instanceof GraphQLError) return errorResponse(err, 400);
         throw err;
+      }
+      // Variables that do not coerce: BAD_USER_INPUT before the stream opens, as /graphql answers them (graphql-js's
+      // subscribe would report them with no code, which the error map can only take for a fault). After the charge,
+      // as on /graphql (where such a request costs 1); messages bounded (they may quote the value).
+      const coerced = getVariableValues(deps.schema, operation.variableDefinitions ?? [], params.variables ?? {}, { maxErrors: 10 });
+      if (coerced.errors) {
+        return [JSON.stringify({ errors: coerced.errors.map((e) => ({ message: e.message.slice(0, MAX_REFUSAL_MESSAGE), locations: e.locations,
+          extensions: { code: 'BAD_USER_INPUT' } })) }), { status: 400, statusText: 'Bad Request', headers: JSON_TYPE }];
       }
       return { schema: deps.schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: context as OperationContext };
     },
@@ -129,8 +160,13 @@ export function createStreamServer(deps: StreamDeps) {
         headers: { get: (key) => { const v = req.headers[key]; return Array.isArray(v) ? v.join('\n') : v; } },
         body: body === '' ? null : body, raw: req, context: { requestId },
       });
+      if (!out || typeof out === 'string') {
+        const answer = codedRefusal(out ?? null, init.status);
+        res.writeHead(init.status, { ...init.headers, ...(answer !== (out ?? null) ? JSON_TYPE : {}), 'x-request-id': requestId });
+        res.end(answer ?? undefined);
+        return;
+      }
       res.writeHead(init.status, { ...init.headers, 'x-request-id': requestId });
-      if (!out || typeof out === 'string') { res.end(out ?? undefined); return; }
       open.add(out);
       const stop = () => { void out.return(undefined); };
       res.once('close', stop);

@@ -1,4 +1,4 @@
-import { createMetricsRegistry, ingestMetrics, lapseMetrics, metricsAuthorized, targetConnectionMetrics } from './metrics';
+import { createMetricsRegistry, gatewayMetrics, ingestMetrics, lapseMetrics, metricsAuthorized, tailMetrics, targetConnectionMetrics } from './metrics';
 
 describe('lapse metrics', () => {
   it('pending gauge, disabled counter, failures by fixed reason (an unknown reason counts as error)', async () => {
@@ -72,5 +72,35 @@ describe('target connection metrics', () => {
     targetConnectionMetrics(a).opened();
     targetConnectionMetrics(b);
     expect(await b.metrics()).toMatch(/^pgaudit_gateway_target_connections_open 0$/m);
+  });
+});
+
+describe('tail metrics', () => {
+  it('the open gauge follows opened/ended; delivered events counted; ends by fixed reason (an unknown one counts as error)', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    const m = tailMetrics(registry, ['idle', 'client_closed', 'error']);
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_tail_subscriptions_ended_total\{reason="client_closed"\} 0$/m);
+    m.opened(); m.opened(); m.delivered(); m.delivered(); m.delivered(); m.ended('idle'); m.ended('tenant text');
+    m.opened();
+    const text = await registry.metrics();
+    expect(text).toMatch(/^pgaudit_gateway_tail_subscriptions_open 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_tail_events_delivered_total 3$/m);
+    expect(text).toMatch(/^pgaudit_gateway_tail_subscriptions_ended_total\{reason="idle"\} 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_tail_subscriptions_ended_total\{reason="error"\} 1$/m);
+    expect(text).not.toMatch(/tenant/);
+  });
+});
+
+describe('export metrics', () => {
+  it('every format and end status present from the start', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    gatewayMetrics(registry);
+    const text = await registry.metrics();
+    for (const format of ['ndjson', 'csv']) {
+      for (const name of ['exports_started_total', 'export_events_total', 'export_bytes_total']) {
+        expect(text).toMatch(new RegExp(`^pgaudit_gateway_${name}\\{format="${format}"\\} 0$`, 'm'));
+      }
+    }
+    for (const status of ['complete', 'partial', 'error', 'aborted']) expect(text).toMatch(new RegExp(`^pgaudit_gateway_exports_ended_total\\{status="${status}"\\} 0$`, 'm'));
   });
 });

@@ -27,7 +27,18 @@ export interface GatewayMetrics {
   graphqlDuration: Histogram<'operation' | 'type'>;
   graphqlErrors: Counter<'code'>;
   rateLimited: Counter<'kind'>;
+  /** POST /export (src/api/export-route.ts): started by format, ended by status, failed by code, what was written. */
+  exportsStarted: Counter<'format'>;
+  exportsEnded: Counter<'status'>;
+  exportsFailed: Counter<'code'>;
+  exportEvents: Counter<'format'>;
+  exportBytes: Counter<'format'>;
 }
+
+/** How a started export ended (the export module's outcomes): each present at 0 from the start. */
+export const EXPORT_END_STATUSES = ['complete', 'partial', 'error', 'aborted'] as const;
+/** The export formats (the export module's EXPORT_FORMATS; base cannot import it). */
+const EXPORT_FORMAT_LABELS = ['ndjson', 'csv'] as const;
 
 export function gatewayMetrics(registry: MetricsRegistry): GatewayMetrics {
   const p = METRIC_PREFIX;
@@ -42,7 +53,26 @@ export function gatewayMetrics(registry: MetricsRegistry): GatewayMetrics {
     graphqlErrors: new Counter({ name: `${p}graphql_errors_total`, help: 'GraphQL errors sent to clients, by extensions.code',
       labelNames: ['code'], registers: [registry] }),
     rateLimited: rateLimitedCounter(registry),
+    ...exportCounters(registry),
   };
+}
+
+function exportCounters(registry: MetricsRegistry): Pick<GatewayMetrics, 'exportsStarted' | 'exportsEnded' | 'exportsFailed' | 'exportEvents' | 'exportBytes'> {
+  const p = METRIC_PREFIX;
+  const started = new Counter({ name: `${p}exports_started_total`, help: 'Exports (POST /export) whose answer started, by format',
+    labelNames: ['format'], registers: [registry] });
+  const ended = new Counter({ name: `${p}exports_ended_total`,
+    help: 'Started exports by how they ended: complete, partial (a request bound: resumable), error (stopped by a fault: resumable), aborted (the client went away)',
+    labelNames: ['status'], registers: [registry] });
+  const failed = new Counter({ name: `${p}exports_failed_total`,
+    help: 'Export requests refused before their first byte, or stopped by an error while streaming, by error code',
+    labelNames: ['code'], registers: [registry] });
+  const events = new Counter({ name: `${p}export_events_total`, help: 'Events written by exports, by format', labelNames: ['format'], registers: [registry] });
+  const bytes = new Counter({ name: `${p}export_bytes_total`, help: 'Bytes of export bodies written (header rows and end markers included), by format',
+    labelNames: ['format'], registers: [registry] });
+  for (const format of EXPORT_FORMAT_LABELS) { started.labels(format).inc(0); events.labels(format).inc(0); bytes.labels(format).inc(0); }
+  for (const status of EXPORT_END_STATUSES) ended.labels(status).inc(0);
+  return { exportsStarted: started, exportsEnded: ended, exportsFailed: failed, exportEvents: events, exportBytes: bytes };
 }
 
 /** The kinds of rate limit (src/api/rate-limit.ts): a token's cost bucket, an address's failed authentications. */
@@ -54,6 +84,32 @@ function rateLimitedCounter(registry: MetricsRegistry): Counter<'kind'> {
     labelNames: ['kind'], registers: [registry] });
   for (const kind of RATE_LIMIT_KINDS) counter.labels(kind).inc(0);
   return counter;
+}
+
+/** Satisfies the audit-events module's TailRecorder (live tails, src/modules/audit-events/tail.service.ts). */
+export interface TailMetrics {
+  opened(): void;
+  delivered(): void;
+  ended(reason: string): void;
+}
+
+/**
+ * `endReasons`: why a tail ends (the module's TAIL_END_REASONS; base cannot import it), each present at 0 from
+ * the start. Labels only ever hold those reasons.
+ */
+export function tailMetrics(registry: MetricsRegistry, endReasons: readonly string[]): TailMetrics {
+  const p = METRIC_PREFIX;
+  const open = new Gauge({ name: `${p}tail_subscriptions_open`, help: 'Live tails (auditEventTail on /graphql/stream) open now', registers: [registry] });
+  const delivered = new Counter({ name: `${p}tail_events_delivered_total`, help: 'Events delivered by live tails', registers: [registry] });
+  const ended = new Counter({ name: `${p}tail_subscriptions_ended_total`,
+    help: 'Live tails ended, by reason: lifetime, idle, token_expired, shutdown (SUBSCRIPTION_ENDED), client_closed, store_unavailable, error',
+    labelNames: ['reason'], registers: [registry] });
+  for (const reason of endReasons) ended.labels(reason).inc(0);
+  return {
+    opened: () => open.inc(),
+    delivered: () => delivered.inc(),
+    ended: (reason) => { open.dec(); ended.labels(endReasons.includes(reason) ? reason : 'error').inc(); },
+  };
 }
 
 /** Satisfies the audit-policy module's TargetConnectionRecorder. */

@@ -17,6 +17,8 @@ import { createLogger, silentLogger } from '../../src/base/logger';
 import { withDatabase } from '../../src/modules/audit-policy/target/target.session';
 import { CheckpointRepository } from '../../src/modules/ingest/checkpoint.repository';
 import { IngestOptions, Ingester, IngestStats } from '../../src/modules/ingest/ingester';
+import { randomUUID } from 'node:crypto';
+import type { AuditEventDocument } from '../../src/modules/audit-events/event.document';
 import { env, urls } from './env';
 
 export { env, urls };
@@ -60,6 +62,23 @@ export interface Tenant { organizationId: string; projectId: string; serviceId: 
 
 let counter = 0;
 /** A fresh organization + project + service + token. Defaults: entitled, acting as avnadmin. */
+/**
+ * `n` plain SELECT events of `tenant` in `database`, a minute apart before now, written straight to the event store
+ * (no log, no ingester: for tests of what reads them) and refreshed; `ingestedAt` stamps them as the ingester would.
+ */
+export async function indexEvents(g: TestGateway, tenant: Tenant, n: number, opts: { database: string; ingestedAt?: string }): Promise<AuditEventDocument[]> {
+  const docs: AuditEventDocument[] = Array.from({ length: n }, (_, i) => ({ id: randomUUID().replace(/-/g, ''), serviceId: tenant.serviceId,
+    projectId: tenant.projectId, organizationId: tenant.organizationId, timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString(),
+    auditType: 'SESSION', statementId: i + 1, substatementId: 1, class: 'READ', command: 'SELECT', objectType: null, objectName: null,
+    statement: `SELECT ${i}`, statementStatus: 'LOGGED', parameters: null, rows: null, user: 'u', database: opts.database, sessionId: 's',
+    sessionLineNum: i + 1, applicationName: null, remoteHost: null }));
+  await g.gateway.eventStore!.ensureTemplate();
+  const { rejected } = await g.gateway.eventStore!.bulkIndex(docs, [], opts.ingestedAt);
+  if (rejected.length > 0) throw new Error(`events rejected: ${JSON.stringify(rejected).slice(0, 500)}`);
+  await g.gateway.eventStore!.refresh();
+  return docs;
+}
+
 export async function createTenant(g: TestGateway, opts: { serviceUrl: string; proPlatform?: boolean; proFeatures?: boolean; role?: string }): Promise<Tenant> {
   const n = `${process.pid}-${++counter}-${Date.now()}`;
   const t = g.gateway.tenancy;

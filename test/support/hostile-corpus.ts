@@ -11,7 +11,12 @@
  * - documents: alias, fragment, directive, depth and root-field floods, broken syntax, many operations;
  * - envelopes: malformed JSON, invalid UTF-8, batches (array bodies), wrong field types, persisted queries;
  * - transport: methods, request targets, GET with query strings, content types, authorization headers,
- *   chunked and pipelined bodies, and a few slow and aborted bodies.
+ *   chunked and pipelined bodies, and a few slow and aborted bodies;
+ * - POST /export: its body's fields spoiled one at a time (the filter by the same MUTATIONS, walked from the schema's
+ *   AuditEventFilter), resume tokens forged, cut, of the other tenant or another filter, `after` ids, limits, formats,
+ *   envelopes, tokens, content types, aborted and slow bodies, a client that never reads;
+ * - /graphql/stream: every Subscription field (auditEventTail) spoiled like the others, envelopes, accept headers,
+ *   content types, tokens, GET with query strings, clients that subscribe and leave.
  * Pure: no I/O; the same seed and inputs give the same requests.
  */
 import { createHash } from 'node:crypto';
@@ -42,6 +47,10 @@ export interface CorpusTargets {
   /** Cursors that belong to the other tenant's pages (events, policy history). */
   foreignCursors: string[];
   maxBodyBytes: number;
+  /** A resume token of an export of the caller's service (filter `exportFilter`), and one of the other tenant's. */
+  exportResume: string;
+  foreignExportResume: string;
+  exportFilter: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -247,7 +256,7 @@ const REMOVE = Symbol('remove');
 const UNKNOWN_FIELD = Symbol('unknown field');
 
 /** A root field called with one spoiled argument; as variables (most) or inline literals. */
-function fieldRequest(r: Rand, t: CorpusTargets, opType: 'query' | 'mutation', field: GraphQLField<unknown, unknown>, spoil = true): { label: string; body: unknown } {
+function fieldRequest(r: Rand, t: CorpusTargets, opType: 'query' | 'mutation' | 'subscription', field: GraphQLField<unknown, unknown>, spoil = true): { label: string; body: unknown } {
   const ids = { serviceId: t.serviceId, eventId: t.eventId };
   const args: Record<string, unknown> = {};
   for (const a of field.args) {
@@ -468,10 +477,148 @@ export function hostileCorpus(schema: GraphQLSchema, t: CorpusTargets, seed: num
       post('header', `header ${h[0]}: ${h[1].slice(0, 20)}`, JSON.stringify(goodQuery()), [json, auth, h]);
     }],
   ];
+  families.push(...routeFamilies(r, t, schema, add, goodQuery));
   const total = families.reduce((s, [w]) => s + w, 0);
   for (let guard = 0; out.length < count && guard < count * 20; guard++) {
     let x = r() * total;
     for (const [w, make] of families) { if ((x -= w) < 0) { make(); break; } }
   }
   return out.slice(0, Math.max(count, 0));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The routes outside Apollo: POST /export and /graphql/stream
+
+/** The families of requests to POST /export and /graphql/stream, with their weights (beside the /graphql ones above). */
+function routeFamilies(r: Rand, t: CorpusTargets, schema: GraphQLSchema, add: (req: HostileRequest) => void, goodQuery: () => unknown): [number, () => void][] {
+  const auth: [string, string] = ['authorization', `Bearer ${t.token}`];
+  const json: [string, string] = ['content-type', 'application/json'];
+  const sse: [string, string] = ['accept', 'text/event-stream'];
+  const filterType = schema.getType('AuditEventFilter') as GraphQLInputType;
+  const ids = { serviceId: t.serviceId, eventId: t.eventId };
+  const exportBody = (): Record<string, unknown> => {
+    const body: Record<string, unknown> = { serviceId: t.serviceId };
+    if (r() < 0.5) body.format = pick(r, ['ndjson', 'csv']);
+    if (r() < 0.5) body.filter = toJson(validValue(filterType, 'filter', ids, r));
+    if (r() < 0.3) body.limit = 1 + Math.floor(r() * 3);
+    return body;
+  };
+  const exportPost = (label: string, body: string | Buffer, headers: [string, string][] = [json, auth]) =>
+    add({ family: 'export', label, chunks: [httpWire('POST', '/export', headers, body)] });
+
+  /** One field of an export's body spoiled: the filter through MUTATIONS (a path of AuditEventFilter), the others from tables. */
+  const spoiledExport = (): { label: string; body: unknown } => {
+    const body = exportBody();
+    const field = pick(r, ['filter', 'filter', 'filter', 'serviceId', 'format', 'limit', 'resume', 'after', 'unknown']);
+    switch (field) {
+      case 'filter': {
+        const filter = (body.filter ?? {}) as Record<string, unknown>;
+        const paths = argPaths([{ name: 'filter', type: filterType } as GraphQLArgument]).filter((p) => p.path.length > 1 || r() < 0.2);
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const name = pick(r, Object.keys(MUTATIONS));
+          const p = pick(r, paths);
+          const v = MUTATIONS[name]!(p, r, t);
+          if (v === undefined) continue;
+          const root = { filter } as Record<string, unknown>;
+          if (v === REMOVE) setPath(root, p.path, undefined, true);
+          else if (v === UNKNOWN_FIELD) setPath(root, [...p.path, pick(r, ['everything', '__proto__', 'constructor'])], true);
+          else setPath(root, p.path, v);
+          return { label: `${name} ${p.path.join('.')}`, body: { ...body, filter: toJson(root.filter) } };
+        }
+        return { label: 'filter well-formed', body };
+      }
+      case 'serviceId': return { label: 'serviceId', body: { ...body, serviceId: pick(r, [t.foreignServiceId, pick(r, INJECTIONS), pick(r, WRONG_TYPES), pick(r, LONG_STRINGS)(), null]) } };
+      case 'format': return { label: 'format', body: { ...body, format: pick(r, ['xml', 'CSV', 'json', '', 'ndjson\u0000', pick(r, INJECTIONS), pick(r, WRONG_TYPES)]) } };
+      case 'limit': return { label: 'limit', body: { ...body, limit: pick(r, [0, -1, 1.5, 1e12, 2 ** 53, '10', [1], {}, null, true]) } };
+      case 'resume': {
+        const good = t.exportResume;
+        const resume = pick(r, [good, t.foreignExportResume, good.slice(0, -1), `${good}x`, good.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+          good.split('.').reverse().join('.'), Buffer.from('{"v":1}').toString('base64url') + '.' + 'A'.repeat(43), 'x'.repeat(5000), pick(r, INJECTIONS), pick(r, WRONG_TYPES)]);
+        // the right token goes with its own filter (else it is refused for the filter), sometimes with another one
+        return { label: 'resume', body: { ...body, filter: r() < 0.7 ? t.exportFilter : body.filter, resume } };
+      }
+      case 'after': return { label: 'after', body: { ...body, filter: t.exportFilter, resume: r() < 0.8 ? t.exportResume : undefined,
+        after: pick(r, [t.eventId, t.foreignEventId, pick(r, INJECTIONS), pick(r, LONG_STRINGS)(), pick(r, WRONG_TYPES), '*', `${t.eventId}*`]) } };
+      default: return { label: 'unknown field', body: { ...body, [pick(r, ['everything', '__proto__', 'constructor', 'serviceId ', 'Filter'])]: pick(r, WRONG_TYPES) } };
+    }
+  };
+
+  const tailField = schema.getSubscriptionType()?.getFields().auditEventTail;
+  const streamPost = (label: string, body: string | Buffer, headers: [string, string][] = [json, sse, auth]) =>
+    add({ family: 'stream', label, chunks: [httpWire('POST', '/graphql/stream', headers, body)] });
+  const goodTail = () => (tailField ? fieldRequest(r, t, 'subscription', tailField, false).body : { query: 'subscription { __typename }' });
+
+  const envelopes = (good: string): Record<string, () => string | Buffer> => ({
+    truncated: () => good.slice(0, Math.floor(r() * good.length)),
+    invalidUtf8: () => Buffer.concat([Buffer.from(good.slice(0, 5)), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from(good.slice(5))]),
+    bom: () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(good)]),
+    utf16: () => Buffer.from(good, 'utf16le'),
+    array: () => `[${good},${good}]`,
+    notJson: () => pick(r, ['', 'null', 'true', '"x"', '42', '{', '}', '\u0000', 'serviceId=x', 'undefined']),
+    deepJson: () => '['.repeat(pick(r, [1000, 100_000])),
+    deepObject: () => `${'{"filter":'.repeat(3000)}1${'}'.repeat(3000)}`,
+    hugeNumber: () => good.replace(/^\{/, `{"limit":1${'0'.repeat(5000)},`),
+    protoPollution: () => good.replace(/^\{/, '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},'),
+    duplicateKeys: () => good.replace(/^\{/, `{"serviceId":${JSON.stringify(t.foreignServiceId)},`),
+    trailingGarbage: () => `${good}garbage`,
+    tooLarge: () => good.replace(/^\{/, `{"pad":"${'x'.repeat(t.maxBodyBytes)}",`),
+  });
+
+  const exportFamilies: [number, () => void][] = [
+    [5, () => { const q = spoiledExport(); exportPost(q.label, JSON.stringify(q.body)); }],
+    [2, () => { const kinds = envelopes(JSON.stringify(exportBody())); const k = pick(r, Object.keys(kinds)); exportPost(`envelope ${k}`, kinds[k]!()); }],
+    [1, () => { const a = pick(r, AUTH_VARIANTS(t)); exportPost('authorization', JSON.stringify(exportBody()), [json, ...a]); }],
+    [1, () => { const ct = pick(r, CONTENT_TYPES); exportPost(`content-type ${JSON.stringify(ct)}`, JSON.stringify(exportBody()), [...(ct === null ? [] : [['content-type', ct] as [string, string]]), auth]); }],
+    [1, () => {   // methods, targets, the GraphQL body sent here, and the export body sent to /graphql
+      const which = pick(r, ['method', 'target', 'graphql body', 'to /graphql']);
+      const body = JSON.stringify(exportBody());
+      if (which === 'method') { const m = pick(r, ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']); add({ family: 'export', label: `${m} /export`, chunks: [httpWire(m, '/export', [json, auth], m === 'GET' || m === 'HEAD' ? undefined : body)] }); }
+      else if (which === 'target') { const target = pick(r, ['/export/', '/EXPORT', '/export?x=1', '/export/../graphql', '/export%00', '/export;a', '/export#x']); add({ family: 'export', label: `POST ${target}`, chunks: [httpWire('POST', target, [json, auth], body)] }); }
+      else if (which === 'graphql body') exportPost('a GraphQL body', JSON.stringify(goodQuery()));
+      else add({ family: 'export', label: 'an export body to /graphql', chunks: [httpWire('POST', '/graphql', [json, auth], body)] });
+    }],
+    [1, () => {   // transport: aborted, slow, chunked, a client that never reads (the answer still ends: it is small)
+      const body = JSON.stringify(exportBody());
+      const head = httpWire('POST', '/export', [json, auth, ['content-length', String(body.length)]]);
+      const kind = pick(r, ['aborted', 'slow', 'chunked', 'no read', 'never ends']);
+      if (kind === 'aborted') add({ family: 'export', label: `aborted after ${Math.floor(body.length / 2)} bytes`, abort: true, chunks: [head, Buffer.from(body.slice(0, Math.floor(body.length / 2)))] });
+      else if (kind === 'slow') add({ family: 'export', label: 'a body dribbled in 3 pieces', gapMs: 100, chunks: [head, ...[0, 1, 2].map((i) => Buffer.from(body.slice(Math.ceil(body.length / 3) * i, Math.ceil(body.length / 3) * (i + 1))))] });
+      else if (kind === 'chunked') add({ family: 'export', label: 'a chunked body', chunks: [httpWire('POST', '/export', [json, auth, ['transfer-encoding', 'chunked']], `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`)] });
+      else if (kind === 'no read') add({ family: 'export', label: 'the export asked for, then the client leaves', abort: true, chunks: [httpWire('POST', '/export', [json, auth], body)] });
+      else add({ family: 'slow', label: 'an export body that never ends', chunks: [head, Buffer.from(body.slice(0, 5))] });
+    }],
+  ];
+
+  const streamFamilies: [number, () => void][] = [
+    [5, () => {
+      if (!tailField) return;
+      const q = fieldRequest(r, t, 'subscription', tailField);
+      streamPost(`${q.label}`, JSON.stringify(q.body));
+    }],
+    [2, () => {   // documents: queries and mutations sent here, floods, broken syntax
+      const body = pick(r, [goodQuery(), { query: pick(r, ['subscription {', '{ __typename }', 'subscription { noSuch }', `subscription { ${'a: auditEventTail(serviceId: "x") { cursor } '.repeat(50)} }`,
+        `subscription { ${'{'.repeat(5000)} }`, 'subscription A { __typename } subscription B { __typename }', 'mutation { setRedactionRules }']) }]);
+      streamPost('document', JSON.stringify(body));
+    }],
+    [2, () => { const kinds = envelopes(JSON.stringify(goodTail())); const k = pick(r, Object.keys(kinds)); streamPost(`envelope ${k}`, kinds[k]!()); }],
+    [1, () => { const a = pick(r, AUTH_VARIANTS(t)); streamPost('authorization', JSON.stringify(goodTail()), [json, sse, ...a]); }],
+    [1, () => {   // content types and accept headers
+      const ct = pick(r, CONTENT_TYPES);
+      const accept = pick(r, [null, 'text/event-stream', 'text/event-stream, application/json', 'application/json', '*/*', 'text/event-stream; q=1', '']);
+      streamPost(`content-type ${JSON.stringify(ct)} accept ${JSON.stringify(accept)}`, JSON.stringify(goodTail()),
+        [...(ct === null ? [] : [['content-type', ct] as [string, string]]), ...(accept === null ? [] : [['accept', accept] as [string, string]]), auth]);
+    }],
+    [1, () => {   // GET with query strings, other methods; subscribing and leaving at once
+      const q = goodTail() as { query: string; variables?: unknown };
+      const kind = pick(r, ['get', 'method', 'leave']);
+      if (kind === 'get') {
+        const params = new URLSearchParams({ query: r() < 0.8 ? q.query : pick(r, INJECTIONS), ...(q.variables ? { variables: r() < 0.8 ? JSON.stringify(q.variables) : '{' } : {}) });
+        add({ family: 'stream', label: 'GET with a query string', chunks: [httpWire('GET', `/graphql/stream?${params.toString()}`.slice(0, 12_000), [sse, auth])] });
+      } else if (kind === 'method') {
+        const m = pick(r, ['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
+        add({ family: 'stream', label: `${m} /graphql/stream`, chunks: [httpWire(m, '/graphql/stream', [json, sse, auth], m === 'HEAD' ? undefined : JSON.stringify(q))] });
+      } else add({ family: 'stream', label: 'subscribes, then leaves at once', abort: true, chunks: [httpWire('POST', '/graphql/stream', [json, sse, auth], JSON.stringify(q))] });
+    }],
+  ];
+  return [...exportFamilies, ...streamFamilies];
 }

@@ -13,7 +13,7 @@ import { SessionEventsService } from './session-events.service';
 import { DEFAULT_TAIL_BOUNDS, TailBounds, tailStart } from './event.tail';
 import { eventQuery } from './event.query';
 import { decodeTailCursor } from './tail.cursor';
-import { TailMessage, TailService } from './tail.service';
+import { TailMessage, TailRecorder, TailService } from './tail.service';
 
 /** The bounds of the query path's answers (config: EVENT_TEXT_MAX_BYTES, EVENT_MAX_PARAMETERS, STATS_DEFAULT_WINDOW_HOURS). */
 export interface AnswerBounds extends EventTextBounds {
@@ -31,9 +31,9 @@ export class AuditEventsService {
   readonly tails: TailService;
 
   constructor(private readonly tenancy: TenancyService, private readonly store: EventStore | null,
-    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS, tailBounds: TailBounds = DEFAULT_TAIL_BOUNDS) {
+    private readonly bounds: AnswerBounds = DEFAULT_ANSWER_BOUNDS, tailBounds: TailBounds = DEFAULT_TAIL_BOUNDS, tailRecorder?: TailRecorder) {
     this.sessions = new SessionEventsService(tenancy, store, bounds.statsDefaultWindowMs);
-    this.tails = new TailService(() => this.storeOrFail(), tailBounds);
+    this.tails = new TailService(() => this.storeOrFail(), tailBounds, Date.now, tailRecorder);
   }
 
   /**

@@ -33,8 +33,8 @@ const principal = { tokenId: 'tok', projectId: 'p', scopes: ['read:events'] } as
 const tenancy = { visibleServiceId: async (_p: Principal, id: string) => id } as unknown as TenancyService;
 const limits = { pageSize: 10, pitKeepAliveSeconds: 60, maxConcurrentPerToken: 1, maxEventsPerRequest: 1000, maxSeconds: 60 };
 
-function collect(): ExportSink & { text: string; ids(): string[] } {
-  return { text: '', async write(t: string) { this.text += t; }, ids() { return this.text.split('\n').filter(Boolean).map((l) => JSON.parse(l).id); } };
+function collect(): ExportSink & { text: string; counted: number; ids(): string[] } {
+  return { text: '', counted: 0, async write(t: string, events: number) { this.text += t; this.counted += events; }, ids() { return this.text.split('\n').filter(Boolean).map((l) => JSON.parse(l).id); } };
 }
 
 describe('ExportService', () => {
@@ -49,6 +49,7 @@ describe('ExportService', () => {
     expect(sink.ids()).toEqual(store.docs.map((d) => d.doc.id));
     expect(store.pits.size).toBe(0);
     expect(store.searches).toBe(4);
+    expect(sink.counted).toBe(35);   // each write says how many events it holds (the route pays and counts pages by it)
   });
 
   it('one export at a time per token (EXPORT_BUSY), the slot freed when it ends, whatever the ending', async () => {
@@ -70,7 +71,7 @@ describe('ExportService', () => {
     const svc = new ExportService(tenancy, store as unknown as EventStore, tokenKey(Buffer.alloc(32, 1)), limits);
     const gone = new AbortController();
     const sink = collect();
-    const cut = { write: async (t: string) => { await sink.write(t); if (sink.ids().length >= 20) gone.abort(); } };
+    const cut = { write: async (t: string, n: number) => { await sink.write(t, n); if (sink.ids().length >= 20) gone.abort(); } };
     const run = await svc.start(principal, req);
     const first = await run.run(cut, gone.signal);
     expect(first).toMatchObject({ status: 'aborted', written: 20 });
@@ -87,7 +88,7 @@ describe('ExportService', () => {
     const store = new FakeStore(events(30));
     const svc = new ExportService(tenancy, store as unknown as EventStore, tokenKey(null), limits);
     const sink = collect();
-    const expiring = { write: async (t: string) => { await sink.write(t); store.pits.clear(); } };
+    const expiring = { write: async (t: string, n: number) => { await sink.write(t, n); store.pits.clear(); } };
     expect((await (await svc.start(principal, req)).run(expiring)).status).toBe('complete');
     expect(sink.ids()).toEqual(store.docs.map((d) => d.doc.id));
     expect(store.opened).toBe(4);
@@ -98,7 +99,7 @@ describe('ExportService', () => {
     const svc = new ExportService(tenancy, store as unknown as EventStore, tokenKey(null), limits);
     const sink = collect();
     let pending = 0;
-    const slow = { write: async (t: string) => { pending++; await new Promise((r) => setTimeout(r, 5)); pending--; await sink.write(t); } };
+    const slow = { write: async (t: string, n: number) => { pending++; await new Promise((r) => setTimeout(r, 5)); pending--; await sink.write(t, n); } };
     const out = await (await svc.start(principal, { ...req, limit: 15 })).run(slow);
     expect(out).toMatchObject({ status: 'partial', written: 15 });
     expect(pending).toBe(0);

@@ -28,8 +28,8 @@ export interface ExportRequest {
   limit?: number | null;
 }
 
-/** Where text goes: resolves when the sink can take more (backpressure). */
-export interface ExportSink { write(text: string): Promise<void> }
+/** Where text goes: resolves when the sink can take more (backpressure). `events`: how many events `text` holds (0: a header). */
+export interface ExportSink { write(text: string, events: number): Promise<void> }
 
 export interface ExportOutcome {
   status: 'complete' | 'partial' | 'error' | 'aborted';
@@ -84,13 +84,13 @@ export class ExportRun {
     let status: ExportOutcome['status'] = 'complete';
     let error: unknown;
     try {
-      if (this.format === 'csv' && this.state.after === null && this.state.events === 0) await sink.write(csvHeader());
+      if (this.format === 'csv' && this.state.after === null && this.state.events === 0) await sink.write(csvHeader(), 0);
       let hits = this.firstPage;
       this.firstPage = [];
       for (;;) {
         if (hits.length === 0) break;
         const docs: AuditEventDocument[] = hits.map((h) => h.doc);
-        await sink.write(this.format === 'csv' ? csvRecords(docs) : ndjsonLines(docs));
+        await sink.write(this.format === 'csv' ? csvRecords(docs) : ndjsonLines(docs), docs.length);
         written += hits.length;
         this.state = { ...this.state, after: positionOf(hits.at(-1)!.sort), events: this.state.events + hits.length };
         if (signal?.aborted) { status = 'aborted'; break; }
@@ -115,6 +115,12 @@ export class ExportRun {
 
   /** The size of the page read when `before` events had been written (short page: nothing more to read). */
   private requested(before: number): number { return Math.min(this.limits.pageSize, this.budget - before); }
+}
+
+/** `format` as an ExportFormat, or INVALID_ARGUMENT (`format`): the route checks it before it charges an export, as GraphQL checks an enum. */
+export function exportFormat(format: string): ExportFormat {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw invalidArgument(`format must be ${EXPORT_FORMATS.join(' or ')}`, 'format');
+  return format as ExportFormat;
 }
 
 export class ExportService {
@@ -144,7 +150,7 @@ export class ExportService {
   private async open(serviceId: string, req: ExportRequest, slot: string | null): Promise<ExportRun> {
     const store = this.store;
     if (!store) throw new AuditEventsError(AuditEventsErrorCode.STORE_NOT_CONFIGURED, 'audit event export is not configured (OPENSEARCH_URL)');
-    if (!(EXPORT_FORMATS as readonly string[]).includes(req.format)) throw invalidArgument(`format must be ${EXPORT_FORMATS.join(' or ')}`, 'format');
+    const format = exportFormat(req.format);
     eventQuery(serviceId, req.filter);   // the filter's bounds, as auditEvents checks them
     const max = this.limits.maxEventsPerRequest;
     if (req.limit !== undefined && req.limit !== null && (!Number.isInteger(req.limit) || req.limit < 1 || req.limit > max)) {
@@ -173,7 +179,7 @@ export class ExportService {
     try {
       const budget = req.limit ?? max;
       if (req.after) state = { ...state, ...await this.locate(store, serviceId, req.filter, state, req.after, keepAlive) };
-      const run = new ExportRun(store, this.key, this.limits, req.format as ExportFormat, serviceId, req.filter, state, budget, release);
+      const run = new ExportRun(store, this.key, this.limits, format, serviceId, req.filter, state, budget, release);
       await run.prime();
       return run;
     } catch (err) {

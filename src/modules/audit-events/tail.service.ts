@@ -36,11 +36,29 @@ export const STORE_OUTAGE_MS = 30_000;
 
 export type TailEndReason = 'LIFETIME' | 'IDLE' | 'TOKEN_EXPIRED' | 'SHUTDOWN';
 
+/**
+ * Why an open tail ended, as metrics count it: a TailEndReason (lower case), the client went away
+ * (`client_closed`), the store stayed unavailable past STORE_OUTAGE_MS (`store_unavailable`), any other failure (`error`).
+ */
+export const TAIL_END_REASONS = ['lifetime', 'idle', 'token_expired', 'shutdown', 'client_closed', 'store_unavailable', 'error'] as const;
+export type TailEndMetric = typeof TAIL_END_REASONS[number];
+
+/** What the tails record (the composition root passes base/metrics.ts tailMetrics): each open tail ends exactly once. */
+export interface TailRecorder {
+  opened(): void;
+  /** One event delivered to a subscriber. */
+  delivered(): void;
+  ended(reason: TailEndMetric): void;
+}
+
+const NO_RECORDER: TailRecorder = { opened: () => undefined, delivered: () => undefined, ended: () => undefined };
+
 export class TailService {
   private readonly perToken = new Map<string, number>();
   private readonly open = new Set<TailSubscription<unknown>>();
 
-  constructor(private readonly source: () => TailSource, readonly bounds: TailBounds, private readonly now: () => number = Date.now) {}
+  constructor(private readonly source: () => TailSource, readonly bounds: TailBounds, private readonly now: () => number = Date.now,
+    private readonly recorder: TailRecorder = NO_RECORDER) {}
 
   /** Open subscriptions now (all tokens). */
   get size(): number { return this.open.size; }
@@ -60,12 +78,14 @@ export class TailService {
     }
     const source = this.source();
     this.perToken.set(req.tokenId, held + 1);
-    const sub: TailSubscription<T> = new TailSubscription(source, req, this.bounds, this.now, () => {
+    const sub: TailSubscription<T> = new TailSubscription(source, req, this.bounds, this.now, this.recorder, (reason) => {
+      this.recorder.ended(reason);
       this.open.delete(sub as TailSubscription<unknown>);
       const n = (this.perToken.get(req.tokenId) ?? 1) - 1;
       if (n > 0) this.perToken.set(req.tokenId, n); else this.perToken.delete(req.tokenId);
     });
     this.open.add(sub as TailSubscription<unknown>);
+    this.recorder.opened();
     return sub;
   }
 
@@ -74,6 +94,8 @@ export class TailService {
     for (const sub of [...this.open]) sub.end('SHUTDOWN');
   }
 }
+
+const endMetric = (reason: TailEndReason): TailEndMetric => reason.toLowerCase() as Lowercase<TailEndReason>;
 
 class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
   private position: TailKey;
@@ -88,7 +110,7 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
   private failingSince: number | null = null;
 
   constructor(private readonly source: TailSource, private readonly req: TailRequest<T>, private readonly bounds: TailBounds,
-    private readonly now: () => number, private readonly release: () => void) {
+    private readonly now: () => number, private readonly recorder: TailRecorder, private readonly release: (reason: TailEndMetric) => void) {
     this.position = req.start;
     this.startedAt = now();
     this.lastDeliveryAt = this.startedAt;
@@ -101,6 +123,7 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
       const hit = this.buffer.shift();
       if (hit) {
         this.lastDeliveryAt = this.now();
+        this.recorder.delivered();
         return { done: false, value: { cursor: encodeTailCursor(hit.key), event: this.req.map(hit.doc) } };
       }
       const now = this.now();
@@ -122,7 +145,7 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
         const transient = err instanceof AuditEventsError && err.code === AuditEventsErrorCode.STORE_UNAVAILABLE;
         this.failingSince ??= now;
         if (transient && now - this.failingSince < STORE_OUTAGE_MS) continue;
-        this.close();
+        this.close(transient ? 'store_unavailable' : 'error');
         if (err instanceof AuditEventsError) return { done: false, value: err };
         throw err;
       }
@@ -136,12 +159,13 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
 
   /** The client went away (or the server closes the stream): stop now, nothing more is delivered. */
   async return(): Promise<IteratorResult<TailMessage<T>>> {
-    this.close();
+    // an end already decided (SHUTDOWN while the stream closes) counts as that end
+    this.close(this.pendingEnd ? endMetric(this.pendingEnd) : 'client_closed');
     return { done: true, value: undefined };
   }
 
   async throw(err?: unknown): Promise<IteratorResult<TailMessage<T>>> {
-    this.close();
+    this.close('error');
     throw err;
   }
 
@@ -160,18 +184,18 @@ class TailSubscription<T> implements AsyncIterableIterator<TailMessage<T>> {
   }
 
   private finish(reason: TailEndReason): IteratorResult<TailMessage<T>> {
-    this.close();
+    this.close(endMetric(reason));
     const cursor = encodeTailCursor(this.position);
     return { done: false, value: new AuditEventsError(AuditEventsErrorCode.TAIL_ENDED,
       `the live tail ended (${reason}); subscribe again with after: "${cursor}" to continue exactly where it stopped`, { reason, cursor }) };
   }
 
-  private close(): void {
+  private close(reason: TailEndMetric): void {
     if (this.finished) return;
     this.finished = true;
     this.buffer = [];
     this.wake();
-    this.release();
+    this.release(reason);
   }
 
   private sleep(ms: number): Promise<void> {

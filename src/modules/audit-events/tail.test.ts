@@ -4,7 +4,7 @@ import type { AuditEventDocument } from './event.document';
 import { eventBulkOp, tiebreakOf } from './event.index';
 import { buildTailSearch, DEFAULT_TAIL_BOUNDS, nextBatch, TailBounds, TailHit, tailStart } from './event.tail';
 import { compareTailKeys, decodeTailCursor, encodeTailCursor, END_OF_MS, TailKey } from './tail.cursor';
-import { TailMessage, TailService, TailSource } from './tail.service';
+import { TailEndMetric, TailMessage, TailRecorder, TailService, TailSource } from './tail.service';
 import { encodeEventCursor } from './event.cursor';
 
 const SERVICE = '11111111-1111-4111-8111-111111111111';
@@ -256,5 +256,36 @@ describe('TailService', () => {
     const it = tails.subscribe(req('a', { ingestedAtMs: Date.now() - 2000, tiebreak: 0 }));
     expect((await it.next()).value).toMatchObject({ event: 'aaaa' });
     await it.return!();
+  });
+  it('records each tail once: opened, every event delivered, and one end with its reason (SUBSCRIPTION_ENDED reasons, client gone, store outage, failure)', async () => {
+    let now = 1_000_000;
+    const seen = { open: 0, delivered: 0, ended: [] as TailEndMetric[] };
+    const recorder: TailRecorder = { opened: () => { seen.open++; }, delivered: () => { seen.delivered++; }, ended: (r) => { seen.open--; seen.ended.push(r); } };
+    const store = new FakeStore(() => now);
+    const bounds = { ...fast, settleMs: 0, pollIntervalMs: 1, maxLifetimeMs: 50, idleTimeoutMs: 30, maxPerToken: 10, maxSubscriptions: 10 };
+    const tails = new TailService(() => store, bounds, () => now, recorder);
+    const lifetime = tails.subscribe(req('a', { ingestedAtMs: now, tiebreak: 0 }));
+    store.add('aaaa', now + 1, 0);
+    store.add('bbbb', now + 2, 0);
+    now += 10;
+    await take(lifetime, 2);
+    expect(seen).toEqual({ open: 1, delivered: 2, ended: [] });
+    now += 45;
+    await lifetime.next();
+    await lifetime.return!();   // after its end: not counted twice
+    const idle = tails.subscribe(req('a', { ingestedAtMs: now, tiebreak: 0 }));
+    now += 31;
+    await idle.next();
+    const gone = tails.subscribe(req('a', { ingestedAtMs: now, tiebreak: 0 }));
+    await gone.return!();
+    const shutdown = tails.subscribe(req('a', { ingestedAtMs: now, tiebreak: 0 }));
+    tails.closeAll();
+    await shutdown.return!();   // the stream closes before the end message is read: still a shutdown
+    const failing = new TailService(() => ({ tailPage: async () => { now += 40_000; throw storeUnavailable('down'); } }),
+      { ...bounds, maxLifetimeMs: 3_600_000, idleTimeoutMs: 3_600_000 }, () => now, recorder);
+    await failing.subscribe(req('a', { ingestedAtMs: 0, tiebreak: 0 })).next();
+    const refusing = new TailService(() => ({ tailPage: async () => { throw new Error('boom'); } }), bounds, () => now, recorder);
+    await expect(refusing.subscribe(req('a', { ingestedAtMs: 0, tiebreak: 0 })).next()).rejects.toThrow('boom');
+    expect(seen).toEqual({ open: 0, delivered: 2, ended: ['lifetime', 'idle', 'client_closed', 'shutdown', 'store_unavailable', 'error'] });
   });
 });

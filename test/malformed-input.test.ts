@@ -164,6 +164,14 @@ describe('wrong types (literals in the query text)', () => {
     });
   });
 
+  it('a 200 KB literal of the wrong type: GRAPHQL_VALIDATION_FAILED whose message repeats at most 500 characters of it', async () => {
+    await unchanged(async () => {
+      const r = await g.exec(t.token, enable(`{ serviceId: "${t.serviceId}", settings: { logLevel: "${'x'.repeat(BIG)}" } }`));
+      expectRequestError(r, ['GRAPHQL_VALIDATION_FAILED']);
+      for (const e of r.errors!) expect(e.message.length).toBeLessThanOrEqual(500);
+    });
+  });
+
   it('a mutation without its required argument -> GRAPHQL_VALIDATION_FAILED', async () => {
     await unchanged(async () => {
       expectRequestError(await g.exec(t.token, `mutation { enableAuditLogging { statements } }`), ['GRAPHQL_VALIDATION_FAILED']);

@@ -193,6 +193,12 @@ export function logRequestError(logger: Logger, error: GraphQLError): void {
 }
 
 /**
+ * The most characters of a message graphql-js wrote (parse, validation, variable coercion) that an answer repeats:
+ * those quote the request's own text, so a 200 KB literal would otherwise come back as a 200 KB message.
+ */
+export const MAX_PASSED_MESSAGE = 500;
+
+/**
  * Apollo `formatError`: known errors keep their code and message (no stack trace, no internals);
  * anything else becomes a bare INTERNAL_SERVER_ERROR (logged with the request id by logRequestError).
  */
@@ -217,7 +223,7 @@ export function makeFormatError() {
     // the error's own code: Apollo fills formatted.extensions.code with INTERNAL_SERVER_ERROR where it has none
     const code = requestErrorCode(error, error instanceof GraphQLError ? error.extensions?.code : formatted.extensions?.code, original);
     if (code) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return { message: formatted.message.slice(0, MAX_PASSED_MESSAGE), locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ApiErrorCode.INTERNAL_SERVER_ERROR } };
   };

@@ -202,7 +202,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
-  // The routes outside Apollo (/graphql/stream, /export): the token lookup inside the per-address limit, as /graphql's context below
+  // Every route's token lookup (/graphql's context below, /graphql/stream, /export), inside the per-address limit
   const authenticate = (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
     const lookup = () => contextFor(deps, req.headers.authorization, requestId);
     return throttles.addresses
@@ -256,15 +256,10 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
       httpGraphQLRequest: { method, headers, search: target.search, body },
       // Requests without a valid token are limited per client address, checked before the token is looked up;
       // a token whose bucket is empty is refused here, before its request is parsed (TokenThrottle.admit).
-      context: () => {
-        const authenticate = async () => {
-          const context = await contextFor(deps, req.headers.authorization, requestId);
-          throttles.tokens?.admit(context.principal.tokenId);
-          return context;
-        };
-        return throttles.addresses
-          ? throttles.addresses.authenticate(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.rateLimit!.trustProxyHops), authenticate)
-          : authenticate();
+      context: async () => {
+        const context = await authenticate(req, requestId);
+        throttles.tokens?.admit(context.principal.tokenId);
+        return context;
       },
     });
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };

@@ -23,7 +23,7 @@ import { DocumentNode, getOperationAST, getVariableValues, GraphQLError, GraphQL
 import { createHandler, ExecutionResult, Response as SseResponse } from 'graphql-sse';
 import type { GraphQLLimits } from '../base/config';
 import type { GatewayContext } from './context';
-import { ApiError, ApiErrorCode, logRequestError, makeFormatError } from './error-map';
+import { ApiError, ApiErrorCode, logRequestError, makeFormatError, MAX_PASSED_MESSAGE } from './error-map';
 import { graphqlLimits, operationCost } from './limits';
 import type { AddressThrottle, TokenThrottle } from './rate-limit';
 import { checkOperationScopes } from './scopes';
@@ -58,8 +58,6 @@ function errorResponse(err: GraphQLError, status: number): SseResponse {
 
 const refusal = (code: string, message: string) => new GraphQLError(message, { extensions: { code } });
 
-/** The longest message of a refusal graphql-sse writes itself (its JSON.parse message, say): bounded like ours. */
-const MAX_REFUSAL_MESSAGE = 500;
 
 /**
  * graphql-sse's own refusals of a malformed request (a body that is not JSON or not an object, no query, variables
@@ -75,7 +73,7 @@ export function codedRefusal(body: string | null, status: number): string | null
   const messages = errors.map((e) => (typeof e.message === 'string' ? e.message : '')).filter(Boolean);
   const message = status === 415 ? 'send the request as JSON (content-type: application/json), or as GET with query parameters'
     : messages.length > 0 ? messages.join('; ') : 'malformed request';
-  return JSON.stringify({ errors: [{ message: message.slice(0, MAX_REFUSAL_MESSAGE), extensions: { code: 'BAD_REQUEST' } }] });
+  return JSON.stringify({ errors: [{ message: message.slice(0, MAX_PASSED_MESSAGE), extensions: { code: 'BAD_REQUEST' } }] });
 }
 
 export function createStreamServer(deps: StreamDeps) {
@@ -98,7 +96,7 @@ export function createStreamServer(deps: StreamDeps) {
       await context.targets.close();   // a subscription never connects to a customer's server
       let document: DocumentNode;
       try { document = parse(params.query, guard.parseOptions); }
-      catch (err) { return errorResponse(err instanceof GraphQLError ? new GraphQLError(err.message.slice(0, MAX_REFUSAL_MESSAGE), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : refusal('GRAPHQL_PARSE_FAILED', 'unparsable query'), 400); }
+      catch (err) { return errorResponse(err instanceof GraphQLError ? new GraphQLError(err.message.slice(0, MAX_PASSED_MESSAGE), { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }) : refusal('GRAPHQL_PARSE_FAILED', 'unparsable query'), 400); }
       const operation = getOperationAST(document, params.operationName);
       if (!operation) return errorResponse(refusal('BAD_REQUEST', 'name one operation of the document (operationName)'), 400);
       if (operation.operation !== 'subscription') {
@@ -107,7 +105,7 @@ export function createStreamServer(deps: StreamDeps) {
       const invalid = validate(deps.schema, document, rules);
       if (invalid.length > 0) {
         // bounded: graphql-js quotes an invalid literal whole ("Expected value of type ..., found <the 70 KB string>")
-        return [JSON.stringify({ errors: invalid.slice(0, 10).map((e) => ({ message: e.message.slice(0, MAX_REFUSAL_MESSAGE), locations: e.locations?.slice(0, 5),
+        return [JSON.stringify({ errors: invalid.slice(0, 10).map((e) => ({ message: e.message.slice(0, MAX_PASSED_MESSAGE), locations: e.locations?.slice(0, 5),
           extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) }),
           { status: 400, statusText: 'Bad Request', headers: JSON_TYPE }];
       }
@@ -130,7 +128,7 @@ export function createStreamServer(deps: StreamDeps) {
       // as on /graphql (where such a request costs 1); messages bounded (they may quote the value).
       const coerced = getVariableValues(deps.schema, operation.variableDefinitions ?? [], params.variables ?? {}, { maxErrors: 10 });
       if (coerced.errors) {
-        return [JSON.stringify({ errors: coerced.errors.map((e) => ({ message: e.message.slice(0, MAX_REFUSAL_MESSAGE), locations: e.locations,
+        return [JSON.stringify({ errors: coerced.errors.map((e) => ({ message: e.message.slice(0, MAX_PASSED_MESSAGE), locations: e.locations,
           extensions: { code: 'BAD_USER_INPUT' } })) }), { status: 400, statusText: 'Bad Request', headers: JSON_TYPE }];
       }
       return { schema: deps.schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: context as OperationContext };

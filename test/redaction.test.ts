@@ -282,7 +282,9 @@ describe('redaction at ingest', () => {
       const after = await storedDocuments(a.serviceId);
       expect(after.length).toBe(docs.length);
       expect(after.length).toBeGreaterThan(before);
-      expect(counts.duplicates - duplicatesBefore).toBe(again.events + again.malformed);
+      // every record read again is found stored: events, dead letters, and the session events of other suites' failed
+      // logins (FATAL lines are always logged) in the shared server's log
+      expect(counts.duplicates - duplicatesBefore).toBe(again.events + again.malformed + again.sessionEvents);
       // the phase-1 event keeps the form it was indexed in (rules v1: parameters kept, the card masked)
       expect(after.find((d) => d._source.id === insert1._source.id)!._source).toEqual(insert1._source);
       expect(insert1._source).toMatchObject({ parameters: ['1', '[REDACTED:CARD_NUMBER]', `note-visible-${M}`], redaction: { rulesVersion: 1 } });

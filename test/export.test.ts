@@ -14,6 +14,7 @@ import { createTenant, ENABLE, env, ingestOnce, resetServer, sql, startTestGatew
 import { startHttp } from './support/http';
 import { waitForAudit } from './support/pgaudit-log';
 import { runCli } from './support/cli';
+import { parseCsv } from './support/csv';
 
 const DB = 'export_e2e';
 const FILTER = { databases: [DB] };
@@ -293,18 +294,3 @@ describe('export', () => {
 /** A neutralised cell as a program reads it back: the one leading quote before = + - @ TAB CR removed. */
 const unquote = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
 
-/** A minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF records. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
-    else cell += c;
-  }
-  return rows;
-}

@@ -1,5 +1,6 @@
 /** Relay connection pieces shared by every list that can grow. */
-import { Field, ObjectType } from 'type-graphql';
+import { IsOptional, Max, MaxLength, Min } from 'class-validator';
+import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import { BaseError, BaseErrorCode } from './domain-error';
 
 @ObjectType({ description: 'Relay page information.', simpleResolvers: true })   // plain data: graphql-js's own field resolver
@@ -9,6 +10,17 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; pass it as `after` for the next page.' })
   endCursor!: string | null;
+}
+
+/** The arguments of a paged field: `first` 1 to 100 (default 20) and `after`, an endCursor of the previous page. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
+  @Min(1) @Max(100)
+  first!: number;
+  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' })
+  @IsOptional() @MaxLength(100)
+  after?: string | null;
 }
 
 /** Opaque cursors: base64url of `<kind>:<integer>`. A tampered or foreign cursor is INVALID_CURSOR (BAD_USER_INPUT to the caller). */

@@ -1,5 +1,6 @@
 import type { AuditEventDocument } from './event.document';
 import { csvCell, csvHeader, csvRecords, EXPORT_COLUMNS, ndjsonEnd, ndjsonLines, neutraliseCell } from './export.format';
+import { parseCsv } from '../../../test/support/csv';
 
 const doc = (over: Partial<AuditEventDocument> = {}): AuditEventDocument => ({
   id: 'abcDEF123_-x', serviceId: 's1', projectId: 'p1', organizationId: 'o1', timestamp: '2026-12-04T10:00:00.123Z',
@@ -7,23 +8,6 @@ const doc = (over: Partial<AuditEventDocument> = {}): AuditEventDocument => ({
   statement: 'select 1', statementStatus: 'LOGGED', parameters: ['a', 'b'], rows: 1, user: 'alice', database: 'db', sessionId: '6750.1',
   sessionLineNum: 7, applicationName: 'psql', remoteHost: '10.0.0.1', ...over,
 });
-
-/** A minimal RFC 4180 reader for the test: quoted fields, doubled quotes, CRLF records. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
-    else cell += c;
-  }
-  expect(cell).toBe('');
-  return rows;
-}
 
 describe('CSV cells', () => {
   it.each([

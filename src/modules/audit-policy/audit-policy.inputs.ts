@@ -3,12 +3,12 @@
  * text; pgaudit's own rules are checked by the settings model against the live server, so that a
  * bad value comes back as a userError naming the field.
  */
-import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, Matches, MaxLength, Min } from 'class-validator';
 
 /** PostgreSQL text cannot hold NUL: refuse it at the door rather than as a database error. */
 const NO_NUL = /^[^\u0000]*$/;
 const noNul = () => Matches(NO_NUL, { message: '$property must not contain NUL characters' });
-import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType, Int } from 'type-graphql';
 import { AuditLogClassEnum, AuditLogLevelEnum } from './audit-policy.types';
 import type { AuditLogClass, AuditLogLevel } from './settings/settings.model';
 
@@ -107,12 +107,3 @@ export class ReconcileAuditPolicyInput extends VersionedAuditScopeInput {}
 @InputType({ description: 'Record the settings the server holds now as the policy\'s applied settings (a revision, no statement run), so that they no longer count as drift.' })
 export class AdoptAuditPolicyInput extends VersionedAuditScopeInput {}
 
-@ArgsType()
-export class HistoryArgs {
-  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
-  @Min(1) @Max(100)
-  first!: number;
-  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' })
-  @IsOptional() @MaxLength(100)
-  after?: string | null;
-}

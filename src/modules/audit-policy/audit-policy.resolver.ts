@@ -1,9 +1,9 @@
 /** Translates between GraphQL and PolicyService; no logic of its own. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Logger } from '../../base/logger';
-import { decodeCursor, encodeCursor } from '../../base/relay';
+import { decodeCursor, encodeCursor, PageArgs } from '../../base/relay';
 import type { Principal } from '../tenancy/principal';
-import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, HistoryArgs, AuditSettingsInput } from './audit-policy.inputs';
+import { ConfigureAuditLoggingInput, DisableAuditLoggingInput, EnableAuditLoggingInput, AuditSettingsInput } from './audit-policy.inputs';
 import { AdoptAuditPolicyInput, ReconcileAuditPolicyInput } from './audit-policy.inputs';
 import { AuditEligibility, AuditHistoryIntegrity, AuditPolicy, AuditPolicyPayload, AuditPolicyRevisionConnection } from './audit-policy.types';
 import { AuditSettingDrift } from './audit-policy.types';
@@ -50,7 +50,7 @@ export class AuditPolicyResolver {
   }
 
   @FieldResolver(() => AuditPolicyRevisionConnection, { description: 'The revisions of this policy, newest first.' })
-  async history(@Root() policy: AuditPolicy, @Args() { first, after }: HistoryArgs, @Ctx() ctx: AuditPolicyContext): Promise<AuditPolicyRevisionConnection> {
+  async history(@Root() policy: AuditPolicy, @Args() { first, after }: PageArgs, @Ctx() ctx: AuditPolicyContext): Promise<AuditPolicyRevisionConnection> {
     const before = after ? decodeCursor(CURSOR, after) : null;
     const page = await ctx.policies.history(policy.id, first, before);
     const edges = page.rows.map((node) => ({ cursor: encodeCursor(CURSOR, node.version), node }));

@@ -1,7 +1,6 @@
 /** Translates between GraphQL and PolicyInventory; no logic of its own. */
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { decodeIdCursor, encodeIdCursor } from '../../base/relay';
-import { HistoryArgs } from './audit-policy.inputs';
+import { decodeIdCursor, encodeIdCursor, PageArgs } from '../../base/relay';
 import type { AuditPolicyContext } from './audit-policy.resolver';
 import { AuditEligibility } from './audit-policy.types';
 import { MAX_SCOPES } from './inventory.scopes';
@@ -17,7 +16,7 @@ const summary = (p: InventoryService['policies'][number]): AuditPolicySummary =>
 @Resolver(() => AuditService)
 export class PolicyInventoryResolver {
   @Query(() => AuditServiceConnection, { description: 'The services of the caller\'s project, by name (then id), each with the audit status and policies the gateway records (from the gateway database alone; `eligibility` asks the live server).' })
-  async services(@Args() { first, after }: HistoryArgs,   // the same first (1 to 100) and after as every paged field
+  async services(@Args() { first, after }: PageArgs,   // the same first (1 to 100) and after as every paged field
     @Ctx() ctx: AuditPolicyContext): Promise<AuditServiceConnection> {
     const page = await ctx.policies.inventory.services(ctx.principal, first, after ? decodeIdCursor(CURSOR, after) : null);
     const edges = page.services.map((s) => ({ cursor: encodeIdCursor(CURSOR, s.id),

@@ -1,10 +1,10 @@
 /** Translates between GraphQL and RedactionService; no logic of its own. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { decodeCursor, encodeCursor } from '../../base/relay';
+import { decodeCursor, encodeCursor, PageArgs } from '../../base/relay';
 import type { Principal } from '../tenancy/principal';
 import type { RedactionService } from './redaction.service';
 import {
-  RedactionHistoryArgs, RedactionRuleSet, RedactionRulesRevisionConnection, SetRedactionRulesInput, SetRedactionRulesPayload,
+  RedactionRuleSet, RedactionRulesRevisionConnection, SetRedactionRulesInput, SetRedactionRulesPayload,
 } from './redaction.types';
 
 const CURSOR = 'redaction';
@@ -20,7 +20,7 @@ export class RedactionResolver {
   }
 
   @FieldResolver(() => RedactionRulesRevisionConnection, { description: 'The revisions of these rules, newest first.' })
-  async history(@Root() ruleSet: RedactionRuleSet, @Args() { first, after }: RedactionHistoryArgs, @Ctx() ctx: RedactionContext)
+  async history(@Root() ruleSet: RedactionRuleSet, @Args() { first, after }: PageArgs, @Ctx() ctx: RedactionContext)
     : Promise<RedactionRulesRevisionConnection> {
     const before = after ? decodeCursor(CURSOR, after) : null;
     const page = await ctx.redaction.history(ruleSet.serviceId, first, before);

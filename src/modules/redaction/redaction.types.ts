@@ -1,6 +1,6 @@
 /** GraphQL types of redaction rules: inputs, outputs, the pattern enum (from PATTERNS) and the error codes. */
-import { ArrayMaxSize, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArrayMaxSize, IsOptional, Matches, MaxLength, Min } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { enumOf } from '../../base/graphql-enum';
 import { PageInfo } from '../../base/relay';
 import { PATTERN_NAMES, PATTERNS, PatternName } from './pattern.detectors';
@@ -53,16 +53,6 @@ export class SetRedactionRulesInput {
   @Field(() => Int, { nullable: true, description: 'Optimistic concurrency: refused with VERSION_CONFLICT unless the rules are at this version (0 before the first change).' })
   @IsOptional() @Min(0)
   expectedVersion?: number | null;
-}
-
-@ArgsType()
-export class RedactionHistoryArgs {
-  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
-  @Min(1) @Max(100)
-  first!: number;
-  @Field(() => String, { nullable: true, description: 'An endCursor from the previous page.' })
-  @IsOptional() @MaxLength(100)
-  after?: string | null;
 }
 
 @ObjectType({ description: 'One rule that changed in a revision.' })

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const from = new Date(Date.UTC(2026, 10, 1));
   const stats = { from, to: new Date(from.getTime() + 840 * 3_600_000), totalCount: 100_000,
     groups: ['READ', 'WRITE', 'DDL', 'MISC', 'ROLE', 'FUNCTION'].map((key, i) => ({ key, count: 1000 * (i + 1) })),
-    overTime: Array.from({ length: 840 }, (_, i) => ({ start: new Date(from.getTime() + i * 3_600_000), count: 100 + i })) };
+    histogram: { start: from, intervalMs: 3_600_000, counts: Array.from({ length: 840 }, (_, i) => 100 + i) } };
   const store = { search: async () => page, stats: async () => stats } as unknown as EventStore;
   const tenancy = { visibleServiceId: async (_p: Principal, id: string) => id } as unknown as TenancyService;
   const events = new AuditEventsService(tenancy, store);

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { startHttpServer } from '../src/api/http-server';
 import { silentLogger } from '../src/base/logger';
 import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
-import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { buildEventStats } from '../src/modules/audit-events/event.query';
+import { createTenant, env, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { bearer, graphqlPost, request, startHttp } from './support/http';
 
 const EVENTS = `query($serviceId: ID!, $filter: AuditEventFilter, $first: Int) {
@@ -79,6 +80,21 @@ describe('auditEventStats is always bounded', () => {
     expect(s.overTimeCounts).toEqual(s.overTime.map((x: any) => x.count));
     s.overTime.forEach((x: any, i: number) => expect(Date.parse(x.start)).toBe(Date.parse(s.overTimeStart) + i * 60_000));
   });
+
+  it.each([['1m', 3 * HOUR + 17_000], ['1h', 47 * HOUR + 1234], ['1d', 40 * 24 * HOUR + 5]])(
+    'the histogram is OpenSearch\'s own (%s): its buckets asked with their keys give the same times and counts', async (interval, span) => {
+      // the gateway asks for the counts only and places them from the aligned start (histogramShape)
+      const to = new Date(Date.now() + 61_000);
+      const from = new Date(to.getTime() - span);
+      const s = (await g.exec(a.token, STATS, { serviceId: a.serviceId, filter: { from: from.toISOString(), to: to.toISOString() }, interval })).data!.auditEventStats;
+      const { index, body } = buildEventStats(a.serviceId, { from, to }, 'CLASS', interval);
+      const res = await fetch(`${env('OPENSEARCH_URL')}/${index}/_search?ignore_unavailable=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const own = (await res.json() as { aggregations: { overTime: { buckets: { key: number; doc_count: number }[] } } }).aggregations.overTime.buckets;
+      expect(own.length).toBeGreaterThan(1);
+      expect(s.overTime).toEqual(own.map((b) => ({ start: new Date(b.key).toISOString(), count: b.doc_count })));
+      expect(s.overTimeStart).toBe(new Date(own[0]!.key).toISOString());
+      expect(s.overTimeCounts.reduce((n: number, c: number) => n + c, 0)).toBe(s.totalCount);
+    });
 
   it('with from: that range (and the interval must fit it in 2000 buckets)', async () => {
     const from = new Date(Date.now() - 48 * HOUR).toISOString();

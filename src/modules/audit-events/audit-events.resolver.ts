@@ -23,14 +23,13 @@ export class AuditEventsResolver {
   }
 
   @Query(() => AuditEventStats, { description: 'Counts of one service\'s audit events per value of a dimension, and over time, within a bounded time range: without filter.from, the last STATS_DEFAULT_WINDOW_HOURS (24 by default) before filter.to or now. The range used is returned as from/to.' })
-  async auditEventStats(
+  auditEventStats(
     @Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
     @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Which events.' }) filter: AuditEventFilter | null | undefined,
     @Arg('groupBy', () => AuditEventGroupBy, { defaultValue: 'CLASS', description: 'The dimension to count by.' }) groupBy: EventGroupBy,
     @Arg('interval', () => String, { defaultValue: '1h', description: 'Histogram interval: 5m, 1h, 1d, ... (at most 2000 buckets over the time range).' }) interval: string,
     @Ctx() ctx: AuditEventsContext): Promise<AuditEventStats> {
-    const stats = await ctx.events.stats(ctx.principal, serviceId, filter, groupBy, interval);
-    return { ...stats, groupBy, interval };
+    return ctx.events.stats(ctx.principal, serviceId, filter, groupBy, interval);
   }
 
   @Subscription(() => AuditEventTailItem, {

@@ -3,11 +3,11 @@ import type { Principal } from '../tenancy/principal';
 import type { TenancyService } from '../tenancy/tenancy.service';
 import { AuditEventsError, AuditEventsErrorCode, invalidArgument } from './audit-events.errors';
 import { toAuditEventNode } from './audit-events.mapper';
-import type { AuditEventConnection, AuditEventFilter, AuditEventNode } from './audit-events.types';
+import type { AuditEventConnection, AuditEventFilter, AuditEventNode, AuditEventStats } from './audit-events.types';
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import type { EventGroupBy } from './event.document';
-import { DEFAULT_STATS_WINDOW_MS } from './event.query';
-import type { EventStats, EventStore } from './event.store';
+import { DEFAULT_STATS_WINDOW_MS, histogramBuckets } from './event.query';
+import type { EventStore } from './event.store';
 import type { EventTextBounds } from './text-cut';
 import { SessionEventsService } from './session-events.service';
 import { DEFAULT_TAIL_BOUNDS, TailBounds, tailStart } from './event.tail';
@@ -63,12 +63,15 @@ export class AuditEventsService {
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  /** The histogram twice: as buckets (overTime, deprecated) and as one list of counts from overTimeStart (consecutive fixed intervals). */
+  /**
+   * Counts by `groupBy` and the histogram twice: one list of counts from overTimeStart, and one object per bucket
+   * (overTime, deprecated), built only when the field is read (a getter: an 840-bucket histogram is 840 objects).
+   */
   async stats(principal: Principal, serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string)
-    : Promise<EventStats & { overTimeStart: Date | null; overTimeCounts: number[] }> {
+    : Promise<AuditEventStats> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);
-    const stats = await this.storeOrFail().stats(service, filter, groupBy, interval, { defaultWindowMs: this.bounds.statsDefaultWindowMs });
-    return { ...stats, overTimeStart: stats.overTime[0]?.start ?? null, overTimeCounts: stats.overTime.map((b) => b.count) };
+    const { histogram, ...stats } = await this.storeOrFail().stats(service, filter, groupBy, interval, { defaultWindowMs: this.bounds.statsDefaultWindowMs });
+    return { ...stats, groupBy, interval, overTimeStart: histogram.start, overTimeCounts: histogram.counts, get overTime() { return histogramBuckets(histogram); } };
   }
 
   /** One event, whole (statement and parameters uncut); null when the service has no event with this id. */

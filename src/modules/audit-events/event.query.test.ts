@@ -2,7 +2,9 @@ import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import type { AuditEventDocument } from './event.document';
 import { deadLetterBulkOp, eventBulkOp, expiredDeadLetterIndices, expiredIndices, indexFor, INDEX_TEMPLATE, retentionCutoffMs, tiebreakOf } from './event.index';
 import { AuditEventsError, AuditEventsErrorCode } from './audit-events.errors';
-import { buildEventCount, buildEventGet, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, parseInterval, statsWindow } from './event.query';
+import { buildEventCount, buildEventGet, buildEventPageRequest, buildEventSearch, buildEventStats, eventQuery, histogramBuckets, histogramShape, parseInterval,
+  statsWindow } from './event.query';
+import { statsOf } from './event.store';
 import { toAuditEventNode } from './audit-events.mapper';
 import { searchTerms } from './event.terms';
 import { textFilter } from './event.text-query';
@@ -83,7 +85,7 @@ describe('buildEventStats and intervals', () => {
     const from = new Date('2026-01-01T00:00:00Z');
     const to = new Date('2026-01-02T00:00:00Z');
     const { body, querystring } = buildEventStats(SERVICE, { from, to }, 'OBJECT_NAME', '1h');
-    expect(querystring.filter_path).toBe('hits.total.value,aggregations.*.buckets.key,aggregations.*.buckets.doc_count');
+    expect(querystring.filter_path).toBe('hits.total.value,aggregations.groups.buckets.key,aggregations.groups.buckets.doc_count,aggregations.overTime.buckets.doc_count');
     expect(body.size).toBe(0);
     expect(body.aggs.groups.terms.field).toBe('objectName');
     expect(body.aggs.overTime.date_histogram).toMatchObject({ fixed_interval: '1h', min_doc_count: 0,
@@ -102,6 +104,33 @@ describe('buildEventStats and intervals', () => {
     expect(() => parseInterval('1m', { from, to: new Date(from.getTime() + 2000 * 60_000) })).toThrow(/2000 buckets/);  // 2001
     expect(() => parseInterval('1m', { from: new Date(from.getTime() + 30_000), to: new Date(from.getTime() + 30_000 + 1999 * 60_000 + 45_000) }))
       .toThrow(/buckets/);    // 1999.75 minutes, unaligned: 2001 buckets
+  });
+});
+
+describe('histogram without keys: counts placed by the shape of the range', () => {
+  const from = new Date('2026-01-01T00:30:00Z');
+  const to = new Date('2026-01-01T03:10:00Z');
+  it('buckets aligned on the epoch, from the one holding `from` to the one holding `to`', () => {
+    expect(histogramShape(from, to, 3_600_000)).toEqual({ startMs: Date.parse('2026-01-01T00:00:00Z'), intervalMs: 3_600_000, buckets: 4 });
+    expect(histogramShape(to, to, 86_400_000)).toEqual({ startMs: Date.parse('2026-01-01T00:00:00Z'), intervalMs: 86_400_000, buckets: 1 });
+    expect(buildEventStats(SERVICE, { from, to }, 'CLASS', '1h').histogram).toEqual(histogramShape(from, to, 3_600_000));
+  });
+  it('an answer becomes counts from the aligned start, and buckets from them', () => {
+    const shape = histogramShape(from, to, 3_600_000);
+    const stats = statsOf({ hits: { total: { value: 6 } }, aggregations: { groups: { buckets: [{ key: 'READ', doc_count: 6 }] },
+      overTime: { buckets: [1, 0, 2, 3].map((doc_count) => ({ doc_count })) } } }, from, to, shape);
+    expect(stats).toEqual({ from, to, totalCount: 6, groups: [{ key: 'READ', count: 6 }], histogram: { start: new Date(shape.startMs), intervalMs: 3_600_000, counts: [1, 0, 2, 3] } });
+    expect(histogramBuckets(stats.histogram)).toEqual([
+      { start: new Date('2026-01-01T00:00:00Z'), count: 1 }, { start: new Date('2026-01-01T01:00:00Z'), count: 0 },
+      { start: new Date('2026-01-01T02:00:00Z'), count: 2 }, { start: new Date('2026-01-01T03:00:00Z'), count: 3 }]);
+  });
+  it('nothing stored (no buckets, no aggregations): no start, no counts', () => {
+    const shape = histogramShape(from, to, 3_600_000);
+    expect(statsOf({ hits: { total: { value: 0 } } }, from, to, shape)).toEqual({ from, to, totalCount: 0, groups: [], histogram: { start: null, intervalMs: 3_600_000, counts: [] } });
+  });
+  it('a number of buckets other than asked for is refused, never placed under the wrong times', () => {
+    const shape = histogramShape(from, to, 3_600_000);
+    expect(() => statsOf({ hits: { total: { value: 1 } }, aggregations: { overTime: { buckets: [{ doc_count: 1 }] } } }, from, to, shape)).toThrow(/1 histogram buckets where 4/);
   });
 });
 

@@ -160,14 +160,37 @@ export function parseInterval(interval: string, range: { from?: Date | null; to?
 }
 
 /**
- * The stats' query string: missing indices are no error, and only what the answer is read for comes back
- * (no `key_as_string` per bucket, no terms error bounds): OpenSearch writes, and the gateway parses, about half
- * the bytes of an 840-bucket histogram. Aggregations with no bucket may then come back without `buckets`.
+ * The stats' query string: missing indices are no error, and only what the answer is read for comes back: the
+ * groups' keys and counts, and the histogram's counts without their keys (histogramShape gives them: the buckets
+ * are consecutive from the aligned start). OpenSearch writes, and the gateway parses, about a quarter of the
+ * bytes of an 840-bucket histogram with keys, key_as_string and the terms error bounds. Aggregations with no
+ * bucket may then come back without `buckets`.
  */
 export const STATS_QUERYSTRING: Readonly<Record<string, string>> = {
   ignore_unavailable: 'true', allow_no_indices: 'true',
-  filter_path: 'hits.total.value,aggregations.*.buckets.key,aggregations.*.buckets.doc_count',
+  filter_path: 'hits.total.value,aggregations.groups.buckets.key,aggregations.groups.buckets.doc_count,aggregations.overTime.buckets.doc_count',
 };
+
+/**
+ * Where a stats histogram's buckets start and how many there are, for a range and fixed interval: OpenSearch
+ * aligns fixed intervals on the epoch (UTC), and `extended_bounds` over the range gives every bucket from the
+ * one holding `from` to the one holding `to`, empty ones included (parseInterval bounds their number).
+ */
+export interface HistogramShape { startMs: number; intervalMs: number; buckets: number }
+
+export function histogramShape(from: Date, to: Date, intervalMs: number): HistogramShape {
+  const first = Math.floor(from.getTime() / intervalMs);
+  return { startMs: first * intervalMs, intervalMs, buckets: Math.floor(to.getTime() / intervalMs) - first + 1 };
+}
+
+/** Counts per interval: counts[i] is of the interval starting at start + i x intervalMs; no start and no counts when nothing is stored at all. */
+export interface Histogram { start: Date | null; intervalMs: number; counts: number[] }
+
+/** A histogram as one object per bucket (auditEventStats.overTime, deprecated; sessionEventStats.overTime). */
+export function histogramBuckets(h: Histogram): { start: Date; count: number }[] {
+  const startMs = h.start?.getTime() ?? 0;
+  return h.counts.map((count, i) => ({ start: new Date(startMs + i * h.intervalMs), count }));
+}
 
 /**
  * Counts per value of one dimension and a time histogram, for one service and filter, over the range of
@@ -181,12 +204,13 @@ export function buildEventStats(serviceId: string, filter: AuditEventFilter | nu
   opts: { defaultWindowMs?: number; now?: Date } = {}) {
   const { from, to } = statsWindow(filter ?? {}, opts.defaultWindowMs ?? DEFAULT_STATS_WINDOW_MS, opts.now ?? new Date());
   const f: AuditEventFilter = { ...filter, from, to };
-  const { fixedInterval } = parseInterval(interval, f);
+  const { fixedInterval, ms } = parseInterval(interval, f);
   const bounds = { min: from.toISOString(), max: to.toISOString() };
   return {
     index: INDEX_PATTERN,
     querystring: STATS_QUERYSTRING,
     from, to,
+    histogram: histogramShape(from, to, ms),
     body: {
       size: 0,
       track_total_hits: true,

@@ -17,7 +17,7 @@ import {
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
-import { buildEventGet, buildEventPageRequest, buildEventStats } from './event.query';
+import { buildEventGet, buildEventPageRequest, buildEventStats, Histogram, HistogramShape } from './event.query';
 import { openPitRequest } from './export.query';
 import { RETRYABLE_STATUS, SearchHttp } from './search.http';
 
@@ -37,7 +37,26 @@ const documentOf = ({ tiebreak: _t, searchTerms: _s, ...doc }: StoredSource): Au
 
 export interface EventPage { events: AuditEventDocument[]; hasNextPage: boolean; totalCount: number }
 export interface SessionEventPage { events: SessionEventDocument[]; hasNextPage: boolean; totalCount: number }
-export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; overTime: { start: Date; count: number }[] }
+export interface EventStats { from: Date; to: Date; totalCount: number; groups: { key: string; count: number }[]; histogram: Histogram }
+
+/** A stats answer as STATS_QUERYSTRING leaves it: the groups with keys, the histogram's counts only. */
+export type StatsAnswer = { hits: { total: { value: number } }; aggregations?: {
+  groups?: { buckets?: { key: string; doc_count: number }[] }; overTime?: { buckets?: { doc_count: number }[] } } };
+
+/**
+ * The stats of an answer. The histogram's keys are not in it: they follow from `shape`. A number of buckets other
+ * than the shape's would put counts under the wrong times: refused as the fault it would be, never answered.
+ */
+export function statsOf(res: StatsAnswer, from: Date, to: Date, shape: HistogramShape): EventStats {
+  const counts = (res.aggregations?.overTime?.buckets ?? []).map((b) => b.doc_count);
+  if (counts.length > 0 && counts.length !== shape.buckets) throw new Error(`OpenSearch answered ${counts.length} histogram buckets where ${shape.buckets} were asked for`);
+  return {
+    from, to,
+    totalCount: res.hits.total.value,
+    groups: (res.aggregations?.groups?.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
+    histogram: { start: counts.length > 0 ? new Date(shape.startMs) : null, intervalMs: shape.intervalMs, counts },
+  };
+}
 export interface BulkResult {
   /** documents written now or found already written (`duplicates` of them) */
   indexed: number;
@@ -201,17 +220,8 @@ export class EventStore {
 
   async stats(serviceId: string, filter: AuditEventFilter | null | undefined, groupBy: EventGroupBy, interval: string,
     opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
-    const { index, querystring, body, from, to } = buildEventStats(serviceId, filter, groupBy, interval, opts);
-    // filter_path (STATS_QUERYSTRING): an aggregation without buckets may come back without `buckets`, or not at all
-    const res = await this.searchOf<{ hits: { total: { value: number } }; aggregations?: {
-      groups?: { buckets?: { key: string; doc_count: number }[] }; overTime?: { buckets?: { key: number; doc_count: number }[] } } }>(
-      index, body, querystring);
-    return {
-      from, to,
-      totalCount: res.hits.total.value,
-      groups: (res.aggregations?.groups?.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
-      overTime: (res.aggregations?.overTime?.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),
-    };
+    const { index, querystring, body, from, to, histogram } = buildEventStats(serviceId, filter, groupBy, interval, opts);
+    return statsOf(await this.searchOf<StatsAnswer>(index, body, querystring), from, to, histogram);
   }
 
   /**
@@ -279,15 +289,7 @@ export class EventStore {
   /** Counts of a service's session events per value of one dimension and over time, in a bounded range (session.query.ts). */
   async sessionStats(serviceId: string, filter: SessionFilter | null | undefined, groupBy: SessionGroupBy, interval: string,
     opts: { defaultWindowMs?: number; now?: Date } = {}): Promise<EventStats> {
-    const { index, body, from, to } = buildSessionStats(serviceId, filter, groupBy, interval, opts);
-    const res = await this.searchOf<{ hits: { total: { value: number } }; aggregations?: {
-      groups: { buckets: { key: string; doc_count: number }[] }; overTime: { buckets: { key: number; doc_count: number }[] } } }>(
-      index, body, { ignore_unavailable: 'true', allow_no_indices: 'true' });
-    return {
-      from, to,
-      totalCount: res.hits.total.value,
-      groups: (res.aggregations?.groups.buckets ?? []).map((b) => ({ key: String(b.key), count: b.doc_count })),
-      overTime: (res.aggregations?.overTime.buckets ?? []).map((b) => ({ start: new Date(b.key), count: b.doc_count })),
-    };
+    const { index, querystring, body, from, to, histogram } = buildSessionStats(serviceId, filter, groupBy, interval, opts);
+    return statsOf(await this.searchOf<StatsAnswer>(index, body, querystring), from, to, histogram);
   }
 }

@@ -4,6 +4,7 @@ import type { TenancyService } from '../tenancy/tenancy.service';
 import { AuditEventsError, AuditEventsErrorCode, invalidArgument } from './audit-events.errors';
 import { decodeEventCursor, encodeEventCursor } from './event.cursor';
 import type { EventStats, EventStore } from './event.store';
+import { histogramBuckets } from './event.query';
 import type { SessionGroupBy } from './session.document';
 import type { SessionFilter } from './session.query';
 import { toSessionEventNode } from './session-events.mapper';
@@ -21,9 +22,11 @@ export class SessionEventsService {
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  async stats(principal: Principal, serviceId: string, filter: SessionFilter | null | undefined, groupBy: SessionGroupBy, interval: string): Promise<EventStats> {
+  async stats(principal: Principal, serviceId: string, filter: SessionFilter | null | undefined, groupBy: SessionGroupBy, interval: string)
+    : Promise<Omit<EventStats, 'histogram'> & { overTime: { start: Date; count: number }[] }> {
     const service = await this.tenancy.visibleServiceId(principal, serviceId);
-    return this.storeOrFail().sessionStats(service, filter, groupBy, interval, { defaultWindowMs: this.statsDefaultWindowMs });
+    const { histogram, ...stats } = await this.storeOrFail().sessionStats(service, filter, groupBy, interval, { defaultWindowMs: this.statsDefaultWindowMs });
+    return { ...stats, overTime: histogramBuckets(histogram) };
   }
 
   private storeOrFail(): EventStore {

@@ -6,7 +6,8 @@
 import { invalidArgument } from './audit-events.errors';
 import type { EventCursor } from './event.cursor';
 import { tiebreakOf } from './event.index';
-import { DEFAULT_STATS_WINDOW_MS, MAX_PAGE, MAX_TERM_LENGTH, MAX_TERMS, PAGE_SEARCH_PATH, parseInterval, serviceTimeSessionClauses, statsWindow, terms } from './event.query';
+import { DEFAULT_STATS_WINDOW_MS, histogramShape, MAX_PAGE, MAX_TERM_LENGTH, MAX_TERMS, PAGE_SEARCH_PATH, parseInterval, serviceTimeSessionClauses, STATS_QUERYSTRING, statsWindow,
+  terms } from './event.query';
 import { SESSION_GROUP_BY_FIELDS, SessionEventKind, SessionGroupBy, LoginFailureReason } from './session.document';
 import { SESSION_INDEX_PATTERN } from './session.index';
 
@@ -63,10 +64,12 @@ export function buildSessionPageRequest(serviceId: string, filter: SessionFilter
 export function buildSessionStats(serviceId: string, filter: SessionFilter | null | undefined, groupBy: SessionGroupBy, interval: string,
   opts: { defaultWindowMs?: number; now?: Date } = {}) {
   const { from, to } = statsWindow(filter ?? {}, opts.defaultWindowMs ?? DEFAULT_STATS_WINDOW_MS, opts.now ?? new Date());
-  const { fixedInterval } = parseInterval(interval, { from, to });
+  const { fixedInterval, ms } = parseInterval(interval, { from, to });
   return {
     index: SESSION_INDEX_PATTERN,
+    querystring: STATS_QUERYSTRING,
     from, to,
+    histogram: histogramShape(from, to, ms),
     body: {
       size: 0,
       track_total_hits: true,

@@ -12,7 +12,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
 COPY scripts/prisma-generate.sh ./scripts/
 COPY src ./src
-# the product build only (src/, no tests): dev/, bench/ and test/ are not in the image
+COPY console ./console
+COPY schema.graphql ./
+# the product build only (src/ and the console's static files, no tests): dev/, bench/ and test/ are not in the image
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
@@ -22,6 +24,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/console ./dist/console
 COPY --from=build /app/prisma/migrations ./prisma/migrations
 USER node
 EXPOSE 4000

@@ -65,4 +65,18 @@ fi
 
 # 5. Prisma client (into src/generated/prisma)
 quiet bash scripts/prisma-generate.sh
+
+# 6. Chromium for the console's browser tests (Debian's package, driven by playwright-core; never a download)
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: chromium is missing; as root run: apt-get install -y chromium" >&2
+    exit 1
+  fi
+  quiet apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq chromium
+  say "installed chromium"
+fi
+
+# 7. the browser console (console/ -> dist/console: typed operations from schema.graphql, then Vite)
+quiet npm run --silent build:console
 say "ready"

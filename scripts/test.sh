@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 npx --no-install tsc --noEmit -p tsconfig.json
+npx --no-install tsc --noEmit -p console/tsconfig.json   # the browser console (its operations typed by the bootstrap's build)
 # The layers (cli -> api -> modules -> base, modules in one order, product apart from tools): .dependency-cruiser.js
 npx --no-install depcruise --config .dependency-cruiser.js src dev bench test
 npx --no-install tsc -p tsconfig.tools.json

@@ -125,7 +125,8 @@ describe('HTTP endpoints', () => {
   it('unknown paths are 404', async () => {
     expect((await request('/nope')).status).toBe(404);
     expect((await request('/graphql/extra', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
-    expect((await request('/')).status).toBe(404);
+    expect((await request('/')).status).toBe(200);   // the browser console (console-route.ts; test/console.e2e.test.ts)
+    expect((await request('/assets')).status).toBe(404);
   });
 
   it('x-request-id: a client-supplied id is echoed, otherwise one is generated', async () => {

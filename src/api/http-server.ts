@@ -1,6 +1,7 @@
 /**
  * The HTTP front: POST/GET /graphql (Apollo), GET /healthz (process up), GET /readyz (each dependency's
- * state; 503 when the gateway database does not answer), GET /metrics (Prometheus, with METRICS_TOKEN only).
+ * state; 503 when the gateway database does not answer), GET /metrics (Prometheus, with METRICS_TOKEN only),
+ * GET / and /assets/* (the browser console's static files, console-route.ts).
  * Every request gets a request id (x-request-id, echoed back), a bounded head and body, and time limits.
  * Nothing a client sends escapes error handling: a malformed target is 400, a wrong method 405, what Node's parser refuses 400/431/408, an unexpected fault 500 without details
  * (logged with the request id). Authentication happens before any resolver runs: no token, no GraphQL.
@@ -24,6 +25,9 @@ import type { TenancyService } from '../modules/tenancy/tenancy.service';
 import { GatewayContext, releaseTargets } from './context';
 import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from './error-map';
 import { handleExport } from './export-route';
+import { ConsoleFiles, loadConsole } from './console-route';
+import { projectRoot } from '../base/paths';
+import path from 'node:path';
 import type { ExportService } from '../modules/audit-events/export.service';
 import type { Readiness } from './gateway';
 import { graphqlLimits } from './limits';
@@ -51,6 +55,8 @@ export interface GatewayDeps {
   rateLimit?: RateLimits;
   /** Largest GraphQL response body sent (DEFAULT_MAX_RESPONSE_BYTES when absent); larger: RESPONSE_TOO_LARGE instead. */
   maxResponseBytes?: number;
+  /** The browser console's files (console-route.ts); absent: the build's, dist/console under the project root. */
+  console?: ConsoleFiles;
   /** Readiness: each dependency's state; 'unavailable' when the gateway database does not answer. */
   ready: () => Promise<Readiness>;
   /** Metrics: recorded when present; /metrics served only with a registry and a token. */
@@ -150,6 +156,8 @@ const badRequest = (message: string) => ({ errors: [{ message, extensions: { cod
 
 /** The routes and the methods each accepts; anything else is 404, another method 405 with `Allow`. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/': ['GET', 'HEAD'],
+  '/assets': ['GET', 'HEAD'],   // and every path below it: the console's hashed files
   '/graphql': ['GET', 'POST'],
   '/graphql/stream': ['GET', 'POST'],
   '/healthz': ['GET', 'HEAD'],
@@ -168,10 +176,16 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIO
 function countRequest(metrics: GatewayMetrics, req: IncomingMessage, res: ServerResponse): void {
   res.once('close', () => {
     if (!res.headersSent) return;
-    const path = requestTarget(req.url)?.pathname;
-    const route = path !== undefined && Object.hasOwn(ROUTES, path) ? path : 'other';
+    const route = routeOf(requestTarget(req.url)?.pathname) ?? 'other';
     metrics.httpRequests.labels(route, METHODS.has(req.method ?? '') ? req.method! : 'other', String(res.statusCode)).inc();
   });
+}
+
+/** The ROUTES key of a path: itself, '/assets' for a file under it, or undefined. */
+function routeOf(pathname: string | undefined): string | undefined {
+  if (pathname === undefined) return undefined;
+  if (pathname.startsWith('/assets/')) return '/assets';
+  return Object.hasOwn(ROUTES, pathname) ? pathname : undefined;
 }
 
 /**
@@ -202,6 +216,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  const consoleFiles = deps.console ?? loadConsole(path.join(projectRoot(), 'dist', 'console'));
   // Every route's token lookup (/graphql's context below, /graphql/stream, /export), inside the per-address limit
   const authenticate = (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
     const lookup = () => contextFor(deps, req.headers.authorization, requestId);
@@ -216,10 +231,13 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const target = requestTarget(req.url);
     if (!target) return sendJson(res, 400, badRequest('malformed request target: use an origin-form path such as /graphql'), requestId, { connection: 'close' });
-    const methods = target.pathname === '/metrics' && !(deps.registry && deps.metricsToken) ? undefined : ROUTES[target.pathname];
+    const route = routeOf(target.pathname);
+    const methods = route === undefined || (route === '/metrics' && !(deps.registry && deps.metricsToken)) || route === '/assets' && target.pathname === '/assets'
+      ? undefined : ROUTES[route];
     if (!methods) return sendJson(res, 404, { error: 'not found' }, requestId);
     const method = req.method ?? '';
     if (!methods.includes(method)) return sendJson(res, 405, badRequest(`method ${method.slice(0, 20)} is not allowed here`), requestId, { allow: methods.join(', ') });
+    if (route === '/' || route === '/assets') return consoleFiles.serve(req, res, target.pathname, requestId);
     if (target.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
     if (target.pathname === '/readyz') {
       const readiness = await deps.ready();

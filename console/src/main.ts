@@ -1,0 +1,44 @@
+/** <pga-console>: signed out, the sign-in; signed in, the screens (services for now) and sign-out. */
+import { css, html, LitElement } from 'lit';
+import { apiClient, tokenStore } from './api';
+import './views/sign-in';
+import './views/services';
+
+export class PgaConsole extends LitElement {
+  static override properties = { token: { state: true } };
+  token: string | null = tokenStore.get();
+
+  static override styles = css`
+    :host { display: block; }
+    header { display: flex; align-items: center; justify-content: space-between; gap: 1rem; padding: 0.75rem 1rem;
+      border-bottom: 1px solid var(--line); background: var(--panel); flex-wrap: wrap; }
+    h1 { font-size: 1.1rem; margin: 0; }
+    main { padding: 1rem; max-width: 72rem; margin: 0 auto; }
+    button { font: inherit; padding: 0.35rem 0.8rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); cursor: pointer; }
+    button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+  `;
+
+  private signedIn(e: CustomEvent<string>): void {
+    tokenStore.set(e.detail);
+    this.token = e.detail;
+  }
+
+  private signOut(): void {
+    tokenStore.clear();
+    this.token = null;
+  }
+
+  override render() {
+    return html`
+      <header>
+        <h1>pg-audit-gateway</h1>
+        ${this.token ? html`<button type="button" @click=${this.signOut}>Sign out</button>` : null}
+      </header>
+      <main>
+        ${this.token
+          ? html`<pga-services .client=${apiClient(this.token)}></pga-services>`
+          : html`<pga-sign-in @signed-in=${this.signedIn}></pga-sign-in>`}
+      </main>`;
+  }
+}
+customElements.define('pga-console', PgaConsole);

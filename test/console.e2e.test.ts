@@ -1,0 +1,138 @@
+/**
+ * The browser console in a real Chromium (Debian's /usr/bin/chromium driven by playwright-core; never a browser
+ * download), served by the real HTTP server from the build (`npm run build:console`, run by scripts/test.sh),
+ * against the real gateway database and PostgreSQL servers: sign in (a wrong token refused, then by keyboard),
+ * the services with a refused one's reason, at 375 px too; the Content-Security-Policy holds (no violation, no
+ * error in the page); the token is in sessionStorage only; axe-core finds no serious or critical violation.
+ * Screenshots: .local/console/*.png.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { CONSOLE_CSP } from '../src/api/console-route';
+import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { startHttp } from './support/http';
+
+const SHOTS = path.join(__dirname, '..', '.local', 'console');
+const CHROMIUM = '/usr/bin/chromium';
+
+let g: TestGateway;
+let http: Awaited<ReturnType<typeof startHttp>>;
+let browser: Browser;
+let tenant: Tenant;
+let oldServiceId: string;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  g = await startTestGateway();
+  tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
+  // a second service of the same project on PostgreSQL 10: refused, with the reason
+  oldServiceId = (await g.gateway.tenancy.registerService(tenant.projectId, 'zz-legacy-pg10', urls.pg10)).id;
+  http = await startHttp(g, 1 << 20);
+  browser = await chromium.launch({ executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await http?.close();
+  await g?.close();
+});
+
+/** A page that records every error it logs, every uncaught exception and every CSP violation. */
+async function openConsole(width = 1280): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  // page code as strings: this file is type-checked for Node, without the DOM's types
+  await page.addInitScript("document.addEventListener('securitypolicyviolation', (e) => console.error('CSP: ' + e.violatedDirective + ' ' + e.blockedURI))");
+  await page.goto(`${http.base}/`);
+  return { page, problems };
+}
+
+async function axe(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
+  // evaluated through the DevTools protocol, not as a page script: the console's CSP stays as served
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  return page.evaluate('axe.run().then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))');
+}
+
+describe('the console is served as static files with a strict policy', () => {
+  it('/ is the console, assets are immutable, every answer carries the CSP; another method or file is refused', async () => {
+    const index = await fetch(`${http.base}/`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await index.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);   // no inline script
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const asset = await fetch(`${http.base}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect((await fetch(`${http.base}/assets/missing.js`)).status).toBe(404);
+    expect((await fetch(`${http.base}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+    const post = await fetch(`${http.base}/`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
+
+describe('sign in and the services', () => {
+  it('a wrong token is refused with the gateway\'s reason and nothing is kept', async () => {
+    const { page, problems } = await openConsole();
+    await page.getByLabel('API token').fill('pga_not_a_token_0123456789');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('UNAUTHENTICATED');
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'sign-in-refused.png'), fullPage: true });
+    // the refusal's 401 is logged by Chromium as a failed resource load: nothing else
+    expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('by keyboard: the token, Enter, then the services with each refusal\'s reason; the token only in sessionStorage', async () => {
+    const { page, problems } = await openConsole();
+    await page.screenshot({ path: path.join(SHOTS, 'sign-in.png'), fullPage: true });
+    await page.keyboard.press('Tab');   // the first focusable element is the token field
+    await page.keyboard.type(tenant.token);
+    await page.keyboard.press('Enter');
+    const rows = page.locator('pga-services tbody tr');
+    await page.getByRole('heading', { name: /Services/ }).waitFor();
+    await rows.nth(1).waitFor();
+    expect(await rows.count()).toBe(2);
+    const ok = page.locator(`tr[data-service="${tenant.serviceId}"]`);
+    const old = page.locator(`tr[data-service="${oldServiceId}"]`);
+    expect(await ok.textContent()).toContain('Eligible');
+    expect(await old.textContent()).toContain('Not eligible');
+    expect(await old.textContent()).toMatch(/PostgreSQL 11 or newer: .*10/);
+    expect(await page.evaluate("sessionStorage.getItem('pga.token')")).toBe(tenant.token);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    expect(page.url()).toBe(`${http.base}/`);
+    await page.screenshot({ path: path.join(SHOTS, 'services.png'), fullPage: true });
+    const violations = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(violations).toEqual([]);
+    expect(problems).toEqual([]);
+    // sign out forgets the token
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.context().close();
+  });
+
+  it('at 375 px wide: every service and reason readable without sideways scrolling', async () => {
+    const { page, problems } = await openConsole(375);
+    await page.getByLabel('API token').fill(tenant.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator(`tr[data-service="${oldServiceId}"]`).waitFor();
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: path.join(SHOTS, 'services-375.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});

@@ -9,6 +9,8 @@
  * - CREDENTIALS_MASTER_KEYS(_FILE) unset: a local master key for service credentials, generated once into
  *   .local/credentials-master-keys (mode 0600) and kept, since the services registered need it.
  * - TARGET_SSLMODE unset: `disable`, for the local demo target, which has no TLS (the product's default is verify-full).
+ * - with the demo target: a demo tenant (demo-tenant.ts) for the console at http://localhost:PORT/, its token in a
+ *   file (never printed).
  * Everything started here is stopped again on Ctrl-C / SIGTERM.
  */
 import 'reflect-metadata';
@@ -19,6 +21,10 @@ import { Client } from 'pg';
 import { newMasterKeyEntry } from '../src/base/crypto/master-keys';
 import { closeOnSignal, serve } from '../src/cli/main';
 import { projectRoot } from '../src/base/paths';
+import { createGateway } from '../src/api/gateway';
+import { loadConfig } from '../src/base/config';
+import { silentLogger } from '../src/base/logger';
+import { DEMO_SERVICE_NAME, ensureDemoTenant } from './demo-tenant';
 import { OpenSearchNode } from './local/opensearch-node';
 import { clusterBaseDir, debianPgBinDir, PostgresCluster } from './local/postgres-cluster';
 
@@ -74,13 +80,22 @@ async function main(): Promise<void> {
     process.env.OPENSEARCH_URL = search.url;
     process.stderr.write(`audit event store (OpenSearch): ${search.url}\n`);
   }
+  let target: PostgresCluster | null = null;
   if ((process.env.DEV_TARGET ?? '1') === '1') {
-    const target = await PostgresCluster.start({ name: 'demo-pg15-pgaudit', baseDir: DEV_DIR, binDir: debianPgBinDir(15),
+    target = await PostgresCluster.start({ name: 'demo-pg15-pgaudit', baseDir: DEV_DIR, binDir: debianPgBinDir(15),
       port: Number(process.env.DEV_TARGET_PORT ?? 54321), fresh: false, preloadPgaudit: true, settings: durable });
     started.push(target);
     process.stderr.write(`demo PostgreSQL 15 + pgaudit service: ${target.url()}\n  its logs (for ingest --log-dir): ${target.logDir}\n`);
   }
   const server = await serve();
+  if (target) {
+    const gateway = createGateway(loadConfig(process.env), silentLogger);
+    try {
+      const demo = await ensureDemoTenant(gateway.tenancy, target.url(), path.join(projectRoot(), '.local'));
+      process.stderr.write(`console: http://localhost:${server.port}/ (sign in with the token in ${path.relative(process.cwd(), demo.tokenFile)}); `
+        + `demo service ${DEMO_SERVICE_NAME} ${demo.serviceId}, ready to enable\n`);
+    } finally { await gateway.close(); }
+  }
   closeOnSignal(async () => {
     await server.close();
     for (const c of started) {

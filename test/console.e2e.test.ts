@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
-import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, indexEvents, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { startHttp } from './support/http';
 
 const SHOTS = path.join(__dirname, '..', '.local', 'console');
@@ -28,6 +28,12 @@ beforeAll(async () => {
   tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
   // a second service of the same project on PostgreSQL 10: refused, with the reason
   oldServiceId = (await g.gateway.tenancy.registerService(tenant.projectId, 'zz-legacy-pg10', urls.pg10)).id;
+  // 60 events of the last hour, and one a person would search for
+  const events = await indexEvents(g, tenant, 60, { database: 'app' });
+  const wanted = { ...events[0]!, id: 'e2e-wanted-0001', timestamp: new Date(Date.now() - 30_000).toISOString(), class: 'WRITE', command: 'UPDATE',
+    objectType: 'TABLE', objectName: 'hr.employee', statement: 'update hr.employee set salary = salary * 1.1 where id = 7' };
+  expect((await g.gateway.eventStore!.bulkIndex([wanted])).rejected).toEqual([]);
+  await g.gateway.eventStore!.refresh();
   http = await startHttp(g, 1 << 20);
   browser = await chromium.launch({ executablePath: CHROMIUM,
     args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
@@ -122,6 +128,35 @@ describe('sign in and the services', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.context().close();
+  });
+
+  it('a service\'s events: newest first, 50 a page then older ones, a text search by part of a name; keyboard and axe clean', async () => {
+    const { page, problems } = await openConsole();
+    await page.getByLabel('API token').fill(tenant.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /^service-/ }).click();
+    await page.getByRole('heading', { name: /Audit events of service-/ }).waitFor();
+    const rows = page.locator('pga-events tbody tr');
+    await rows.nth(49).waitFor();
+    expect(await rows.count()).toBe(50);
+    expect(await rows.first().getAttribute('data-event')).toBe('e2e-wanted-0001');   // the newest
+    expect(await page.getByText('61 events, 50 shown').count()).toBe(1);
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await rows.nth(60).waitFor();
+    expect(await rows.count()).toBe(61);
+    await page.screenshot({ path: path.join(SHOTS, 'events.png'), fullPage: true });
+    // what a person types: a part of a qualified name
+    await page.getByLabel('Search statements').fill('employee');
+    await page.getByLabel('Search statements').press('Enter');
+    await page.getByText('1 event, 1 shown').waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('update hr.employee set salary');
+    expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'events-search.png'), fullPage: true });
+    await page.getByRole('button', { name: '← Services' }).click();
+    await page.getByRole('heading', { name: /Services/ }).waitFor();
+    expect(problems).toEqual([]);
     await page.context().close();
   });
 

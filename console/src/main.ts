@@ -1,12 +1,15 @@
-/** <pga-console>: signed out, the sign-in; signed in, the screens (services for now) and sign-out. */
+/** <pga-console>: signed out, the sign-in; signed in, the services and a service's events, and sign-out. */
 import { css, html, LitElement } from 'lit';
 import { apiClient, tokenStore } from './api';
 import './views/sign-in';
 import './views/services';
+import './views/events';
 
 export class PgaConsole extends LitElement {
-  static override properties = { token: { state: true } };
+  static override properties = { token: { state: true }, service: { state: true } };
   token: string | null = tokenStore.get();
+  /** The service whose events are shown; null: the list of services. */
+  service: { id: string; name: string } | null = null;
 
   static override styles = css`
     :host { display: block; }
@@ -26,6 +29,7 @@ export class PgaConsole extends LitElement {
   private signOut(): void {
     tokenStore.clear();
     this.token = null;
+    this.service = null;
   }
 
   override render() {
@@ -35,9 +39,10 @@ export class PgaConsole extends LitElement {
         ${this.token ? html`<button type="button" @click=${this.signOut}>Sign out</button>` : null}
       </header>
       <main>
-        ${this.token
-          ? html`<pga-services .client=${apiClient(this.token)}></pga-services>`
-          : html`<pga-sign-in @signed-in=${this.signedIn}></pga-sign-in>`}
+        ${!this.token ? html`<pga-sign-in @signed-in=${this.signedIn}></pga-sign-in>`
+          : this.service ? html`<pga-events .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
+              @back=${() => { this.service = null; }}></pga-events>`
+          : html`<pga-services .client=${apiClient(this.token)} @open-service=${(e: CustomEvent<{ id: string; name: string }>) => { this.service = e.detail; }}></pga-services>`}
       </main>`;
   }
 }

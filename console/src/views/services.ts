@@ -46,6 +46,8 @@ export class PgaServices extends LitElement {
     .no { color: var(--bad); font-weight: 600; }
     ul { margin: 0.25rem 0 0; padding-left: 1.1rem; }
     [role='alert'] { color: var(--bad); }
+    a { color: var(--accent); }
+    a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
     button { font: inherit; margin-top: 0.75rem; padding: 0.35rem 0.8rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); cursor: pointer; }
     button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
@@ -75,6 +77,11 @@ export class PgaServices extends LitElement {
     this.next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor ?? null : null;
   }
 
+  private open(e: Event, s: Service): void {
+    e.preventDefault();
+    this.dispatchEvent(new CustomEvent('open-service', { detail: { id: s.id, name: s.name }, bubbles: true, composed: true }));
+  }
+
   private eligibility(s: Service) {
     if (s.eligibility.eligible) return html`<span class="yes">Eligible</span>`;
     const failing = s.eligibility.checks.filter((c) => !c.satisfied);
@@ -91,7 +98,7 @@ export class PgaServices extends LitElement {
         <thead><tr><th scope="col">Service</th><th scope="col">Audit logging</th><th scope="col">Eligibility</th></tr></thead>
         <tbody>
           ${this.services.map((s) => html`<tr data-service=${s.id}>
-            <td data-label="Service">${s.name}</td>
+            <td data-label="Service"><a href="#/services/${s.id}/events" @click=${(e: Event) => this.open(e, s)}>${s.name}</a></td>
             <td data-label="Audit logging">${s.audit.enabled ? 'enabled' : 'off'}</td>
             <td data-label="Eligibility">${this.eligibility(s)}</td></tr>`)}
         </tbody>

@@ -1,0 +1,127 @@
+/**
+ * <pga-events>: one service's audit events, newest first: a time range, a text search (the API's grammar: parts of
+ * names, prefixes with *, "quoted phrases"), a page of 50 with the statement of each event, and older pages by
+ * cursor. Every value the person types goes to the API as a variable: never into a query's text.
+ */
+import type { Client } from '@urql/core';
+import { css, html, LitElement } from 'lit';
+import { describeError } from '../api';
+import { graphql } from '../gql';
+import type { AuditEventFilter, EventsQuery } from '../gql/graphql';
+
+const EVENTS = graphql(`
+  query Events($serviceId: ID!, $filter: AuditEventFilter, $after: String) {
+    auditEvents(serviceId: $serviceId, filter: $filter, first: 50, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id timestamp auditType class command objectType objectName statement statementTruncated parameters user database } }
+    }
+  }
+`);
+
+type Event = EventsQuery['auditEvents']['edges'][number]['node'];
+
+/** The time ranges offered, in hours before now (0: all of the retention). */
+const RANGES: readonly [label: string, hours: number][] = [['Last hour', 1], ['Last 24 hours', 24], ['Last 7 days', 168], ['Last 30 days', 720], ['All', 0]];
+
+export class PgaEvents extends LitElement {
+  static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, events: { state: true }, total: { state: true },
+    next: { state: true }, error: { state: true }, loading: { state: true } };
+  client!: Client;
+  serviceId = '';
+  serviceName = '';
+  events: Event[] = [];
+  total = 0;
+  next: string | null = null;
+  error = '';
+  loading = false;
+  private filter: AuditEventFilter = {};
+
+  static override styles = css`
+    :host { display: block; }
+    h2 { font-size: 1.25rem; }
+    form { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
+    label { display: flex; flex-direction: column; font-weight: 600; font-size: 0.9rem; gap: 0.2rem; }
+    input, select { font: inherit; padding: 0.4rem; border: 1px solid var(--line); border-radius: 6px; min-width: 12rem; }
+    input:focus-visible, select:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+    button { font: inherit; padding: 0.4rem 0.9rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); cursor: pointer; }
+    table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+    th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+    th { background: var(--panel); font-weight: 600; }
+    td.statement { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-word; }
+    [role='alert'] { color: var(--bad); }
+    .muted { color: var(--muted); }
+    @media (max-width: 40rem) {
+      thead { display: none; }
+      tr, td { display: block; }
+      tr { border-bottom: 1px solid var(--line); padding: 0.4rem 0; }
+      td { border: 0; padding: 0.15rem 0; }
+      td::before { content: attr(data-label) ': '; font-weight: 600; font-family: system-ui, sans-serif; }
+    }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.filter = { from: new Date(Date.now() - 24 * 3_600_000).toISOString() };
+    void this.load(null);
+  }
+
+  private async load(after: string | null): Promise<void> {
+    this.loading = true;
+    const result = await this.client.query(EVENTS, { serviceId: this.serviceId, filter: this.filter, after }).toPromise();
+    this.loading = false;
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    this.error = '';
+    const page = result.data.auditEvents;
+    const nodes = page.edges.map((e) => e.node);
+    this.events = after ? [...this.events, ...nodes] : nodes;
+    this.total = page.totalCount;
+    this.next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor ?? null : null;
+  }
+
+  private search(e: SubmitEvent): void {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    const hours = Number(form.get('range'));
+    const text = String(form.get('text') ?? '').trim();
+    this.filter = { ...(hours > 0 ? { from: new Date(Date.now() - hours * 3_600_000).toISOString() } : {}), ...(text ? { text } : {}) };
+    void this.load(null);
+  }
+
+  private back(): void {
+    this.dispatchEvent(new CustomEvent('back', { bubbles: true, composed: true }));
+  }
+
+  override render() {
+    return html`
+      <p><button type="button" @click=${this.back}>← Services</button></p>
+      <h2>Audit events of ${this.serviceName}</h2>
+      <form @submit=${this.search} role="search">
+        <label>Time range
+          <select name="range">${RANGES.map(([label, hours]) => html`<option value=${hours} ?selected=${hours === 24}>${label}</option>`)}</select>
+        </label>
+        <label>Search statements
+          <input name="text" type="search" placeholder="accounts, emp*, &quot;set note&quot;" maxlength="1000" />
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      ${this.error ? html`<p role="alert">${this.error}</p>` : null}
+      <p class="muted" aria-live="polite">${this.loading ? 'Loading…' : `${this.total} ${this.total === 1 ? 'event' : 'events'}, ${this.events.length} shown`}</p>
+      <table>
+        <caption class="muted">Newest first</caption>
+        <thead><tr><th scope="col">Time</th><th scope="col">Class</th><th scope="col">Command</th><th scope="col">Object</th>
+          <th scope="col">User</th><th scope="col">Database</th><th scope="col">Statement</th></tr></thead>
+        <tbody>${this.events.map((ev) => html`<tr data-event=${ev.id}>
+          <td data-label="Time">${new Date(ev.timestamp).toLocaleString()}</td>
+          <td data-label="Class">${ev.class}</td>
+          <td data-label="Command">${ev.command}</td>
+          <td data-label="Object">${ev.objectName ?? ''}</td>
+          <td data-label="User">${ev.user}</td>
+          <td data-label="Database">${ev.database}</td>
+          <td data-label="Statement" class="statement">${ev.statement ?? html`<span class="muted">not logged</span>`}${ev.statementTruncated ? ' …' : ''}</td>
+        </tr>`)}</tbody>
+      </table>
+      ${this.next ? html`<button type="button" @click=${() => this.load(this.next)}>Older events</button>` : null}`;
+  }
+}
+customElements.define('pga-events', PgaEvents);

@@ -146,6 +146,25 @@ describe('sign in and the services', () => {
     await rows.nth(60).waitFor();
     expect(await rows.count()).toBe(61);
     await page.screenshot({ path: path.join(SHOTS, 'events.png'), fullPage: true });
+    // the charts: by class (click one to keep it), over time (click a bar to keep its interval)
+    const charts = page.locator('pga-event-charts');
+    await charts.getByRole('button', { name: /^WRITE 1 events/ }).click();
+    await page.getByText('1 event, 1 shown').waitFor();
+    expect(await rows.first().getAttribute('data-event')).toBe('e2e-wanted-0001');
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await page.getByText('61 events, 50 shown').waitFor();
+    expect(await charts.getByRole('button', { name: /^READ 60 events/ }).count()).toBe(1);
+    const plot = charts.locator('.u-over');
+    const box = (await plot.boundingBox())!;
+    await plot.click({ position: { x: box.width - 2, y: box.height / 2 } });   // the newest interval (15 min at 24 h)
+    await page.getByText(/^Narrowed to/).waitFor();
+    await page.getByText(/^\d+ events?, \d+ shown$/).waitFor();
+    const narrowed = await rows.count();
+    expect(narrowed).toBeGreaterThanOrEqual(1);
+    expect(narrowed).toBeLessThanOrEqual(16);   // events a minute apart: at most 15 in a 15-minute interval, and the wanted one
+    await page.screenshot({ path: path.join(SHOTS, 'events-narrowed.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await page.getByText('61 events, 50 shown').waitFor();
     // what a person types: a part of a qualified name
     await page.getByLabel('Search statements').fill('employee');
     await page.getByLabel('Search statements').press('Enter');

@@ -8,6 +8,8 @@ import { css, html, LitElement } from 'lit';
 import { describeError } from '../api';
 import { graphql } from '../gql';
 import type { AuditEventFilter, EventsQuery } from '../gql/graphql';
+import type { EventCounts } from './event-charts';
+import './event-charts';
 
 const EVENTS = graphql(`
   query Events($serviceId: ID!, $filter: AuditEventFilter, $after: String) {
@@ -19,14 +21,29 @@ const EVENTS = graphql(`
   }
 `);
 
+const STATS = graphql(`
+  query EventStats($serviceId: ID!, $filter: AuditEventFilter, $interval: String!) {
+    auditEventStats(serviceId: $serviceId, filter: $filter, groupBy: CLASS, interval: $interval) {
+      totalCount overTimeStart overTimeCounts groups { key count }
+    }
+  }
+`);
+
 type Event = EventsQuery['auditEvents']['edges'][number]['node'];
+
+/** Histogram intervals, finest first: the first that gives at most 240 bars over the range is used. */
+const INTERVALS: readonly [name: string, ms: number][] = [['1m', 60_000], ['5m', 300_000], ['15m', 900_000], ['1h', 3_600_000], ['6h', 21_600_000], ['1d', 86_400_000]];
+
+function intervalFor(fromMs: number, toMs: number): [string, number] {
+  return [...INTERVALS.find(([, ms]) => (toMs - fromMs) / ms <= 240) ?? INTERVALS[INTERVALS.length - 1]!];
+}
 
 /** The time ranges offered, in hours before now (0: all of the retention). */
 const RANGES: readonly [label: string, hours: number][] = [['Last hour', 1], ['Last 24 hours', 24], ['Last 7 days', 168], ['Last 30 days', 720], ['All', 0]];
 
 export class PgaEvents extends LitElement {
   static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, events: { state: true }, total: { state: true },
-    next: { state: true }, error: { state: true }, loading: { state: true } };
+    next: { state: true }, error: { state: true }, loading: { state: true }, counts: { state: true } };
   client!: Client;
   serviceId = '';
   serviceName = '';
@@ -35,7 +52,11 @@ export class PgaEvents extends LitElement {
   next: string | null = null;
   error = '';
   loading = false;
-  private filter: AuditEventFilter = {};
+  counts: EventCounts | null = null;
+  /** The form's filter (range start, text) and what a chart click narrowed it to (an interval, a class). */
+  private base: AuditEventFilter = {};
+  private narrowed: AuditEventFilter = {};
+  private get filter(): AuditEventFilter { return { ...this.base, ...this.narrowed }; }
 
   static override styles = css`
     :host { display: block; }
@@ -62,12 +83,30 @@ export class PgaEvents extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.filter = { from: new Date(Date.now() - 24 * 3_600_000).toISOString() };
+    this.base = { from: new Date(Date.now() - 24 * 3_600_000).toISOString() };
+    void this.load(null);
+  }
+
+  /** The charts of the current filter over its range (without a start: the last year). */
+  private async loadCounts(): Promise<void> {
+    const to = this.filter.to ? Date.parse(this.filter.to) : Date.now();
+    const from = this.filter.from ? Date.parse(this.filter.from) : to - 365 * 86_400_000;
+    const [interval, intervalMs] = intervalFor(from, to);
+    const filter = { ...this.filter, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+    const result = await this.client.query(STATS, { serviceId: this.serviceId, filter, interval }).toPromise();
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    const s = result.data.auditEventStats;
+    this.counts = { start: s.overTimeStart ? Date.parse(s.overTimeStart) : null, intervalMs, counts: s.overTimeCounts, groups: s.groups };
+  }
+
+  private narrow(e: CustomEvent<AuditEventFilter>): void {
+    this.narrowed = { ...this.narrowed, ...e.detail };
     void this.load(null);
   }
 
   private async load(after: string | null): Promise<void> {
     this.loading = true;
+    if (after === null) void this.loadCounts();
     const result = await this.client.query(EVENTS, { serviceId: this.serviceId, filter: this.filter, after }).toPromise();
     this.loading = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
@@ -84,7 +123,14 @@ export class PgaEvents extends LitElement {
     const form = new FormData(e.target as HTMLFormElement);
     const hours = Number(form.get('range'));
     const text = String(form.get('text') ?? '').trim();
-    this.filter = { ...(hours > 0 ? { from: new Date(Date.now() - hours * 3_600_000).toISOString() } : {}), ...(text ? { text } : {}) };
+    this.base = { ...(hours > 0 ? { from: new Date(Date.now() - hours * 3_600_000).toISOString() } : {}), ...(text ? { text } : {}) };
+    this.narrowed = {};
+    void this.load(null);
+  }
+
+  /** Drops what chart clicks narrowed: back to the form's range and text. */
+  private widen(): void {
+    this.narrowed = {};
     void this.load(null);
   }
 
@@ -106,6 +152,10 @@ export class PgaEvents extends LitElement {
         <button type="submit">Search</button>
       </form>
       ${this.error ? html`<p role="alert">${this.error}</p>` : null}
+      ${Object.keys(this.narrowed).length > 0 ? html`<p>Narrowed to ${this.narrowed.classes ? `class ${this.narrowed.classes.join(', ')} ` : ''}${
+        this.narrowed.from && this.narrowed.to ? `${new Date(this.narrowed.from).toLocaleString()} – ${new Date(this.narrowed.to).toLocaleString()}` : ''}
+        <button type="button" @click=${this.widen}>Show all</button></p>` : null}
+      <pga-event-charts .data=${this.counts} @narrow=${this.narrow}></pga-event-charts>
       <p class="muted" aria-live="polite">${this.loading ? 'Loading…' : `${this.total} ${this.total === 1 ? 'event' : 'events'}, ${this.events.length} shown`}</p>
       <table>
         <caption class="muted">Newest first</caption>

@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
-import { createTenant, indexEvents, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, indexEvents, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { serverState } from './support/unchanged';
 import { startHttp } from './support/http';
 
 const SHOTS = path.join(__dirname, '..', '.local', 'console');
@@ -43,6 +44,7 @@ afterAll(async () => {
   await browser?.close();
   await http?.close();
   await g?.close();
+  await resetServer(urls.pgaudit);   // the policy test enabled audit logging on the shared server
 });
 
 /** A page that records every error it logs, every uncaught exception and every CSP violation. */
@@ -175,6 +177,35 @@ describe('sign in and the services', () => {
     await page.screenshot({ path: path.join(SHOTS, 'events-search.png'), fullPage: true });
     await page.getByRole('button', { name: '← Services' }).click();
     await page.getByRole('heading', { name: /Services/ }).waitFor();
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the policy: the schema\'s help, a preview of the exact SQL that changes nothing, then Enable applies it and shows the change', async () => {
+    const { page, problems } = await openConsole();
+    await page.getByLabel('API token').fill(tenant.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /^Audit policy of service-/ }).click();
+    await page.getByText('Audit logging is not enabled').waitFor();
+    expect((await page.locator('pga-policy #help-logParameter').textContent())!.length).toBeGreaterThan(20);   // AuditSettingsInput's description
+    await page.getByLabel('READ', { exact: true }).check();
+    await page.getByLabel('Reason (kept in the history)').fill('SOX: reads of the payroll tables');
+    const before = await serverState(urls.pgaudit);
+    await page.getByRole('button', { name: 'Preview SQL' }).click();
+    await page.getByRole('heading', { name: /^Preview/ }).waitFor();
+    const preview = (await page.locator('pga-policy pre').textContent())!;
+    expect(preview).toContain("ALTER SYSTEM SET pgaudit.log = 'read,write,role,ddl';");
+    expect(preview).toContain('SELECT pg_reload_conf();');
+    expect(await serverState(urls.pgaudit)).toEqual(before);   // a preview applies nothing
+    await page.screenshot({ path: path.join(SHOTS, 'policy-preview.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Enable audit logging' }).click();
+    await page.getByRole('heading', { name: 'Applied' }).waitFor();
+    expect(await page.locator('pga-policy table').textContent()).toContain('log');
+    await page.getByText(/^Enabled \(version 1/).waitFor();
+    const [{ pgaudit_log: log }] = await sql<{ pgaudit_log: string }>(urls.pgaudit, "SELECT current_setting('pgaudit.log') AS pgaudit_log");
+    expect(log.split(',').map((c) => c.trim().toLowerCase()).sort()).toEqual(['ddl', 'read', 'role', 'write']);
+    expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'policy-applied.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
   });

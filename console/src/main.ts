@@ -4,12 +4,13 @@ import { apiClient, tokenStore } from './api';
 import './views/sign-in';
 import './views/services';
 import './views/events';
+import './views/policy';
 
 export class PgaConsole extends LitElement {
   static override properties = { token: { state: true }, service: { state: true } };
   token: string | null = tokenStore.get();
-  /** The service whose events are shown; null: the list of services. */
-  service: { id: string; name: string } | null = null;
+  /** The service shown, and which of its screens; null: the list of services. */
+  service: { id: string; name: string; view: 'events' | 'policy' } | null = null;
 
   static override styles = css`
     :host { display: block; }
@@ -40,9 +41,11 @@ export class PgaConsole extends LitElement {
       </header>
       <main>
         ${!this.token ? html`<pga-sign-in @signed-in=${this.signedIn}></pga-sign-in>`
-          : this.service ? html`<pga-events .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
+          : this.service?.view === 'events' ? html`<pga-events .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
               @back=${() => { this.service = null; }}></pga-events>`
-          : html`<pga-services .client=${apiClient(this.token)} @open-service=${(e: CustomEvent<{ id: string; name: string }>) => { this.service = e.detail; }}></pga-services>`}
+          : this.service?.view === 'policy' ? html`<pga-policy .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
+              @back=${() => { this.service = null; }}></pga-policy>`
+          : html`<pga-services .client=${apiClient(this.token)} @open-service=${(e: CustomEvent<NonNullable<PgaConsole['service']>>) => { this.service = e.detail; }}></pga-services>`}
       </main>`;
   }
 }

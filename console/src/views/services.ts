@@ -77,9 +77,9 @@ export class PgaServices extends LitElement {
     this.next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor ?? null : null;
   }
 
-  private open(e: Event, s: Service): void {
+  private open(e: Event, s: Service, view: 'events' | 'policy'): void {
     e.preventDefault();
-    this.dispatchEvent(new CustomEvent('open-service', { detail: { id: s.id, name: s.name }, bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent('open-service', { detail: { id: s.id, name: s.name, view }, bubbles: true, composed: true }));
   }
 
   private eligibility(s: Service) {
@@ -98,7 +98,8 @@ export class PgaServices extends LitElement {
         <thead><tr><th scope="col">Service</th><th scope="col">Audit logging</th><th scope="col">Eligibility</th></tr></thead>
         <tbody>
           ${this.services.map((s) => html`<tr data-service=${s.id}>
-            <td data-label="Service"><a href="#/services/${s.id}/events" @click=${(e: Event) => this.open(e, s)}>${s.name}</a></td>
+            <td data-label="Service"><a href="#/services/${s.id}/events" @click=${(e: Event) => this.open(e, s, 'events')}>${s.name}</a>
+              <br /><a href="#/services/${s.id}/policy" @click=${(e: Event) => this.open(e, s, 'policy')} aria-label=${`Audit policy of ${s.name}`}>Audit policy</a></td>
             <td data-label="Audit logging">${s.audit.enabled ? 'enabled' : 'off'}</td>
             <td data-label="Eligibility">${this.eligibility(s)}</td></tr>`)}
         </tbody>

@@ -1,0 +1,171 @@
+/**
+ * <pga-policy>: the service-level audit policy: every setting with the API's own help text, a reason, a preview
+ * (a dry run: the exact SQL the gateway would run, nothing applied) and then Apply (enable when the policy is not
+ * enabled, else configure at the version shown, so a change made meanwhile is refused, not overwritten). The answer's
+ * refusals are shown by field; an applied change shows its revision's changes and the SQL run.
+ */
+import type { Client } from '@urql/core';
+import { css, html, LitElement } from 'lit';
+import help from 'virtual:schema-help';
+import { describeError } from '../api';
+import { graphql } from '../gql';
+import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, PolicyQuery } from '../gql/graphql';
+
+const POLICY = graphql(`
+  query Policy($serviceId: ID!) {
+    auditPolicy(serviceId: $serviceId) {
+      enabled version updatedAt updatedBy
+      settings { log logCatalog logClient logConnections logDisconnections logLevel logParameter logParameterMaxSize logRelation logRows logStatement logStatementOnce }
+    }
+  }
+`);
+
+const ENABLE = graphql(`
+  mutation EnablePolicy($input: EnableAuditLoggingInput!) {
+    enableAuditLogging(input: $input) { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+  }
+`);
+const CONFIGURE = graphql(`
+  mutation ConfigurePolicy($input: ConfigureAuditLoggingInput!) {
+    configureAuditLogging(input: $input) { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+  }
+`);
+
+type Settings = NonNullable<PolicyQuery['auditPolicy']>['settings'];
+interface Outcome { dryRun: boolean; statements: string[]; changes: { setting: string; from?: string | null; to?: string | null }[];
+  userErrors: { code: string; field?: string[] | null; message: string }[] }
+
+const CLASSES: readonly AuditLogClass[] = ['READ', 'WRITE', 'FUNCTION', 'ROLE', 'DDL', 'MISC', 'MISC_SET'];
+const LEVELS: readonly AuditLogLevel[] = ['LOG', 'NOTICE', 'WARNING', 'INFO', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5'];
+/** The switches of pgaudit (and the two session-logging settings), in the order of pgaudit's documentation. */
+const FLAGS = ['logCatalog', 'logClient', 'logParameter', 'logRelation', 'logRows', 'logStatement', 'logStatementOnce', 'logConnections', 'logDisconnections'] as const;
+/** A new policy's starting point: what the gateway enables when no settings are given (PREDEFINED_SETTINGS, settings.descriptors.ts). */
+const DEFAULTS: Settings = { log: ['WRITE', 'ROLE', 'DDL'], logCatalog: false, logClient: false, logConnections: false, logDisconnections: false, logLevel: 'LOG',
+  logParameter: false, logParameterMaxSize: null, logRelation: true, logRows: false, logStatement: true, logStatementOnce: false };
+
+export class PgaPolicy extends LitElement {
+  static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, policy: { state: true }, outcome: { state: true },
+    error: { state: true }, busy: { state: true } };
+  client!: Client;
+  serviceId = '';
+  serviceName = '';
+  policy: PolicyQuery['auditPolicy'] | undefined = undefined;
+  outcome: Outcome | null = null;
+  error = '';
+  busy = false;
+
+  static override styles = css`
+    :host { display: block; }
+    h2 { font-size: 1.25rem; }
+    fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 1rem; padding: 0.75rem 1rem; }
+    legend { font-weight: 600; padding: 0 0.3rem; }
+    .setting { margin: 0.4rem 0 0.8rem; }
+    .setting label { font-weight: 600; }
+    .help { color: var(--muted); font-size: 0.88rem; margin: 0.15rem 0 0 1.6rem; }
+    .classes { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; }
+    input[type='text'], select, input[type='number'] { font: inherit; padding: 0.35rem; border: 1px solid var(--line); border-radius: 6px; }
+    input[type='text'] { width: 100%; box-sizing: border-box; }
+    input:focus-visible, select:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+    button { font: inherit; padding: 0.45rem 1rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); cursor: pointer; margin-right: 0.5rem; }
+    button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+    button[disabled] { opacity: 0.6; cursor: progress; }
+    pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 0.75rem; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+    [role='alert'] { color: var(--bad); }
+    .ok { color: var(--good); font-weight: 600; }
+    table { border-collapse: collapse; }
+    th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--line); }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    const result = await this.client.query(POLICY, { serviceId: this.serviceId }).toPromise();
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    this.policy = result.data.auditPolicy;
+  }
+
+  /** The form as AuditSettingsInput: every setting stated (a configure replaces the settings it is given). */
+  private settingsOf(form: HTMLFormElement): AuditSettingsInput {
+    const data = new FormData(form);
+    const size = String(data.get('logParameterMaxSize') ?? '').trim();
+    return {
+      log: data.getAll('log').map(String) as AuditLogClass[],
+      logLevel: String(data.get('logLevel')) as AuditLogLevel,
+      logParameterMaxSize: size === '' ? null : Number(size),
+      ...Object.fromEntries(FLAGS.map((f) => [f, data.get(f) === 'on'])),
+    };
+  }
+
+  private async submit(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const dryRun = (e.submitter as HTMLButtonElement | null)?.value !== 'apply';
+    const reason = String(new FormData(form).get('reason') ?? '').trim() || null;
+    const settings = this.settingsOf(form);
+    this.busy = true;
+    this.error = '';
+    const enabled = this.policy?.enabled ?? false;
+    const result = enabled
+      ? await this.client.mutation(CONFIGURE, { input: { serviceId: this.serviceId, settings, reason, dryRun, expectedVersion: this.policy!.version } }).toPromise()
+      : await this.client.mutation(ENABLE, { input: { serviceId: this.serviceId, settings, reason, dryRun } }).toPromise();
+    this.busy = false;
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    const payload = 'configureAuditLogging' in result.data ? result.data.configureAuditLogging : result.data.enableAuditLogging;
+    this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
+    if (!dryRun && payload.userErrors.length === 0) await this.load();
+  }
+
+  private back(): void {
+    this.dispatchEvent(new CustomEvent('back', { bubbles: true, composed: true }));
+  }
+
+  private flag(name: (typeof FLAGS)[number], s: Settings) {
+    return html`<div class="setting"><label><input type="checkbox" name=${name} ?checked=${s[name]} /> ${name}</label>
+      <p class="help" id=${`help-${name}`}>${help[name]}</p></div>`;
+  }
+
+  private renderOutcome(o: Outcome) {
+    if (o.userErrors.length > 0) {
+      return html`<div role="alert"><p>Refused; nothing was changed:</p><ul>${o.userErrors.map((u) => html`<li>${u.message} (${u.code}${u.field ? `, ${u.field.join('.')}` : ''})</li>`)}</ul></div>`;
+    }
+    return html`<section aria-labelledby="outcome">
+      <h3 id="outcome">${o.dryRun ? 'Preview: the SQL that Apply would run (nothing was applied)' : 'Applied'}</h3>
+      ${o.statements.length > 0 ? html`<pre>${o.statements.join(';\n')};</pre>` : html`<p>No SQL: the server already has these settings.</p>`}
+      ${!o.dryRun && o.changes.length > 0 ? html`<table><caption>Changes recorded in the history</caption>
+        <thead><tr><th scope="col">Setting</th><th scope="col">From</th><th scope="col">To</th></tr></thead>
+        <tbody>${o.changes.map((c) => html`<tr><td>${c.setting}</td><td>${c.from ?? '—'}</td><td>${c.to ?? '—'}</td></tr>`)}</tbody></table>` : null}
+      ${!o.dryRun ? html`<p class="ok">Audit logging is ${this.policy?.enabled ? 'enabled' : 'updated'}.</p>` : null}
+    </section>`;
+  }
+
+  override render() {
+    if (this.policy === undefined) return html`<p><button type="button" @click=${this.back}>← Services</button></p>${this.error ? html`<p role="alert">${this.error}</p>` : html`<p>Loading…</p>`}`;
+    const s = this.policy?.settings ?? DEFAULTS;
+    const enabled = this.policy?.enabled ?? false;
+    return html`
+      <p><button type="button" @click=${this.back}>← Services</button></p>
+      <h2>Audit policy of ${this.serviceName}</h2>
+      <p>${enabled ? html`Enabled (version ${this.policy!.version}, by ${this.policy!.updatedBy}).` : 'Audit logging is not enabled: Apply enables it with these settings.'}</p>
+      ${this.error ? html`<p role="alert">${this.error}</p>` : null}
+      <form @submit=${this.submit}>
+        <fieldset><legend>Statement classes (log)</legend>
+          <div class="classes">${CLASSES.map((c) => html`<label><input type="checkbox" name="log" value=${c} ?checked=${s.log.includes(c)} /> ${c}</label>`)}</div>
+          <p class="help">${help.log}</p>
+        </fieldset>
+        <fieldset><legend>What each entry holds</legend>${FLAGS.map((f) => this.flag(f, s))}
+          <div class="setting"><label for="level">logLevel</label> <select id="level" name="logLevel">${LEVELS.map((l) => html`<option ?selected=${l === s.logLevel}>${l}</option>`)}</select>
+            <p class="help">${help.logLevel}</p></div>
+          <div class="setting"><label for="max">logParameterMaxSize</label> <input id="max" name="logParameterMaxSize" type="number" min="0" .value=${s.logParameterMaxSize === null || s.logParameterMaxSize === undefined ? '' : String(s.logParameterMaxSize)} />
+            <p class="help">${help.logParameterMaxSize}</p></div>
+        </fieldset>
+        <div class="setting"><label for="reason">Reason (kept in the history)</label> <input id="reason" name="reason" type="text" maxlength="500" /></div>
+        <button type="submit" value="preview" ?disabled=${this.busy}>Preview SQL</button>
+        <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>${enabled ? 'Apply changes' : 'Enable audit logging'}</button>
+      </form>
+      ${this.outcome ? this.renderOutcome(this.outcome) : null}`;
+  }
+}
+customElements.define('pga-policy', PgaPolicy);

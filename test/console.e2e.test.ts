@@ -202,6 +202,12 @@ describe('sign in and the services', () => {
     await page.getByRole('heading', { name: 'Applied' }).waitFor();
     expect(await page.locator('pga-policy table').textContent()).toContain('log');
     await page.getByText(/^Enabled \(version 1/).waitFor();
+    // the history: the revision with its reason and changes, and the hash chain intact
+    const revision = page.locator('pga-policy ol.timeline > li[data-version="1"]');
+    await revision.waitFor();
+    expect(await revision.textContent()).toContain('Reason: SOX: reads of the payroll tables');
+    expect(await revision.textContent()).toMatch(/log: .*→ .*read/);
+    expect(await page.locator('pga-policy').getByText('Intact').count()).toBe(1);
     const [{ pgaudit_log: log }] = await sql<{ pgaudit_log: string }>(urls.pgaudit, "SELECT current_setting('pgaudit.log') AS pgaudit_log");
     expect(log.split(',').map((c) => c.trim().toLowerCase()).sort()).toEqual(['ddl', 'read', 'role', 'write']);
     expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);

@@ -15,6 +15,8 @@ const POLICY = graphql(`
   query Policy($serviceId: ID!) {
     auditPolicy(serviceId: $serviceId) {
       enabled version updatedAt updatedBy
+      historyIntegrity { intact revisions headHash firstBroken { version problem } }
+      history(first: 50) { totalCount edges { node { id version action actor createdAt reason contentHash changes { setting from to } } } }
       settings { log logCatalog logClient logConnections logDisconnections logLevel logParameter logParameterMaxSize logRelation logRows logStatement logStatementOnce }
     }
   }
@@ -73,6 +75,12 @@ export class PgaPolicy extends LitElement {
     [role='alert'] { color: var(--bad); }
     .ok { color: var(--good); font-weight: 600; }
     table { border-collapse: collapse; }
+    ol.timeline { list-style: none; padding: 0; margin: 0; border-left: 3px solid var(--line); }
+    ol.timeline > li { margin: 0 0 1rem; padding-left: 1rem; position: relative; }
+    ol.timeline > li::before { content: ''; position: absolute; left: -0.5rem; top: 0.4rem; width: 0.7rem; height: 0.7rem; border-radius: 50%; background: var(--accent); }
+    .meta { color: var(--muted); font-size: 0.9rem; }
+    code.hash { font-size: 0.8rem; word-break: break-all; }
+    .bad { color: var(--bad); font-weight: 600; }
     th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--line); }
   `;
 
@@ -165,7 +173,24 @@ export class PgaPolicy extends LitElement {
         <button type="submit" value="preview" ?disabled=${this.busy}>Preview SQL</button>
         <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>${enabled ? 'Apply changes' : 'Enable audit logging'}</button>
       </form>
-      ${this.outcome ? this.renderOutcome(this.outcome) : null}`;
+      ${this.outcome ? this.renderOutcome(this.outcome) : null}
+      ${this.policy ? this.renderHistory(this.policy) : null}`;
+  }
+
+  /** The policy's history, newest first, each revision with what it changed, and whether the hash chain holds. */
+  private renderHistory(p: NonNullable<PolicyQuery['auditPolicy']>) {
+    const integrity = p.historyIntegrity;
+    return html`<section aria-labelledby="history">
+      <h3 id="history">History (${p.history.totalCount} ${p.history.totalCount === 1 ? 'revision' : 'revisions'})</h3>
+      <p>${integrity.intact
+        ? html`<span class="ok">Intact</span>: the hash chain of ${integrity.revisions === 1 ? 'the one revision' : `all ${integrity.revisions} revisions`} holds; head <code class="hash">${integrity.headHash}</code>`
+        : html`<span class="bad">Broken</span> at version ${integrity.firstBroken?.version} (${integrity.firstBroken?.problem}): the history was changed outside the gateway`}</p>
+      <ol class="timeline">${p.history.edges.map(({ node: r }) => html`<li data-version=${r.version}>
+        <strong>${r.action}</strong> <span class="meta">version ${r.version}, ${new Date(r.createdAt).toLocaleString()}, by ${r.actor}</span>
+        ${r.reason ? html`<div>Reason: ${r.reason}</div>` : null}
+        ${r.changes.length > 0 ? html`<ul>${r.changes.map((c) => html`<li><code>${c.setting}</code>: ${c.from ?? '—'} → ${c.to ?? '—'}</li>`)}</ul>` : null}
+      </li>`)}</ol>
+    </section>`;
   }
 }
 customElements.define('pga-policy', PgaPolicy);

@@ -10,6 +10,8 @@ import { graphql } from '../gql';
 import type { AuditEventFilter, EventsQuery } from '../gql/graphql';
 import type { EventCounts } from './event-charts';
 import './event-charts';
+import type { PgaEventDetail } from './event-detail';
+import './event-detail';
 
 const EVENTS = graphql(`
   query Events($serviceId: ID!, $filter: AuditEventFilter, $after: String) {
@@ -69,6 +71,7 @@ export class PgaEvents extends LitElement {
     table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
     th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
     th { background: var(--panel); font-weight: 600; }
+    button.link { border: 0; background: none; padding: 0; color: var(--accent); text-decoration: underline; text-align: left; }
     td.statement { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-word; }
     [role='alert'] { color: var(--bad); }
     .muted { color: var(--muted); }
@@ -134,6 +137,10 @@ export class PgaEvents extends LitElement {
     void this.load(null);
   }
 
+  private detail(id: string): void {
+    void this.renderRoot.querySelector<PgaEventDetail>('pga-event-detail')?.open(this.serviceId, id);
+  }
+
   private back(): void {
     this.dispatchEvent(new CustomEvent('back', { bubbles: true, composed: true }));
   }
@@ -162,7 +169,7 @@ export class PgaEvents extends LitElement {
         <thead><tr><th scope="col">Time</th><th scope="col">Class</th><th scope="col">Command</th><th scope="col">Object</th>
           <th scope="col">User</th><th scope="col">Database</th><th scope="col">Statement</th></tr></thead>
         <tbody>${this.events.map((ev) => html`<tr data-event=${ev.id}>
-          <td data-label="Time">${new Date(ev.timestamp).toLocaleString()}</td>
+          <td data-label="Time"><button type="button" class="link" @click=${() => this.detail(ev.id)} aria-label=${`Event of ${new Date(ev.timestamp).toLocaleString()}: details`}>${new Date(ev.timestamp).toLocaleString()}</button></td>
           <td data-label="Class">${ev.class}</td>
           <td data-label="Command">${ev.command}</td>
           <td data-label="Object">${ev.objectName ?? ''}</td>
@@ -171,7 +178,8 @@ export class PgaEvents extends LitElement {
           <td data-label="Statement" class="statement">${ev.statement ?? html`<span class="muted">not logged</span>`}${ev.statementTruncated ? ' …' : ''}</td>
         </tr>`)}</tbody>
       </table>
-      ${this.next ? html`<button type="button" @click=${() => this.load(this.next)}>Older events</button>` : null}`;
+      ${this.next ? html`<button type="button" @click=${() => this.load(this.next)}>Older events</button>` : null}
+      <pga-event-detail .client=${this.client}></pga-event-detail>`;
   }
 }
 customElements.define('pga-events', PgaEvents);

@@ -170,6 +170,14 @@ describe('sign in and the services', () => {
     await page.screenshot({ path: path.join(SHOTS, 'events-narrowed.png'), fullPage: true });
     await page.getByRole('button', { name: 'Show all' }).click();
     await page.getByText('61 events, 50 shown').waitFor();
+    // export what is shown: NDJSON, checked complete by its last line
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const lines = readFileSync((await download.path())!, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(62);
+    expect(lines.at(-1)).toMatchObject({ '@export': { status: 'complete', events: 61 } });
+    expect(new Set(lines.slice(0, -1).map((l) => l.id)).size).toBe(61);
+    expect(download.suggestedFilename()).toMatch(/^audit-events-service-.*\.ndjson$/);
+    await page.getByText('Exported 61 events, complete.').waitFor();
     // what a person types: a part of a qualified name
     await page.getByLabel('Search statements').fill('employee');
     await page.getByLabel('Search statements').press('Enter');

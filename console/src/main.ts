@@ -41,7 +41,7 @@ export class PgaConsole extends LitElement {
       </header>
       <main>
         ${!this.token ? html`<pga-sign-in @signed-in=${this.signedIn}></pga-sign-in>`
-          : this.service?.view === 'events' ? html`<pga-events .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
+          : this.service?.view === 'events' ? html`<pga-events .client=${apiClient(this.token)} .token=${this.token} .serviceId=${this.service.id} .serviceName=${this.service.name}
               @back=${() => { this.service = null; }}></pga-events>`
           : this.service?.view === 'policy' ? html`<pga-policy .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
               @back=${() => { this.service = null; }}></pga-policy>`

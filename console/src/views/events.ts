@@ -44,9 +44,13 @@ function intervalFor(fromMs: number, toMs: number): [string, number] {
 const RANGES: readonly [label: string, hours: number][] = [['Last hour', 1], ['Last 24 hours', 24], ['Last 7 days', 168], ['Last 30 days', 720], ['All', 0]];
 
 export class PgaEvents extends LitElement {
-  static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, events: { state: true }, total: { state: true },
+  static override properties = { client: { attribute: false }, token: { attribute: false }, serviceId: {}, serviceName: {}, exportNote: { state: true },
+    events: { state: true }, total: { state: true },
     next: { state: true }, error: { state: true }, loading: { state: true }, counts: { state: true } };
   client!: Client;
+  /** For POST /export, which is no GraphQL operation. */
+  token = '';
+  exportNote = '';
   serviceId = '';
   serviceName = '';
   events: Event[] = [];
@@ -63,6 +67,7 @@ export class PgaEvents extends LitElement {
   static override styles = css`
     :host { display: block; }
     h2 { font-size: 1.25rem; }
+    form.export { margin-top: 1.5rem; }
     form { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
     label { display: flex; flex-direction: column; font-weight: 600; font-size: 0.9rem; gap: 0.2rem; }
     input, select { font: inherit; padding: 0.4rem; border: 1px solid var(--line); border-radius: 6px; min-width: 12rem; }
@@ -137,6 +142,40 @@ export class PgaEvents extends LitElement {
     void this.load(null);
   }
 
+  /**
+   * POST /export of the shown filter, saved as a file. The whole answer is held in the tab's memory before it is
+   * saved: for exports of millions of events use the CLI (README, Export for auditors). An NDJSON export's last
+   * line says whether it is complete; a CSV export says so in HTTP trailers, which a browser cannot read.
+   */
+  private async exportEvents(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const format = String(new FormData(e.target as HTMLFormElement).get('format')) === 'csv' ? 'csv' : 'ndjson';
+    this.exportNote = 'Exporting…';
+    const res = await fetch('/export', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ serviceId: this.serviceId, format, filter: this.filter }) });
+    if (!res.ok) {
+      const body = await res.json().catch(() => null) as { errors?: { message: string; extensions?: { code?: string } }[] } | null;
+      const first = body?.errors?.[0];
+      this.exportNote = first ? `Export refused: ${first.message} (${first.extensions?.code ?? res.status})` : `Export refused: HTTP ${res.status}`;
+      return;
+    }
+    const blob = await res.blob();
+    if (format === 'ndjson') {
+      const tail = (await blob.slice(Math.max(0, blob.size - 8192)).text()).trimEnd();
+      const end = (JSON.parse(tail.slice(tail.lastIndexOf('\n') + 1)) as { '@export'?: { status: string; events: number } })['@export'];
+      this.exportNote = end?.status === 'complete' ? `Exported ${end.events} events, complete.`
+        : `Exported ${end?.events ?? '?'} events, ${end?.status ?? 'without an end line'}: not every event is in the file (the CLI resumes an export).`;
+    } else {
+      this.exportNote = `Exported ${Math.ceil(blob.size / 1024)} KB of CSV (its completeness is in HTTP trailers a browser cannot read: use NDJSON or the CLI for a checked export).`;
+    }
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `audit-events-${this.serviceName}-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
   private detail(id: string): void {
     void this.renderRoot.querySelector<PgaEventDetail>('pga-event-detail')?.open(this.serviceId, id);
   }
@@ -179,6 +218,13 @@ export class PgaEvents extends LitElement {
         </tr>`)}</tbody>
       </table>
       ${this.next ? html`<button type="button" @click=${() => this.load(this.next)}>Older events</button>` : null}
+      <form class="export" @submit=${this.exportEvents}>
+        <label>Export these events as
+          <select name="format"><option value="ndjson">NDJSON (checked complete)</option><option value="csv">CSV</option></select>
+        </label>
+        <button type="submit">Export</button>
+      </form>
+      ${this.exportNote ? html`<p aria-live="polite" class="export-note">${this.exportNote}</p>` : null}
       <pga-event-detail .client=${this.client}></pga-event-detail>`;
   }
 }

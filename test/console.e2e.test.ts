@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
+import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
 import { createTenant, indexEvents, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { serverState } from './support/unchanged';
 import { startHttp } from './support/http';
@@ -22,6 +23,7 @@ let http: Awaited<ReturnType<typeof startHttp>>;
 let browser: Browser;
 let tenant: Tenant;
 let oldServiceId: string;
+let wantedEvent: AuditEventDocument;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -31,7 +33,7 @@ beforeAll(async () => {
   oldServiceId = (await g.gateway.tenancy.registerService(tenant.projectId, 'zz-legacy-pg10', urls.pg10)).id;
   // 60 events of the last hour, and one a person would search for
   const events = await indexEvents(g, tenant, 60, { database: 'app' });
-  const wanted = { ...events[0]!, id: 'e2e-wanted-0001', timestamp: new Date(Date.now() - 30_000).toISOString(), class: 'WRITE', command: 'UPDATE',
+  const wanted = wantedEvent = { ...events[0]!, id: 'e2e-wanted-0001', timestamp: new Date(Date.now() - 30_000).toISOString(), class: 'WRITE', command: 'UPDATE',
     objectType: 'TABLE', objectName: 'hr.employee', statement: 'update hr.employee set salary = salary * 1.1 where id = 7' };
   expect((await g.gateway.eventStore!.bulkIndex([wanted])).rejected).toEqual([]);
   await g.gateway.eventStore!.refresh();
@@ -194,6 +196,20 @@ describe('sign in and the services', () => {
     await dialog.waitFor({ state: 'hidden' });
     expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'events-search.png'), fullPage: true });
+    // the live tail, with the search's text: an event indexed while it listens arrives, one that does not match does not
+    await page.getByRole('button', { name: 'Start live tail' }).click();
+    await page.getByText(/^Listening/).waitFor();
+    const now = new Date().toISOString();
+    const base = { ...wantedEvent, timestamp: now, statementId: 900 };
+    expect((await g.gateway.eventStore!.bulkIndex([{ ...base, id: 'e2e-tail-match-01', statement: 'delete from hr.employee where id = 9' },
+      { ...base, id: 'e2e-tail-other-01', objectName: 'public.t', statement: 'delete from public.t' }], [], now)).rejected).toEqual([]);
+    const tailed = page.locator('pga-live-tail li[data-event="e2e-tail-match-01"]');
+    await tailed.waitFor({ timeout: 20_000 });
+    expect(await tailed.textContent()).toContain('delete from hr.employee where id = 9');
+    expect(await page.locator('pga-live-tail li').count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'live-tail.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Stop live tail' }).click();
+    await page.getByRole('button', { name: 'Resume live tail' }).waitFor();
     await page.getByRole('button', { name: '← Services' }).click();
     await page.getByRole('heading', { name: /Services/ }).waitFor();
     expect(problems).toEqual([]);

@@ -12,6 +12,7 @@ import type { EventCounts } from './event-charts';
 import './event-charts';
 import type { PgaEventDetail } from './event-detail';
 import './event-detail';
+import './live-tail';
 
 const EVENTS = graphql(`
   query Events($serviceId: ID!, $filter: AuditEventFilter, $after: String) {
@@ -114,7 +115,7 @@ export class PgaEvents extends LitElement {
 
   private async load(after: string | null): Promise<void> {
     this.loading = true;
-    if (after === null) void this.loadCounts();
+    if (after === null) { this.exportNote = ''; void this.loadCounts(); }
     const result = await this.client.query(EVENTS, { serviceId: this.serviceId, filter: this.filter, after }).toPromise();
     this.loading = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
@@ -202,6 +203,7 @@ export class PgaEvents extends LitElement {
         this.narrowed.from && this.narrowed.to ? `${new Date(this.narrowed.from).toLocaleString()} – ${new Date(this.narrowed.to).toLocaleString()}` : ''}
         <button type="button" @click=${this.widen}>Show all</button></p>` : null}
       <pga-event-charts .data=${this.counts} @narrow=${this.narrow}></pga-event-charts>
+      <pga-live-tail .token=${this.token} .serviceId=${this.serviceId} .filter=${this.base.text ? { text: this.base.text } : {}}></pga-live-tail>
       <p class="muted" aria-live="polite">${this.loading ? 'Loading…' : `${this.total} ${this.total === 1 ? 'event' : 'events'}, ${this.events.length} shown`}</p>
       <table>
         <caption class="muted">Newest first</caption>

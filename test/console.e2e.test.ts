@@ -247,6 +247,19 @@ describe('sign in and the services', () => {
     expect(log.split(',').map((c) => c.trim().toLowerCase()).sort()).toEqual(['ddl', 'read', 'role', 'write']);
     expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'policy-applied.png'), fullPage: true });
+    // another scope: a database's policy, without the server-wide settings, previewed as ALTER DATABASE
+    await page.getByLabel('Scope').selectOption('database');
+    await page.getByLabel('Database', { exact: true }).fill('postgres');
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('heading', { name: /: database postgres$/ }).waitFor();
+    await page.getByText('Audit logging is not enabled').waitFor();
+    expect(await page.getByLabel('logConnections').count()).toBe(0);
+    const beforeDb = await serverState(urls.pgaudit);
+    await page.getByRole('button', { name: 'Preview SQL' }).click();
+    await page.getByRole('heading', { name: /^Preview/ }).waitFor();
+    expect(await page.locator('pga-policy pre').textContent()).toMatch(/ALTER DATABASE "?postgres"? SET pgaudit\.log = /);
+    expect(await serverState(urls.pgaudit)).toEqual(beforeDb);
+    await page.screenshot({ path: path.join(SHOTS, 'policy-database-preview.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -1,5 +1,5 @@
 /**
- * <pga-policy>: the service-level audit policy: every setting with the API's own help text, a reason, a preview
+ * <pga-policy>: one audit policy of a service (the service level, a database, a role, or a role in a database): every setting with the API's own help text, a reason, a preview
  * (a dry run: the exact SQL the gateway would run, nothing applied) and then Apply (enable when the policy is not
  * enabled, else configure at the version shown, so a change made meanwhile is refused, not overwritten). The answer's
  * refusals are shown by field; an applied change shows its revision's changes and the SQL run.
@@ -12,8 +12,8 @@ import { graphql } from '../gql';
 import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, PolicyQuery } from '../gql/graphql';
 
 const POLICY = graphql(`
-  query Policy($serviceId: ID!) {
-    auditPolicy(serviceId: $serviceId) {
+  query Policy($serviceId: ID!, $database: String, $role: String) {
+    auditPolicy(serviceId: $serviceId, database: $database, role: $role) {
       enabled version updatedAt updatedBy
       historyIntegrity { intact revisions headHash firstBroken { version problem } }
       history(first: 50) { totalCount edges { node { id version action actor createdAt reason contentHash changes { setting from to } } } }
@@ -41,13 +41,17 @@ const CLASSES: readonly AuditLogClass[] = ['READ', 'WRITE', 'FUNCTION', 'ROLE', 
 const LEVELS: readonly AuditLogLevel[] = ['LOG', 'NOTICE', 'WARNING', 'INFO', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5'];
 /** The switches of pgaudit (and the two session-logging settings), in the order of pgaudit's documentation. */
 const FLAGS = ['logCatalog', 'logClient', 'logParameter', 'logRelation', 'logRows', 'logStatement', 'logStatementOnce', 'logConnections', 'logDisconnections'] as const;
+/** Server-wide settings: a database or role policy cannot hold them (the API refuses them there). */
+const SERVICE_ONLY = new Set<string>(['logConnections', 'logDisconnections']);
 /** A new policy's starting point: what the gateway enables when no settings are given (PREDEFINED_SETTINGS, settings.descriptors.ts). */
 const DEFAULTS: Settings = { log: ['WRITE', 'ROLE', 'DDL'], logCatalog: false, logClient: false, logConnections: false, logDisconnections: false, logLevel: 'LOG',
   logParameter: false, logParameterMaxSize: null, logRelation: true, logRows: false, logStatement: true, logStatementOnce: false };
 
 export class PgaPolicy extends LitElement {
   static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, policy: { state: true }, outcome: { state: true },
-    error: { state: true }, busy: { state: true } };
+    error: { state: true }, busy: { state: true }, scope: { state: true } };
+  /** The policy's scope: no database and no role is the service level. */
+  scope: { database: string | null; role: string | null } = { database: null, role: null };
   client!: Client;
   serviceId = '';
   serviceName = '';
@@ -59,6 +63,8 @@ export class PgaPolicy extends LitElement {
   static override styles = css`
     :host { display: block; }
     h2 { font-size: 1.25rem; }
+    form.scope { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
+    form.scope label { display: flex; flex-direction: column; font-weight: 600; font-size: 0.9rem; gap: 0.2rem; }
     fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 1rem; padding: 0.75rem 1rem; }
     legend { font-weight: 600; padding: 0 0.3rem; }
     .setting { margin: 0.4rem 0 0.8rem; }
@@ -90,7 +96,7 @@ export class PgaPolicy extends LitElement {
   }
 
   private async load(): Promise<void> {
-    const result = await this.client.query(POLICY, { serviceId: this.serviceId }).toPromise();
+    const result = await this.client.query(POLICY, { serviceId: this.serviceId, ...this.scope }).toPromise();
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
     this.policy = result.data.auditPolicy;
   }
@@ -103,7 +109,7 @@ export class PgaPolicy extends LitElement {
       log: data.getAll('log').map(String) as AuditLogClass[],
       logLevel: String(data.get('logLevel')) as AuditLogLevel,
       logParameterMaxSize: size === '' ? null : Number(size),
-      ...Object.fromEntries(FLAGS.map((f) => [f, data.get(f) === 'on'])),
+      ...Object.fromEntries(FLAGS.filter((f) => form.elements.namedItem(f) !== null).map((f) => [f, data.get(f) === 'on'])),
     };
   }
 
@@ -116,14 +122,33 @@ export class PgaPolicy extends LitElement {
     this.busy = true;
     this.error = '';
     const enabled = this.policy?.enabled ?? false;
+    const where = { serviceId: this.serviceId, database: this.scope.database, role: this.scope.role };
     const result = enabled
-      ? await this.client.mutation(CONFIGURE, { input: { serviceId: this.serviceId, settings, reason, dryRun, expectedVersion: this.policy!.version } }).toPromise()
-      : await this.client.mutation(ENABLE, { input: { serviceId: this.serviceId, settings, reason, dryRun } }).toPromise();
+      ? await this.client.mutation(CONFIGURE, { input: { ...where, settings, reason, dryRun, expectedVersion: this.policy!.version } }).toPromise()
+      : await this.client.mutation(ENABLE, { input: { ...where, settings, reason, dryRun } }).toPromise();
     this.busy = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
     const payload = 'configureAuditLogging' in result.data ? result.data.configureAuditLogging : result.data.enableAuditLogging;
     this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
     if (!dryRun && payload.userErrors.length === 0) await this.load();
+  }
+
+  /** Opens the policy of the scope in the scope form. */
+  private openScope(e: SubmitEvent): void {
+    e.preventDefault();
+    const data = new FormData(e.target as HTMLFormElement);
+    const text = (name: string) => String(data.get(name) ?? '').trim() || null;
+    const kind = String(data.get('kind'));
+    this.scope = { database: kind === 'database' || kind === 'roleInDatabase' ? text('database') : null, role: kind === 'role' || kind === 'roleInDatabase' ? text('role') : null };
+    this.policy = undefined;
+    this.outcome = null;
+    this.error = '';
+    void this.load();
+  }
+
+  private scopeLabel(): string {
+    const { database, role } = this.scope;
+    return database && role ? `role ${role} in database ${database}` : database ? `database ${database}` : role ? `role ${role}` : 'the service level';
   }
 
   private back(): void {
@@ -153,9 +178,21 @@ export class PgaPolicy extends LitElement {
     if (this.policy === undefined) return html`<p><button type="button" @click=${this.back}>← Services</button></p>${this.error ? html`<p role="alert">${this.error}</p>` : html`<p>Loading…</p>`}`;
     const s = this.policy?.settings ?? DEFAULTS;
     const enabled = this.policy?.enabled ?? false;
+    const serviceLevel = this.scope.database === null && this.scope.role === null;
     return html`
       <p><button type="button" @click=${this.back}>← Services</button></p>
-      <h2>Audit policy of ${this.serviceName}</h2>
+      <h2>Audit policy of ${this.serviceName}: ${this.scopeLabel()}</h2>
+      <form class="scope" @submit=${this.openScope} aria-label="Which policy">
+        <label>Scope <select name="kind">
+          <option value="service" ?selected=${serviceLevel}>service level</option>
+          <option value="database" ?selected=${this.scope.database !== null && this.scope.role === null}>a database</option>
+          <option value="role" ?selected=${this.scope.role !== null && this.scope.database === null}>a role</option>
+          <option value="roleInDatabase" ?selected=${this.scope.role !== null && this.scope.database !== null}>a role in a database</option>
+        </select></label>
+        <label>Database <input name="database" type="text" maxlength="63" .value=${this.scope.database ?? ''} /></label>
+        <label>Role <input name="role" type="text" maxlength="63" .value=${this.scope.role ?? ''} /></label>
+        <button type="submit">Open</button>
+      </form>
       <p>${enabled ? html`Enabled (version ${this.policy!.version}, by ${this.policy!.updatedBy}).` : 'Audit logging is not enabled: Apply enables it with these settings.'}</p>
       ${this.error ? html`<p role="alert">${this.error}</p>` : null}
       <form @submit=${this.submit}>
@@ -163,7 +200,7 @@ export class PgaPolicy extends LitElement {
           <div class="classes">${CLASSES.map((c) => html`<label><input type="checkbox" name="log" value=${c} ?checked=${s.log.includes(c)} /> ${c}</label>`)}</div>
           <p class="help">${help.log}</p>
         </fieldset>
-        <fieldset><legend>What each entry holds</legend>${FLAGS.map((f) => this.flag(f, s))}
+        <fieldset><legend>What each entry holds</legend>${FLAGS.filter((f) => serviceLevel || !SERVICE_ONLY.has(f)).map((f) => this.flag(f, s))}
           <div class="setting"><label for="level">logLevel</label> <select id="level" name="logLevel">${LEVELS.map((l) => html`<option ?selected=${l === s.logLevel}>${l}</option>`)}</select>
             <p class="help">${help.logLevel}</p></div>
           <div class="setting"><label for="max">logParameterMaxSize</label> <input id="max" name="logParameterMaxSize" type="number" min="0" .value=${s.logParameterMaxSize === null || s.logParameterMaxSize === undefined ? '' : String(s.logParameterMaxSize)} />

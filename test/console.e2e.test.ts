@@ -11,7 +11,8 @@ import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
 import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
-import { createTenant, indexEvents, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, env, indexEvents, ingestOnce, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { waitForCsvlog } from './support/pgaudit-log';
 import { serverState } from './support/unchanged';
 import { startHttp } from './support/http';
 
@@ -260,6 +261,33 @@ describe('sign in and the services', () => {
     expect(await page.locator('pga-policy pre').textContent()).toMatch(/ALTER DATABASE "?postgres"? SET pgaudit\.log = /);
     expect(await serverState(urls.pgaudit)).toEqual(beforeDb);
     await page.screenshot({ path: path.join(SHOTS, 'policy-database-preview.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the whole loop: after enabling in the console, a workload on the server is ingested and found in the table and the charts', async () => {
+    // the policy test enabled READ, WRITE, ROLE, DDL at the service level of this tenant's server
+    await sql(urls.pgaudit, 'DROP TABLE IF EXISTS e2e_console_payroll');
+    await sql(urls.pgaudit, 'CREATE TABLE e2e_console_payroll (id int, salary int)');
+    await sql(urls.pgaudit, 'INSERT INTO e2e_console_payroll VALUES (1, 100), (2, 200)');
+    await sql(urls.pgaudit, 'SELECT sum(salary) FROM e2e_console_payroll');
+    await waitForCsvlog('SELECT sum(salary) FROM e2e_console_payroll');
+    await ingestOnce(g, tenant.serviceId, env('TEST_PG15_PGAUDIT_LOG_DIR'));
+    const { page, problems } = await openConsole();
+    await page.getByLabel('API token').fill(tenant.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: /^service-/ }).click();
+    await page.getByLabel('Search statements').fill('e2e_console_payroll');
+    await page.getByLabel('Search statements').press('Enter');
+    const rows = page.locator('pga-events tbody tr');
+    await page.getByText(/^[3-9] events, [3-9] shown$/).waitFor();
+    const text = (await rows.allTextContents()).join('\n');
+    expect(text).toContain('SELECT sum(salary) FROM e2e_console_payroll');
+    expect(text).toContain('INSERT INTO e2e_console_payroll');
+    expect(text).toContain('CREATE TABLE e2e_console_payroll');
+    const charts = page.locator('pga-event-charts');
+    for (const cls of ['READ', 'WRITE', 'DDL']) await charts.getByRole('button', { name: new RegExp(`^${cls} \\d+ events`) }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'workload-events.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
   });

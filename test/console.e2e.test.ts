@@ -87,6 +87,12 @@ describe('the console is served as static files with a strict policy', () => {
     expect(asset.headers.get('content-encoding')).toBe('gzip');
     expect((await fetch(`${http.base}/assets/missing.js`)).status).toBe(404);
     expect((await fetch(`${http.base}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+    // a browser opening /graphql gets the console, not Apollo's landing page (which loads from a CDN)
+    const page = await fetch(`${http.base}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' }, redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/');
+    const op = await fetch(`${http.base}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'text/html, application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${tenant.token}` } });
+    expect(await op.json()).toEqual({ data: { __typename: 'Query' } });
     const post = await fetch(`${http.base}/`, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');

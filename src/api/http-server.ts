@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ASTVisitor, GraphQLError, ValidationContext } from 'graphql';
 import { DEFAULT_GRAPHQL_LIMITS, DEFAULT_HTTP_LIMITS, DEFAULT_MAX_RESPONSE_BYTES, GraphQLLimits, HttpLimits, RateLimits } from '../base/config';
 import type { Logger } from '../base/logger';
@@ -99,7 +99,8 @@ export function createApollo(metrics?: GatewayMetrics, limits: GraphQLLimits = D
     // resolver (Apollo's schema instrumentation) to compute a policy that is always "no cache".
     // observabilityPlugin: metrics, and the log line of an unexpected error with the request id.
     // releaseTargets: the request's connections to customers' servers close once its answer is ready, whatever the outcome.
-    plugins: [ApolloServerPluginCacheControlDisabled(), observabilityPlugin(metrics), releaseTargets, ...guard.plugins],
+    // No landing page: Apollo's loads its scripts from a third-party CDN. A browser opening /graphql is sent to the console (handle).
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), observabilityPlugin(metrics), releaseTargets, ...guard.plugins],
     // The CLI owns shutdown (HTTP, database pool, local clusters): Apollo's own handler would re-raise
     // the signal and kill the process before that finishes.
     stopOnTerminationSignals: false,
@@ -238,6 +239,12 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     const method = req.method ?? '';
     if (!methods.includes(method)) return sendJson(res, 405, badRequest(`method ${method.slice(0, 20)} is not allowed here`), requestId, { allow: methods.join(', ') });
     if (route === '/' || route === '/assets') return consoleFiles.serve(req, res, target.pathname, requestId);
+    // a person opening /graphql in a browser (a page, not an operation): the console
+    if (route === '/graphql' && method === 'GET' && !/[?&]query=/.test(target.search) && /\btext\/html\b/.test(String(req.headers.accept ?? ''))) {
+      res.writeHead(302, { location: '/', 'x-request-id': requestId, 'content-length': '0' });
+      res.end();
+      return;
+    }
     if (target.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
     if (target.pathname === '/readyz') {
       const readiness = await deps.ready();

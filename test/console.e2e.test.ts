@@ -92,7 +92,7 @@ describe('the console is served as static files with a strict policy', () => {
     expect(page.status).toBe(302);
     expect(page.headers.get('location')).toBe('/');
     const op = await fetch(`${http.base}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'text/html, application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${tenant.token}` } });
-    expect(await op.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await op.json()).toMatchObject({ data: { __typename: 'Query' } });
     const post = await fetch(`${http.base}/`, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');

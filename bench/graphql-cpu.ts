@@ -13,30 +13,20 @@ import type { GatewayContext } from '../src/api/context';
 import { createApollo } from '../src/api/http-server';
 import { silentLogger } from '../src/base/logger';
 import { AuditEventsService } from '../src/modules/audit-events/audit-events.service';
-import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
 import type { EventStore } from '../src/modules/audit-events/event.store';
+import { CANNED_SERVICE as SERVICE, cannedEvent } from './canned-events';
 import type { Principal } from '../src/modules/tenancy/principal';
 import type { TenancyService } from '../src/modules/tenancy/tenancy.service';
 
-const SERVICE = '0b6f2a1e-8a51-4c3b-9d61-3a1a7f0e9c11';
 const NODE = 'id timestamp auditType class command objectType objectName statement parameters rows user database sessionId';
 const PAGE = `query($s: ID!, $f: AuditEventFilter, $after: String) { auditEvents(serviceId: $s, filter: $f, first: 20, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${NODE} } } } }`;
 const STATS = (histogram: string) => `query($s: ID!) { auditEventStats(serviceId: $s, groupBy: CLASS, interval: "1h") {
   totalCount groups { key count } ${histogram} } }`;
 
-function doc(i: number): AuditEventDocument {
-  return {
-    id: `ev-${i}-0123456789abcdef`, serviceId: SERVICE, timestamp: new Date(Date.UTC(2026, 10, 1) + i * 250).toISOString(), auditType: 'SESSION',
-    statementId: i, substatementId: 1, class: 'WRITE', command: 'UPDATE', objectType: 'TABLE', objectName: 'public.accounts',
-    statement: `update public.accounts set note = 'owner note ${i}', balance = balance + $1 where id = $2 and owner = 'alice'`, statementStatus: 'LOGGED',
-    parameters: ['10', String(i)], rows: 1, user: 'analyst', database: 'app', sessionId: '6572e3a1.1f2c', sessionLineNum: i, applicationName: 'psql', remoteHost: '10.0.0.5',
-  } as AuditEventDocument;
-}
-
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 2000);
-  const page = { events: Array.from({ length: 20 }, (_, i) => doc(i)), hasNextPage: true, totalCount: 100_000 };
+  const page = { events: Array.from({ length: 20 }, (_, i) => cannedEvent(i)), hasNextPage: true, totalCount: 100_000 };
   const from = new Date(Date.UTC(2026, 10, 1));
   const stats = { from, to: new Date(from.getTime() + 840 * 3_600_000), totalCount: 100_000,
     groups: ['READ', 'WRITE', 'DDL', 'MISC', 'ROLE', 'FUNCTION'].map((key, i) => ({ key, count: 1000 * (i + 1) })),

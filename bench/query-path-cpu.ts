@@ -24,13 +24,12 @@ import { startHttpServer } from '../src/api/http-server';
 import { silentLogger } from '../src/base/logger';
 import { createMetricsRegistry, gatewayMetrics } from '../src/base/metrics';
 import { AuditEventsService } from '../src/modules/audit-events/audit-events.service';
-import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
 import { EventStore } from '../src/modules/audit-events/event.store';
 import type { Principal } from '../src/modules/tenancy/principal';
+import { CANNED_SERVICE as SERVICE, cannedEvent } from './canned-events';
 import { cpuSecondsOf } from './environment';
 import { LoadRequest, measureInterleaved } from './load';
 
-const SERVICE = '0b6f2a1e-8a51-4c3b-9d61-3a1a7f0e9c11';
 const TOKEN = 'pga_bench_query_path_cpu';
 const NODE = 'id timestamp auditType class command objectType objectName statement parameters rows user database sessionId';
 const PAGE = `query($s: ID!, $f: AuditEventFilter, $after: String) { auditEvents(serviceId: $s, filter: $f, first: 20, after: $after) {
@@ -38,16 +37,6 @@ const PAGE = `query($s: ID!, $f: AuditEventFilter, $after: String) { auditEvents
 const STATS = `query($s: ID!, $f: AuditEventFilter) { auditEventStats(serviceId: $s, filter: $f, groupBy: CLASS, interval: "1h") {
   totalCount groups { key count } overTimeStart overTimeCounts } }`;
 const BUCKETS = 840;
-
-/** One stored event as the store keeps it (the fields written beside it included: filter_path leaves them out of real answers). */
-export function cannedEvent(i: number): AuditEventDocument {
-  return {
-    id: `ev-${i}-0123456789abcdef0123456789abcdef`, serviceId: SERVICE, timestamp: new Date(Date.UTC(2026, 10, 1) + i * 250).toISOString(), auditType: 'SESSION',
-    statementId: i, substatementId: 1, class: 'WRITE', command: 'UPDATE', objectType: 'TABLE', objectName: 'public.accounts',
-    statement: `update public.accounts set note = 'owner note ${i}', balance = balance + $1 where id = $2 and owner = 'alice'`, statementStatus: 'LOGGED',
-    parameters: ['10', String(i)], rows: 1, user: 'analyst', database: 'app', sessionId: '6572e3a1.1f2c', sessionLineNum: i, applicationName: 'psql', remoteHost: '10.0.0.5',
-  } as AuditEventDocument;
-}
 
 /** The canned store: every `_msearch` gets a page of 21 events and its count, every `_search` the stats (histogram counts only, as STATS_QUERYSTRING asks). */
 function serveStore(): void {

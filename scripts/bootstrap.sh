@@ -18,6 +18,17 @@ quiet() {
   return "$rc"
 }
 
+# Installs Debian package $1 (as root; otherwise says what to run and stops), for $2 (what it is for).
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: $2 is missing; as root run: apt-get update && apt-get install -y $1" >&2
+    exit 1
+  fi
+  quiet apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq "$1"
+  say "installed $1"
+}
+
 # 1. npm dependencies (install scripts are not needed; npm's hidden lockfile marks a finished install)
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   quiet npm ci --ignore-scripts --no-audit --no-fund
@@ -33,30 +44,13 @@ fi
 (cd "$PG10_DIR" && quiet node scripts/hydrate-symlinks.js)
 
 # 3. pgaudit for the Debian PostgreSQL 15 server binaries
-if [ ! -f /usr/lib/postgresql/15/lib/pgaudit.so ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bootstrap: pgaudit for PostgreSQL 15 is missing; as root run:" \
-      "apt-get update && apt-get install -y postgresql-15-pgaudit" >&2
-    exit 1
-  fi
-  quiet apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq postgresql-15-pgaudit
-  say "installed postgresql-15-pgaudit"
-fi
+[ -f /usr/lib/postgresql/15/lib/pgaudit.so ] || apt_install postgresql-15-pgaudit "pgaudit for PostgreSQL 15"
 
 # 4. OpenSearch for the integration tests: the version pinned in opensearch.version, fetched from Maven
 #    Central into Maven's own cache (~/.m2). dev/local/opensearch-node.ts (the one place that knows the
 #    unpacked cache path) unzips it from there on first use, atomically; it needs `unzip` and a JDK 11-23.
 OPENSEARCH_VERSION="$(tr -d '[:space:]' < opensearch.version)"
-if ! command -v unzip >/dev/null; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bootstrap: unzip is missing; as root run: apt-get install -y unzip" >&2
-    exit 1
-  fi
-  quiet apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq unzip
-  say "installed unzip"
-fi
+command -v unzip >/dev/null || apt_install unzip unzip
 if [ ! -f "$HOME/.m2/repository/org/opensearch/distribution/integ-test-zip/opensearch/$OPENSEARCH_VERSION/opensearch-$OPENSEARCH_VERSION.zip" ]; then
   quiet mvn -B -q dependency:get -Dtransitive=false \
     "-Dartifact=org.opensearch.distribution.integ-test-zip:opensearch:$OPENSEARCH_VERSION:zip"
@@ -67,15 +61,7 @@ fi
 quiet bash scripts/prisma-generate.sh
 
 # 6. Chromium for the console's browser tests (Debian's package, driven by playwright-core; never a download)
-if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bootstrap: chromium is missing; as root run: apt-get install -y chromium" >&2
-    exit 1
-  fi
-  quiet apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq chromium
-  say "installed chromium"
-fi
+[ -x /usr/bin/chromium ] || apt_install chromium "chromium (the console's browser tests)"
 
 # 7. the browser console (console/ -> dist/console: typed operations from schema.graphql, then Vite)
 quiet npm run --silent build:console

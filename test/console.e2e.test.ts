@@ -47,6 +47,7 @@ afterAll(async () => {
   await browser?.close();
   await http?.close();
   await g?.close();
+  await sql(urls.pgaudit, 'DROP TABLE IF EXISTS e2e_console_salaries, e2e_console_payroll');
   await resetServer(urls.pgaudit);   // the policy test enabled audit logging on the shared server
 });
 
@@ -267,6 +268,23 @@ describe('sign in and the services', () => {
     expect(await page.locator('pga-policy pre').textContent()).toMatch(/ALTER DATABASE "?postgres"? SET pgaudit\.log = /);
     expect(await serverState(urls.pgaudit)).toEqual(beforeDb);
     await page.screenshot({ path: path.join(SHOTS, 'policy-database-preview.png'), fullPage: true });
+    // object audit in that database: an unknown relation is refused by field; a real one previews its grants
+    await sql(urls.pgaudit, 'CREATE TABLE IF NOT EXISTS e2e_console_salaries (id int, amount int)');
+    await page.getByRole('button', { name: 'Add a relation' }).click();
+    await page.getByLabel('Relation', { exact: true }).fill('e2e_console_nope');
+    await page.getByRole('button', { name: 'Preview object audit SQL' }).click();
+    const refusal = page.locator('pga-policy [role="alert"]');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('nothing was changed');
+    await page.getByLabel('Relation', { exact: true }).fill('e2e_console_salaries');
+    await page.getByRole('group', { name: 'Statements to log on relation 1' }).getByLabel('UPDATE').check();
+    await page.getByRole('button', { name: 'Preview object audit SQL' }).click();
+    await page.locator('pga-policy pre').filter({ hasText: 'e2e_console_salaries' }).waitFor();
+    const grants = (await page.locator('pga-policy pre').textContent())!;
+    expect(grants).toMatch(/GRANT .*SELECT.* ON .*e2e_console_salaries/);
+    expect(grants).toMatch(/GRANT .*UPDATE.* ON .*e2e_console_salaries/);
+    expect(await serverState(urls.pgaudit)).toEqual(beforeDb);
+    await page.screenshot({ path: path.join(SHOTS, 'object-audit-preview.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -9,13 +9,14 @@ import { css, html, LitElement } from 'lit';
 import help from 'virtual:schema-help';
 import { describeError } from '../api';
 import { graphql } from '../gql';
-import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, PolicyQuery } from '../gql/graphql';
+import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, ObjectAuditPrivilege, PolicyQuery } from '../gql/graphql';
 
 const POLICY = graphql(`
   query Policy($serviceId: ID!, $database: String, $role: String) {
     auditPolicy(serviceId: $serviceId, database: $database, role: $role) {
       enabled version updatedAt updatedBy
       historyIntegrity { intact revisions headHash firstBroken { version problem } }
+      objectAudit { auditorRole objects { schema relation privileges columns } }
       history(first: 50) { totalCount edges { node { id version action actor createdAt reason contentHash changes { setting from to } } } }
       settings { log logCatalog logClient logConnections logDisconnections logLevel logParameter logParameterMaxSize logRelation logRows logStatement logStatementOnce }
     }
@@ -37,6 +38,16 @@ type Settings = NonNullable<PolicyQuery['auditPolicy']>['settings'];
 interface Outcome { dryRun: boolean; statements: string[]; changes: { setting: string; from?: string | null; to?: string | null }[];
   userErrors: { code: string; field?: string[] | null; message: string }[] }
 
+const OBJECT_AUDIT = graphql(`
+  mutation SetObjectAudit($input: SetObjectAuditInput!) {
+    setObjectAudit(input: $input) { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+  }
+`);
+
+/** A relation of the object audit being edited: columns as typed (comma-separated; empty: the whole relation). */
+interface ObjectRow { schema: string; relation: string; privileges: ObjectAuditPrivilege[]; columns: string }
+const PRIVILEGES: readonly ObjectAuditPrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
 const CLASSES: readonly AuditLogClass[] = ['READ', 'WRITE', 'FUNCTION', 'ROLE', 'DDL', 'MISC', 'MISC_SET'];
 const LEVELS: readonly AuditLogLevel[] = ['LOG', 'NOTICE', 'WARNING', 'INFO', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5'];
 /** The switches of pgaudit (and the two session-logging settings), in the order of pgaudit's documentation. */
@@ -49,7 +60,9 @@ const DEFAULTS: Settings = { log: ['WRITE', 'ROLE', 'DDL'], logCatalog: false, l
 
 export class PgaPolicy extends LitElement {
   static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, policy: { state: true }, outcome: { state: true },
-    error: { state: true }, busy: { state: true }, scope: { state: true } };
+    error: { state: true }, busy: { state: true }, scope: { state: true }, objects: { state: true } };
+  /** The object audit being edited (a database scope only). */
+  objects: ObjectRow[] = [];
   /** The policy's scope: no database and no role is the service level. */
   scope: { database: string | null; role: string | null } = { database: null, role: null };
   client!: Client;
@@ -99,6 +112,52 @@ export class PgaPolicy extends LitElement {
     const result = await this.client.query(POLICY, { serviceId: this.serviceId, ...this.scope }).toPromise();
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
     this.policy = result.data.auditPolicy;
+    this.objects = (this.policy?.objectAudit?.objects ?? []).map((o) => ({ schema: o.schema, relation: o.relation, privileges: [...o.privileges],
+      columns: (o.columns ?? []).join(', ') }));
+  }
+
+  /** setObjectAudit of the rows: a preview (dry run) or the change. */
+  private async submitObjects(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const dryRun = (e.submitter as HTMLButtonElement | null)?.value !== 'apply';
+    const reason = String(new FormData(e.target as HTMLFormElement).get('reason') ?? '').trim() || null;
+    const objects = this.objects.map((o) => {
+      const columns = o.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
+      return { schema: o.schema.trim() || 'public', relation: o.relation.trim(), privileges: o.privileges, ...(columns.length > 0 ? { columns } : {}) };
+    });
+    this.busy = true;
+    const result = await this.client.mutation(OBJECT_AUDIT, { input: { serviceId: this.serviceId, database: this.scope.database!, objects, reason, dryRun,
+      ...(this.policy ? { expectedVersion: this.policy.version } : {}) } }).toPromise();
+    this.busy = false;
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    const payload = result.data.setObjectAudit;
+    this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
+    if (!dryRun && payload.userErrors.length === 0) await this.load();
+  }
+
+  private editRow(i: number, change: Partial<ObjectRow>): void {
+    this.objects = this.objects.map((o, j) => (j === i ? { ...o, ...change } : o));
+  }
+
+  private renderObjects() {
+    return html`<section aria-labelledby="objects">
+      <h3 id="objects">Object audit in ${this.scope.database}</h3>
+      <p class="help">Statements on these relations are logged (pgaudit's object audit, through grants to a NOLOGIN auditor role${this.policy?.objectAudit ? html`: <code>${this.policy.objectAudit.auditorRole}</code>` : ''}), whatever the statement classes above say.</p>
+      <form @submit=${this.submitObjects} aria-label="Object audit">
+        ${this.objects.map((o, i) => html`<fieldset data-row=${i}><legend>Relation ${i + 1}</legend>
+          <label>Schema <input type="text" .value=${o.schema} @input=${(ev: InputEvent) => this.editRow(i, { schema: (ev.target as HTMLInputElement).value })} /></label>
+          <label>Relation <input type="text" .value=${o.relation} @input=${(ev: InputEvent) => this.editRow(i, { relation: (ev.target as HTMLInputElement).value })} /></label>
+          <div class="classes" role="group" aria-label=${`Statements to log on relation ${i + 1}`}>${PRIVILEGES.map((p) => html`<label><input type="checkbox" .checked=${o.privileges.includes(p)}
+            @change=${(ev: Event) => this.editRow(i, { privileges: (ev.target as HTMLInputElement).checked ? [...o.privileges, p] : o.privileges.filter((x) => x !== p) })} /> ${p}</label>`)}</div>
+          <label>Only these columns (comma-separated; empty: all) <input type="text" .value=${o.columns} @input=${(ev: InputEvent) => this.editRow(i, { columns: (ev.target as HTMLInputElement).value })} /></label>
+          <button type="button" @click=${() => { this.objects = this.objects.filter((_, j) => j !== i); }}>Remove relation ${i + 1}</button>
+        </fieldset>`)}
+        <p><button type="button" @click=${() => { this.objects = [...this.objects, { schema: 'public', relation: '', privileges: ['SELECT'], columns: '' }]; }}>Add a relation</button></p>
+        <div class="setting"><label for="object-reason">Reason (kept in the history)</label> <input id="object-reason" name="reason" type="text" maxlength="500" /></div>
+        <button type="submit" value="preview" ?disabled=${this.busy}>Preview object audit SQL</button>
+        <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>Apply object audit</button>
+      </form>
+    </section>`;
   }
 
   /** The form as AuditSettingsInput: every setting stated (a configure replaces the settings it is given). */
@@ -210,6 +269,7 @@ export class PgaPolicy extends LitElement {
         <button type="submit" value="preview" ?disabled=${this.busy}>Preview SQL</button>
         <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>${enabled ? 'Apply changes' : 'Enable audit logging'}</button>
       </form>
+      ${this.scope.database !== null && this.scope.role === null ? this.renderObjects() : null}
       ${this.outcome ? this.renderOutcome(this.outcome) : null}
       ${this.policy ? this.renderHistory(this.policy) : null}`;
   }

@@ -5,7 +5,8 @@ import { buildSchema, isInputObjectType } from 'graphql';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * `virtual:schema-help`: the descriptions of AuditSettingsInput's fields, taken from schema.graphql at build time,
+ * `virtual:schema-help`: the descriptions of AuditSettingsInput's fields and of targetDatabases (EnableAuditLoggingInput),
+ * taken from schema.graphql at build time,
  * so the policy editor shows the API's own help text (the gateway answers no introspection in production).
  */
 function schemaHelp(): Plugin {
@@ -15,9 +16,14 @@ function schemaHelp(): Plugin {
     resolveId: (source) => (source === id ? `\0${id}` : null),
     load(source) {
       if (source !== `\0${id}`) return null;
-      const type = buildSchema(readFileSync(path.resolve('schema.graphql'), 'utf8')).getType('AuditSettingsInput');
-      if (!isInputObjectType(type)) throw new Error('schema.graphql has no input AuditSettingsInput');
-      const help = Object.fromEntries(Object.values(type.getFields()).map((f) => [f.name, f.description ?? '']));
+      const schema = buildSchema(readFileSync(path.resolve('schema.graphql'), 'utf8'));
+      const fields = (name: string) => {
+        const type = schema.getType(name);
+        if (!isInputObjectType(type)) throw new Error(`schema.graphql has no input ${name}`);
+        return type.getFields();
+      };
+      const help = Object.fromEntries(Object.values(fields('AuditSettingsInput')).map((f) => [f.name, f.description ?? '']));
+      help.targetDatabases = fields('EnableAuditLoggingInput').targetDatabases?.description ?? '';
       return `export default ${JSON.stringify(help)};`;
     },
   };

@@ -241,6 +241,15 @@ describe('sign in and the services', () => {
     expect(preview).toContain('SELECT pg_reload_conf();');
     expect(await serverState(urls.pgaudit)).toEqual(before);   // a preview applies nothing
     await page.screenshot({ path: path.join(SHOTS, 'policy-preview.png'), fullPage: true });
+    // only in some databases (targetDatabases): previewed as ALTER DATABASE, not ALTER SYSTEM; then back to the whole server
+    await page.getByLabel(/^Only in these databases/).fill('postgres');
+    await page.getByRole('button', { name: 'Preview SQL' }).click();
+    await page.locator('pga-policy pre').filter({ hasText: 'ALTER DATABASE' }).waitFor();
+    const targeted = (await page.locator('pga-policy pre').textContent())!;
+    expect(targeted).toMatch(/ALTER DATABASE "postgres" SET pgaudit\.log = 'read,write,role,ddl'/);
+    expect(targeted).not.toContain('ALTER SYSTEM SET pgaudit.log ');
+    expect(await serverState(urls.pgaudit)).toEqual(before);
+    await page.getByLabel(/^Only in these databases/).fill('');
     await page.getByRole('button', { name: 'Enable audit logging' }).click();
     await page.getByRole('heading', { name: 'Applied' }).waitFor();
     expect(await page.locator('pga-policy table').textContent()).toContain('log');

@@ -1,7 +1,7 @@
 /// <reference types="vite/client" />
 
 declare module 'virtual:schema-help' {
-  /** AuditSettingsInput's field descriptions from schema.graphql (console/vite.config.ts). */
+  /** AuditSettingsInput's field descriptions and targetDatabases', from schema.graphql (console/vite.config.ts). */
   const help: Record<string, string>;
   export default help;
 }

@@ -14,7 +14,7 @@ import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, ObjectAuditPrivi
 const POLICY = graphql(`
   query Policy($serviceId: ID!, $database: String, $role: String) {
     auditPolicy(serviceId: $serviceId, database: $database, role: $role) {
-      enabled version updatedAt updatedBy
+      enabled version updatedAt updatedBy targetDatabases
       historyIntegrity { intact revisions headHash firstBroken { version problem } }
       objectAudit { auditorRole objects { schema relation privileges columns } }
       history(first: 50) { totalCount edges { node { id version action actor createdAt reason contentHash changes { setting from to } } } }
@@ -181,7 +181,11 @@ export class PgaPolicy extends LitElement {
     this.busy = true;
     this.error = '';
     const enabled = this.policy?.enabled ?? false;
-    const where = { serviceId: this.serviceId, database: this.scope.database, role: this.scope.role };
+    // service level: the databases it applies to (empty: the whole server; sent as null, which also undoes a list)
+    const targets = String(new FormData(form).get('targetDatabases') ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
+    const serviceLevel = this.scope.database === null && this.scope.role === null;
+    const where = { serviceId: this.serviceId, database: this.scope.database, role: this.scope.role,
+      ...(serviceLevel && (targets.length > 0 || (this.policy?.targetDatabases?.length ?? 0) > 0) ? { targetDatabases: targets.length > 0 ? targets : null } : {}) };
     const result = enabled
       ? await this.client.mutation(CONFIGURE, { input: { ...where, settings, reason, dryRun, expectedVersion: this.policy!.version } }).toPromise()
       : await this.client.mutation(ENABLE, { input: { ...where, settings, reason, dryRun } }).toPromise();
@@ -265,6 +269,9 @@ export class PgaPolicy extends LitElement {
           <div class="setting"><label for="max">logParameterMaxSize</label> <input id="max" name="logParameterMaxSize" type="number" min="0" .value=${s.logParameterMaxSize === null || s.logParameterMaxSize === undefined ? '' : String(s.logParameterMaxSize)} />
             <p class="help">${help.logParameterMaxSize}</p></div>
         </fieldset>
+        ${serviceLevel ? html`<div class="setting"><label for="targets">Only in these databases (comma-separated; empty: the whole server)</label>
+          <input id="targets" name="targetDatabases" type="text" maxlength="6500" .value=${(this.policy?.targetDatabases ?? []).join(', ')} />
+          <p class="help">${help.targetDatabases}</p></div>` : null}
         <div class="setting"><label for="reason">Reason (kept in the history)</label> <input id="reason" name="reason" type="text" maxlength="500" /></div>
         <button type="submit" value="preview" ?disabled=${this.busy}>Preview SQL</button>
         <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>${enabled ? 'Apply changes' : 'Enable audit logging'}</button>

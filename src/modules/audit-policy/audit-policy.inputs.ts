@@ -14,29 +14,29 @@ import type { AuditLogClass, AuditLogLevel } from './settings/settings.model';
 
 @InputType({ description: 'pgaudit settings. Absent fields keep their current value (configure) or take pgaudit\'s default (enable).' })
 export class AuditSettingsInput {
-  @Field(() => [AuditLogClassEnum], { nullable: true, description: 'pgaudit.log included classes.' })
+  @Field(() => [AuditLogClassEnum], { nullable: true, description: 'pgaudit.log: the classes of statements session audit logs. READ: SELECT and COPY from a relation or query; WRITE: INSERT, UPDATE, DELETE, TRUNCATE and COPY into a relation; FUNCTION: function calls and DO blocks; ROLE: GRANT, REVOKE and CREATE/ALTER/DROP ROLE; DDL: all DDL not in ROLE; MISC: e.g. DISCARD, FETCH, CHECKPOINT, VACUUM, SET; MISC_SET: SET commands such as SET ROLE (pgaudit 1.4+, PostgreSQL 12+); ALL: every class.' })
   @IsOptional() @ArrayMaxSize(16)
   log?: AuditLogClass[] | null;
   @Field(() => [AuditLogClassEnum], { nullable: true, description: 'pgaudit.log `-class` exclusions, e.g. log [ALL] + logExclude [MISC].' })
   @IsOptional() @ArrayMaxSize(16)
   logExclude?: AuditLogClass[] | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_catalog.' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_catalog (pgaudit\'s default on): also log statements whose relations are all in pg_catalog; off leaves out the catalog queries of tools such as psql.' })
   logCatalog?: boolean | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_client.' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_client (default off): also send audit messages to the client (psql shows them); meant for tests, it tells the user what is audited.' })
   logClient?: boolean | null;
-  @Field(() => AuditLogLevelEnum, { nullable: true, description: 'pgaudit.log_level.' })
+  @Field(() => AuditLogLevelEnum, { nullable: true, description: 'pgaudit.log_level (default LOG): the level of audit messages; it matters only with logClient on, and pgaudit reserves it for tests.' })
   logLevel?: AuditLogLevel | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_parameter.' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_parameter (default off): also log the parameters (bind values) of each statement; they may hold secrets (see setRedactionRules).' })
   logParameter?: boolean | null;
-  @Field(() => Int, { nullable: true, description: 'pgaudit.log_parameter_max_size in bytes, 0 to 1073741823; only where the server\'s pgaudit has it (PostgreSQL 16+).' })
+  @Field(() => Int, { nullable: true, description: 'pgaudit.log_parameter_max_size in bytes, 0 (no limit) to 1073741823: a longer parameter is logged as <long param suppressed>; only where the server\'s pgaudit has it (PostgreSQL 16+).' })
   logParameterMaxSize?: number | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_relation.' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_relation (default off): one entry per relation a SELECT or DML statement touches instead of one per statement, so every table is named.' })
   logRelation?: boolean | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_rows (pgaudit 1.6+, PostgreSQL 14+).' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_rows (default off; pgaudit 1.6+, PostgreSQL 14+): add the number of rows the statement retrieved or affected.' })
   logRows?: boolean | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_statement (pgaudit 1.6+, PostgreSQL 14+).' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_statement (default on; pgaudit 1.6+, PostgreSQL 14+): log the statement text and parameters; off writes <not logged> instead, when the class and the object are enough.' })
   logStatement?: boolean | null;
-  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_statement_once.' })
+  @Field(() => Boolean, { nullable: true, description: 'pgaudit.log_statement_once (default off): the statement text and parameters with the first entry of a statement only; later entries of it say <previously logged>.' })
   logStatementOnce?: boolean | null;
   @Field(() => String, { nullable: true, description: 'pgaudit.role: an existing role used as the object-audit master role; empty string for none.' })
   role?: string | null;

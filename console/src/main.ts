@@ -1,5 +1,6 @@
 /** <pga-console>: signed out, the sign-in; signed in, the services and a service's events, and sign-out. */
 import { css, html, LitElement } from 'lit';
+import type { Client } from '@urql/core';
 import { apiClient, tokenStore } from './api';
 import './views/sign-in';
 import './views/services';
@@ -9,6 +10,8 @@ import './views/policy';
 export class PgaConsole extends LitElement {
   static override properties = { token: { state: true }, service: { state: true } };
   token: string | null = tokenStore.get();
+  /** The GraphQL client of `token`, made once per sign-in (not per render). */
+  private client: Client | null = this.token ? apiClient(this.token) : null;
   /** The service shown, and which of its screens; null: the list of services. */
   service: { id: string; name: string; view: 'events' | 'policy' } | null = null;
 
@@ -24,11 +27,13 @@ export class PgaConsole extends LitElement {
 
   private signedIn(e: CustomEvent<string>): void {
     tokenStore.set(e.detail);
+    this.client = apiClient(e.detail);
     this.token = e.detail;
   }
 
   private signOut(): void {
     tokenStore.clear();
+    this.client = null;
     this.token = null;
     this.service = null;
   }
@@ -41,11 +46,11 @@ export class PgaConsole extends LitElement {
       </header>
       <main>
         ${!this.token ? html`<pga-sign-in @signed-in=${this.signedIn}></pga-sign-in>`
-          : this.service?.view === 'events' ? html`<pga-events .client=${apiClient(this.token)} .token=${this.token} .serviceId=${this.service.id} .serviceName=${this.service.name}
+          : this.service?.view === 'events' ? html`<pga-events .client=${this.client} .token=${this.token} .serviceId=${this.service.id} .serviceName=${this.service.name}
               @back=${() => { this.service = null; }}></pga-events>`
-          : this.service?.view === 'policy' ? html`<pga-policy .client=${apiClient(this.token)} .serviceId=${this.service.id} .serviceName=${this.service.name}
+          : this.service?.view === 'policy' ? html`<pga-policy .client=${this.client} .serviceId=${this.service.id} .serviceName=${this.service.name}
               @back=${() => { this.service = null; }}></pga-policy>`
-          : html`<pga-services .client=${apiClient(this.token)} @open-service=${(e: CustomEvent<NonNullable<PgaConsole['service']>>) => { this.service = e.detail; }}></pga-services>`}
+          : html`<pga-services .client=${this.client} @open-service=${(e: CustomEvent<NonNullable<PgaConsole['service']>>) => { this.service = e.detail; }}></pga-services>`}
       </main>`;
   }
 }

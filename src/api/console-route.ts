@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { projectRoot } from '../base/paths';
 
 /** The console's Content-Security-Policy: its own origin only (the GraphQL API included), nothing inline, never framed. */
 export const CONSOLE_CSP = [
@@ -35,8 +36,8 @@ export interface ConsoleFiles {
   serve(req: IncomingMessage, res: ServerResponse, pathname: string, requestId: string): void;
 }
 
-/** The built console in `dir` (e.g. dist/console), read now; without it `/` says how to build it. */
-export function loadConsole(dir: string): ConsoleFiles {
+/** The built console in `dir` (the build's dist/console by default), read now; without it `/` says how to build it. */
+export function loadConsole(dir = path.join(projectRoot(), 'dist', 'console')): ConsoleFiles {
   const files = new Map<string, StaticFile>();
   const add = (urlPath: string, file: string, cacheControl: string) => {
     const type = CONTENT_TYPES[path.extname(file)];

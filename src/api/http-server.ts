@@ -26,8 +26,6 @@ import { GatewayContext, releaseTargets } from './context';
 import { ApiError, ApiErrorCode, makeFormatError, responseTooLargeBody } from './error-map';
 import { handleExport } from './export-route';
 import { ConsoleFiles, loadConsole } from './console-route';
-import { projectRoot } from '../base/paths';
-import path from 'node:path';
 import type { ExportService } from '../modules/audit-events/export.service';
 import type { Readiness } from './gateway';
 import { graphqlLimits } from './limits';
@@ -217,7 +215,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
   const apollo = createApollo(deps.metrics, deps.graphql, throttles.tokens);
   await apollo.start();
   const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
-  const consoleFiles = deps.console ?? loadConsole(path.join(projectRoot(), 'dist', 'console'));
+  const consoleFiles = deps.console ?? loadConsole();
   // Every route's token lookup (/graphql's context below, /graphql/stream, /export), inside the per-address limit
   const authenticate = (req: IncomingMessage, requestId: string): Promise<GatewayContext> => {
     const lookup = () => contextFor(deps, req.headers.authorization, requestId);
@@ -233,8 +231,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     const target = requestTarget(req.url);
     if (!target) return sendJson(res, 400, badRequest('malformed request target: use an origin-form path such as /graphql'), requestId, { connection: 'close' });
     const route = routeOf(target.pathname);
-    const methods = route === undefined || (route === '/metrics' && !(deps.registry && deps.metricsToken)) || route === '/assets' && target.pathname === '/assets'
-      ? undefined : ROUTES[route];
+    const methods = route === undefined || (route === '/metrics' && !(deps.registry && deps.metricsToken)) ? undefined : ROUTES[route];
     if (!methods) return sendJson(res, 404, { error: 'not found' }, requestId);
     const method = req.method ?? '';
     if (!methods.includes(method)) return sendJson(res, 405, badRequest(`method ${method.slice(0, 20)} is not allowed here`), requestId, { allow: methods.join(', ') });

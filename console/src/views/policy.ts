@@ -9,7 +9,7 @@ import { css, html, LitElement } from 'lit';
 import help from 'virtual:schema-help';
 import { describeError } from '../api';
 import { graphql } from '../gql';
-import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, ObjectAuditPrivilege, PolicyQuery } from '../gql/graphql';
+import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, ObjectAuditPrivilege, PolicyChangeFragment, PolicyQuery } from '../gql/graphql';
 
 const POLICY = graphql(`
   query Policy($serviceId: ID!, $database: String, $role: String) {
@@ -23,14 +23,18 @@ const POLICY = graphql(`
   }
 `);
 
+/** What every policy mutation answers here: the SQL (run, or that would run), refusals, and the revision's changes. */
+graphql(`
+  fragment PolicyChange on AuditPolicyPayload { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+`);
 const ENABLE = graphql(`
   mutation EnablePolicy($input: EnableAuditLoggingInput!) {
-    enableAuditLogging(input: $input) { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+    enableAuditLogging(input: $input) { ...PolicyChange }
   }
 `);
 const CONFIGURE = graphql(`
   mutation ConfigurePolicy($input: ConfigureAuditLoggingInput!) {
-    configureAuditLogging(input: $input) { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+    configureAuditLogging(input: $input) { ...PolicyChange }
   }
 `);
 
@@ -40,7 +44,7 @@ interface Outcome { dryRun: boolean; statements: string[]; changes: { setting: s
 
 const OBJECT_AUDIT = graphql(`
   mutation SetObjectAudit($input: SetObjectAuditInput!) {
-    setObjectAudit(input: $input) { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+    setObjectAudit(input: $input) { ...PolicyChange }
   }
 `);
 
@@ -116,6 +120,12 @@ export class PgaPolicy extends LitElement {
       columns: (o.columns ?? []).join(', ') }));
   }
 
+  /** A mutation's answer shown; after a change that was made, the policy read again. */
+  private async answered(payload: PolicyChangeFragment, dryRun: boolean): Promise<void> {
+    this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
+    if (!dryRun && payload.userErrors.length === 0) await this.load();
+  }
+
   /** setObjectAudit of the rows: a preview (dry run) or the change. */
   private async submitObjects(e: SubmitEvent): Promise<void> {
     e.preventDefault();
@@ -130,9 +140,7 @@ export class PgaPolicy extends LitElement {
       ...(this.policy ? { expectedVersion: this.policy.version } : {}) } }).toPromise();
     this.busy = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
-    const payload = result.data.setObjectAudit;
-    this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
-    if (!dryRun && payload.userErrors.length === 0) await this.load();
+    await this.answered(result.data.setObjectAudit, dryRun);
   }
 
   private editRow(i: number, change: Partial<ObjectRow>): void {
@@ -191,9 +199,7 @@ export class PgaPolicy extends LitElement {
       : await this.client.mutation(ENABLE, { input: { ...where, settings, reason, dryRun } }).toPromise();
     this.busy = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
-    const payload = 'configureAuditLogging' in result.data ? result.data.configureAuditLogging : result.data.enableAuditLogging;
-    this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
-    if (!dryRun && payload.userErrors.length === 0) await this.load();
+    await this.answered('configureAuditLogging' in result.data ? result.data.configureAuditLogging : result.data.enableAuditLogging, dryRun);
   }
 
   /** Opens the policy of the scope in the scope form. */

@@ -225,3 +225,41 @@ describe('database level', () => {
     expect(rows).toEqual([]);
   });
 });
+
+describe('a dry run\'s plannedChanges are the changes its revision then records', () => {
+  const payload = `{ userErrors { code } statements plannedChanges { setting from to } revision { changes { setting from to } } }`;
+  const mutation = (field: string, input: string) => `mutation($input: ${input}!) { ${field}(input: $input) ${payload} }`;
+  const OPS = {
+    enable: mutation('enableAuditLogging', 'EnableAuditLoggingInput'),
+    configure: mutation('configureAuditLogging', 'ConfigureAuditLoggingInput'),
+    disable: mutation('disableAuditLogging', 'DisableAuditLoggingInput'),
+  };
+  const bySetting = (list: { setting: string }[]) => [...list].sort((a, b) => a.setting.localeCompare(b.setting));
+  beforeAll(async () => {
+    await sql(urls.pgaudit, 'DROP DATABASE IF EXISTS "sales db"');
+    await sql(urls.pgaudit, 'CREATE DATABASE "sales db"');
+  });
+
+  it.each([
+    ['enable, service level', [], 'enable', ENABLE_INPUT],
+    ['configure, service level', [enabled], 'configure', CONFIGURE_INPUT],
+    ['disable, service level', [enabled, configured], 'disable', { reason: 'decommission' }],
+    ['enable, a database', [], 'enable', DB_ENABLE_INPUT],
+    ['disable, a database (what it inherits from the service level)', [enabled, dbEnabled], 'disable', { database: 'sales db' }],
+  ] as const)('%s', async (_name, steps, op, input) => {
+    const t = await freshService(...steps);
+    const run = async (dryRun: boolean) => {
+      const r = await g.exec(t.token, OPS[op], { input: { serviceId: t.serviceId, ...input, dryRun } });
+      expect(r.errors).toBeUndefined();
+      return Object.values(r.data!)[0] as any;
+    };
+    const preview = await run(true);
+    expect(preview.userErrors).toEqual([]);
+    expect(preview.revision).toBeNull();
+    expect(preview.plannedChanges.length).toBeGreaterThan(0);
+    const done = await run(false);
+    expect(done.plannedChanges).toEqual([]);
+    expect(bySetting(preview.plannedChanges)).toEqual(bySetting(done.revision.changes));
+    expect(preview.statements).toEqual(done.statements);
+  });
+});

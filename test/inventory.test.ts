@@ -202,6 +202,24 @@ describe('services', () => {
     const t = await g.exec(a.token, SERVICES, { first: 2, after: 'bogus' });
     expect(t.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
   });
+
+  it('each policy\'s drift on the list: in sync, then a hand change shows; eligibility and drift share one connection per service', async () => {
+    const DRIFT = `{ services(first: 3) { edges { node { id eligibility { eligible } policies { database drift { setting applied live } driftChecked } } } } }`;
+    const policiesOf = (r: any) => r.data.services.edges.find((e: any) => e.node.id === a.serviceId).node.policies;
+    const before = await opened();
+    const inSync = await g.exec(a.token, DRIFT);
+    expect(inSync.errors).toBeUndefined();
+    expect(policiesOf(inSync)).toEqual([{ database: MANAGED_DB, drift: [], driftChecked: true }]);
+    expect(await opened() - before).toBe(3);
+    await sql(urls.pgaudit, `ALTER DATABASE ${MANAGED_DB} SET pgaudit.log = 'write'`);
+    try {
+      const drifted = await g.exec(a.token, DRIFT);
+      expect(drifted.errors).toBeUndefined();
+      expect(policiesOf(drifted)).toEqual([{ database: MANAGED_DB, drift: [{ setting: 'pgaudit.log', applied: 'ddl', live: 'write' }], driftChecked: true }]);
+    } finally {
+      await sql(urls.pgaudit, `ALTER DATABASE ${MANAGED_DB} SET pgaudit.log = 'ddl'`);
+    }
+  });
 });
 
 it('one service that cannot be read (here: TLS required, the server has none) fails its checks, not the page', async () => {

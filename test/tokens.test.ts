@@ -49,11 +49,14 @@ const ROOT_FIELD_CASES: Record<string, { query: string; variables: (t: Tenant) =
   'Mutation.setRedactionRules': { query: `mutation($input: SetRedactionRulesInput!) { setRedactionRules(input: $input) { ruleSet { version } userErrors { code } } }`,
     variables: (t) => ({ input: { serviceId: t.serviceId, reason: 'tokens test', expectedVersion: 999,
       rules: { dropParameters: true, maskStringLiterals: false, maskNumericLiterals: false, patterns: [] } } }) },
+  'Query.viewer': { query: `{ viewer { tokenName databaseRole scopes { name } } }`, variables: () => ({}) },
   // served on /graphql/stream (gql below sends subscriptions there)
   'Subscription.auditEventTail': { query: `subscription($serviceId: ID!) { auditEventTail(serviceId: $serviceId) { cursor event { id } } }`,
     variables: (t) => ({ serviceId: t.serviceId }) },
 };
 const CASES = Object.entries(ROOT_FIELD_CASES);
+/** The cases that need a scope (viewer needs none). */
+const SCOPED_CASES = CASES.filter(([field]) => ROOT_FIELD_SCOPE[field as keyof typeof ROOT_FIELD_SCOPE] !== null);
 
 let g: TestGateway;
 let http: Awaited<ReturnType<typeof startHttp>>;
@@ -158,7 +161,7 @@ describe('revoked tokens', () => {
 });
 
 describe('out-of-scope tokens', () => {
-  it.each(CASES)('%s: refused with 403 INSUFFICIENT_SCOPE to a token holding every other scope, nothing runs or changes', async (field, c) => {
+  it.each(SCOPED_CASES)('%s: refused with 403 INSUFFICIENT_SCOPE to a token holding every other scope, nothing runs or changes', async (field, c) => {
     const needed = ROOT_FIELD_SCOPE[field as keyof typeof ROOT_FIELD_SCOPE];
     const t = await token(ALL_SCOPES.filter((s) => s !== needed));
     await unchanged(async () => {
@@ -199,6 +202,20 @@ describe('out-of-scope tokens', () => {
       expect(r.status).toBe(403);
       expect(r.json.data ?? null).toBeNull();
       expect(r.json.errors[0].extensions).toEqual({ code: 'INSUFFICIENT_SCOPE', requiredScopes: ['read:events', 'read:policy'], missingScopes: ['read:events'] });
+    });
+  });
+
+  it('viewer needs no scope beyond a valid token: it answers what the token may do, never the token itself', async () => {
+    const t = await token(['read:events'], { expiresIn: '1h' });
+    await unchanged(async () => {
+      const r = await gql(t.token, `{ viewer { tokenId tokenName projectId organizationId databaseRole expiresAt scopes { name description } } }`, {});
+      expect(r.status).toBe(200);
+      const v = r.json.data.viewer;
+      expect(v).toMatchObject({ tokenId: t.id, projectId: a.projectId, databaseRole: 'avnadmin', scopes: [{ name: 'read:events' }] });
+      expect(v.tokenName).toMatch(/^tokens-test-/);
+      expect(v.scopes[0].description).toContain('audit');
+      expect(Date.parse(v.expiresAt) - Date.now()).toBeGreaterThan(3_500_000);
+      expect(r.text).not.toContain(t.token);
     });
   });
 

@@ -7,8 +7,9 @@ import type { Logger } from '../base/logger';
 import type { AuditEventsContext } from '../modules/audit-events/audit-events.resolver';
 import type { AuditPolicyContext } from '../modules/audit-policy/audit-policy.resolver';
 import type { RedactionContext } from '../modules/redaction/redaction.resolver';
+import type { TenancyContext } from '../modules/tenancy/viewer.resolver';
 
-export interface GatewayContext extends AuditPolicyContext, AuditEventsContext, RedactionContext {
+export interface GatewayContext extends AuditPolicyContext, AuditEventsContext, RedactionContext, TenancyContext {
   requestId: string;
   logger: Logger;
 }

@@ -58,6 +58,8 @@ export const FIELD_COST: Readonly<Record<string, (args: Args, children: number) 
   // a live read of the policy's scope (the request's connection to the service; drift and driftChecked share it)
   'AuditPolicy.drift': (_a, children) => 25 + children,
   'AuditPolicy.driftChecked': () => 25,
+  'AuditPolicySummary.drift': (_a, children) => 25 + children,
+  'AuditPolicySummary.driftChecked': () => 25,
   'Mutation.setObjectAudit': (_a, children) => 100 + children,
   // a connection to the policy's database: the auditor role's grants read from its catalogs
   'AuditPolicy.objectAudit': (_a, children) => 25 + children,

@@ -6,10 +6,11 @@ import { ArgumentValidationError, buildSchemaSync, type PubSub } from 'type-grap
 import { DateTimeISO } from '../base/graphql-date';
 import { AuditEventsResolver } from '../modules/audit-events/audit-events.resolver';
 import { AuditPolicyResolver } from '../modules/audit-policy/audit-policy.resolver';
-import { PolicyInventoryResolver } from '../modules/audit-policy/policy.inventory.resolver';
+import { PolicyInventoryResolver, PolicySummaryDriftResolver } from '../modules/audit-policy/policy.inventory.resolver';
 import { SessionEventsResolver } from '../modules/audit-events/session-events.resolver';
 import { ObjectAuditResolver, ObjectAuditRevisionResolver } from '../modules/audit-policy/objects/object-audit.resolver';
 import { RedactionResolver } from '../modules/redaction/redaction.resolver';
+import { ViewerResolver } from '../modules/tenancy/viewer.resolver';
 
 let schema: GraphQLSchema | undefined;
 
@@ -23,8 +24,8 @@ const NO_PUBSUB: PubSub = {
 };
 
 export function gatewaySchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, SessionEventsResolver,
-    RedactionResolver], validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }], pubSub: NO_PUBSUB });
+  schema ??= buildSchemaSync({ resolvers: [AuditPolicyResolver, PolicyInventoryResolver, PolicySummaryDriftResolver, ObjectAuditResolver, ObjectAuditRevisionResolver, AuditEventsResolver, SessionEventsResolver,
+    RedactionResolver, ViewerResolver], validateFn: validateArgument, scalarsMap: [{ type: Date, scalar: DateTimeISO }], pubSub: NO_PUBSUB });
   return schema;
 }
 

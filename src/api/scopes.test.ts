@@ -20,8 +20,9 @@ describe('ROOT_FIELD_SCOPE', () => {
     expect(Object.keys(ROOT_FIELD_SCOPE).sort()).toEqual(fields.sort());
   });
 
-  it('uses every scope, and mutations need write:policy only', () => {
-    expect(new Set(Object.values(ROOT_FIELD_SCOPE))).toEqual(new Set(ALL_SCOPES));
+  it('uses every scope, and mutations need write:policy only; only viewer needs none', () => {
+    expect(new Set(Object.values(ROOT_FIELD_SCOPE).filter((s) => s !== null))).toEqual(new Set(ALL_SCOPES));
+    expect(Object.entries(ROOT_FIELD_SCOPE).filter(([, s]) => s === null).map(([f]) => f)).toEqual(['Query.viewer']);
     for (const [field, scope] of Object.entries(ROOT_FIELD_SCOPE)) expect(field.startsWith('Mutation.')).toBe(scope === 'write:policy');
   });
 });
@@ -48,6 +49,11 @@ describe('scopeCheck', () => {
       .toEqual({ required: ['read:events', 'read:policy'], missing: ['read:events'] });
     expect(scopeCheck(['Mutation.enableAuditLogging'], ALL_SCOPES)).toEqual({ required: ['write:policy'], missing: [] });
     expect(scopeCheck([], [])).toEqual({ required: [], missing: [] });
+  });
+
+  it('a field whose row is null (viewer) needs no scope, beside one that does', () => {
+    expect(scopeCheck(['Query.viewer'], [])).toEqual({ required: [], missing: [] });
+    expect(scopeCheck(['Query.auditEvents', 'Query.viewer'], [])).toEqual({ required: ['read:events'], missing: ['read:events'] });
   });
 
   it('a field without a row needs a scope no token holds', () => {

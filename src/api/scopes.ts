@@ -12,6 +12,8 @@ import type { Scope } from '../modules/tenancy/scope';
 import { ApiError, ApiErrorCode } from './error-map';
 
 export const ROOT_FIELD_SCOPE = {
+  // who the caller is: any valid token may ask (null: authentication only)
+  'Query.viewer': null,
   'Query.auditEvents': 'read:events',
   'Query.auditEvent': 'read:events',
   'Query.auditEventStats': 'read:events',
@@ -30,7 +32,7 @@ export const ROOT_FIELD_SCOPE = {
   'Mutation.setObjectAudit': 'write:policy',
   'Query.redactionRules': 'read:policy',
   'Mutation.setRedactionRules': 'write:policy',
-} as const satisfies Record<string, Scope>;
+} as const satisfies Record<string, Scope | null>;
 
 /** Which scope each HTTP route outside GraphQL needs (checked by the route before anything runs). */
 export const HTTP_ROUTE_SCOPE = {
@@ -52,9 +54,10 @@ export function rootFields(operation: OperationDefinitionNode, fragments: Readon
   return [...names].sort();
 }
 
-/** The scopes an operation's root fields need and which of them `held` lacks; a field without a row needs an impossible scope. */
+/** The scopes an operation's root fields need and which of them `held` lacks; a field without a row needs an impossible scope, one whose row is null none. */
 export function scopeCheck(fields: readonly string[], held: readonly Scope[]): { required: string[]; missing: string[] } {
-  const required = [...new Set(fields.map((f) => (Object.hasOwn(ROOT_FIELD_SCOPE, f) ? ROOT_FIELD_SCOPE[f as keyof typeof ROOT_FIELD_SCOPE] : `unscoped:${f}`)))].sort();
+  const needs = fields.map((f) => (Object.hasOwn(ROOT_FIELD_SCOPE, f) ? ROOT_FIELD_SCOPE[f as keyof typeof ROOT_FIELD_SCOPE] : `unscoped:${f}`));
+  const required = [...new Set(needs.filter((s): s is string => s !== null))].sort();
   return { required, missing: required.filter((s) => !(held as readonly string[]).includes(s)) };
 }
 

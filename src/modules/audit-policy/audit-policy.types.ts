@@ -212,6 +212,8 @@ export class AuditPolicyPayload {
   statements!: string[];
   @Field(() => [AuditUserError], { description: 'Why the call was refused; empty on success.' })
   userErrors!: AuditUserError[];
+  @Field(() => [AuditSettingChange], { description: 'For dryRun: what the call would change, setting by setting, from what the scope holds now: the changes its revision would record (a disable of the service level shows pgaudit\'s defaults as the new values; where the server\'s configuration files set pgaudit values, those apply instead). Empty when not a dry run (revision.changes says what changed), when refused, for setObjectAudit (its statements are the grants), and when nothing would change.' })
+  plannedChanges!: AuditSettingChange[];
 }
 
 @ObjectType({ description: 'One entitlement check.' })

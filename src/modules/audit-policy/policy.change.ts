@@ -8,7 +8,7 @@ import type { Principal } from '../tenancy/principal';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { AuditUserError } from './audit-policy.errors';
 import { parentScopes, Scope } from './apply.plan';
-import type { PolicyRow, RevisionRow, Tx } from './policy.repository';
+import type { PolicyRow, RevisionRow, SettingChange, Tx } from './policy.repository';
 import { AuditSettingsPatch, AuditSettingsValue, settingsFromGucs } from './settings/settings.model';
 import type { TargetLease } from './target/target.lease';
 import type { ServerFacts, TargetSession } from './target/target.session';
@@ -53,6 +53,8 @@ export interface ChangeResult {
   revision: RevisionRow | null;
   statements: string[];
   userErrors: AuditUserError[];
+  /** A dry run's diff: what its revision would record (empty otherwise: the revision holds what changed). */
+  plannedChanges: SettingChange[];
 }
 
 export interface Eligibility { eligible: boolean; checks: EntitlementCheckResult[] }
@@ -79,7 +81,7 @@ export interface ChangeContext {
 /** The change inside its gateway transaction, once the policy row is locked. */
 export interface LockedChange extends ChangeContext { tx: Tx }
 
-export const refused = (userErrors: AuditUserError[]): ChangeResult => ({ policy: null, revision: null, statements: [], userErrors });
+export const refused = (userErrors: AuditUserError[]): ChangeResult => ({ policy: null, revision: null, statements: [], userErrors, plannedChanges: [] });
 
 /** Could name a PostgreSQL database or role: 1 to 63 bytes, no NUL. ("" is not "the whole service".) */
 export function isIdentifier(name: string): boolean {

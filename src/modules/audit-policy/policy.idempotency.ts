@@ -35,7 +35,7 @@ export class Idempotency {
     const { policyId, revisionId, statements } = record.result;
     const policy = policyId ? await this.policies.findById(policyId) : null;
     const revision = revisionId ? await this.policies.revisionById(revisionId) : null;
-    return { policy: policy && policy.settings ? view(policy, policy.settings, SettingsSource.LAST_APPLIED) : null, revision, statements, userErrors: [] };
+    return { policy: policy && policy.settings ? view(policy, policy.settings, SettingsSource.LAST_APPLIED) : null, revision, statements, userErrors: [], plannedChanges: [] };
   }
 
   /** Serialises concurrent retries of one key until `tx` ends. */

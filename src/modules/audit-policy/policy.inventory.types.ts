@@ -39,7 +39,7 @@ export class AuditServiceStatus {
   lastChange!: AuditLastChange | null;
 }
 
-@ObjectType({ description: 'One policy of a service, as the gateway records it (no connection to the server): see auditPolicy for its live settings.' })
+@ObjectType({ description: 'One policy of a service, as the gateway records it (no connection to the server, but for drift and driftChecked): see auditPolicy for its live settings.' })
 export class AuditPolicySummary {
   @Field(() => ID, { description: 'Policy id.' })
   id!: string;
@@ -55,6 +55,8 @@ export class AuditPolicySummary {
   updatedAt!: Date;
   @Field({ description: 'Who made the last revision.' })
   updatedBy!: string;
+  /** For the live fields (drift); never a GraphQL field. */
+  serviceId!: string;
 }
 
 @ObjectType({ description: 'A PostgreSQL service of the caller\'s project, with what the gateway has configured on it.' })
@@ -65,7 +67,7 @@ export class AuditService {
   name!: string;
   @Field(() => AuditServiceStatus, { description: 'Audit logging as the gateway\'s policies record it (no connection to the server).' })
   audit!: AuditServiceStatus;
-  @Field(() => [AuditPolicySummary], { description: 'Every policy of the service with a history, by database then role (no connection to the server).' })
+  @Field(() => [AuditPolicySummary], { description: 'Every policy of the service with a history, by database then role (no connection to the server, but for their drift).' })
   policies!: AuditPolicySummary[];
   /** For the live fields (eligibility); never a GraphQL field. */
   service!: ServiceRecord;

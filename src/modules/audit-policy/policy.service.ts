@@ -263,11 +263,19 @@ export class PolicyService {
     const current = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
     const targetsChanged = targetsBefore.join('\u0000') !== targetsAfter.join('\u0000');
 
-    if (req.dryRun) return { policy: current, revision: null, statements, userErrors: [] };
+    if (req.dryRun) {
+      // what the revision would record: adopt takes the live settings as applied; disable leaves what the scope
+      // inherits (pgaudit's defaults at the service level); the others leave what they SET
+      const from = req.operation === 'adopt' ? policy!.settings! : before;
+      const to = req.operation === 'disable' && scope.kind !== 'service' ? await inheritedSettings(session, viewScope(scope, targetsBefore)) : desired;
+      const plannedChanges: SettingChange[] = diffSettings(from, to);
+      if (targetsChanged) plannedChanges.push({ setting: 'pgaudit.targetDatabases', from: targetsText(targetsBefore), to: targetsText(targetsAfter) });
+      return { policy: current, revision: null, statements, userErrors: [], plannedChanges };
+    }
     const idle = req.operation === 'adopt' ? drifted.length === 0 : statements.length === 0 && !targetsChanged;
     if (idle && enabled && req.operation !== 'disable') {   // nothing to change: no revision, but the key is spent
       if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: policy?.id ?? null, revisionId: null, statements: [] });
-      return { policy: current, revision: null, statements: [], userErrors: [] };
+      return { policy: current, revision: null, statements: [], userErrors: [], plannedChanges: [] };
     }
 
     const readBack = req.operation === 'adopt' ? [before]   // the live settings, read in this transaction: nothing to apply
@@ -283,7 +291,7 @@ export class PolicyService {
     if (ctx.key) await this.idempotency.save(tx, req, ctx.key, ctx.requestHash, { policyId: updated.id, revisionId: revision.id, statements });
     (req.logger ?? this.logger).info('audit policy changed', { serviceId: service.id, database: database || null, role: role || null,
       action: revision.action, version: revision.version, actor: revision.actor });
-    return { policy: view(updated, after, SettingsSource.SERVER), revision, statements, userErrors: [] };
+    return { policy: view(updated, after, SettingsSource.SERVER), revision, statements, userErrors: [], plannedChanges: [] };
   }
 
   /**

@@ -3,9 +3,9 @@
  * these (src/api/scopes.ts); a token holds a set of them (api_token.scopes). Pure.
  */
 export const SCOPES = {
-  'read:events': 'read audit events (auditEvents, auditEvent, auditEventStats); statements may hold secrets',
-  'read:policy': 'read audit policies, their history and eligibility (auditPolicy, auditEligibility), and redaction rules (redactionRules)',
-  'write:policy': 'change audit policies on the customer\'s server (enableAuditLogging, configureAuditLogging, disableAuditLogging) and redaction rules (setRedactionRules)',
+  'read:events': 'read audit and session events: pages, one event whole, counts over time, the live tail and exports; statements may hold secrets',
+  'read:policy': 'read the services with their eligibility, audit policies with their history and drift, the live server\'s audit scopes, and redaction rules',
+  'write:policy': 'change audit policies on the customer\'s server (enable, configure, disable, reconcile, adopt, object audit) and redaction rules',
 } as const satisfies Record<string, string>;
 
 export type Scope = keyof typeof SCOPES;

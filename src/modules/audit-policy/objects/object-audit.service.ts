@@ -128,7 +128,7 @@ export class ObjectAuditService {
         ...planDatabaseRole(database, auditorRole, removing, before.role, dbValues.get('pgaudit.role') ?? null),
       ];
       const shown = policy && policy.settings ? view(policy, before, SettingsSource.SERVER) : null;
-      if (req.dryRun) return { policy: shown, revision: null, statements, userErrors: [] };
+      if (req.dryRun) return { policy: shown, revision: null, statements, userErrors: [], plannedChanges: [] };
 
       const stateBefore = stateOf(auditorRole, current);
       const recorded = policy!.objects ? canonicalJson(policy!.objects) === canonicalJson(stateBefore) : stateBefore.objects.length === 0;
@@ -136,7 +136,7 @@ export class ObjectAuditService {
         // nothing to change and nothing new to record (also: [] where object audit never was): no revision, but the key is spent
         if (key) await this.deps.idempotency.save(tx, { principal: req.principal, operation: OBJECT_AUDIT_OPERATION }, key, requestHash,
           { policyId: policy!.id, revisionId: null, statements: [] });
-        return { policy: shown, revision: null, statements: [], userErrors: [] };
+        return { policy: shown, revision: null, statements: [], userErrors: [], plannedChanges: [] };
       }
       return this.apply(req, db, tx, policy!, { auditorRole, statements, desired, current, before, removing, key, requestHash });
     });
@@ -223,7 +223,7 @@ export class ObjectAuditService {
         await this.deps.idempotency.save(tx, { principal: req.principal, operation: OBJECT_AUDIT_OPERATION }, p.key, p.requestHash,
           { policyId: updated.id, revisionId: revision.id, statements: p.statements });
       }
-      result = { policy: view(updated, after, SettingsSource.SERVER), revision, statements: p.statements, userErrors: [] };
+      result = { policy: view(updated, after, SettingsSource.SERVER), revision, statements: p.statements, userErrors: [], plannedChanges: [] };
     } catch (err) {
       await rollback();
       throw err;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
 import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
-import { createTenant, env, indexEvents, ingestOnce, resetServer, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { createTenant, env, indexEvents, ingestOnce, resetServer, show, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { waitForCsvlog } from './support/pgaudit-log';
 import { serverState } from './support/unchanged';
 import { startHttp } from './support/http';
@@ -62,6 +62,26 @@ async function openConsole(width = 1280): Promise<{ page: Page; problems: string
   await page.addInitScript("document.addEventListener('securitypolicyviolation', (e) => console.error('CSP: ' + e.violatedDirective + ' ' + e.blockedURI))");
   await page.goto(`${http.base}/`);
   return { page, problems };
+}
+
+/** Signs in with `token` by mouse (the keyboard test signs in by keyboard). */
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The element that has the keyboard focus, through the shadow roots: tag|aria-label|text|name. */
+const FOCUSED = `(() => { let a = document.activeElement; while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+  return a ? [a.tagName, a.getAttribute('aria-label') || '', (a.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 100), a.getAttribute('name') || ''].join('|') : ''; })()`;
+
+/** Tab (only the Tab key) until the focused element matches: every control a person needs must be reachable so. */
+async function tabTo(page: Page, pattern: RegExp, max = 120): Promise<string> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate<string>(FOCUSED);
+    if (pattern.test(focused)) return focused;
+  }
+  throw new Error(`no element matching ${pattern} within ${max} presses of Tab`);
 }
 
 async function axe(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
@@ -117,7 +137,9 @@ describe('sign in and the services', () => {
   it('by keyboard: the token, Enter, then the services with each refusal\'s reason; the token only in sessionStorage', async () => {
     const { page, problems } = await openConsole();
     await page.screenshot({ path: path.join(SHOTS, 'sign-in.png'), fullPage: true });
-    await page.keyboard.press('Tab');   // the first focusable element is the token field
+    await page.keyboard.press('Tab');   // the header's link to the API explorer, then the token field
+    expect(await page.evaluate('document.activeElement.shadowRoot.activeElement.textContent')).toBe('API explorer');
+    await page.keyboard.press('Tab');
     await page.keyboard.type(tenant.token);
     await page.keyboard.press('Enter');
     const rows = page.locator('pga-services tbody tr');
@@ -148,7 +170,7 @@ describe('sign in and the services', () => {
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const clicked = performance.now();
-    await page.getByRole('link', { name: /^service-/ }).click();
+    await page.getByRole('link', { name: /^Audit events of service-/ }).click();
     await page.getByRole('heading', { name: /Audit events of service-/ }).waitFor();
     const rows = page.locator('pga-events tbody tr');
     await rows.nth(49).waitFor();
@@ -309,7 +331,7 @@ describe('sign in and the services', () => {
     const { page, problems } = await openConsole();
     await page.getByLabel('API token').fill(tenant.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('link', { name: /^service-/ }).click();
+    await page.getByRole('link', { name: /^Audit events of service-/ }).click();
     await page.getByLabel('Search statements').fill('e2e_console_payroll');
     await page.getByLabel('Search statements').press('Enter');
     const rows = page.locator('pga-events tbody tr');
@@ -334,5 +356,157 @@ describe('sign in and the services', () => {
     await page.screenshot({ path: path.join(SHOTS, 'services-375.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
+  });
+});
+
+describe('by keyboard alone, drift and disable, and tokens that may do less', () => {
+  it('every screen by keyboard: services, filters on fields, top values by command, the histogram as a slider, an event, the policy\'s preview with its changes', async () => {
+    const { page, problems } = await openConsole();
+    await tabTo(page, /^INPUT\|.*\|token$/);
+    await page.keyboard.type(tenant.token);
+    await page.keyboard.press('Enter');
+    await tabTo(page, /Audit events of service-/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /Audit events of service-/ }).waitFor();
+    const rows = page.locator('pga-events tbody tr');
+    await rows.nth(49).waitFor();
+    // the field filters: opened, typed and submitted by keyboard
+    await tabTo(page, /^SUMMARY\|.*Filter by field/);
+    await page.keyboard.press('Enter');
+    await tabTo(page, /\|commands$/);
+    await page.keyboard.type('UPDATE');
+    await tabTo(page, /\|objectNames$/);
+    await page.keyboard.type('hr.employee');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction("document.querySelector('pga-console').shadowRoot.querySelector('pga-events').shadowRoot.querySelectorAll('tbody tr').length < 50");
+    const filtered = await rows.allTextContents();
+    expect(filtered.length).toBeGreaterThanOrEqual(1);
+    for (const row of filtered) expect(row).toMatch(/UPDATE.*hr\.employee/s);
+    expect(await rows.first().getAttribute('data-event')).not.toBeNull();
+    // the top values by command, chosen with the arrow key; a value kept with Enter
+    const charts = page.locator('pga-event-charts');
+    await tabTo(page, /^SELECT\|Top values by/);
+    await page.keyboard.press('ArrowDown');
+    await charts.getByRole('button', { name: /^UPDATE \d+ events, show only this command$/ }).waitFor();
+    await tabTo(page, /^BUTTON\|\|UPDATE \d+ events, show only this command/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Narrowed to commands UPDATE/).waitFor();
+    await tabTo(page, /^BUTTON\|\|Show all/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Narrowed to/).waitFor({ state: 'detached' });
+    // the histogram as a slider: End picks the newest interval, Enter narrows to it
+    await tabTo(page, /^DIV\|Events over time/);
+    await page.keyboard.press('End');
+    expect(await charts.getByRole('slider').getAttribute('aria-valuetext')).toMatch(/\d+ events?$/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Narrowed to .* – /).waitFor();
+    await tabTo(page, /^BUTTON\|\|Show all/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Narrowed to/).waitFor({ state: 'detached' });
+    // one event whole, opened with Enter, closed with Escape
+    await tabTo(page, /^BUTTON\|Event of .*: details/);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Audit event' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.screenshot({ path: path.join(SHOTS, 'events-keyboard.png'), fullPage: true });
+    expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    // back, then the policy: a setting toggled with Space, previewed with Enter: the SQL and the changes it would record
+    await tabTo(page, /^BUTTON\|\|← Services/);
+    await page.keyboard.press('Enter');
+    await tabTo(page, /Audit policy of service-/);
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Enabled \(version/).waitFor();
+    const before = await serverState(urls.pgaudit);
+    await tabTo(page, /^INPUT\|.*\|logRows$/);
+    await page.keyboard.press('Space');
+    await tabTo(page, /^BUTTON\|\|Preview SQL/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Preview: what Apply changes would do/ }).waitFor();
+    expect(await page.locator('pga-policy pre').textContent()).toContain("ALTER SYSTEM SET pgaudit.log_rows = 'on';");
+    expect(await page.locator('pga-policy table.changes').textContent()).toMatch(/pgaudit\.log_rows\s*off\s*on/);
+    expect(await serverState(urls.pgaudit)).toEqual(before);
+    await page.screenshot({ path: path.join(SHOTS, 'policy-keyboard-preview.png'), fullPage: true });
+    expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('drift made by hand shows on the services and the policy; reconcile and disable are previewed (nothing changes), then made', async () => {
+    // the policy test enabled the service level with pgaudit.log_rows off; a person turns it on by hand
+    await sql(urls.pgaudit, "ALTER SYSTEM SET pgaudit.log_rows = 'on'");
+    await sql(urls.pgaudit, 'SELECT pg_reload_conf()');
+    for (let i = 0; i < 100 && (await show(urls.pgaudit, 'pgaudit.log_rows')) !== 'on'; i++) await new Promise((r) => setTimeout(r, 25));
+    const { page, problems } = await openConsole();
+    await signIn(page, tenant.token);
+    const row = page.locator(`tr[data-service="${tenant.serviceId}"]`);
+    await row.getByText('Drifted').waitFor();
+    expect(await row.textContent()).toMatch(/service level: pgaudit\.log_rows off → on/);
+    expect(await page.locator(`tr[data-service="${oldServiceId}"]`).textContent()).toContain('no policy');
+    await page.screenshot({ path: path.join(SHOTS, 'services-drift.png'), fullPage: true });
+    await page.getByRole('link', { name: /^Audit policy of service-/ }).click();
+    const drift = page.locator('pga-policy table.drift');
+    await drift.waitFor();
+    expect(await drift.textContent()).toMatch(/pgaudit\.log_rows\s*off\s*on/);
+    const drifted = await serverState(urls.pgaudit);
+    await page.getByRole('button', { name: 'Preview reconcile' }).click();
+    await page.getByRole('heading', { name: 'Preview: what Reconcile would do (nothing was applied)' }).waitFor();
+    expect(await page.locator('pga-policy pre').textContent()).toContain("ALTER SYSTEM SET pgaudit.log_rows = 'off';");
+    expect(await page.locator('pga-policy table.changes').textContent()).toMatch(/pgaudit\.log_rows\s*on\s*off/);
+    expect(await serverState(urls.pgaudit)).toEqual(drifted);
+    await page.screenshot({ path: path.join(SHOTS, 'policy-drift.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Reconcile', exact: true }).click();
+    await page.getByText('Reconcile: done.', { exact: false }).waitFor();
+    await page.locator('pga-policy').getByText('In sync').waitFor();
+    expect(await show(urls.pgaudit, 'pgaudit.log_rows')).toBe('off');
+    // disable: previewed first (the server keeps its settings), then made
+    const enabled = await serverState(urls.pgaudit);
+    await page.getByRole('button', { name: 'Preview disable audit logging' }).click();
+    await page.getByRole('heading', { name: 'Preview: what Disable audit logging would do (nothing was applied)' }).waitFor();
+    expect(await page.locator('pga-policy pre').textContent()).toContain('ALTER SYSTEM RESET pgaudit.log;');
+    expect(await page.locator('pga-policy table.changes').textContent()).toMatch(/pgaudit\.log\s*read,write,role,ddl\s*none/);
+    expect(await serverState(urls.pgaudit)).toEqual(enabled);
+    await page.screenshot({ path: path.join(SHOTS, 'policy-disable-preview.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Disable audit logging', exact: true }).click();
+    await page.getByText('Audit logging is not enabled').waitFor();
+    expect(await show(urls.pgaudit, 'pgaudit.log')).toBe('none');
+    const history = await page.locator('pga-policy ol.timeline').textContent();
+    expect(history).toMatch(/DISABLED[\s\S]*RECONCILED[\s\S]*ENABLED/);
+    expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a token that may do less: what it may do is shown, and the console offers only that', async () => {
+    const t = g.gateway.tenancy;
+    const eventsOnly = await t.createToken(tenant.projectId, `e2e-events-only-${Date.now()}`, 'avnadmin', { scopes: 'read:events' });
+    const { page, problems } = await openConsole();
+    await signIn(page, eventsOnly.token);
+    await page.getByText(/lacks the read:policy scope/).waitFor();
+    await page.locator('pga-console summary').click();
+    const card = page.locator('pga-console .card');
+    await card.waitFor();
+    expect(await card.textContent()).toMatch(/acting as database role avnadmin/);
+    expect(await card.locator('dt').allTextContents()).toEqual(['read:events']);
+    expect(await card.locator('dd').textContent()).toContain('audit and session events');
+    await page.screenshot({ path: path.join(SHOTS, 'token-events-only.png'), fullPage: true });
+    await page.locator('pga-console summary').click();
+    await page.getByLabel('Service id').fill(tenant.serviceId);
+    await page.getByRole('button', { name: 'Open its events' }).click();
+    await page.locator('pga-events tbody tr').nth(9).waitFor();
+    expect((await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+
+    // a read-only console token: the policy is shown, nothing offers to change it
+    const readOnly = await t.createToken(tenant.projectId, `e2e-read-only-${Date.now()}`, 'avnadmin', { scopes: 'read:events,read:policy' });
+    const second = await openConsole();
+    await signIn(second.page, readOnly.token);
+    await second.page.getByRole('link', { name: /^Audit policy of service-/ }).click();
+    await second.page.getByText(/lacks the write:policy scope/).waitFor();
+    expect(await second.page.getByRole('button', { name: /Preview|Enable|Apply|Disable|Reconcile|Adopt/ }).count()).toBe(0);
+    expect(second.problems).toEqual([]);
+    await second.page.context().close();
   });
 });

@@ -1,14 +1,15 @@
 /**
  * <pga-events>: one service's audit events, newest first: a time range, a text search (the API's grammar: parts of
- * names, prefixes with *, "quoted phrases"), a page of 50 with the statement of each event, and older pages by
- * cursor. Every value the person types goes to the API as a variable: never into a query's text.
+ * names, prefixes with *, "quoted phrases"), a filter on every field of AuditEventFilter, a page of 50 with the
+ * statement of each event, and older pages by cursor. Every value the person types goes to the API as a variable:
+ * never into a query's text.
  */
 import type { Client } from '@urql/core';
 import { css, html, LitElement } from 'lit';
 import { describeError } from '../api';
 import { graphql } from '../gql';
-import type { AuditEventFilter, EventsQuery } from '../gql/graphql';
-import type { EventCounts } from './event-charts';
+import type { AuditEventFilter, AuditEventGroupBy, AuditType, EventsQuery } from '../gql/graphql';
+import { DIMENSIONS, type EventCounts } from './event-charts';
 import './event-charts';
 import type { PgaEventDetail } from './event-detail';
 import './event-detail';
@@ -25,8 +26,8 @@ const EVENTS = graphql(`
 `);
 
 const STATS = graphql(`
-  query EventStats($serviceId: ID!, $filter: AuditEventFilter, $interval: String!) {
-    auditEventStats(serviceId: $serviceId, filter: $filter, groupBy: CLASS, interval: $interval) {
+  query EventStats($serviceId: ID!, $filter: AuditEventFilter, $groupBy: AuditEventGroupBy!, $interval: String!) {
+    auditEventStats(serviceId: $serviceId, filter: $filter, groupBy: $groupBy, interval: $interval) {
       totalCount overTimeStart overTimeCounts groups { key count }
     }
   }
@@ -41,14 +42,36 @@ function intervalFor(fromMs: number, toMs: number): [string, number] {
   return [...INTERVALS.find(([, ms]) => (toMs - fromMs) / ms <= 240) ?? INTERVALS[INTERVALS.length - 1]!];
 }
 
+/** The list filters of AuditEventFilter, typed comma-separated: their form field, label and an example. */
+const LIST_FILTERS = [
+  ['classes', 'Classes', 'DDL, WRITE'], ['commands', 'Commands', 'UPDATE, DROP TABLE'], ['users', 'Users', 'app_rw'],
+  ['databases', 'Databases', 'sales'], ['objectNames', 'Objects', 'public.accounts'],
+] as const satisfies readonly (readonly [keyof AuditEventFilter, string, string])[];
+const AUDIT_TYPES: readonly AuditType[] = ['SESSION', 'OBJECT'];
+
+/** What a filter holds, in words ("classes DDL; users app"): what the table shows. */
+function describeFilter(f: AuditEventFilter): string {
+  const parts: string[] = [];
+  for (const [key, label] of [...LIST_FILTERS, ['auditTypes', 'Audit types', '']] as const) {
+    const values = f[key];
+    if (values && values.length > 0) parts.push(`${label.toLowerCase()} ${values.join(', ')}`);
+  }
+  if (f.sessionId) parts.push(`session ${f.sessionId}`);
+  if (f.from && f.to) parts.push(`${new Date(f.from).toLocaleString()} – ${new Date(f.to).toLocaleString()}`);
+  return parts.join('; ');
+}
+
 /** The time ranges offered, in hours before now (0: all of the retention). */
 const RANGES: readonly [label: string, hours: number][] = [['Last hour', 1], ['Last 24 hours', 24], ['Last 7 days', 168], ['Last 30 days', 720], ['All', 0]];
 
 export class PgaEvents extends LitElement {
-  static override properties = { client: { attribute: false }, token: { attribute: false }, serviceId: {}, serviceName: {}, exportNote: { state: true },
+  static override properties = { client: { attribute: false }, token: { attribute: false }, serviceId: {}, serviceName: {},
+    exportNote: { state: true }, groupBy: { state: true },
     events: { state: true }, total: { state: true },
     next: { state: true }, error: { state: true }, loading: { state: true }, counts: { state: true } };
   client!: Client;
+  /** The dimension of the top-N chart. */
+  groupBy: AuditEventGroupBy = 'CLASS';
   /** For POST /export, which is no GraphQL operation. */
   token = '';
   exportNote = '';
@@ -60,7 +83,7 @@ export class PgaEvents extends LitElement {
   error = '';
   loading = false;
   counts: EventCounts | null = null;
-  /** The form's filter (range start, text) and what a chart click narrowed it to (an interval, a class). */
+  /** The form's filter (range start, text, fields) and what a chart click narrowed it to (an interval, a value). */
   private base: AuditEventFilter = {};
   private narrowed: AuditEventFilter = {};
   private get filter(): AuditEventFilter { return { ...this.base, ...this.narrowed }; }
@@ -71,6 +94,12 @@ export class PgaEvents extends LitElement {
     form.export { margin-top: 1.5rem; }
     form { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; margin-bottom: 1rem; }
     label { display: flex; flex-direction: column; font-weight: 600; font-size: 0.9rem; gap: 0.2rem; }
+    details.filters { flex-basis: 100%; order: 1; }
+    details.filters summary { cursor: pointer; font-weight: 600; font-size: 0.9rem; }
+    summary:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+    .fields { display: flex; flex-wrap: wrap; gap: 0.75rem; margin-top: 0.5rem; }
+    .muted { color: var(--muted); }
+    label .muted { font-weight: normal; }
     input, select { font: inherit; padding: 0.4rem; border: 1px solid var(--line); border-radius: 6px; min-width: 12rem; }
     input:focus-visible, select:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
     button { font: inherit; padding: 0.4rem 0.9rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); cursor: pointer; }
@@ -80,7 +109,6 @@ export class PgaEvents extends LitElement {
     button.link { border: 0; background: none; padding: 0; color: var(--accent); text-decoration: underline; text-align: left; }
     td.statement { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-word; }
     [role='alert'] { color: var(--bad); }
-    .muted { color: var(--muted); }
     @media (max-width: 40rem) {
       thead { display: none; }
       tr, td { display: block; }
@@ -102,10 +130,16 @@ export class PgaEvents extends LitElement {
     const from = this.filter.from ? Date.parse(this.filter.from) : to - 365 * 86_400_000;
     const [interval, intervalMs] = intervalFor(from, to);
     const filter = { ...this.filter, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
-    const result = await this.client.query(STATS, { serviceId: this.serviceId, filter, interval }).toPromise();
+    const groupBy = this.groupBy;
+    const result = await this.client.query(STATS, { serviceId: this.serviceId, filter, groupBy, interval }).toPromise();
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
     const s = result.data.auditEventStats;
-    this.counts = { start: s.overTimeStart ? Date.parse(s.overTimeStart) : null, intervalMs, counts: s.overTimeCounts, groups: s.groups };
+    this.counts = { start: s.overTimeStart ? Date.parse(s.overTimeStart) : null, intervalMs, counts: s.overTimeCounts, groupBy, groups: s.groups };
+  }
+
+  private regroup(e: CustomEvent<AuditEventGroupBy>): void {
+    this.groupBy = e.detail;
+    void this.loadCounts();
   }
 
   private narrow(e: CustomEvent<AuditEventFilter>): void {
@@ -132,7 +166,13 @@ export class PgaEvents extends LitElement {
     const form = new FormData(e.target as HTMLFormElement);
     const hours = Number(form.get('range'));
     const text = String(form.get('text') ?? '').trim();
-    this.base = { ...(hours > 0 ? { from: new Date(Date.now() - hours * 3_600_000).toISOString() } : {}), ...(text ? { text } : {}) };
+    const sessionId = String(form.get('sessionId') ?? '').trim();
+    const auditType = String(form.get('auditType') ?? '');
+    const lists = Object.fromEntries(LIST_FILTERS
+      .map(([key]) => [key, String(form.get(key) ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '')] as const)
+      .filter(([, values]) => values.length > 0));
+    this.base = { ...(hours > 0 ? { from: new Date(Date.now() - hours * 3_600_000).toISOString() } : {}), ...(text ? { text } : {}),
+      ...lists, ...(sessionId ? { sessionId } : {}), ...(AUDIT_TYPES.includes(auditType as AuditType) ? { auditTypes: [auditType as AuditType] } : {}) };
     this.narrowed = {};
     void this.load(null);
   }
@@ -177,6 +217,16 @@ export class PgaEvents extends LitElement {
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
+  private hasFieldFilters(): boolean {
+    return LIST_FILTERS.some(([key]) => (this.base[key]?.length ?? 0) > 0) || Boolean(this.base.sessionId) || Boolean(this.base.auditTypes);
+  }
+
+  /** The live tail follows the form's filter, all but its time range (a tail starts now). */
+  private tailFilter(): AuditEventFilter {
+    const { from: _from, to: _to, ...rest } = this.base;
+    return rest;
+  }
+
   private detail(id: string): void {
     void this.renderRoot.querySelector<PgaEventDetail>('pga-event-detail')?.open(this.serviceId, id);
   }
@@ -189,21 +239,30 @@ export class PgaEvents extends LitElement {
     return html`
       <p><button type="button" @click=${this.back}>← Services</button></p>
       <h2>Audit events of ${this.serviceName}</h2>
-      <form @submit=${this.search} role="search">
+      <form @submit=${this.search} role="search" aria-label="Which events">
         <label>Time range
           <select name="range">${RANGES.map(([label, hours]) => html`<option value=${hours} ?selected=${hours === 24}>${label}</option>`)}</select>
         </label>
         <label>Search statements
-          <input name="text" type="search" placeholder="accounts, emp*, &quot;set note&quot;" maxlength="1000" />
+          <input name="text" type="search" placeholder="accounts, emp*, &quot;set note&quot;" maxlength="500" />
         </label>
+        <details class="filters" ?open=${this.hasFieldFilters()}>
+          <summary>Filter by field</summary>
+          <div class="fields">
+            ${LIST_FILTERS.map(([key, label, example]) => html`<label>${label} <span class="muted">(comma-separated)</span>
+              <input name=${key} type="text" placeholder=${example} maxlength="2000" spellcheck="false" .value=${(this.base[key] ?? []).join(', ')} /></label>`)}
+            <label>Audit type
+              <select name="auditType"><option value="">any</option>${AUDIT_TYPES.map((t) => html`<option ?selected=${this.base.auditTypes?.[0] === t}>${t}</option>`)}</select></label>
+            <label>Session id <input name="sessionId" type="text" maxlength="200" spellcheck="false" .value=${this.base.sessionId ?? ''} /></label>
+          </div>
+        </details>
         <button type="submit">Search</button>
       </form>
       ${this.error ? html`<p role="alert">${this.error}</p>` : null}
-      ${Object.keys(this.narrowed).length > 0 ? html`<p>Narrowed to ${this.narrowed.classes ? `class ${this.narrowed.classes.join(', ')} ` : ''}${
-        this.narrowed.from && this.narrowed.to ? `${new Date(this.narrowed.from).toLocaleString()} – ${new Date(this.narrowed.to).toLocaleString()}` : ''}
+      ${Object.keys(this.narrowed).length > 0 ? html`<p>Narrowed to ${describeFilter(this.narrowed)}
         <button type="button" @click=${this.widen}>Show all</button></p>` : null}
-      <pga-event-charts .data=${this.counts} @narrow=${this.narrow}></pga-event-charts>
-      <pga-live-tail .token=${this.token} .serviceId=${this.serviceId} .filter=${this.base.text ? { text: this.base.text } : {}}></pga-live-tail>
+      <pga-event-charts .data=${this.counts} @narrow=${this.narrow} @group-by=${this.regroup}></pga-event-charts>
+      <pga-live-tail .token=${this.token} .serviceId=${this.serviceId} .filter=${this.tailFilter()}></pga-live-tail>
       <p class="muted" aria-live="polite">${this.loading ? 'Loading…' : `${this.total} ${this.total === 1 ? 'event' : 'events'}, ${this.events.length} shown`}</p>
       <table>
         <caption class="muted">Newest first</caption>

@@ -1,8 +1,10 @@
 /**
  * <pga-policy>: one audit policy of a service (the service level, a database, a role, or a role in a database): every setting with the API's own help text, a reason, a preview
- * (a dry run: the exact SQL the gateway would run, nothing applied) and then Apply (enable when the policy is not
+ * (a dry run: the exact SQL the gateway would run and the changes it would record, nothing applied) and then Apply (enable when the policy is not
  * enabled, else configure at the version shown, so a change made meanwhile is refused, not overwritten). The answer's
- * refusals are shown by field; an applied change shows its revision's changes and the SQL run.
+ * refusals are shown by field; an applied change shows its revision's changes and the SQL run. An enabled policy's
+ * drift (the server's settings against what the gateway applied) can be reconciled (put back) or adopted (taken as
+ * the policy's), and the policy disabled, each previewed first. A token without write:policy sees it read-only.
  */
 import type { Client } from '@urql/core';
 import { css, html, LitElement } from 'lit';
@@ -10,11 +12,12 @@ import help from 'virtual:schema-help';
 import { describeError } from '../api';
 import { graphql } from '../gql';
 import type { AuditLogClass, AuditLogLevel, AuditSettingsInput, ObjectAuditPrivilege, PolicyChangeFragment, PolicyQuery } from '../gql/graphql';
+import { holds, type Viewer } from '../viewer';
 
 const POLICY = graphql(`
   query Policy($serviceId: ID!, $database: String, $role: String) {
     auditPolicy(serviceId: $serviceId, database: $database, role: $role) {
-      enabled version updatedAt updatedBy targetDatabases
+      enabled version updatedAt updatedBy targetDatabases drift { setting applied live } driftChecked
       historyIntegrity { intact revisions headHash firstBroken { version problem } }
       objectAudit { auditorRole objects { schema relation privileges columns } }
       history(first: 50) { totalCount edges { node { id version action actor createdAt reason contentHash changes { setting from to } } } }
@@ -25,7 +28,8 @@ const POLICY = graphql(`
 
 /** What every policy mutation answers here: the SQL (run, or that would run), refusals, and the revision's changes. */
 graphql(`
-  fragment PolicyChange on AuditPolicyPayload { policy { enabled version } revision { action changes { setting from to } } statements userErrors { code field message } }
+  fragment PolicyChange on AuditPolicyPayload { policy { enabled version } revision { action changes { setting from to } } statements
+    plannedChanges { setting from to } userErrors { code field message } }
 `);
 const ENABLE = graphql(`
   mutation EnablePolicy($input: EnableAuditLoggingInput!) {
@@ -38,8 +42,20 @@ const CONFIGURE = graphql(`
   }
 `);
 
+/** The changes of a policy as a whole, each previewed (dryRun) before it is made: one mutation each, one input shape. */
+const WHOLE_POLICY = {
+  disable: { label: 'Disable audit logging', document: graphql(`
+    mutation DisablePolicy($input: DisableAuditLoggingInput!) { disableAuditLogging(input: $input) { ...PolicyChange } }`) },
+  reconcile: { label: 'Reconcile', document: graphql(`
+    mutation ReconcilePolicy($input: ReconcileAuditPolicyInput!) { reconcileAuditPolicy(input: $input) { ...PolicyChange } }`) },
+  adopt: { label: 'Adopt', document: graphql(`
+    mutation AdoptPolicy($input: AdoptAuditPolicyInput!) { adoptAuditPolicy(input: $input) { ...PolicyChange } }`) },
+} as const;
+type WholePolicyChange = keyof typeof WHOLE_POLICY;
+
 type Settings = NonNullable<PolicyQuery['auditPolicy']>['settings'];
-interface Outcome { dryRun: boolean; statements: string[]; changes: { setting: string; from?: string | null; to?: string | null }[];
+type Change = { setting: string; from?: string | null; to?: string | null };
+interface Outcome { what: string; dryRun: boolean; statements: string[]; changes: Change[];
   userErrors: { code: string; field?: string[] | null; message: string }[] }
 
 const OBJECT_AUDIT = graphql(`
@@ -63,13 +79,14 @@ const DEFAULTS: Settings = { log: ['WRITE', 'ROLE', 'DDL'], logCatalog: false, l
   logParameter: false, logParameterMaxSize: null, logRelation: true, logRows: false, logStatement: true, logStatementOnce: false };
 
 export class PgaPolicy extends LitElement {
-  static override properties = { client: { attribute: false }, serviceId: {}, serviceName: {}, policy: { state: true }, outcome: { state: true },
+  static override properties = { client: { attribute: false }, viewer: { attribute: false }, serviceId: {}, serviceName: {}, policy: { state: true }, outcome: { state: true },
     error: { state: true }, busy: { state: true }, scope: { state: true }, objects: { state: true } };
   /** The object audit being edited (a database scope only). */
   objects: ObjectRow[] = [];
   /** The policy's scope: no database and no role is the service level. */
   scope: { database: string | null; role: string | null } = { database: null, role: null };
   client!: Client;
+  viewer!: Viewer;
   serviceId = '';
   serviceName = '';
   policy: PolicyQuery['auditPolicy'] | undefined = undefined;
@@ -104,6 +121,8 @@ export class PgaPolicy extends LitElement {
     .meta { color: var(--muted); font-size: 0.9rem; }
     code.hash { font-size: 0.8rem; word-break: break-all; }
     .bad { color: var(--bad); font-weight: 600; }
+    .note { color: var(--muted); }
+    table.changes, table.drift { margin: 0.5rem 0; }
     th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--line); }
   `;
 
@@ -120,10 +139,28 @@ export class PgaPolicy extends LitElement {
       columns: (o.columns ?? []).join(', ') }));
   }
 
-  /** A mutation's answer shown; after a change that was made, the policy read again. */
-  private async answered(payload: PolicyChangeFragment, dryRun: boolean): Promise<void> {
-    this.outcome = { dryRun, statements: payload.statements, changes: payload.revision?.changes ?? [], userErrors: payload.userErrors };
+  /** A mutation's answer shown (a preview's planned changes, or the revision's); after a change that was made, the policy read again. */
+  private async answered(what: string, payload: PolicyChangeFragment, dryRun: boolean): Promise<void> {
+    this.outcome = { what, dryRun, statements: payload.statements, changes: dryRun ? payload.plannedChanges : payload.revision?.changes ?? [],
+      userErrors: payload.userErrors };
     if (!dryRun && payload.userErrors.length === 0) await this.load();
+  }
+
+  /** Disable, reconcile or adopt the policy shown, at the version shown: a preview, or the change. */
+  private async changeWhole(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const [kind, mode] = ((e.submitter as HTMLButtonElement | null)?.value ?? '').split(':') as [WholePolicyChange, string];
+    const action = WHOLE_POLICY[kind];
+    if (!action || !this.policy) return;
+    const dryRun = mode !== 'apply';
+    const reason = String(new FormData(e.target as HTMLFormElement).get('reason') ?? '').trim() || null;
+    this.busy = true;
+    this.error = '';
+    const input = { serviceId: this.serviceId, ...this.scope, reason, dryRun, expectedVersion: this.policy.version };
+    const result = await this.client.mutation(action.document, { input }).toPromise();
+    this.busy = false;
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    await this.answered(action.label, Object.values(result.data)[0] as PolicyChangeFragment, dryRun);
   }
 
   /** setObjectAudit of the rows: a preview (dry run) or the change. */
@@ -140,14 +177,14 @@ export class PgaPolicy extends LitElement {
       ...(this.policy ? { expectedVersion: this.policy.version } : {}) } }).toPromise();
     this.busy = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
-    await this.answered(result.data.setObjectAudit, dryRun);
+    await this.answered('Apply object audit', result.data.setObjectAudit, dryRun);
   }
 
   private editRow(i: number, change: Partial<ObjectRow>): void {
     this.objects = this.objects.map((o, j) => (j === i ? { ...o, ...change } : o));
   }
 
-  private renderObjects() {
+  private renderObjects(canWrite: boolean) {
     return html`<section aria-labelledby="objects">
       <h3 id="objects">Object audit in ${this.scope.database}</h3>
       <p class="help">Statements on these relations are logged (pgaudit's object audit, through grants to a NOLOGIN auditor role${this.policy?.objectAudit ? html`: <code>${this.policy.objectAudit.auditorRole}</code>` : ''}), whatever the statement classes above say.</p>
@@ -161,9 +198,9 @@ export class PgaPolicy extends LitElement {
           <button type="button" @click=${() => { this.objects = this.objects.filter((_, j) => j !== i); }}>Remove relation ${i + 1}</button>
         </fieldset>`)}
         <p><button type="button" @click=${() => { this.objects = [...this.objects, { schema: 'public', relation: '', privileges: ['SELECT'], columns: '' }]; }}>Add a relation</button></p>
-        <div class="setting"><label for="object-reason">Reason (kept in the history)</label> <input id="object-reason" name="reason" type="text" maxlength="500" /></div>
-        <button type="submit" value="preview" ?disabled=${this.busy}>Preview object audit SQL</button>
-        <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>Apply object audit</button>
+        ${canWrite ? html`<div class="setting"><label for="object-reason">Reason (kept in the history)</label> <input id="object-reason" name="reason" type="text" maxlength="500" /></div>
+          <button type="submit" value="preview" ?disabled=${this.busy}>Preview object audit SQL</button>
+          <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>Apply object audit</button>` : null}
       </form>
     </section>`;
   }
@@ -199,7 +236,8 @@ export class PgaPolicy extends LitElement {
       : await this.client.mutation(ENABLE, { input: { ...where, settings, reason, dryRun } }).toPromise();
     this.busy = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
-    await this.answered('configureAuditLogging' in result.data ? result.data.configureAuditLogging : result.data.enableAuditLogging, dryRun);
+    await this.answered(enabled ? 'Apply changes' : 'Enable audit logging',
+      'configureAuditLogging' in result.data ? result.data.configureAuditLogging : result.data.enableAuditLogging, dryRun);
   }
 
   /** Opens the policy of the scope in the scope form. */
@@ -234,12 +272,12 @@ export class PgaPolicy extends LitElement {
       return html`<div role="alert"><p>Refused; nothing was changed:</p><ul>${o.userErrors.map((u) => html`<li>${u.message} (${u.code}${u.field ? `, ${u.field.join('.')}` : ''})</li>`)}</ul></div>`;
     }
     return html`<section aria-labelledby="outcome">
-      <h3 id="outcome">${o.dryRun ? 'Preview: the SQL that Apply would run (nothing was applied)' : 'Applied'}</h3>
-      ${o.statements.length > 0 ? html`<pre>${o.statements.join(';\n')};</pre>` : html`<p>No SQL: the server already has these settings.</p>`}
-      ${!o.dryRun && o.changes.length > 0 ? html`<table><caption>Changes recorded in the history</caption>
+      <h3 id="outcome">${o.dryRun ? `Preview: what ${o.what} would do (nothing was applied)` : 'Applied'}</h3>
+      ${o.statements.length > 0 ? html`<pre>${o.statements.join(';\n')};</pre>` : html`<p>No SQL${o.changes.length > 0 ? ' is run: only the history records it' : ': the server already has these settings'}.</p>`}
+      ${o.changes.length > 0 ? html`<table class="changes"><caption>${o.dryRun ? 'The changes it would record in the history' : 'Changes recorded in the history'}</caption>
         <thead><tr><th scope="col">Setting</th><th scope="col">From</th><th scope="col">To</th></tr></thead>
         <tbody>${o.changes.map((c) => html`<tr><td>${c.setting}</td><td>${c.from ?? '—'}</td><td>${c.to ?? '—'}</td></tr>`)}</tbody></table>` : null}
-      ${!o.dryRun ? html`<p class="ok">Audit logging is ${this.policy?.enabled ? 'enabled' : 'updated'}.</p>` : null}
+      ${!o.dryRun ? html`<p class="ok">${o.what}: done. Audit logging is ${this.policy?.enabled ? 'enabled' : 'off'} here.</p>` : null}
     </section>`;
   }
 
@@ -248,6 +286,7 @@ export class PgaPolicy extends LitElement {
     const s = this.policy?.settings ?? DEFAULTS;
     const enabled = this.policy?.enabled ?? false;
     const serviceLevel = this.scope.database === null && this.scope.role === null;
+    const canWrite = holds(this.viewer, 'write:policy');
     return html`
       <p><button type="button" @click=${this.back}>← Services</button></p>
       <h2>Audit policy of ${this.serviceName}: ${this.scopeLabel()}</h2>
@@ -278,13 +317,36 @@ export class PgaPolicy extends LitElement {
         ${serviceLevel ? html`<div class="setting"><label for="targets">Only in these databases (comma-separated; empty: the whole server)</label>
           <input id="targets" name="targetDatabases" type="text" maxlength="6500" .value=${(this.policy?.targetDatabases ?? []).join(', ')} />
           <p class="help">${help.targetDatabases}</p></div>` : null}
-        <div class="setting"><label for="reason">Reason (kept in the history)</label> <input id="reason" name="reason" type="text" maxlength="500" /></div>
-        <button type="submit" value="preview" ?disabled=${this.busy}>Preview SQL</button>
-        <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>${enabled ? 'Apply changes' : 'Enable audit logging'}</button>
+        ${canWrite ? html`<div class="setting"><label for="reason">Reason (kept in the history)</label> <input id="reason" name="reason" type="text" maxlength="500" /></div>
+          <button type="submit" value="preview" ?disabled=${this.busy}>Preview SQL</button>
+          <button type="submit" value="apply" class="primary" ?disabled=${this.busy}>${enabled ? 'Apply changes' : 'Enable audit logging'}</button>`
+          : html`<p class="note">This token lacks the <code>write:policy</code> scope: it shows the policy but cannot change it.</p>`}
       </form>
-      ${this.scope.database !== null && this.scope.role === null ? this.renderObjects() : null}
+      ${this.policy?.enabled ? this.renderWhole(this.policy, canWrite) : null}
+      ${this.scope.database !== null && this.scope.role === null ? this.renderObjects(canWrite) : null}
       ${this.outcome ? this.renderOutcome(this.outcome) : null}
       ${this.policy ? this.renderHistory(this.policy) : null}`;
+  }
+
+  /** An enabled policy's drift (with Reconcile and Adopt when it drifted) and Disable, each previewed first. */
+  private renderWhole(p: NonNullable<PolicyQuery['auditPolicy']>, canWrite: boolean) {
+    const drifted = p.drift.length > 0;
+    const button = (kind: WholePolicyChange, mode: 'preview' | 'apply') => html`<button type="submit" value=${`${kind}:${mode}`} ?disabled=${this.busy}
+      class=${mode === 'apply' ? 'primary' : ''}>${mode === 'preview' ? `Preview ${WHOLE_POLICY[kind].label.toLowerCase()}` : WHOLE_POLICY[kind].label}</button>`;
+    return html`<section aria-labelledby="drift">
+      <h3 id="drift">Drift</h3>
+      ${!p.driftChecked ? html`<p>Unknown: the server could not be read just now.</p>`
+        : !drifted ? html`<p><span class="ok">In sync</span>: the server holds what the gateway applied.</p>`
+        : html`<p><span class="bad">Drifted</span>: the server no longer holds what the gateway applied (changed by hand or by another tool).</p>
+          <table class="drift"><thead><tr><th scope="col">Setting</th><th scope="col">Applied</th><th scope="col">On the server now</th></tr></thead>
+          <tbody>${p.drift.map((d) => html`<tr><td>${d.setting}</td><td>${d.applied ?? '(unset)'}</td><td>${d.live ?? '(unset)'}</td></tr>`)}</tbody></table>
+          <p class="help">Reconcile puts the applied settings back on the server; Adopt records what the server holds as the policy's settings (no SQL is run).</p>`}
+      ${canWrite ? html`<form @submit=${this.changeWhole} aria-label="Change the policy as a whole">
+        <div class="setting"><label for="whole-reason">Reason (kept in the history)</label> <input id="whole-reason" name="reason" type="text" maxlength="500" /></div>
+        ${drifted ? html`<p>${button('reconcile', 'preview')} ${button('reconcile', 'apply')} ${button('adopt', 'preview')} ${button('adopt', 'apply')}</p>` : null}
+        <p>${button('disable', 'preview')} ${button('disable', 'apply')}</p>
+      </form>` : null}
+    </section>`;
   }
 
   /** The policy's history, newest first, each revision with what it changed, and whether the hash chain holds. */

@@ -1,17 +1,28 @@
-/** <pga-services>: the project's services, each with its audit status and eligibility (every failing requirement with its reason). */
+/**
+ * <pga-services>: the project's services, each with its audit status and last change, each policy's drift (the server's
+ * settings against what the gateway applied) and eligibility (every failing requirement with its reason). A token
+ * without read:policy cannot list services: it opens a service's events by id.
+ */
 import type { Client } from '@urql/core';
 import { css, html, LitElement } from 'lit';
 import { describeError } from '../api';
 import { graphql } from '../gql';
 import type { AuditRequirement, ServicesQuery } from '../gql/graphql';
+import { holds, type Viewer } from '../viewer';
 
-/** A page of 20: each service's eligibility opens one connection to its server (the query's cost says so). */
+/**
+ * A page of 10: each service's eligibility and its policies' drift read its server (one connection per service, shared),
+ * and the query's cost (25 points per live read, GRAPHQL_MAX_COST 1000 by default) allows about 10 such services.
+ */
 const SERVICES = graphql(`
   query Services($after: String) {
-    services(first: 20, after: $after) {
+    services(first: 10, after: $after) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { node { id name audit { enabled } eligibility { eligible checks { requirement satisfied detail } } } }
+      edges { node { id name
+        audit { enabled enabledScopes lastChange { at actor action database role version } }
+        policies { id database role enabled drift { setting applied live } driftChecked }
+        eligibility { eligible checks { requirement satisfied detail } } } }
     }
   }
 `);
@@ -26,10 +37,16 @@ const REQUIREMENT: Record<AuditRequirement, string> = {
   AVNADMIN_ROLE: 'acting as avnadmin',
 };
 
+/** A policy's scope as a person reads it. */
+export function scopeName(p: { database?: string | null; role?: string | null }): string {
+  return p.database && p.role ? `role ${p.role} in ${p.database}` : p.database ? `database ${p.database}` : p.role ? `role ${p.role}` : 'service level';
+}
+
 export class PgaServices extends LitElement {
-  static override properties = { client: { attribute: false }, services: { state: true }, total: { state: true }, next: { state: true },
-    error: { state: true }, loading: { state: true } };
+  static override properties = { client: { attribute: false }, viewer: { attribute: false }, services: { state: true }, total: { state: true },
+    next: { state: true }, error: { state: true }, loading: { state: true } };
   client!: Client;
+  viewer!: Viewer;
   services: Service[] = [];
   total = 0;
   next: string | null = null;
@@ -46,6 +63,10 @@ export class PgaServices extends LitElement {
     .no { color: var(--bad); font-weight: 600; }
     ul { margin: 0.25rem 0 0; padding-left: 1.1rem; }
     [role='alert'] { color: var(--bad); }
+    .muted { color: var(--muted); font-size: 0.9rem; }
+    code { font-size: 0.88rem; }
+    form.by-id input { font: inherit; padding: 0.4rem; border: 1px solid var(--line); border-radius: 6px; min-width: 16rem; }
+    form.by-id input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
     a { color: var(--accent); }
     a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
@@ -62,7 +83,7 @@ export class PgaServices extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.load(null);
+    if (holds(this.viewer, 'read:policy')) void this.load(null);
   }
 
   private async load(after: string | null): Promise<void> {
@@ -82,6 +103,31 @@ export class PgaServices extends LitElement {
     this.dispatchEvent(new CustomEvent('open-service', { detail: { id: s.id, name: s.name, view }, bubbles: true, composed: true }));
   }
 
+  /** Audit status, and the last change made through the gateway (what, where, who, when). */
+  private status(s: Service) {
+    const c = s.audit.lastChange;
+    return html`${s.audit.enabled ? html`enabled <span class="muted">(${s.audit.enabledScopes} ${s.audit.enabledScopes === 1 ? 'scope' : 'scopes'})</span>` : 'off'}
+      ${c ? html`<div class="muted">Last change: ${c.action?.toLowerCase() ?? 'a revision missing from the history'}, ${scopeName(c)}, ${new Date(c.at).toLocaleString()}, by ${c.actor}</div>` : null}`;
+  }
+
+  /** Each enabled policy's drift: in sync, which settings differ (applied -> live), or unknown (server unreachable). */
+  private drift(s: Service) {
+    const enabled = s.policies.filter((p) => p.enabled);
+    if (enabled.length === 0) return html`<span class="muted">no policy</span>`;
+    const drifted = enabled.filter((p) => p.drift.length > 0);
+    const unknown = enabled.filter((p) => !p.driftChecked);
+    if (drifted.length === 0 && unknown.length === 0) return html`<span class="yes">In sync</span>`;
+    return html`${drifted.length > 0 ? html`<span class="no">Drifted</span>` : html`<span class="muted">Unknown: the server could not be read</span>`}
+      <ul>${drifted.map((p) => html`<li><strong>${scopeName(p)}</strong>: ${p.drift.map((d, i) => html`${i > 0 ? ', ' : ''}<code>${d.setting}</code> ${d.applied ?? '(unset)'} → ${d.live ?? '(unset)'}`)}</li>`)}</ul>`;
+  }
+
+  /** Without read:policy no list: the events of a service whose id the person has. */
+  private openById(e: SubmitEvent): void {
+    e.preventDefault();
+    const id = String(new FormData(e.target as HTMLFormElement).get('serviceId') ?? '').trim();
+    if (id) this.dispatchEvent(new CustomEvent('open-service', { detail: { id, name: id, view: 'events' }, bubbles: true, composed: true }));
+  }
+
   private eligibility(s: Service) {
     if (s.eligibility.eligible) return html`<span class="yes">Eligible</span>`;
     const failing = s.eligibility.checks.filter((c) => !c.satisfied);
@@ -90,17 +136,26 @@ export class PgaServices extends LitElement {
   }
 
   override render() {
+    if (!holds(this.viewer, 'read:policy')) {
+      return html`<h2>Services</h2>
+        <p>This token lacks the <code>read:policy</code> scope, so it cannot list the project's services.${holds(this.viewer, 'read:events') ? ' It can read a service\'s events:' : ''}</p>
+        ${holds(this.viewer, 'read:events') ? html`<form class="by-id" @submit=${this.openById}>
+          <label for="service-id">Service id</label> <input id="service-id" name="serviceId" type="text" required maxlength="100" spellcheck="false" />
+          <button type="submit">Open its events</button></form>` : null}`;
+    }
     return html`
       <h2>Services <small>(${this.total})</small></h2>
       ${this.error ? html`<p role="alert">${this.error}</p>` : null}
       <table>
         <caption class="visually-hidden">Services of this project</caption>
-        <thead><tr><th scope="col">Service</th><th scope="col">Audit logging</th><th scope="col">Eligibility</th></tr></thead>
+        <thead><tr><th scope="col">Service</th><th scope="col">Audit logging</th><th scope="col">Drift</th><th scope="col">Eligibility</th></tr></thead>
         <tbody>
           ${this.services.map((s) => html`<tr data-service=${s.id}>
-            <td data-label="Service"><a href="#/services/${s.id}/events" @click=${(e: Event) => this.open(e, s, 'events')}>${s.name}</a>
+            <td data-label="Service">${holds(this.viewer, 'read:events')
+              ? html`<a href="#/services/${s.id}/events" @click=${(e: Event) => this.open(e, s, 'events')} aria-label=${`Audit events of ${s.name}`}>${s.name}</a>` : s.name}
               <br /><a href="#/services/${s.id}/policy" @click=${(e: Event) => this.open(e, s, 'policy')} aria-label=${`Audit policy of ${s.name}`}>Audit policy</a></td>
-            <td data-label="Audit logging">${s.audit.enabled ? 'enabled' : 'off'}</td>
+            <td data-label="Audit logging">${this.status(s)}</td>
+            <td data-label="Drift">${this.drift(s)}</td>
             <td data-label="Eligibility">${this.eligibility(s)}</td></tr>`)}
         </tbody>
       </table>

@@ -1,12 +1,13 @@
-/** <pga-sign-in>: a token, checked with one query before it is kept; fires `signed-in` with it. */
+/** <pga-sign-in>: a token, checked by asking who it is (`viewer`, which any valid token may ask) before it is kept; fires `signed-in` with both. */
 import { css, html, LitElement } from 'lit';
 import { apiClient, describeError } from '../api';
-import { graphql } from '../gql';
+import { VIEWER, type Viewer } from '../viewer';
 
-const CHECK = graphql(`query SignInCheck { services(first: 1) { totalCount } }`);
+export interface SignedIn { token: string; viewer: Viewer }
 
 export class PgaSignIn extends LitElement {
-  static override properties = { error: { state: true }, busy: { state: true } };
+  static override properties = { error: { attribute: false }, busy: { state: true } };
+  /** Why the person is here again (a stored token that no longer works), shown until the next try. */
   error = '';
   busy = false;
 
@@ -28,10 +29,11 @@ export class PgaSignIn extends LitElement {
     if (!token) { this.error = 'Enter an API token.'; return; }
     this.busy = true;
     this.error = '';
-    const result = await apiClient(token).query(CHECK, {}).toPromise();
+    const result = await apiClient(token).query(VIEWER, {}).toPromise();
     this.busy = false;
-    if (result.error) { this.error = describeError(result.error); return; }
-    this.dispatchEvent(new CustomEvent('signed-in', { detail: token, bubbles: true, composed: true }));
+    if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
+    const detail: SignedIn = { token, viewer: result.data.viewer };
+    this.dispatchEvent(new CustomEvent('signed-in', { detail, bubbles: true, composed: true }));
   }
 
   override render() {

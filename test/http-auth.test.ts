@@ -126,6 +126,8 @@ describe('HTTP endpoints', () => {
     expect((await request('/nope')).status).toBe(404);
     expect((await request('/graphql/extra', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
     expect((await request('/')).status).toBe(200);   // the browser console (console-route.ts; test/console.e2e.test.ts)
+    expect((await request('/explorer')).status).toBe(200);   // the API explorer (test/explorer.e2e.test.ts)
+    expect((await request('/explorer/')).status).toBe(404);
     expect((await request('/assets')).status).toBe(404);
   });
 

@@ -25,6 +25,7 @@ describe('the console\'s static files', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pga-console-'));
   mkdirSync(path.join(dir, 'assets'));
   writeFileSync(path.join(dir, 'index.html'), '<!doctype html><script type="module" src="/assets/app-1.js"></script>');
+  writeFileSync(path.join(dir, 'explorer.html'), '<!doctype html><script type="module" src="/assets/explorer-1.js"></script>');
   const js = 'console.log("x");\n'.repeat(200);
   writeFileSync(path.join(dir, 'assets', 'app-1.js'), js);
   writeFileSync(path.join(dir, 'assets', 'notes.txt'), 'a kind of file the console never serves');
@@ -37,6 +38,13 @@ describe('the console\'s static files', () => {
       'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'x-request-id': 'rid' });
     expect(r.body.toString()).toContain('/assets/app-1.js');
   });
+  it('/explorer is explorer.html, with the same headers as /', () => {
+    const r = get(files, '/explorer');
+    expect(r.status).toBe(200);
+    expect(r.head).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': CONSOLE_CSP,
+      'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'x-request-id': 'rid' });
+    expect(r.body.toString()).toContain('/assets/explorer-1.js');
+  });
   it('a hashed asset is immutable, gzipped when the client takes it, whole otherwise; HEAD has no body', () => {
     const gz = get(files, '/assets/app-1.js', { 'accept-encoding': 'gzip, br' });
     expect(gz.head).toMatchObject({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', 'content-encoding': 'gzip', vary: 'accept-encoding' });
@@ -46,13 +54,13 @@ describe('the console\'s static files', () => {
     expect(plain.body.toString()).toBe(js);
     expect(get(files, '/assets/app-1.js', {}, 'HEAD').body.length).toBe(0);
   });
-  it.each(['/assets/notes.txt', '/assets/missing.js', '/assets/../index.html', '/index.html', '/assets/'])('%s is 404 (only the table\'s paths exist)', (p) => {
+  it.each(['/assets/notes.txt', '/assets/missing.js', '/assets/../index.html', '/index.html', '/assets/', '/explorer.html', '/explorer/', '/assets/../explorer.html'])('%s is 404 (only the table\'s paths exist)', (p) => {
     const r = get(files, p);
     expect(r.status).toBe(404);
     expect(r.head['content-security-policy']).toBe(CONSOLE_CSP);
   });
-  it('without a build, / says how to make one (503)', () => {
-    const r = get(loadConsole(path.join(dir, 'nowhere')), '/');
+  it.each(['/', '/explorer'])('without a build, %s says how to make one (503)', (p) => {
+    const r = get(loadConsole(path.join(dir, 'nowhere')), p);
     expect(r.status).toBe(503);
     expect(r.body.toString()).toContain('npm run build');
   });

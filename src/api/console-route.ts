@@ -1,9 +1,10 @@
 /**
  * The browser console (console/, built by `npm run build` into dist/console/) served as static files: `/` is
- * its index.html, `/assets/<name>` its hashed scripts and styles. The built files are read once, at start-up,
- * into a table of path -> bytes (and their gzip); a request's path is only ever looked up in that table, never
- * joined to a file path, so no request can reach another file. Every answer carries a strict
- * Content-Security-Policy (scripts, styles and requests to this origin only; no inline script; no framing).
+ * its index.html, `/explorer` the API explorer (explorer.html, GraphiQL), `/assets/<name>` their hashed scripts
+ * and styles. The built files are read once, at start-up, into a table of path -> bytes (and their gzip); a
+ * request's path is only ever looked up in that table, never joined to a file path, so no request can reach
+ * another file. Every answer carries a strict Content-Security-Policy (scripts, styles and requests to this
+ * origin only; no inline script; no framing).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,14 +30,17 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin',
 };
 
+/** The pages, by path: never cached without asking again (each names the hashed assets of the current build). */
+const PAGES: Readonly<Record<string, string>> = { '/': 'index.html', '/explorer': 'explorer.html' };
+
 interface StaticFile { body: Buffer; gzip: Buffer | null; type: string; cacheControl: string }
 
 export interface ConsoleFiles {
-  /** Answers GET/HEAD of a path it owns: the file, or 404 (and 503 `/` when the console was not built). */
+  /** Answers GET/HEAD of a path it owns: the file, or 404 (and 503 for a page when the console was not built). */
   serve(req: IncomingMessage, res: ServerResponse, pathname: string, requestId: string): void;
 }
 
-/** The built console in `dir` (the build's dist/console by default), read now; without it `/` says how to build it. */
+/** The built console in `dir` (the build's dist/console by default), read now; without it the pages say how to build it. */
 export function loadConsole(dir = path.join(projectRoot(), 'dist', 'console')): ConsoleFiles {
   const files = new Map<string, StaticFile>();
   const add = (urlPath: string, file: string, cacheControl: string) => {
@@ -48,7 +52,7 @@ export function loadConsole(dir = path.join(projectRoot(), 'dist', 'console')): 
   };
   let built = true;
   try {
-    add('/', path.join(dir, 'index.html'), 'no-cache');
+    for (const [urlPath, file] of Object.entries(PAGES)) add(urlPath, path.join(dir, file), 'no-cache');
     // Vite names every asset by its content hash: a name never changes content, so it may be kept for a year
     for (const name of readdirSync(path.join(dir, 'assets'))) add(`/assets/${name}`, path.join(dir, 'assets', name), 'public, max-age=31536000, immutable');
   } catch { built = false; files.clear(); }
@@ -57,7 +61,7 @@ export function loadConsole(dir = path.join(projectRoot(), 'dist', 'console')): 
     serve(req, res, pathname, requestId) {
       const file = files.get(pathname);
       if (!file) {
-        const status = !built && pathname === '/' ? 503 : 404;
+        const status = !built && Object.hasOwn(PAGES, pathname) ? 503 : 404;
         res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'x-request-id': requestId, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : status === 503 ? 'The console is not built: run npm run build.\n' : 'Not found.\n');
         return;

@@ -156,6 +156,7 @@ const badRequest = (message: string) => ({ errors: [{ message, extensions: { cod
 /** The routes and the methods each accepts; anything else is 404, another method 405 with `Allow`. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/': ['GET', 'HEAD'],
+  '/explorer': ['GET', 'HEAD'],   // the API explorer (GraphiQL), a page of the console's build
   '/assets': ['GET', 'HEAD'],   // and every path below it: the console's hashed files
   '/graphql': ['GET', 'POST'],
   '/graphql/stream': ['GET', 'POST'],
@@ -235,7 +236,7 @@ export async function startHttpServer(deps: GatewayDeps, port: number, host = '0
     if (!methods) return sendJson(res, 404, { error: 'not found' }, requestId);
     const method = req.method ?? '';
     if (!methods.includes(method)) return sendJson(res, 405, badRequest(`method ${method.slice(0, 20)} is not allowed here`), requestId, { allow: methods.join(', ') });
-    if (route === '/' || route === '/assets') return consoleFiles.serve(req, res, target.pathname, requestId);
+    if (route === '/' || route === '/explorer' || route === '/assets') return consoleFiles.serve(req, res, target.pathname, requestId);
     // a person opening /graphql in a browser (a page, not an operation): the console
     if (route === '/graphql' && method === 'GET' && !/[?&]query=/.test(target.search) && /\btext\/html\b/.test(String(req.headers.accept ?? ''))) {
       res.writeHead(302, { location: '/', 'x-request-id': requestId, 'content-length': '0' });

@@ -22,7 +22,7 @@ export class AuditEventsResolver {
     return ctx.events.event(ctx.principal, serviceId, id);
   }
 
-  @Query(() => AuditEventStats, { description: 'Counts of one service\'s audit events per value of a dimension, and over time, within a bounded time range: without filter.from, the last STATS_DEFAULT_WINDOW_HOURS (24 by default) before filter.to or now. The range used is returned as from/to.' })
+  @Query(() => AuditEventStats, { description: 'Counts of one service\'s audit events per value of a dimension, and over time, within a bounded time range: without `filter.from`, the last STATS_DEFAULT_WINDOW_HOURS (24 by default) before `filter.to` or now. The range used is returned as from/to.' })
   auditEventStats(
     @Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
     @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Which events.' }) filter: AuditEventFilter | null | undefined,

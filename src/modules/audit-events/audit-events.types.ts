@@ -111,8 +111,8 @@ export class AuditEventBucket {
 
 @ObjectType({ description: 'Counts of audit events for a console\'s charts. Everything in it (totalCount, groups, overTime) covers the time range from `from` to `to`.' , simpleResolvers: true })
 export class AuditEventStats {
-  @Field({ description: 'Start of the time range counted: filter.from, or, without it, STATS_DEFAULT_WINDOW_HOURS before `to`.' }) from!: Date;
-  @Field({ description: 'End of the time range counted: filter.to, or, without it, the time of the query (or filter.from when that is later).' }) to!: Date;
+  @Field({ description: 'Start of the time range counted: `filter.from`, or, without it, STATS_DEFAULT_WINDOW_HOURS before `to`.' }) from!: Date;
+  @Field({ description: 'End of the time range counted: `filter.to`, or, without it, the time of the query (or `filter.from` when that is later).' }) to!: Date;
   @Field(() => Int, { description: 'Exact number of events matching the filter between `from` and `to`.' }) totalCount!: number;
   @Field(() => AuditEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: EventGroupBy;
   @Field({ description: 'The histogram interval.' }) interval!: string;

@@ -11,7 +11,7 @@ export class SessionEventsResolver {
     return ctx.events.sessions.events(ctx.principal, serviceId, filter, first, after);
   }
 
-  @Query(() => SessionEventStats, { description: 'Counts of one service\'s session events per value of a dimension, and over time, within a bounded time range: without filter.from, the last STATS_DEFAULT_WINDOW_HOURS (24 by default) before filter.to or now.' })
+  @Query(() => SessionEventStats, { description: 'Counts of one service\'s session events per value of a dimension, and over time, within a bounded time range: without `filter.from`, the last STATS_DEFAULT_WINDOW_HOURS (24 by default) before `filter.to` or now.' })
   async sessionEventStats(
     @Arg('serviceId', () => ID, { description: 'The PostgreSQL service.' }) serviceId: string,
     @Arg('filter', () => SessionEventFilter, { nullable: true, description: 'Which session events.' }) filter: SessionEventFilter | null | undefined,

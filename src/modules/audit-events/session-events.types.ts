@@ -78,8 +78,8 @@ export class SessionEventsArgs {
 
 @ObjectType({ description: 'Counts of session events for a console\'s charts, all over the time range from `from` to `to`.' })
 export class SessionEventStats {
-  @Field({ description: 'Start of the time range counted: filter.from, or, without it, STATS_DEFAULT_WINDOW_HOURS before `to`.' }) from!: Date;
-  @Field({ description: 'End of the time range counted: filter.to, or, without it, the time of the query (or filter.from when that is later).' }) to!: Date;
+  @Field({ description: 'Start of the time range counted: `filter.from`, or, without it, STATS_DEFAULT_WINDOW_HOURS before `to`.' }) from!: Date;
+  @Field({ description: 'End of the time range counted: `filter.to`, or, without it, the time of the query (or `filter.from` when that is later).' }) to!: Date;
   @Field(() => Int, { description: 'Exact number of session events matching the filter between `from` and `to`.' }) totalCount!: number;
   @Field(() => SessionEventGroupBy, { description: 'The dimension of `groups`.' }) groupBy!: SessionGroupBy;
   @Field({ description: 'The histogram interval.' }) interval!: string;

@@ -20,26 +20,22 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BULK_BODY_BYTES, BulkBody } from '../audit-events/bulk-body';
-import {
-  DEAD_LETTER_EXCERPT_BYTES, DEAD_LETTER_REASON_BYTES, DeadLetterCode, DeadLetterDocument, deadLetterBulkOp, eventBulkOp,
-} from '../audit-events/event.index';
-import { cutUtf8 } from '../audit-events/text-cut';
 import type { EventStore } from '../audit-events/event.store';
 import type { Logger } from '../../base/logger';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
-import { auditEventOf, positionEventId } from './audit-event';
-import { sessionEventOf } from './session-event';
-import { sessionBulkOp } from '../audit-events/session.index';
+import { BulkPipeline, type IngestRecorder, type PipelineOptions } from './bulk.pipeline';
 import type { CheckpointRepository } from './checkpoint.repository';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, EventWindow, outsideWindow } from './event-window';
+import type { EventWindow } from './event-window';
 import { CsvlogSplitter } from './formats/csvlog.splitter';
 import { JsonlogSplitter } from './formats/jsonlog.splitter';
 import { ManagedLogSplitter } from './formats/managed.splitter';
 import { StderrSplitter } from './formats/stderr.splitter';
-import { DEFAULT_MAX_RECORD_BYTES, LogItem, LogSplitter } from './log-record';
-import { NO_REDACTOR } from '../redaction/redactor';
+import { DEFAULT_MAX_RECORD_BYTES, LogSplitter } from './log-record';
+import { DEFAULT_EVENT_WINDOW, RecordEncoder } from './record.encoder';
 import type { RedactionSource } from '../redaction/redaction.watcher';
+
+export type { IngestRecorder } from './bulk.pipeline';
+export { DEFAULT_EVENT_WINDOW } from './record.encoder';
 
 /**
  * A hash of the file's first complete line (its first record's start: a timestamp that differs for each
@@ -56,16 +52,7 @@ export async function firstLineFingerprint(file: string): Promise<string> {
   } finally { await handle.close(); }
 }
 
-export interface IngestOptions {
-  /** Events (and dead letters) per bulk request at most; default 2000. */
-  batchSize?: number;
-  /** Bytes per bulk request: a request is sent once its body reaches this; default 2 MiB (BULK_BODY_BYTES). */
-  batchBytes?: number;
-  /**
-   * Bulk requests in flight at once; default 3. With 2, OpenSearch (two write threads here) idled while
-   * the next batch was parsed: 1M events took 34 s against 28–31 s with 3 (bench, 2 cores).
-   */
-  maxInFlight?: number;
+export interface IngestOptions extends PipelineOptions {
   /** Bytes per file read; default 256 KiB. */
   readChunkBytes?: number;
   /** Largest record (csvlog row, jsonlog line, stderr record, managed document) read; longer ones are dead letters. Default 1 MiB. */
@@ -76,29 +63,10 @@ export interface IngestOptions {
   deadLetterRetentionDays?: number;
   /** The ingester's clock (ms since the epoch): the window's `now` and dead letters' `seenAt`. Default Date.now. */
   now?: () => number;
-  /** Where counts go (metrics); nothing is recorded without one. */
-  recorder?: IngestRecorder;
   /** The service's redaction rules (redaction.watcher.ts), asked before each chunk read is split; none: nothing is redacted. */
   redaction?: RedactionSource;
 }
 
-/** What the ingester reports as it goes (metrics). Counts only: never a statement, a file name or a service. */
-export interface IngestRecorder {
-  /** log bytes read (a re-read after a failure counts again) */
-  bytesRead(n: number): void;
-  /** a batch acknowledged by OpenSearch: its events, its dead letters by code (DEAD_LETTER_CODES), and its newest event's time (ms since the epoch) */
-  acknowledged(events: number, deadLetters: Readonly<Partial<Record<DeadLetterCode, number>>>, newestEventMs: number | null): void;
-  /** documents found already indexed (409 to a create): a replay after a crash, or a line claiming an id that is taken */
-  duplicates(n: number): void;
-  /** bulk requests sent again (429/5xx or no answer) */
-  bulkRetries(n: number): void;
-  /** documents OpenSearch rejected for good */
-  rejected(n: number): void;
-}
-
-const NO_RECORDER: IngestRecorder = { bytesRead() {}, acknowledged() {}, duplicates() {}, bulkRetries() {}, rejected() {} };
-/** The window without configuration: EVENT_RETENTION_DAYS's default and INGEST_MAX_FUTURE_SKEW_MS's. */
-export const DEFAULT_EVENT_WINDOW: EventWindow = { retentionDays: 30, maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS };
 /** `events`: audit events; `sessionEvents`: logins, failed logins and logouts (session-event.ts), counted apart. */
 export interface IngestStats { files: number; events: number; malformed: number; bytes: number; sessionEvents: number }
 
@@ -193,134 +161,46 @@ export class Ingester {
   }
 
   /**
-   * The one ingest loop: split, extract, batch, bulk-index, and report each acknowledged batch to
-   * `acknowledged(through, events, malformed)`, `through` being the offset every indexed record ends by.
-   * Up to `maxInFlight` bulk requests run while the next batch is parsed (OpenSearch indexes on other
-   * cores meanwhile), but acknowledgements stay in order: batch k is reported only after batches 1..k
-   * were all accepted, so a checkpoint never passes an event that is not indexed. The first failure
-   * stops the loop; nothing after the last acknowledged batch is reported.
+   * The one ingest loop for one service: split, encode (record.encoder.ts), batch and bulk-index (bulk.pipeline.ts),
+   * and report each acknowledged batch to `acknowledged(through, events, malformed)`, `through` being the offset
+   * every indexed record ends by. Batches are acknowledged in order, so a checkpoint never passes an event that is
+   * not indexed. The first failure stops the loop; nothing after the last acknowledged batch is reported.
    */
   private async pump(source: string, splitter: LogSplitter, input: AsyncIterable<Buffer | string>,
     startOffset: number, acknowledged: (through: number, events: number, malformed: number) => Promise<void>, endOfInput = false)
     : Promise<{ events: number; malformed: number; sessionEvents: number }> {
-    const batchSize = this.opts.batchSize ?? 2000;
-    const batchBytes = this.opts.batchBytes ?? BULK_BODY_BYTES;
-    const maxInFlight = this.opts.maxInFlight ?? 3;
-    const recorder = this.opts.recorder ?? NO_RECORDER;
-    // each event and dead letter is encoded into the batch's body as it is read (bulk-body.ts); the
-    // buffers of acknowledged batches are reused, so the ingester's memory stays flat
-    const spare: Buffer[] = [];
-    let body = new BulkBody();
-    let events = 0;
-    let sessions = 0;
-    let letters = 0;
-    let letterCodes: Partial<Record<DeadLetterCode, number>> = {};
-    // the batch's newest event time: timestamps are all toISOString() (pg-timestamp.ts), so they compare as strings
-    let newest = '';
-    const tenant = { projectId: this.service.projectId, organizationId: this.service.organizationId };
-    // the rules in force for what is read next: loaded before the first record, refreshed before each chunk is split
-    let redactor = this.opts.redaction ? await this.opts.redaction.current() : NO_REDACTOR;
-    let through = startOffset;
-    let flushedThrough = startOffset;
+    const recorder = this.opts.recorder;
     const totals = { events: 0, malformed: 0, sessionEvents: 0 };
-    // acknowledgements of the batches sent and not yet reported, oldest first; each waits for the one before
-    const pending: Promise<void>[] = [];
-    let last: Promise<void> = Promise.resolve();
-
-    const send = async () => {
-      if (through === flushedThrough) return;
-      const [batch, batchEvents, batchLetters, batchCodes, end, batchNewest, batchSessions] = [body, events, letters, letterCodes, through, newest, sessions];
-      body = new BulkBody(spare.pop()); events = 0; sessions = 0; letters = 0; letterCodes = {}; newest = ''; flushedThrough = through;
-      const written = this.store.bulkWrite(batch);
-      written.catch(() => undefined);   // awaited below, in order; a failure surfaces there
-      last = last.then(async () => {
-        const result = await written;
-        const buffer = batch.release();
-        if (buffer) spare.push(buffer);
-        recorder.bulkRetries(result.attempts - 1);
-        recorder.rejected(result.rejected.length);
-        recorder.duplicates(result.duplicates);
-        recorder.acknowledged(batchEvents, batchCodes, batchNewest ? Date.parse(batchNewest) : null);
-        if (result.attempts > 1) this.logger.warn('bulk request retried', { serviceId: this.service.id, source, attempts: result.attempts });
-        if (result.rejected.length > 0) {
-          this.logger.error('documents rejected by OpenSearch', { serviceId: this.service.id, source, count: result.rejected.length, first: result.rejected[0] });
-        }
-        totals.events += batchEvents; totals.malformed += batchLetters; totals.sessionEvents += batchSessions;
-        await acknowledged(end, batchEvents, batchLetters);
-      });
-      last.catch(() => undefined);   // marked handled now; the loop awaits it (and throws) when its turn comes
-      pending.push(last);
-      if (pending.length >= maxInFlight) await pending.shift();
-    };
-    const window = this.opts.window ?? DEFAULT_EVENT_WINDOW;
-    const deadLetter = (endOffset: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated = false) => {
-      const redacted = redactor.deadLetter(code, reason, excerpt, excerptTruncated);
-      body.add(deadLetterBulkOp(this.deadLetter(source, endOffset, code, redacted.reason, redacted.excerpt, excerptTruncated)));
-      letters += 1;
-      letterCodes[code] = (letterCodes[code] ?? 0) + 1;
-    };
-    const take = async (items: LogItem[]) => {
+    const pipeline = new BulkPipeline<number>(this.store, this.logger, async (through, counts) => {
+      totals.events += counts.events; totals.malformed += counts.deadLetters; totals.sessionEvents += counts.sessionEvents;
+      await acknowledged(through, counts.events, counts.deadLetters);
+    }, this.opts, { serviceId: this.service.id, source });
+    const encoder = new RecordEncoder(this.service, source, this.opts.window ?? DEFAULT_EVENT_WINDOW, () => this.clock());
+    // the rules in force for what is read next: loaded before the first record, refreshed before each chunk is split
+    if (this.opts.redaction) encoder.redactor = await this.opts.redaction.current();
+    let through = startOffset;
+    const take = async (items: ReturnType<LogSplitter['push']>) => {
       for (const item of items) {
         through = item.endOffset;
-        if (!item.ok) deadLetter(item.endOffset, item.code, item.reason, item.excerpt, item.excerptTruncated);
-        else {
-          const x = auditEventOf(this.service.id, item.record, source);
-          if (x.kind === 'event') {
-            const outside = outsideWindow(x.event.timestamp, this.clock(), window);
-            if (outside !== null) deadLetter(item.endOffset, 'timestamp_out_of_window', outside, item.record.message);
-            else {
-              // the event is this loop's own, fresh object: it is redacted and becomes the document in place
-              redactor.event(x.event);
-              body.add(eventBulkOp(Object.assign(x.event, tenant), this.ingestedAt())); events += 1;
-              if (x.event.timestamp > newest) newest = x.event.timestamp;
-            }
-          }
-          else if (x.kind === 'rejected') deadLetter(item.endOffset, x.code, x.reason, item.record.message);
-          else {
-            // not an audit line: a login, failed login or logout is a session event (session-event.ts), same rules
-            const s = sessionEventOf(this.service.id, item.record, source);
-            if (s.kind === 'event') {
-              const outside = outsideWindow(s.event.timestamp, this.clock(), window);
-              if (outside !== null) deadLetter(item.endOffset, 'timestamp_out_of_window', outside, item.record.message);
-              else { body.add(sessionBulkOp(Object.assign(s.event, tenant))); sessions += 1; }
-            } else if (s.kind === 'rejected') deadLetter(item.endOffset, s.code, s.reason, item.record.message);
-          }
-        }
-        if (body.count >= batchSize || body.byteLength >= batchBytes) await send();
+        encoder.encode(item, pipeline.current);
+        await pipeline.added(through);
       }
     };
     try {
       for await (const chunk of input) {
-        recorder.bytesRead(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
-        if (this.opts.redaction) redactor = await this.opts.redaction.current();
+        recorder?.bytesRead(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+        if (this.opts.redaction) encoder.redactor = await this.opts.redaction.current();
         await take(splitter.push(chunk));
       }
       if (endOfInput) await take(splitter.end());
-      await send();
-      await last;
+      await pipeline.drain();
     } catch (err) {
-      await Promise.allSettled(pending);   // no request outlives the call
+      await pipeline.settle();   // no request outlives the call
       throw err;
     }
     return totals;
   }
 
-  /** ingestedAt of an event encoded now (the live tail's order): the ingester's clock, ISO text made once per millisecond. */
-  private ingestedAt(): string {
-    const now = this.clock();
-    if (now !== this.stamp.ms) this.stamp = { ms: now, iso: new Date(now).toISOString() };
-    return this.stamp.iso;
-  }
-  private stamp = { ms: Number.NaN, iso: '' };
-
   private get maxRecordBytes(): number { return this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES; }
   private clock(): number { return (this.opts.now ?? Date.now)(); }
-
-  /** A dead letter: bounded (DEAD_LETTER_EXCERPT_BYTES of the line, flagged when cut; the reason cut too), in the index of the ingester's day. */
-  private deadLetter(source: string, endOffset: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated: boolean): DeadLetterDocument {
-    const cut = cutUtf8(excerpt, DEAD_LETTER_EXCERPT_BYTES);
-    return { id: positionEventId(this.service.id, source, endOffset), serviceId: this.service.id, source, endOffset, code,
-      reason: cutUtf8(reason, DEAD_LETTER_REASON_BYTES).text, excerpt: cut.text, excerptTruncated: excerptTruncated || cut.truncated,
-      seenAt: new Date(this.clock()).toISOString() };
-  }
 }

@@ -57,6 +57,24 @@ if [ ! -f "$HOME/.m2/repository/org/opensearch/distribution/integ-test-zip/opens
   say "fetched OpenSearch $OPENSEARCH_VERSION (Maven Central)"
 fi
 
+# 4b. Kafka for the Kafka tests: org.apache.kafka:kafka_2.13 at the version pinned in kafka.version, with its
+#     runtime dependencies (dev/local/kafka/pom.xml), from Maven Central into ~/.m2. The classpath file it
+#     writes is what dev/local/kafka-broker.ts runs the broker from (it resolves the same way when the file is
+#     missing, older than the pom, or names a jar that is gone). Needs a JDK 17+ at run time.
+KAFKA_VERSION="$(tr -d '[:space:]' < kafka.version)"
+KAFKA_CLASSPATH=".local/kafka/kafka-$KAFKA_VERSION.classpath"
+kafka_jars_present() {
+  [ -s "$KAFKA_CLASSPATH" ] && [ "$KAFKA_CLASSPATH" -nt dev/local/kafka/pom.xml ] || return 1
+  { tr ':' '\n' < "$KAFKA_CLASSPATH"; echo; } | while read -r jar; do [ -z "$jar" ] || [ -f "$jar" ] || exit 1; done
+}
+if ! kafka_jars_present; then
+  mkdir -p .local/kafka
+  quiet mvn -B -q -f dev/local/kafka/pom.xml "-Dkafka.version=$KAFKA_VERSION" dependency:build-classpath \
+    -Dmdep.includeScope=runtime "-Dmdep.outputFile=$PWD/$KAFKA_CLASSPATH.$$"
+  mv "$KAFKA_CLASSPATH.$$" "$KAFKA_CLASSPATH"
+  say "fetched Kafka $KAFKA_VERSION jars (Maven Central)"
+fi
+
 # 5. Prisma client (into src/generated/prisma)
 quiet bash scripts/prisma-generate.sh
 

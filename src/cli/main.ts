@@ -16,6 +16,8 @@ import { ConfigError, loadConfig, requireMasterKeys } from '../base/config';
 import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
+import { ingestKey } from '../modules/ingest/kafka.record';
+import { KafkaSource } from '../modules/ingest/kafka.source';
 import { RedactionWatcher } from '../modules/redaction/redaction.watcher';
 import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
@@ -40,6 +42,9 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
                                             --metrics-port serves GET /metrics (Prometheus) on that port while it runs
   ingest --service ID --stdin --source NAME [--format stderr|managed] [--log-line-prefix P]
                                             index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
+  ingest --kafka-brokers H:P[,H:P] --kafka-topic T --kafka-group G [--metrics-port N]
+                                            join consumer group G on topic T (many services' signed log records:
+                                            README, Ingest from Kafka) and index them until a signal
   export --service ID [--format ndjson|csv] [--from ISO] [--to ISO] [--filter JSON] [--out FILE] [--resume TOKEN [--after EVENT_ID]] [--limit N]
                                             stream the service's events matching the filter (AuditEventFilter as JSON)
                                             from OpenSearch to FILE (appended with --resume) or stdout; prints how it
@@ -61,6 +66,8 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
                                             alreadyDisabled, superseded and pending (e.g. unreachable). Exit 0 with pending
                                             jobs: every \`serve\` retries them (LAPSE_RETRY_INTERVAL_MS). true re-enables nothing
   admin rotate-key                          re-wrap every service's credential under the current master key
+  admin ingest-key --service ID             the service's ingest key (current master key version) for its servers' log
+                                            shipper: it signs each Kafka log record (pga-signature); a secret
   admin verify-history [--service ID]       check every policy history's hash chain; exits 1 naming the first broken revision
 common: --database-url URL (else DATABASE_URL), --json`;
 
@@ -74,6 +81,7 @@ const OPTIONS = {
   from: { type: 'string' }, to: { type: 'string' }, filter: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
   after: { type: 'string' }, limit: { type: 'string' },
   scopes: { type: 'string' }, 'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'token-id': { type: 'string' },
+  'kafka-brokers': { type: 'string' }, 'kafka-topic': { type: 'string' }, 'kafka-group': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -173,6 +181,14 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
         }
         return print(values, { keyVersion: r.keyVersion, rotated: r.rotated, alreadyCurrent: r.alreadyCurrent },
           `rotated ${r.rotated} service(s) to master key version ${r.keyVersion}; ${r.alreadyCurrent} already there`);
+      }
+      case 'ingest-key': {
+        const service = await t.serviceById(required(values, 'service'));
+        if (!service) throw new UsageError('no such service');
+        const keys = requireMasterKeys(config);
+        const key = ingestKey(keys, keys.current, service.id)!;
+        return print(values, { serviceId: service.id, keyVersion: keys.current, key: key.toString('base64') },
+          `ingest key of service ${service.id}, master key version ${keys.current}:\n${key.toString('base64')}\n(a secret: give it to that service's log shipper only; sign each record's value with HMAC-SHA256 under it, header pga-signature: ${keys.current}.<base64url>)`);
       }
       case 'verify-history': {
         if (values.service !== undefined && !/^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(values.service)) {
@@ -316,6 +332,7 @@ async function ingest(values: Values): Promise<void> {
   lowMemory();
   const config = loadConfig(env(values));
   if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
+  if (values['kafka-brokers'] !== undefined) return ingestKafka(values, config);
   const serviceId = required(values, 'service');
   const logDir = values.stdin ? '' : required(values, 'log-dir');
   const format = values.format ?? 'stderr';
@@ -362,6 +379,48 @@ async function ingest(values: Values): Promise<void> {
     process.once('SIGINT', () => abort.abort());
     logger.info('following', { logDir });
     await ingester.follow(abort.signal, 1000, config.eventRetentionDays);
+  } finally {
+    await metricsServer?.close();
+    await gateway.close();
+  }
+}
+
+/** `ingest --kafka-*`: a member of the group consuming the platform's log topic, until SIGTERM/SIGINT. */
+async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>): Promise<void> {
+  const brokers = required(values, 'kafka-brokers').split(',').map((b) => b.trim()).filter((b) => b !== '');
+  if (brokers.length === 0 || brokers.length > 100 || brokers.some((b) => !/^[A-Za-z0-9.-]{1,253}:\d{1,5}$/.test(b))) {
+    throw new UsageError('--kafka-brokers takes host:port[,host:port...]');
+  }
+  const topic = required(values, 'kafka-topic');
+  const groupId = required(values, 'kafka-group');
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError('--kafka-topic takes a Kafka topic name (letters, digits, . _ -)');
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) throw new UsageError('--kafka-group takes a group id (letters, digits, . _ -)');
+  const metricsPort = values['metrics-port'];
+  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
+  const keys = requireMasterKeys(config);
+  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', source: `kafka:${topic}` });
+  const registry = createMetricsRegistry();
+  const gateway = createGateway(config, logger, registry);
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
+  try {
+    if (metricsPort !== undefined) metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
+    const store = gateway.eventStore!;
+    await store.ensureTemplate();
+    const source = new KafkaSource({
+      store, logger, keys,
+      service: (id) => gateway.tenancy.serviceById(id).catch(() => null),
+      redaction: (serviceId) => new RedactionWatcher(gateway.redactionRepository, serviceId, config.ingest.redactionRefreshMs),
+    }, {
+      brokers, topic, groupId, clientId: `pga-ingest-${process.pid}`,
+      recorder: ingestMetrics(registry, Date.now, DEAD_LETTER_CODES),
+      maxRecordBytes: config.ingest.maxRecordBytes,
+      window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
+    });
+    const abort = new AbortController();
+    process.once('SIGTERM', () => abort.abort());
+    process.once('SIGINT', () => abort.abort());
+    logger.info('consuming', { topic, groupId, brokers: brokers.length });
+    await source.run(abort.signal);
   } finally {
     await metricsServer?.close();
     await gateway.close();

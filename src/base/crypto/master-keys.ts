@@ -5,6 +5,7 @@
  * sealed, until `admin rotate-key` has moved every service to the current one. Pure: no I/O.
  * Error messages name the entry by its position, never by its content: they never carry key material.
  */
+import { hkdfSync } from 'node:crypto';
 import { BaseError, BaseErrorCode } from '../domain-error';
 
 export const MASTER_KEY_BYTES = 32;
@@ -65,4 +66,14 @@ export function keyring(keys: ReadonlyMap<number, Buffer>): MasterKeyring {
 /** A fresh entry for `version`: what the dev launcher writes and what an operator adds before rotating. */
 export function newMasterKeyEntry(version: number, random: (n: number) => Buffer): string {
   return `${version}:${random(MASTER_KEY_BYTES).toString('base64')}`;
+}
+
+/**
+ * A key of its own for one purpose, derived from the master key of `version` (HKDF-SHA256, the purpose and the
+ * subject as HKDF's info): what it protects never shares a key with the sealed credentials, and needs no storage.
+ * Undefined when `version` is not configured.
+ */
+export function derivedKey(ring: MasterKeyring, version: number, purpose: string, subject: string): Buffer | undefined {
+  const master = ring.key(version);
+  return master ? Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `${purpose}\u0000${subject}`, MASTER_KEY_BYTES)) : undefined;
 }

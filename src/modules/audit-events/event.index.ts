@@ -178,10 +178,15 @@ export const DEAD_LETTER_TEMPLATE_NAME = 'pgaudit-deadletter';
  * - not_from_pgaudit: an `AUDIT: ` message pgaudit cannot have written (a CONTEXT or STATEMENT attached: RAISE LOG);
  * - timestamp_out_of_window: an event older than the retention or too far ahead of the ingester's clock;
  * - malformed_session: a `connection authorized` / `disconnection` line that does not parse (ingest/session-event.ts);
- * - not_from_server: a connection line the server cannot have written (a CONTEXT or STATEMENT attached: RAISE LOG).
+ * - not_from_server: a connection line the server cannot have written (a CONTEXT or STATEMENT attached: RAISE LOG);
+ * - unauthenticated_source: a message of a shared log stream that names no service, an unknown one, or one whose
+ *   signature it lacks (ingest/kafka.record.ts): kept under no tenant (`serviceId` UNAUTHENTICATED_SERVICE), with
+ *   its claim and never its value.
  */
 export const DEAD_LETTER_CODES = ['malformed', 'record_too_large', 'malformed_audit', 'not_from_pgaudit', 'timestamp_out_of_window',
-  'malformed_session', 'not_from_server'] as const;
+  'malformed_session', 'not_from_server', 'unauthenticated_source'] as const;
+/** The serviceId of unauthenticated_source dead letters: no service's (service ids are UUIDs). */
+export const UNAUTHENTICATED_SERVICE = 'unauthenticated';
 export type DeadLetterCode = typeof DEAD_LETTER_CODES[number];
 
 /** A dead letter keeps at most this many UTF-8 bytes of its line (`excerpt`; `excerptTruncated` when cut) and of its reason. */

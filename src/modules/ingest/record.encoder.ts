@@ -63,7 +63,8 @@ export class RecordEncoder {
     } else if (s.kind === 'rejected') this.deadLetter(batch, position, s.code, s.reason, item.record.message);
   }
 
-  private deadLetter(batch: Batch, position: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated = false): void {
+  /** Adds a dead letter of this source to `batch` (what `encode` does with what it cannot index; a source's own refusals too). */
+  deadLetter(batch: Batch, position: number, code: DeadLetterCode, reason: string, excerpt: string, excerptTruncated = false): void {
     const redacted = this.redactor.deadLetter(code, reason, excerpt, excerptTruncated);
     batch.body.add(deadLetterBulkOp(this.deadLetterDocument(position, code, redacted.reason, redacted.excerpt, excerptTruncated)));
     batch.deadLetter(code);

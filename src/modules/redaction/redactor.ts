@@ -27,6 +27,7 @@ export const WITHHELD_REASON = {
   timestamp_out_of_window: 'an event time outside the accepted window',
   malformed_session: 'a connection or disconnection line that does not parse',
   not_from_server: 'a connection line the server cannot have written (a CONTEXT or STATEMENT attached)',
+  unauthenticated_source: 'a message of a shared log stream that is not signed for the service it names',
 } as const satisfies Record<DeadLetterCode, string>;
 
 /** A line in shape only: ASCII letters and any non-ASCII character -> x, digits -> 9, the rest kept. */

@@ -1,4 +1,4 @@
-import { createMetricsRegistry, gatewayMetrics, ingestMetrics, lapseMetrics, metricsAuthorized, tailMetrics, targetConnectionMetrics } from './metrics';
+import { createMetricsRegistry, gatewayMetrics, ingestMetrics, kafkaIngestMetrics, lapseMetrics, metricsAuthorized, tailMetrics, targetConnectionMetrics } from './metrics';
 
 describe('lapse metrics', () => {
   it('pending gauge, disabled counter, failures by fixed reason (an unknown reason counts as error)', async () => {
@@ -102,5 +102,19 @@ describe('export metrics', () => {
       }
     }
     for (const status of ['complete', 'partial', 'error', 'aborted']) expect(text).toMatch(new RegExp(`^pgaudit_gateway_exports_ended_total\\{status="${status}"\\} 0$`, 'm'));
+  });
+});
+
+describe('kafka ingest metrics', () => {
+  it('commits by outcome (both present from the start), consumer restarts, partitions held', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    const m = kafkaIngestMetrics(registry);
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_ingest_kafka_commits_total\{outcome="refused"\} 0$/m);
+    m.committed(true); m.committed(true); m.committed(false); m.consumerRestarted(); m.partitionsAssigned(3); m.partitionsAssigned(2);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_commits_total\{outcome="committed"\} 2$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_commits_total\{outcome="refused"\} 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_consumer_restarts_total 1$/m);
+    expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_partitions_assigned 2$/m);
   });
 });

@@ -234,6 +234,30 @@ export function ingestMetrics(registry: MetricsRegistry, now: () => number = Dat
   };
 }
 
+/** Satisfies the ingest module's KafkaRecorder (kafka.source.ts). */
+export interface KafkaIngestMetrics {
+  committed(ok: boolean): void;
+  consumerRestarted(): void;
+  partitionsAssigned(n: number): void;
+}
+
+/** The Kafka source's own metrics, beside ingestMetrics' (which count its events, dead letters and bytes as for files). */
+export function kafkaIngestMetrics(registry: MetricsRegistry): KafkaIngestMetrics {
+  const p = METRIC_PREFIX;
+  const commits = new Counter({ name: `${p}ingest_kafka_commits_total`,
+    help: 'Offset commits after an acknowledged batch: committed, or refused (the partition had moved to another member: it reads again from the last commit)',
+    labelNames: ['outcome'], registers: [registry] });
+  for (const outcome of ['committed', 'refused']) commits.labels(outcome).inc(0);
+  const restarts = new Counter({ name: `${p}ingest_kafka_consumer_restarts_total`,
+    help: 'Consumers replaced after kafkajs gave up on one or a batch could not be indexed (the new one reads again from the committed offsets)', registers: [registry] });
+  const assigned = new Gauge({ name: `${p}ingest_kafka_partitions_assigned`, help: 'Partitions of the topic this process holds in its group now', registers: [registry] });
+  return {
+    committed: (ok) => commits.labels(ok ? 'committed' : 'refused').inc(),
+    consumerRestarted: () => restarts.inc(),
+    partitionsAssigned: (n) => assigned.set(n),
+  };
+}
+
 /**
  * Who may read /metrics: with a token configured, only a request carrying `Authorization: Bearer <token>`
  * (compared in constant time). `token: null` means open (the ingester's dedicated, opt-in port).

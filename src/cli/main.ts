@@ -24,7 +24,7 @@ import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { AuditEventsError } from '../modules/audit-events/audit-events.errors';
 import { tokenStatus } from '../modules/tenancy/expiry';
 import { projectRoot } from '../base/paths';
-import { createMetricsRegistry, ingestMetrics } from '../base/metrics';
+import { createMetricsRegistry, ingestMetrics, kafkaIngestMetrics } from '../base/metrics';
 import type { LapseSummary } from '../modules/audit-policy/lapse.service';
 import { LapseWorker } from '../modules/audit-policy/lapse.worker';
 import { serveMetrics } from '../base/metrics-server';
@@ -410,6 +410,7 @@ async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>
       store, logger, keys,
       service: (id) => gateway.tenancy.serviceById(id).catch(() => null),
       redaction: (serviceId) => new RedactionWatcher(gateway.redactionRepository, serviceId, config.ingest.redactionRefreshMs),
+      kafkaRecorder: kafkaIngestMetrics(registry),
     }, {
       brokers, topic, groupId, clientId: `pga-ingest-${process.pid}`,
       recorder: ingestMetrics(registry, Date.now, DEAD_LETTER_CODES),

@@ -47,6 +47,18 @@ export interface KafkaSourceOptions extends PipelineOptions {
   restartDelayMs?: number;
 }
 
+/** What the Kafka source reports besides the pipeline's counts (metrics). */
+export interface KafkaRecorder {
+  /** an acknowledged batch's offset committed, or refused (its partition had moved to another member) */
+  committed(ok: boolean): void;
+  /** a consumer replaced (kafkajs gave up on it, or a batch could not be indexed) */
+  consumerRestarted(): void;
+  /** the partitions this member holds after a rebalance */
+  partitionsAssigned(n: number): void;
+}
+
+const NO_KAFKA_RECORDER: KafkaRecorder = { committed() {}, consumerRestarted() {}, partitionsAssigned() {} };
+
 /** What the source needs from the rest of the gateway. */
 export interface KafkaSourceDeps {
   store: EventStore;
@@ -56,6 +68,7 @@ export interface KafkaSourceDeps {
   service(id: string): Promise<Service | null>;
   /** The service's redaction rules as they change (one source per service, made on its first message). */
   redaction(serviceId: string): RedactionSource;
+  kafkaRecorder?: KafkaRecorder;
 }
 
 /** A point in the stream: every message of `partition` before `offset` is acknowledged. */
@@ -82,6 +95,7 @@ export class KafkaSource {
       const crashed = await this.runConsumer(kafka, signal);
       if (!crashed || signal.aborted) break;
       this.deps.logger.warn('kafka consumer stopped; starting a new one', { error: crashed.message });
+      this.kafkaRecorder.consumerRestarted();
       await sleep(this.opts.restartDelayMs ?? 2000, signal);
     }
   }
@@ -92,6 +106,7 @@ export class KafkaSource {
       sessionTimeout: this.opts.sessionTimeout ?? 10_000, heartbeatInterval: this.opts.heartbeatInterval ?? 1000 });
     const crashed = new Promise<Error>((resolve) => { this.fail = resolve; });
     consumer.on(consumer.events.CRASH, (e) => { if (!e.payload.restart) this.fail(e.payload.error); });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.kafkaRecorder.partitionsAssigned(e.payload.memberAssignment[this.opts.topic]?.length ?? 0));
     const aborted = new Promise<null>((resolve) => { if (signal.aborted) resolve(null); signal.addEventListener('abort', () => resolve(null), { once: true }); });
     try {
       await consumer.connect();
@@ -130,6 +145,7 @@ export class KafkaSource {
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
       const offset = Number(message.offset);
+      this.opts.recorder?.bytesRead(message.value?.length ?? 0);
       const claim = message.key?.toString('utf8') ?? '';
       const service = claim !== '' && claim.length <= 128 ? await this.service(claim) : null;
       const routed = routeMessage(message, offset, this.deps.keys, () => service !== null, this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
@@ -185,12 +201,19 @@ export class KafkaSource {
     this.pipeline = this.newPipeline();
   }
 
+  private get kafkaRecorder(): KafkaRecorder { return this.deps.kafkaRecorder ?? NO_KAFKA_RECORDER; }
+
   private newPipeline(): BulkPipeline<Mark> {
     return new BulkPipeline<Mark>(this.deps.store, this.deps.logger, async (mark) => {
       // a partition handed to another member meanwhile refuses the commit: its new owner reads again from the
       // last committed offset, and the ids make that harmless
-      await this.consumer?.commitOffsets([{ topic: this.opts.topic, partition: mark.partition, offset: String(mark.offset) }])
-        .catch((err: Error) => this.deps.logger.info('kafka offset not committed', { partition: mark.partition, error: err.message }));
+      const consumer = this.consumer;
+      if (!consumer) return;
+      await consumer.commitOffsets([{ topic: this.opts.topic, partition: mark.partition, offset: String(mark.offset) }])
+        .then(() => this.kafkaRecorder.committed(true), (err: Error) => {
+          this.kafkaRecorder.committed(false);
+          this.deps.logger.info('kafka offset not committed', { partition: mark.partition, error: err.message });
+        });
     }, this.opts, { source: `kafka:${this.opts.topic}` });
   }
 }

@@ -18,6 +18,8 @@ import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester } from '../modules/ingest/ingester';
 import { ingestKey } from '../modules/ingest/kafka.record';
 import { KafkaSource } from '../modules/ingest/kafka.source';
+import { FleetFollower } from '../modules/ingest/fleet.follower';
+import { LeaseRepository } from '../modules/ingest/lease.repository';
 import { RedactionWatcher } from '../modules/redaction/redaction.watcher';
 import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
@@ -42,6 +44,9 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
                                             --metrics-port serves GET /metrics (Prometheus) on that port while it runs
   ingest --service ID --stdin --source NAME [--format stderr|managed] [--log-line-prefix P]
                                             index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
+  ingest --fleet --log-root DIR [--lease-seconds N] [--max-services N] [--metrics-port N]
+                                            follow <DIR>/<service id>/ of many services, sharing them with the other
+                                            --fleet processes of the same gateway database (leases)
   ingest --kafka-brokers H:P[,H:P] --kafka-topic T --kafka-group G [--metrics-port N]
                                             join consumer group G on topic T (many services' signed log records:
                                             README, Ingest from Kafka) and index them until a signal
@@ -82,6 +87,7 @@ const OPTIONS = {
   after: { type: 'string' }, limit: { type: 'string' },
   scopes: { type: 'string' }, 'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'token-id': { type: 'string' },
   'kafka-brokers': { type: 'string' }, 'kafka-topic': { type: 'string' }, 'kafka-group': { type: 'string' },
+  fleet: { type: 'boolean' }, 'log-root': { type: 'string' }, 'lease-seconds': { type: 'string' }, 'max-services': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -333,6 +339,7 @@ async function ingest(values: Values): Promise<void> {
   const config = loadConfig(env(values));
   if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
   if (values['kafka-brokers'] !== undefined) return ingestKafka(values, config);
+  if (values.fleet) return ingestFleet(values, config);
   const serviceId = required(values, 'service');
   const logDir = values.stdin ? '' : required(values, 'log-dir');
   const format = values.format ?? 'stderr';
@@ -379,6 +386,49 @@ async function ingest(values: Values): Promise<void> {
     process.once('SIGINT', () => abort.abort());
     logger.info('following', { logDir });
     await ingester.follow(abort.signal, 1000, config.eventRetentionDays);
+  } finally {
+    await metricsServer?.close();
+    await gateway.close();
+  }
+}
+
+/** `ingest --fleet`: many services' log directories under one root, shared with the other fleet processes by leases. */
+async function ingestFleet(values: Values, config: ReturnType<typeof loadConfig>): Promise<void> {
+  const logRoot = required(values, 'log-root');
+  const positive = (name: 'lease-seconds' | 'max-services', fallback: number, max: number) => {
+    const v = values[name];
+    if (v === undefined) return fallback;
+    if (!/^\d{1,7}$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`--${name} takes a whole number from 1 to ${max}`);
+    return Number(v);
+  };
+  const leaseTtlMs = positive('lease-seconds', 30, 3600) * 1000;
+  const maxServices = positive('max-services', 1000, 100_000);
+  const metricsPort = values['metrics-port'];
+  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
+  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', source: 'fleet' });
+  const registry = createMetricsRegistry();
+  const gateway = createGateway(config, logger, registry);
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
+  try {
+    if (metricsPort !== undefined) metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
+    const store = gateway.eventStore!;
+    await store.ensureTemplate();
+    const checkpoints = new CheckpointRepository(gateway.db.prisma);
+    const recorder = ingestMetrics(registry, Date.now, DEAD_LETTER_CODES);
+    const fleet = new FleetFollower({
+      store, logger, leases: new LeaseRepository(gateway.db.prisma),
+      service: (id) => gateway.tenancy.serviceById(id),
+      ingester: (service, logDir) => new Ingester(service, logDir, store, checkpoints, logger.child({ serviceId: service.id }), {
+        recorder, maxRecordBytes: config.ingest.maxRecordBytes,
+        window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
+        redaction: new RedactionWatcher(gateway.redactionRepository, service.id, config.ingest.redactionRefreshMs),
+      }),
+    }, { logRoot, leaseTtlMs, maxServices, retentionDays: config.eventRetentionDays, deadLetterRetentionDays: config.ingest.deadLetterRetentionDays });
+    const abort = new AbortController();
+    process.once('SIGTERM', () => abort.abort());
+    process.once('SIGINT', () => abort.abort());
+    logger.info('following a fleet', { logRoot, holder: fleet.holder, leaseTtlMs });
+    await fleet.run(abort.signal);
   } finally {
     await metricsServer?.close();
     await gateway.close();

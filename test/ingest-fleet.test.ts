@@ -4,16 +4,15 @@
  * indexed once. One process is killed -9: once its leases expire the other takes its services and reads what
  * was written since, from the checkpoints, again exactly once. A directory that names no service is left alone.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LeaseRepository } from '../src/modules/ingest/lease.repository';
-import { CLI, ROOT } from './support/cli';
 import { generateCsvlog } from './support/csvlog-generator';
-import { createTenant, env, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
-import { openSearch } from './support/opensearch';
+import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { eventCount, startCli, waitFor } from './support/ingesters';
 
 let g: TestGateway;
 let tenant: Tenant;
@@ -23,29 +22,12 @@ const expected = new Map<string, number>();
 const processes: ChildProcess[] = [];
 
 function startFleet(name: string): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'ingest', '--fleet', '--log-root', root, '--lease-seconds', '3'],
-    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = fs.createWriteStream(path.join(root, `${name}.log`));
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  const child = startCli(['ingest', '--fleet', '--log-root', root, '--lease-seconds', '3'], path.join(root, `${name}.log`));
   processes.push(child);
   return child;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function countOf(serviceId: string): Promise<number> {
-  await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_refresh');
-  return (await openSearch<{ count: number }>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_count', { query: { term: { serviceId } } })).count;
-}
-
-const allThere = async () => (await Promise.all(services.map(async (s) => (await countOf(s)) === expected.get(s)))).every(Boolean);
+const allThere = async () => (await Promise.all(services.map(async (s) => (await eventCount(s)) === expected.get(s)))).every(Boolean);
 
 /** A csvlog file of `auditLines` audit lines for a service (seeded: the same file for the same seed). */
 function writeLog(serviceId: string, file: string, seed: number, auditLines: number, startMs: number): void {
@@ -99,5 +81,5 @@ it('two processes share four services, a fair share each; every audit line index
   }, 30_000);
   await waitFor('what was written since, indexed', allThere);
   await new Promise((r) => setTimeout(r, 1500));   // nothing more arrives: nothing twice
-  for (const s of services) expect(await countOf(s)).toBe(expected.get(s));
+  for (const s of services) expect(await eventCount(s)).toBe(expected.get(s));
 }, 150_000);

@@ -9,7 +9,7 @@
  * tenant's service, an unknown one, or carry no valid signature become dead letters of no tenant, never events.
  * KAFKA_TEST_KEEP=1 keeps the broker's and the members' logs in .local/test-kafka-ingest-<pid>/.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,8 +19,9 @@ import { KafkaBroker } from '../dev/local/kafka-broker';
 import { requireMasterKeys, loadConfig } from '../src/base/config';
 import { CsvlogSplitter } from '../src/modules/ingest/formats/csvlog.splitter';
 import { ingestKey, signLogRecord } from '../src/modules/ingest/kafka.record';
-import { CLI, ROOT } from './support/cli';
+import { ROOT } from './support/cli';
 import { createTenant, env, ingestOnce, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
+import { eventCount, startCli, waitFor } from './support/ingesters';
 import { openSearch } from './support/opensearch';
 import { waitForCsvlog } from './support/pgaudit-log';
 
@@ -43,21 +44,9 @@ let logDir: string;
 
 /** One `ingest --kafka-*` process of the group, its output kept for a failing test's message. */
 function startMember(name: string): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'ingest', '--kafka-brokers', broker.bootstrap, '--kafka-topic', TOPIC, '--kafka-group', GROUP],
-    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = fs.createWriteStream(path.join(BASE_DIR, `${name}.log`));
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  const child = startCli(['ingest', '--kafka-brokers', broker.bootstrap, '--kafka-topic', TOPIC, '--kafka-group', GROUP], path.join(BASE_DIR, `${name}.log`));
   members.push(child);
   return child;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Every audit event of a service, as OpenSearch holds it, by session and line: the tenant, the id and what derives from it (tiebreak), and ingestedAt left out. */
@@ -68,11 +57,6 @@ async function eventsOf(serviceId: string): Promise<Record<string, unknown>[]> {
   const key = (e: Record<string, unknown>) => `${e.sessionId}|${String(e.sessionLineNum).padStart(12, '0')}|${String(e.substatementId).padStart(6, '0')}|${e.id}`;
   return r.hits.hits.map(({ _source: { serviceId: _s, projectId: _p, organizationId: _o, ingestedAt: _i, id: _id, tiebreak: _t, ...rest } }) => ({ ...rest, key: key({ ...rest, id: '' }) }))
     .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-}
-
-async function countOf(serviceId: string): Promise<number> {
-  await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_refresh');
-  return (await openSearch<{ count: number }>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_count', { query: { term: { serviceId } } })).count;
 }
 
 /** The pid of the group member holding `partition` (members are named pga-ingest-<pid>). */
@@ -157,7 +141,7 @@ it('every audit line, through Kafka with two ingesters (one killed -9) and a Kaf
   const thirds = [records.slice(0, third), records.slice(third, 2 * third), records.slice(2 * third)];
   // the service's records all go to one partition (keyed by service): the member holding it is killed mid-stream
   const [{ partition }] = await producer.send({ topic: TOPIC, messages: thirds[0]!.map((r) => message(kafkaTenant.serviceId, r)) });
-  await waitFor('the first events through Kafka', async () => (await countOf(kafkaTenant.serviceId)) > 0);
+  await waitFor('the first events through Kafka', async () => (await eventCount(kafkaTenant.serviceId)) > 0);
   const owner = await ownerOf(partition!);
   const victim = members.find((m) => m.pid === owner)!;
   expect(victim).toBeDefined();
@@ -165,7 +149,7 @@ it('every audit line, through Kafka with two ingesters (one killed -9) and a Kaf
   await producer.send({ topic: TOPIC, messages: thirds[1]!.map((r) => message(kafkaTenant.serviceId, r)) });
   await broker.restart();
   await producer.send({ topic: TOPIC, messages: thirds[2]!.map((r) => message(kafkaTenant.serviceId, r)) });
-  await waitFor(`${expected.length} events through Kafka`, async () => (await countOf(kafkaTenant.serviceId)) >= expected.length, 120_000);
+  await waitFor(`${expected.length} events through Kafka`, async () => (await eventCount(kafkaTenant.serviceId)) >= expected.length, 120_000);
   await new Promise((r) => setTimeout(r, 1000));   // nothing more arrives: no event twice
   const got = await eventsOf(kafkaTenant.serviceId);
   expect(got).toHaveLength(expected.length);
@@ -194,5 +178,5 @@ it('a message naming another tenant\'s service, an unknown one, or unsigned is a
     expect(l.excerpt).not.toContain('AUDIT');   // the claim only, never the value
   }
   expect(found.map((l) => l.excerpt).sort()).toEqual([JSON.stringify(otherTenant.serviceId), JSON.stringify(otherTenant.serviceId), JSON.stringify(unknown)].sort());
-  expect(await countOf(otherTenant.serviceId)).toBe(0);
+  expect(await eventCount(otherTenant.serviceId)).toBe(0);
 }, 120_000);

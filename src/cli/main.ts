@@ -15,7 +15,7 @@ import { createGateway, migrateGatewayDb } from '../api/gateway';
 import { ConfigError, loadConfig, requireMasterKeys } from '../base/config';
 import { createLogger, Logger, silentLogger } from '../base/logger';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
-import { Ingester } from '../modules/ingest/ingester';
+import { Ingester, type IngestOptions } from '../modules/ingest/ingester';
 import { ingestKey } from '../modules/ingest/kafka.record';
 import { KafkaSource } from '../modules/ingest/kafka.source';
 import { FleetFollower } from '../modules/ingest/fleet.follower';
@@ -346,29 +346,11 @@ async function ingest(values: Values): Promise<void> {
   if (values.stdin && format !== 'stderr' && format !== 'managed') throw new UsageError('--format takes stderr or managed');
   const source = values.stdin ? required(values, 'source') : '';
   if (source.length > MAX_SOURCE_CHARS) throw new UsageError(`--source takes at most ${MAX_SOURCE_CHARS} characters`);
-  const metricsPort = values['metrics-port'];
-  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
-  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', serviceId });
-  const registry = createMetricsRegistry();
-  const gateway = createGateway(config, logger, registry);
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
-  try {
-    if (metricsPort !== undefined) {
-      metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
-      logger.info('metrics listening', { port: metricsServer.port, path: '/metrics' });
-    }
+  await runIngestProcess(values, config, { serviceId }, async ({ gateway, store, registry, logger, signal }) => {
     const service = await gateway.tenancy.serviceById(serviceId);
     if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
-    const store = gateway.eventStore!;
-    await store.ensureTemplate();
-    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger, {
-      recorder: ingestMetrics(registry, Date.now, DEAD_LETTER_CODES),
-      maxRecordBytes: config.ingest.maxRecordBytes,
-      window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
-      deadLetterRetentionDays: config.ingest.deadLetterRetentionDays,
-      // the service's redaction rules, loaded before the first record and re-read every INGEST_REDACTION_REFRESH_MS
-      redaction: new RedactionWatcher(gateway.redactionRepository, service.id, config.ingest.redactionRefreshMs),
-    });
+    const ingester = new Ingester(service, logDir, store, new CheckpointRepository(gateway.db.prisma), logger,
+      ingestOptions(config, gateway, service.id, ingestMetrics(registry, Date.now, DEAD_LETTER_CODES)));
     if (values.stdin) {
       const stats = await ingester.ingestStream(process.stdin, { source, format: format as 'stderr' | 'managed', logLinePrefix: values['log-line-prefix'] });
       await store.refresh();
@@ -381,11 +363,44 @@ async function ingest(values: Values): Promise<void> {
       await store.refresh();
       return print(values, { ...stats, seconds }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.files} files in ${seconds} s`);
     }
+    logger.info('following', { logDir });
+    await ingester.follow(signal, 1000, config.eventRetentionDays);
+  });
+}
+
+/** What every long-running ingest command shares: its gateway, metrics registry, logger and stop signal. */
+interface IngestProcess {
+  gateway: ReturnType<typeof createGateway>;
+  store: NonNullable<ReturnType<typeof createGateway>['eventStore']>;
+  registry: ReturnType<typeof createMetricsRegistry>;
+  logger: Logger;
+  /** Aborts on SIGTERM or SIGINT. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs a long-running ingest command: --metrics-port checked and served, the event store's templates made, SIGTERM
+ * and SIGINT turned into `signal`, and the metrics server and gateway closed however `run` ends.
+ */
+async function runIngestProcess(values: Values, config: ReturnType<typeof loadConfig>, logFields: Record<string, unknown>,
+  run: (p: IngestProcess) => Promise<void>): Promise<void> {
+  const metricsPort = values['metrics-port'];
+  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
+  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', ...logFields });
+  const registry = createMetricsRegistry();
+  const gateway = createGateway(config, logger, registry);
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
+  try {
+    if (metricsPort !== undefined) {
+      metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
+      logger.info('metrics listening', { port: metricsServer.port, path: '/metrics' });
+    }
+    const store = gateway.eventStore!;
+    await store.ensureTemplate();
     const abort = new AbortController();
     process.once('SIGTERM', () => abort.abort());
     process.once('SIGINT', () => abort.abort());
-    logger.info('following', { logDir });
-    await ingester.follow(abort.signal, 1000, config.eventRetentionDays);
+    await run({ gateway, store, registry, logger, signal: abort.signal });
   } finally {
     await metricsServer?.close();
     await gateway.close();
@@ -403,36 +418,18 @@ async function ingestFleet(values: Values, config: ReturnType<typeof loadConfig>
   };
   const leaseTtlMs = positive('lease-seconds', 30, 3600) * 1000;
   const maxServices = positive('max-services', 1000, 100_000);
-  const metricsPort = values['metrics-port'];
-  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
-  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', source: 'fleet' });
-  const registry = createMetricsRegistry();
-  const gateway = createGateway(config, logger, registry);
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
-  try {
-    if (metricsPort !== undefined) metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
-    const store = gateway.eventStore!;
-    await store.ensureTemplate();
+  await runIngestProcess(values, config, { source: 'fleet' }, async ({ gateway, store, registry, logger, signal }) => {
     const checkpoints = new CheckpointRepository(gateway.db.prisma);
     const recorder = ingestMetrics(registry, Date.now, DEAD_LETTER_CODES);
     const fleet = new FleetFollower({
       store, logger, leases: new LeaseRepository(gateway.db.prisma),
       service: (id) => gateway.tenancy.serviceById(id),
-      ingester: (service, logDir) => new Ingester(service, logDir, store, checkpoints, logger.child({ serviceId: service.id }), {
-        recorder, maxRecordBytes: config.ingest.maxRecordBytes,
-        window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
-        redaction: new RedactionWatcher(gateway.redactionRepository, service.id, config.ingest.redactionRefreshMs),
-      }),
+      ingester: (service, logDir) => new Ingester(service, logDir, store, checkpoints, logger.child({ serviceId: service.id }),
+        ingestOptions(config, gateway, service.id, recorder)),
     }, { logRoot, leaseTtlMs, maxServices, retentionDays: config.eventRetentionDays, deadLetterRetentionDays: config.ingest.deadLetterRetentionDays });
-    const abort = new AbortController();
-    process.once('SIGTERM', () => abort.abort());
-    process.once('SIGINT', () => abort.abort());
     logger.info('following a fleet', { logRoot, holder: fleet.holder, leaseTtlMs });
-    await fleet.run(abort.signal);
-  } finally {
-    await metricsServer?.close();
-    await gateway.close();
-  }
+    await fleet.run(signal);
+  });
 }
 
 /** `ingest --kafka-*`: a member of the group consuming the platform's log topic, until SIGTERM/SIGINT. */
@@ -445,17 +442,8 @@ async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>
   const groupId = required(values, 'kafka-group');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError('--kafka-topic takes a Kafka topic name (letters, digits, . _ -)');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) throw new UsageError('--kafka-group takes a group id (letters, digits, . _ -)');
-  const metricsPort = values['metrics-port'];
-  if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
   const keys = requireMasterKeys(config);
-  const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', source: `kafka:${topic}` });
-  const registry = createMetricsRegistry();
-  const gateway = createGateway(config, logger, registry);
-  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
-  try {
-    if (metricsPort !== undefined) metricsServer = await serveMetrics(registry, Number(metricsPort), config.metricsToken);
-    const store = gateway.eventStore!;
-    await store.ensureTemplate();
+  await runIngestProcess(values, config, { source: `kafka:${topic}` }, async ({ gateway, store, registry, logger, signal }) => {
     const source = new KafkaSource({
       store, logger, keys,
       service: (id) => gateway.tenancy.serviceById(id).catch(() => null),
@@ -467,15 +455,22 @@ async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>
       maxRecordBytes: config.ingest.maxRecordBytes,
       window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
     });
-    const abort = new AbortController();
-    process.once('SIGTERM', () => abort.abort());
-    process.once('SIGINT', () => abort.abort());
     logger.info('consuming', { topic, groupId, brokers: brokers.length });
-    await source.run(abort.signal);
-  } finally {
-    await metricsServer?.close();
-    await gateway.close();
-  }
+    await source.run(signal);
+  });
+}
+
+/** One service's ingest options from the configuration: limits, window, dead-letter retention, its redaction rules. */
+function ingestOptions(config: ReturnType<typeof loadConfig>, gateway: ReturnType<typeof createGateway>, serviceId: string,
+  recorder: ReturnType<typeof ingestMetrics>): IngestOptions {
+  return {
+    recorder,
+    maxRecordBytes: config.ingest.maxRecordBytes,
+    window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
+    deadLetterRetentionDays: config.ingest.deadLetterRetentionDays,
+    // the service's redaction rules, loaded before the first record and re-read every INGEST_REDACTION_REFRESH_MS
+    redaction: new RedactionWatcher(gateway.redactionRepository, serviceId, config.ingest.redactionRefreshMs),
+  };
 }
 
 /** The largest --filter accepted. */

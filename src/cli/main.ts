@@ -20,6 +20,7 @@ import { ingestKey } from '../modules/ingest/kafka.record';
 import { KafkaSource } from '../modules/ingest/kafka.source';
 import { FleetFollower } from '../modules/ingest/fleet.follower';
 import { LeaseRepository } from '../modules/ingest/lease.repository';
+import { RawIndexSource } from '../modules/ingest/raw-index.source';
 import { RedactionWatcher } from '../modules/redaction/redaction.watcher';
 import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
@@ -44,6 +45,9 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
                                             --metrics-port serves GET /metrics (Prometheus) on that port while it runs
   ingest --service ID --stdin --source NAME [--format stderr|managed] [--log-line-prefix P]
                                             index raw log lines from stdin (stderr format, or NDJSON with MESSAGE)
+  ingest --service ID --raw-index PATTERN [--raw-url URL] [--log-line-prefix P] [--once]
+                                            read the service's raw documents of a log integration's indices (MESSAGE,
+                                            syslog pieces put back together) from OpenSearch at URL (else OPENSEARCH_URL)
   ingest --fleet --log-root DIR [--lease-seconds N] [--max-services N] [--metrics-port N]
                                             follow <DIR>/<service id>/ of many services, sharing them with the other
                                             --fleet processes of the same gateway database (leases)
@@ -87,6 +91,7 @@ const OPTIONS = {
   after: { type: 'string' }, limit: { type: 'string' },
   scopes: { type: 'string' }, 'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'token-id': { type: 'string' },
   'kafka-brokers': { type: 'string' }, 'kafka-topic': { type: 'string' }, 'kafka-group': { type: 'string' },
+  'raw-index': { type: 'string' }, 'raw-url': { type: 'string' },
   fleet: { type: 'boolean' }, 'log-root': { type: 'string' }, 'lease-seconds': { type: 'string' }, 'max-services': { type: 'string' },
 } as const;
 
@@ -341,6 +346,7 @@ async function ingest(values: Values): Promise<void> {
   if (values['kafka-brokers'] !== undefined) return ingestKafka(values, config);
   if (values.fleet) return ingestFleet(values, config);
   const serviceId = required(values, 'service');
+  if (values['raw-index'] !== undefined) return ingestRawIndex(values, config, serviceId);
   const logDir = values.stdin ? '' : required(values, 'log-dir');
   const format = values.format ?? 'stderr';
   if (values.stdin && format !== 'stderr' && format !== 'managed') throw new UsageError('--format takes stderr or managed');
@@ -405,6 +411,35 @@ async function runIngestProcess(values: Values, config: ReturnType<typeof loadCo
     await metricsServer?.close();
     await gateway.close();
   }
+}
+
+/** `ingest --raw-index`: a service's raw documents of a log integration's indices, once or until a signal. */
+async function ingestRawIndex(values: Values, config: ReturnType<typeof loadConfig>, serviceId: string): Promise<void> {
+  const indexPattern = required(values, 'raw-index');
+  if (!/^[a-z0-9][a-z0-9._*-]{0,254}$/.test(indexPattern)) throw new UsageError('--raw-index takes an index name or pattern (lower-case letters, digits, . _ - *)');
+  const url = values['raw-url'] ?? config.opensearchUrl!;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError('--raw-url takes an http(s) URL');
+  await runIngestProcess(values, config, { serviceId, source: `raw:${indexPattern}` }, async ({ gateway, store, registry, logger, signal }) => {
+    const service = await gateway.tenancy.serviceById(serviceId);
+    if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
+    const options = ingestOptions(config, gateway, service.id, ingestMetrics(registry, Date.now, DEAD_LETTER_CODES));
+    const raw = new RawIndexSource(service, store, gateway.db.prisma, logger, { ...options, url, indexPattern, logLinePrefix: values['log-line-prefix'] });
+    if (values.once) {
+      const stats = await raw.runOnce();
+      await store.refresh();
+      return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.documents} raw documents`);
+    }
+    logger.info('following raw indices', { indexPattern });
+    while (!signal.aborted) {
+      try {
+        const stats = await raw.runOnce();
+        if (stats.documents) logger.info('ingested', { ...stats });
+      } catch (err) {
+        logger.warn('raw index pass failed; retrying', { error: (err as Error).message });
+      }
+      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 5000); signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true }); });
+    }
+  });
 }
 
 /** `ingest --fleet`: many services' log directories under one root, shared with the other fleet processes by leases. */

@@ -6,14 +6,13 @@
  * as a document (MESSAGE), so a statement with newlines, or a long one, arrives in several documents.
  *
  * `SyslogChunkAssembler` takes the pieces of each stream (one server process: host and pid) in order and returns
- * each message whole once the next message of its stream begins (or `flush` says no more will come). Pieces are
- * joined with a newline, except a piece that begins with white space, which continues its line (write_syslog cuts a
- * long line just before a space, which the next piece then starts with). A message short enough and on one line is
- * one piece, `[<seq>] <text>`. What the pieces cannot tell apart: a line of the message that itself begins with
- * white space (an indented statement line) is joined to the line before without its newline, and a long line cut
- * where it had no space gets a newline it did not have; write_syslog itself drops empty lines. Only those
- * characters differ; every other character of the text is kept. syslog_sequence_numbers must be on (PostgreSQL's
- * default): without them a piece's tag cannot be told from a short message's.
+ * each message whole once the next message of its stream begins (or `flush` says no more will come). PostgreSQL
+ * puts a TAB after every newline of a message (elog.c, append_with_tabs) before it writes it to any destination, so
+ * a piece that begins with a TAB begins a line, and is joined after a newline; any other piece continues the line
+ * before (write_syslog cut a long line there, before a space or, with none, anywhere). A message short enough and on
+ * one line is one piece, `[<seq>] <text>`. What the pieces cannot tell: a long line cut just before a TAB of its
+ * own gets a newline it did not have, and write_syslog drops empty lines. syslog_sequence_numbers must be on
+ * (PostgreSQL's default): without them a piece's tag cannot be told from a short message's.
  * Pure: no I/O, never throws on input. A message is bounded by `maxMessageBytes`: pieces past it are dropped and
  * the message is flagged `truncated`.
  */
@@ -65,7 +64,7 @@ export class SyslogChunkAssembler<T> {
       if (chunk > current.next) current.incomplete = true;   // a piece never arrived
       current.next = chunk + 1;
       current.pieces += 1;
-      this.append(current, /^[ \t]/.test(text) ? text : `\n${text}`);
+      this.append(current, text.startsWith('\t') ? `\n${text}` : text);
       return done;
     }
     if (current) done.push(this.close(stream, current));
@@ -83,6 +82,12 @@ export class SyslogChunkAssembler<T> {
 
   /** Streams with a message still open (its pieces may continue). */
   get openStreams(): number { return this.open.size; }
+
+  /** The first piece's value of the message open longest (the one a checkpoint must stay before), if any. */
+  get oldestOpen(): T | undefined {
+    const next = this.open.values().next();
+    return next.done ? undefined : next.value.first;
+  }
 
   private append(o: Open<T>, text: string): void {
     const bytes = Buffer.byteLength(text);

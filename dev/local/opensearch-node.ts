@@ -14,6 +14,9 @@
  * OpenSearch refuses to run as root, so as root it runs as the system user `opensearch` (created if
  * missing), which then owns the node directory: `baseDir` must be reachable by that user (see
  * clusterBaseDir in postgres-cluster.ts for a checkout other users cannot traverse).
+ * The JVM is started through `setpriv --pdeathsig KILL` (as kafka-broker.ts does): the kernel kills it when
+ * the process that started it dies, even by SIGKILL. With `cluster`, the node is one member of a multi-node
+ * cluster (opensearch-cluster.ts starts three) instead of a `discovery.type: single-node` one.
  */
 import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,8 +43,24 @@ export interface OpenSearchOptions {
   port?: number;
   /** JVM heap (-Xms = -Xmx), default 512. */
   heapMb?: number;
+  /** More JVM options (OPENSEARCH_JAVA_OPTS), after the heap's. */
+  jvmOptions?: string[];
   /** Wipe the node directory first (default true). */
   fresh?: boolean;
+  /** The transport (node-to-node) port; a free one by default. A cluster member needs it fixed: the others' seed hosts name it. */
+  transportPort?: number;
+  /** Join a multi-node cluster (opensearch-cluster.ts) instead of forming a single-node one. */
+  cluster?: ClusterMembership;
+}
+
+/** What a member of a multi-node cluster is told about the others. */
+export interface ClusterMembership {
+  /** cluster.name, the same on every member. */
+  name: string;
+  /** discovery.seed_hosts: every member's transport address (`127.0.0.1:<port>`), this one's included. */
+  seedHosts: string[];
+  /** cluster.initial_cluster_manager_nodes: the node names that vote in the first election (used once, at bootstrap). */
+  initialManagers: string[];
 }
 
 /** The unpacked distribution (its home dir), fetched with Maven and unzipped on first use. */
@@ -73,7 +92,7 @@ export class OpenSearchNode {
   private exitStatus: string | null = null;
   private stopping?: Promise<void>;
 
-  private constructor(nodeDir: string, readonly port: number, private readonly child: ChildProcess) {
+  private constructor(nodeDir: string, readonly port: number, readonly transportPort: number, private readonly child: ChildProcess) {
     this.nodeDir = nodeDir;
     this.url = `http://127.0.0.1:${port}`;
     this.exited = new Promise((resolve) => {
@@ -85,6 +104,9 @@ export class OpenSearchNode {
   /** The java process's id (for tests and diagnostics). */
   get pid(): number | undefined { return this.child.pid; }
 
+  /** Whether the process is still running. */
+  get running(): boolean { return this.exitStatus === null; }
+
   static async start(opts: OpenSearchOptions): Promise<OpenSearchNode> {
     const home = await ensureOpenSearchDistribution();
     const javaHome = findJavaHome();
@@ -92,12 +114,12 @@ export class OpenSearchNode {
     const nodeDir = path.resolve(opts.baseDir, opts.name);
     // A port found free may be grabbed before OpenSearch binds it: retry once with other ports.
     for (let attempt = 1; ; attempt++) {
-      const port = opts.port ?? (await freePort());
-      const transportPort = await freePort([port]);
+      const port = opts.port ?? (await freePort(opts.transportPort === undefined ? [] : [opts.transportPort]));
+      const transportPort = opts.transportPort ?? (await freePort([port]));
       await prepareNodeDir(home, nodeDir, attempt === 1 && opts.fresh !== false);
-      writeConfig(home, nodeDir, opts.name, port, transportPort);
+      writeConfig(home, nodeDir, opts.name, port, transportPort, opts.cluster);
       if (user) handOver(nodeDir, user);
-      const node = new OpenSearchNode(nodeDir, port, launch(home, javaHome, nodeDir, opts.heapMb ?? 512, user));
+      const node = new OpenSearchNode(nodeDir, port, transportPort, launch(home, javaHome, nodeDir, opts.heapMb ?? 512, opts.jvmOptions ?? [], user));
       try {
         await node.waitUntilHealthy();
         return node;
@@ -105,7 +127,7 @@ export class OpenSearchNode {
         await node.stop().catch(() => {});
         const log = node.logTail();
         const portClash = /BindException|Address already in use/i.test(log);
-        if (opts.port !== undefined || attempt >= 2 || !portClash) {
+        if (opts.port !== undefined || opts.transportPort !== undefined || attempt >= 2 || !portClash) {
           throw new Error(`OpenSearch node '${opts.name}' (port ${port}, ${nodeDir}) did not start: ` +
             `${(err as Error).message}\n--- log tail ---\n${log}`);
         }
@@ -127,13 +149,21 @@ export class OpenSearchNode {
     return this.stopping;
   }
 
+  /** SIGKILL, no shutdown at all (for crash tests); resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (this.exitStatus === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   private async waitUntilHealthy(): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     let last = 'no answer yet';
     while (Date.now() < deadline) {
       if (this.exitStatus !== null) throw new Error(`the process exited (${this.exitStatus}) before the cluster was healthy`);
       try {
-        const res = await fetch(`${this.url}/_cluster/health?wait_for_status=yellow&timeout=1s`, { signal: AbortSignal.timeout(5000) });
+        // answered by this node from the cluster state it knows: a cluster member is healthy once it has joined a cluster
+        // with an elected cluster manager (cluster_manager_timeout: do not wait 30 s for one while the cluster forms)
+        const res = await fetch(`${this.url}/_cluster/health?wait_for_status=yellow&timeout=1s&cluster_manager_timeout=1s`, { signal: AbortSignal.timeout(5000) });
         if (res.ok) return;
         last = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
       } catch (err) {
@@ -233,12 +263,14 @@ async function killLeftover(nodeDir: string): Promise<void> {
   while (fs.existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** Our settings, written to the node's own opensearch.yml on every start (JSON strings are YAML strings). */
-function writeConfig(home: string, nodeDir: string, name: string, port: number, transportPort: number): void {
-  const settings: Record<string, string | number | boolean> = {
-    'cluster.name': name,
+/** Our settings, written to the node's own opensearch.yml on every start (JSON strings and arrays are YAML). */
+function writeConfig(home: string, nodeDir: string, name: string, port: number, transportPort: number, cluster?: ClusterMembership): void {
+  const settings: Record<string, string | number | boolean | string[]> = {
+    'cluster.name': cluster?.name ?? name,
     'node.name': name,
-    'discovery.type': 'single-node',
+    ...(cluster
+      ? { 'discovery.seed_hosts': cluster.seedHosts, 'cluster.initial_cluster_manager_nodes': cluster.initialManagers }
+      : { 'discovery.type': 'single-node' }),
     'network.host': '127.0.0.1',
     'http.port': port,
     'transport.port': transportPort,
@@ -256,11 +288,14 @@ function writeConfig(home: string, nodeDir: string, name: string, port: number, 
   fs.writeFileSync(path.join(nodeDir, 'config', 'jvm.options'), jvmOptions);
 }
 
-function launch(home: string, javaHome: string, nodeDir: string, heapMb: number, user: RunAs | undefined): ChildProcess {
+function launch(home: string, javaHome: string, nodeDir: string, heapMb: number, jvmOptions: string[], user: RunAs | undefined): ChildProcess {
   const out = fs.openSync(path.join(nodeDir, 'console.log'), 'a');
   try {
-    // bin/opensearch ends with `exec java ...`: the child's pid is the server's. (It cds to the home dir.)
-    return spawn(path.join(home, 'bin', 'opensearch'), ['-p', path.join(nodeDir, 'opensearch.pid')], {
+    // bin/opensearch ends with `exec java ...`, and setpriv (PR_SET_PDEATHSIG, set after the switch to `user`) execs it:
+    // the child's pid is the server's, and the kernel kills the server when this process dies. (It cds to the home dir.)
+    const server = [path.join(home, 'bin', 'opensearch'), '-p', path.join(nodeDir, 'opensearch.pid')];
+    const [cmd, ...args] = fs.existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...server] : server;
+    return spawn(cmd, args, {
       cwd: nodeDir,
       stdio: ['ignore', out, out],
       ...(user ?? {}),
@@ -271,7 +306,8 @@ function launch(home: string, javaHome: string, nodeDir: string, heapMb: number,
         OPENSEARCH_JAVA_HOME: javaHome,
         OPENSEARCH_PATH_CONF: path.join(nodeDir, 'config'),
         OPENSEARCH_TMPDIR: path.join(nodeDir, 'tmp'),
-        OPENSEARCH_JAVA_OPTS: `-Xms${heapMb}m -Xmx${heapMb}m -XX:-AlwaysPreTouch`,   // no pre-touch: a smaller RSS for a test node
+        // no pre-touch: a smaller RSS for a test node
+        OPENSEARCH_JAVA_OPTS: [`-Xms${heapMb}m`, `-Xmx${heapMb}m`, '-XX:-AlwaysPreTouch', ...jvmOptions].join(' '),
       },
     });
   } finally {

@@ -154,3 +154,35 @@ describe('drift checks in the configuration', () => {
     expect(() => loadConfig({ ...BASE, DRIFT_CHECK_INTERVAL_MS: value })).toThrow('DRIFT_CHECK_INTERVAL_MS');
   });
 });
+
+describe('OpenSearch in the configuration', () => {
+  it('one URL, as before: the same node, no replicas by default', () => {
+    expect(loadConfig(BASE)).toMatchObject({ opensearchUrl: null, opensearchNodes: [], opensearchReplicas: 0 });
+    expect(loadConfig({ ...BASE, OPENSEARCH_URL: 'https://u:p@search.example:9200/prefix' }))
+      .toMatchObject({ opensearchUrl: 'https://u:p@search.example:9200/prefix', opensearchNodes: ['https://u:p@search.example:9200/prefix'] });
+  });
+  it('a comma-separated list of nodes of one cluster (spaces around commas ignored)', () => {
+    const c = loadConfig({ ...BASE, OPENSEARCH_URL: 'http://127.0.0.1:9200, http://127.0.0.1:9201,http://127.0.0.1:9202' });
+    expect(c.opensearchNodes).toEqual(['http://127.0.0.1:9200', 'http://127.0.0.1:9201', 'http://127.0.0.1:9202']);
+  });
+  it.each([
+    ['a trailing comma', 'http://a:9200,', /^OPENSEARCH_URL \(node 2 of 2\) is empty/],
+    ['an empty entry', 'http://a:9200,,http://b:9200', /^OPENSEARCH_URL \(node 2 of 3\) is empty/],
+    ['no URL', 'not a url', /^OPENSEARCH_URL is not a valid URL$/],
+    ['an entry without a scheme', 'http://a:9200,b:9200', /^OPENSEARCH_URL \(node 2 of 2\) must be an http:\/\/ or https:\/\/ URL$/],
+    ['another scheme', 'ftp://a', /^OPENSEARCH_URL must be an http:\/\/ or https:\/\/ URL$/],
+    ['a node twice', 'http://a:9200,http://b:9200,http://a:9200', /^OPENSEARCH_URL \(node 3 of 3\) repeats node 1$/],
+    ['33 nodes', Array.from({ length: 33 }, (_, i) => `http://n${i}:9200`).join(','), /^OPENSEARCH_URL lists 33 nodes, at most 32$/],
+  ])('refuses %s, naming the variable (never the value)', (_what, value, message) => {
+    expect(() => loadConfig({ ...BASE, OPENSEARCH_URL: value })).toThrow(message);
+  });
+  it('a password is never quoted in an error', () => {
+    expect(() => loadConfig({ ...BASE, OPENSEARCH_URL: 'http://u:s3cret@a:9200,mailto:s3cret' })).not.toThrow(/s3cret/);
+    expect(() => loadConfig({ ...BASE, OPENSEARCH_URL: 'http://u:s3cret@a:9200,mailto:s3cret' })).toThrow(ConfigError);
+  });
+  it('OPENSEARCH_REPLICAS: 0 to 5', () => {
+    expect(loadConfig({ ...BASE, OPENSEARCH_REPLICAS: '1' }).opensearchReplicas).toBe(1);
+    expect(loadConfig({ ...BASE, OPENSEARCH_REPLICAS: '5' }).opensearchReplicas).toBe(5);
+    for (const bad of ['6', '-1', 'one', '1.5']) expect(() => loadConfig({ ...BASE, OPENSEARCH_REPLICAS: bad })).toThrow(/^OPENSEARCH_REPLICAS must be an integer from 0 to 5/);
+  });
+});

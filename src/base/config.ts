@@ -30,8 +30,12 @@ export interface GatewayConfig {
   databaseUrl: string;
   /** HTTP port of `serve`. */
   port: number;
-  /** OpenSearch for audit events (used by the ingest and query paths). */
+  /** OpenSearch for audit events (used by the ingest and query paths): OPENSEARCH_URL as given; null when unset. */
   opensearchUrl: string | null;
+  /** The node URLs OPENSEARCH_URL lists (one, or several nodes of one cluster, comma-separated); empty when unset. */
+  opensearchNodes: string[];
+  /** Replicas of every index the gateway creates (OPENSEARCH_REPLICAS): its index templates say so. */
+  opensearchReplicas: number;
   /** Audit events are kept this many days; older daily indices are deleted whole by the ingester. */
   eventRetentionDays: number;
   /** Bounds of the ingester (README, Ingest bounds). */
@@ -276,6 +280,30 @@ function postgresUrl(env: Env, name: string): string {
   return raw;
 }
 
+/** Nodes one OPENSEARCH_URL may list. */
+export const MAX_OPENSEARCH_NODES = 32;
+
+/**
+ * OPENSEARCH_URL: one http(s) URL, or a comma-separated list of the URLs of several nodes of the same cluster
+ * (reads and writes go to the next node when one cannot be reached). A comma inside a URL (a password) is
+ * written %2C. Errors never quote the value: it may hold a password.
+ */
+function opensearchNodes(env: Env): string[] {
+  const raw = env.OPENSEARCH_URL;
+  if (!raw) return [];
+  const nodes = raw.split(',').map((n) => n.trim());
+  if (nodes.length > MAX_OPENSEARCH_NODES) throw new ConfigError(`OPENSEARCH_URL lists ${nodes.length} nodes, at most ${MAX_OPENSEARCH_NODES}`);
+  nodes.forEach((node, i) => {
+    const which = nodes.length > 1 ? ` (node ${i + 1} of ${nodes.length})` : '';
+    if (node === '') throw new ConfigError(`OPENSEARCH_URL${which} is empty: a comma-separated list of http(s) URLs`);
+    let url: URL;
+    try { url = new URL(node); } catch { throw new ConfigError(`OPENSEARCH_URL${which} is not a valid URL`); }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`OPENSEARCH_URL${which} must be an http:// or https:// URL`);
+    if (nodes.indexOf(node) !== i) throw new ConfigError(`OPENSEARCH_URL${which} repeats node ${nodes.indexOf(node) + 1}`);
+  });
+  return nodes;
+}
+
 function metricsToken(env: Env): string | null {
   const raw = env.METRICS_TOKEN;
   if (raw === undefined || raw === '') return null;
@@ -340,6 +368,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     port: int(env, 'PORT', 4000, 0, 65535),
     opensearchUrl: env.OPENSEARCH_URL || null,
+    opensearchNodes: opensearchNodes(env),
+    opensearchReplicas: int(env, 'OPENSEARCH_REPLICAS', 0, 0, 5),
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 30, 1, 3650),
     ingest: {
       maxRecordBytes: int(env, 'INGEST_MAX_RECORD_BYTES', DEFAULT_INGEST_LIMITS.maxRecordBytes, 4096, 32 * 1024 * 1024),

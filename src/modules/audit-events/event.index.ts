@@ -75,6 +75,15 @@ export const INDEX_TEMPLATE = {
   },
 } as const;
 
+/**
+ * An index template whose indices keep `replicas` copies of each shard beside the primary (OPENSEARCH_REPLICAS;
+ * the templates above say 0, for a single node). A template only shapes the indices created after it: indices
+ * that already exist keep their number of replicas.
+ */
+export function withReplicas<T extends { template: { settings: object } }>(template: T, replicas: number): T {
+  return { ...template, template: { ...template.template, settings: { ...template.template.settings, number_of_replicas: replicas } } };
+}
+
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /** The daily index an event belongs in: derived from its own timestamp, so a retry always hits the same index. */

@@ -13,7 +13,7 @@ import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
   DEAD_LETTER_INDEX, DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp,
-  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, retentionCutoffMs, TEMPLATE_NAME,
+  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, retentionCutoffMs, TEMPLATE_NAME, withReplicas,
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
@@ -75,9 +75,16 @@ export class EventStore {
   /** The query path's searches (pages, counts, stats, one event): search.http.ts. */
   private readonly reads: SearchHttp;
 
-  constructor(url: string, private readonly opts: { requestTimeoutMs?: number; maxBulkAttempts?: number; backoffMs?: number } = {}) {
-    this.client = new Client({ node: url, requestTimeout: opts.requestTimeoutMs ?? 10_000, maxRetries: 1 });
-    this.reads = new SearchHttp(url, opts.requestTimeoutMs ?? 10_000);
+  /**
+   * `url`: one node, or several nodes of one cluster (OPENSEARCH_URL as a list): both the client and the query path
+   * go round them and pass over a node that cannot be reached. `replicas`: of every index created from the
+   * templates (OPENSEARCH_REPLICAS), default 0.
+   */
+  constructor(url: string | readonly string[], private readonly opts: { requestTimeoutMs?: number; maxBulkAttempts?: number; backoffMs?: number;
+    replicas?: number } = {}) {
+    const nodes = typeof url === 'string' ? [url] : [...url];
+    this.client = new Client({ ...(nodes.length === 1 ? { node: nodes[0] } : { nodes }), requestTimeout: opts.requestTimeoutMs ?? 10_000, maxRetries: 1 });
+    this.reads = new SearchHttp(nodes, opts.requestTimeoutMs ?? 10_000);
   }
 
   async close(): Promise<void> { this.reads.close(); await this.client.close(); }
@@ -110,9 +117,10 @@ export class EventStore {
    * already exist (a mapping only ever gains fields): idempotent, run at start-up.
    */
   async ensureTemplate(): Promise<void> {
-    await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, INDEX_TEMPLATE);
-    await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, DEAD_LETTER_TEMPLATE);
-    await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, SESSION_INDEX_TEMPLATE);
+    const replicas = this.opts.replicas ?? 0;
+    await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, withReplicas(INDEX_TEMPLATE, replicas));
+    await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, withReplicas(DEAD_LETTER_TEMPLATE, replicas));
+    await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, withReplicas(SESSION_INDEX_TEMPLATE, replicas));
     await this.call('PUT', `/${SESSION_INDEX_PATTERN}/_mapping`, { properties: SESSION_INDEX_TEMPLATE.template.mappings.properties },
       { allow_no_indices: 'true', ignore_unavailable: 'true' });
     await this.call('PUT', `/${INDEX_PATTERN}/_mapping`, { properties: INDEX_TEMPLATE.template.mappings.properties },

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditEventsError, AuditEventsErrorCode } from './audit-events.errors';
-import { SearchHttp, SearchRefused } from './search.http';
+import { DEAD_NODE_MS, SearchHttp, SearchRefused } from './search.http';
 
 interface Seen { url: string; body: string; headers: http.IncomingHttpHeaders }
 type Answer = { status: number; body: string } | 'hang-up' | 'never';
@@ -90,4 +90,57 @@ it('any other error status is SearchRefused with the error type only (never the 
       expect((err as SearchRefused).statusCode).toBe(400);
       expect((err as Error).message).toBe('OpenSearch answered 400: parsing_exception');
     });
+});
+
+describe('several nodes of one cluster', () => {
+  const post = (s: SearchHttp) => s.post<{ ok: number }>('/x/_search', '{}', 'application/json');
+
+  it('goes round the nodes', async () => {
+    const a = await scripted([]);
+    const b = await scripted([]);
+    const s = new SearchHttp([`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`], 1000);
+    try {
+      for (let i = 0; i < 4; i++) await post(s);
+      expect([a.seen.length, b.seen.length]).toEqual([2, 2]);
+    } finally { s.close(); await a.close(); await b.close(); }
+  });
+
+  it('a node that cannot be reached: the read goes to the next one, and the dead node is left out for DEAD_NODE_MS', async () => {
+    const gone = await scripted([]);
+    await gone.close();
+    const b = await scripted([]);
+    const c = await scripted([]);
+    let now = 1_000_000;
+    const s = new SearchHttp([`http://127.0.0.1:${gone.port}`, `http://127.0.0.1:${b.port}`, `http://127.0.0.1:${c.port}`], 1000, () => now);
+    try {
+      expect(await post(s)).toEqual({});       // to the dead first node, then to the second
+      expect([b.seen.length, c.seen.length]).toEqual([1, 0]);
+      for (let i = 0; i < 4; i++) await post(s);
+      expect(b.seen.length + c.seen.length).toBe(5);   // the dead one never again meanwhile
+      expect(Math.abs(b.seen.length - c.seen.length)).toBeLessThanOrEqual(1);
+      now += DEAD_NODE_MS;                     // tried again (and refused again: the read still answers)
+      for (let i = 0; i < 3; i++) expect(await post(s)).toEqual({});
+      expect(b.seen.length + c.seen.length).toBe(8);
+    } finally { s.close(); await b.close(); await c.close(); }
+  });
+
+  it('every node unreachable: each is tried once, then STORE_UNAVAILABLE', async () => {
+    const servers = await Promise.all([scripted([]), scripted([]), scripted([])]);
+    await Promise.all(servers.map((x) => x.close()));
+    const s = new SearchHttp(servers.map((x) => `http://127.0.0.1:${x.port}`), 1000);
+    try {
+      await expect(post(s)).rejects.toEqual(unavailable);
+      await expect(post(s)).rejects.toEqual(unavailable);   // all left out: tried anyway
+    } finally { s.close(); }
+  });
+
+  it('a 503 is tried again once, on the next node', async () => {
+    const a = await scripted([{ status: 503, body: '{}' }]);
+    const b = await scripted([{ status: 200, body: '{"ok":2}' }]);
+    const s = new SearchHttp([`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`], 1000);
+    try {
+      expect(await post(s)).toEqual({ ok: 2 });
+      expect([a.seen.length, b.seen.length]).toEqual([1, 1]);
+    } finally { s.close(); await a.close(); await b.close(); }
+  });
 });

@@ -27,7 +27,7 @@ import { generateCsvlog, GeneratedCsvlog } from './support/csvlog-generator';
 import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { openSearch } from './support/opensearch';
 
-const AUDIT_LINES = 30_000;
+const AUDIT_LINES = 15_000;
 const LOG_FILE = 'postgresql-2026-12-01_120000.csv';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

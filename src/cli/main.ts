@@ -14,6 +14,7 @@ import v8 from 'node:v8';
 import { createGateway, migrateGatewayDb } from '../api/gateway';
 import { ConfigError, loadConfig, requireMasterKeys } from '../base/config';
 import { createLogger, Logger, silentLogger } from '../base/logger';
+import { pause } from '../base/pause';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester, type IngestOptions } from '../modules/ingest/ingester';
 import { ingestKey } from '../modules/ingest/kafka.record';
@@ -389,7 +390,7 @@ interface IngestProcess {
  * and SIGINT turned into `signal`, and the metrics server and gateway closed however `run` ends.
  */
 async function runIngestProcess(values: Values, config: ReturnType<typeof loadConfig>, logFields: Record<string, unknown>,
-  run: (p: IngestProcess) => Promise<void>): Promise<void> {
+  run: (p: IngestProcess) => Promise<void>, opts: { retentionSweep?: boolean } = {}): Promise<void> {
   const metricsPort = values['metrics-port'];
   if (metricsPort !== undefined && (!/^\d{1,5}$/.test(metricsPort) || Number(metricsPort) > 65535)) throw new UsageError('--metrics-port takes a port number (0 to 65535)');
   const logger = createLogger(config.logLevel, { service: 'pg-audit-gateway', command: 'ingest', ...logFields });
@@ -406,10 +407,31 @@ async function runIngestProcess(values: Values, config: ReturnType<typeof loadCo
     const abort = new AbortController();
     process.once('SIGTERM', () => abort.abort());
     process.once('SIGINT', () => abort.abort());
-    await run({ gateway, store, registry, logger, signal: abort.signal });
+    // sources without a sweep of their own (Kafka, raw indices): the hourly retention sweep of `follow`, beside them
+    const sweeping = opts.retentionSweep ? sweepHourly(store, config, logger, abort.signal) : Promise.resolve();
+    try {
+      await run({ gateway, store, registry, logger, signal: abort.signal });
+    } finally {
+      abort.abort();
+      await sweeping;
+    }
   } finally {
     await metricsServer?.close();
     await gateway.close();
+  }
+}
+
+/** Deletes event and dead-letter indices past their retention, now and then every hour, until `signal` aborts. */
+async function sweepHourly(store: NonNullable<ReturnType<typeof createGateway>['eventStore']>, config: ReturnType<typeof loadConfig>,
+  logger: Logger, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const expired = await store.expire(config.eventRetentionDays, new Date(), config.ingest.deadLetterRetentionDays);
+      if (expired.length) logger.info('expired audit event indices', { indices: expired });
+    } catch (err) {
+      logger.warn('retention sweep failed; retrying in an hour', { error: (err as Error).message });
+    }
+    await pause(3_600_000, signal);
   }
 }
 
@@ -437,9 +459,9 @@ async function ingestRawIndex(values: Values, config: ReturnType<typeof loadConf
       } catch (err) {
         logger.warn('raw index pass failed; retrying', { error: (err as Error).message });
       }
-      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 5000); signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true }); });
+      await pause(5000, signal);
     }
-  });
+  }, { retentionSweep: !values.once });
 }
 
 /** `ingest --fleet`: many services' log directories under one root, shared with the other fleet processes by leases. */
@@ -492,7 +514,7 @@ async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>
     });
     logger.info('consuming', { topic, groupId, brokers: brokers.length });
     await source.run(signal);
-  });
+  }, { retentionSweep: true });
 }
 
 /** One service's ingest options from the configuration: limits, window, dead-letter retention, its redaction rules. */

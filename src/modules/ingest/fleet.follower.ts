@@ -15,6 +15,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../base/logger';
+import { pause } from '../../base/pause';
 import type { EventStore } from '../audit-events/event.store';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import type { Ingester } from './ingester';
@@ -85,7 +86,7 @@ export class FleetFollower {
         } catch (err) {
           this.deps.logger.warn('fleet pass failed; retrying', { error: (err as Error).message });
         }
-        await sleep(this.opts.pollMs ?? 1000, signal);
+        await pause(this.opts.pollMs ?? 1000, signal);
       }
     } finally {
       clearInterval(renewal);
@@ -151,11 +152,4 @@ function shuffle<T>(xs: T[]): T[] {
     [xs[i], xs[j]] = [xs[j]!, xs[i]!];
   }
   return xs;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
 }

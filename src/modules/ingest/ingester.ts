@@ -22,6 +22,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventStore } from '../audit-events/event.store';
 import type { Logger } from '../../base/logger';
+import { pause } from '../../base/pause';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { BulkPipeline, type IngestRecorder, type PipelineOptions } from './bulk.pipeline';
 import type { CheckpointRepository } from './checkpoint.repository';
@@ -120,7 +121,7 @@ export class Ingester {
       } catch (err) {
         this.logger.warn('ingest pass failed; retrying', { serviceId: this.service.id, error: (err as Error).message });
       }
-      await new Promise<void>((resolve) => { const t = setTimeout(resolve, pollMs); signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true }); });
+      await pause(pollMs, signal);
     }
   }
 

@@ -17,6 +17,7 @@
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { MasterKeyring } from '../../base/crypto/master-keys';
 import type { Logger } from '../../base/logger';
+import { pause } from '../../base/pause';
 import { UNAUTHENTICATED_SERVICE } from '../audit-events/event.index';
 import type { EventStore } from '../audit-events/event.store';
 import type { RedactionSource } from '../redaction/redaction.watcher';
@@ -71,6 +72,11 @@ export interface KafkaSourceDeps {
   kafkaRecorder?: KafkaRecorder;
 }
 
+/** The bulk pipeline failed (OpenSearch unavailable past its retries): the consumer must start again from the commits. */
+class PipelineFailed extends Error {
+  constructor(cause: unknown) { super(`indexing failed: ${(cause as Error)?.message ?? String(cause)}`, { cause }); }
+}
+
 /** A point in the stream: every message of `partition` before `offset` is acknowledged. */
 interface Mark { partition: number; offset: number }
 
@@ -96,7 +102,7 @@ export class KafkaSource {
       if (!crashed || signal.aborted) break;
       this.deps.logger.warn('kafka consumer stopped; starting a new one', { error: crashed.message });
       this.kafkaRecorder.consumerRestarted();
-      await sleep(this.opts.restartDelayMs ?? 2000, signal);
+      await pause(this.opts.restartDelayMs ?? 2000, signal);
     }
   }
 
@@ -107,7 +113,9 @@ export class KafkaSource {
     const crashed = new Promise<Error>((resolve) => { this.fail = resolve; });
     consumer.on(consumer.events.CRASH, (e) => { if (!e.payload.restart) this.fail(e.payload.error); });
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.kafkaRecorder.partitionsAssigned(e.payload.memberAssignment[this.opts.topic]?.length ?? 0));
-    const aborted = new Promise<null>((resolve) => { if (signal.aborted) resolve(null); signal.addEventListener('abort', () => resolve(null), { once: true }); });
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<null>((resolve) => { onAbort = () => resolve(null); if (signal.aborted) resolve(null); });
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
@@ -120,6 +128,7 @@ export class KafkaSource {
       await this.settle(false);
       return err as Error;
     } finally {
+      signal.removeEventListener('abort', onAbort);   // a consumer's life ends; the process's signal lives on
       await consumer.disconnect().catch(() => undefined);
       this.consumer = null;
     }
@@ -135,8 +144,19 @@ export class KafkaSource {
     try {
       await this.messages(payload);
     } catch (err) {
-      this.fail(err as Error);
+      // kafkajs's own errors (a rebalance signalled by heartbeat, a stale batch) are kafkajs's to handle: it rejoins
+      // and fetches again. Only a pipeline that could not index ends this consumer.
+      if (err instanceof PipelineFailed) this.fail(err.cause as Error);
       throw err;
+    }
+  }
+
+  /** A pipeline call whose failure ends the consumer (batch above). */
+  private async indexed(call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      throw new PipelineFailed(err);
     }
   }
 
@@ -156,11 +176,11 @@ export class KafkaSource {
         const encoder = await this.encoder({ id: UNAUTHENTICATED_SERVICE, projectId: '', organizationId: '' }, partition);
         encoder.deadLetter(this.pipeline.current, offset, 'unauthenticated_source', routed.reason, routed.excerpt);
       }
-      await this.pipeline.added({ partition, offset: offset + 1 });
+      await this.indexed(() => this.pipeline.added({ partition, offset: offset + 1 }));
       resolveOffset(message.offset);   // fetching moves on; committing waits for the acknowledgement
       await heartbeat();
     }
-    await this.pipeline.flush();
+    await this.indexed(() => this.pipeline.flush());
   }
 
   /** The encoder of (service, partition), its redaction rules refreshed for this batch. */
@@ -216,11 +236,4 @@ export class KafkaSource {
         });
     }, this.opts, { source: `kafka:${this.opts.topic}` });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
 }

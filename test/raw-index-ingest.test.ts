@@ -13,7 +13,7 @@ import { RawIndexSource } from '../src/modules/ingest/raw-index.source';
 import { CLI, ROOT } from './support/cli';
 import { createTenant, env, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { openSearch } from './support/opensearch';
-import { writeSyslog } from './support/syslog-writer';
+import { eventsOf, RAW_MAPPING, storeRaw, syslogDocuments } from './support/raw-index';
 
 const SAMPLE = readFileSync(path.join(ROOT, 'src/modules/ingest/fixtures/pgaudit-pg15/postgresql.stderr'), 'utf8');
 const INDEX = `rawlogs-${process.pid}-2026.11.24`;
@@ -32,47 +32,15 @@ function cli(args: string[], input?: string): Record<string, number> {
   return JSON.parse(r.stdout) as Record<string, number>;
 }
 
-/** The fixture's records (a line starting with a timestamp starts one), each sent as PostgreSQL's syslog pieces. */
-function syslogDocuments(log: string): Record<string, unknown>[] {
-  const records = log.split(/\n(?=\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC \[)/).map((r) => r.replace(/\n$/, '')).filter((r) => r !== '');
-  const seq = new Map<string, number>();
-  const docs: Record<string, unknown>[] = [];
-  for (const record of records) {
-    const pid = /^\S+ \S+ UTC \[(\d+)\]/.exec(record)![1]!;
-    const n = (seq.get(pid) ?? 0) + 1;
-    seq.set(pid, n);
-    const time = new Date(`${record.slice(0, 23).replace(' ', 'T')}Z`).toISOString();
-    for (const piece of writeSyslog(n, record)) docs.push({ MESSAGE: piece, timestamp: time, HOSTNAME: 'pg-demo-1', SYSLOG_PID: pid, SYSTEMD_UNIT: 'postgresql.service' });
-  }
-  return docs;
-}
-
 /** Indexes documents as an integration does, ids in arrival order (what orders pieces of one timestamp). */
-async function store(docs: Record<string, unknown>[], first: number): Promise<void> {
-  const body = docs.map((d, i) => `${JSON.stringify({ create: { _index: INDEX, _id: String(first + i).padStart(10, '0') } })}\n${JSON.stringify(d)}\n`).join('');
-  const res = await fetch(`${env('OPENSEARCH_URL')}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
-  const r = await res.json() as { errors: boolean };
-  expect(r.errors).toBe(false);
-}
-
-const orderKey = (e: Record<string, unknown>) => [e.timestamp, e.statementId, e.substatementId, e.auditType, e.command, e.objectName, e.statement].join('|');
-
-/** A service's audit events, the fields a stderr line carries, in time and statement order (ids and tenant left out). */
-async function eventsOf(serviceId: string): Promise<Record<string, unknown>[]> {
-  await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_refresh');
-  const r = await openSearch<{ hits: { hits: { _source: Record<string, unknown> }[] } }>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_search',
-    { size: 1000, query: { term: { serviceId } } });
-  return r.hits.hits.map(({ _source: { id: _i, serviceId: _s, projectId: _p, organizationId: _o, ingestedAt: _a, tiebreak: _t, ...rest } }) => rest)
-    .sort((a, b) => orderKey(a).localeCompare(orderKey(b)));
-}
+const store = (docs: Record<string, unknown>[], first: number) => storeRaw(docs, first, () => INDEX);
 
 beforeAll(async () => {
   g = await startTestGateway();
   await g.gateway.eventStore!.ensureTemplate();
   streamTenant = await createTenant(g, { serviceUrl: urls.pgaudit });
   rawTenant = await createTenant(g, { serviceUrl: urls.pgaudit });
-  await openSearch(env('OPENSEARCH_URL'), 'PUT', `/${INDEX}`, { mappings: { properties: {
-    timestamp: { type: 'date' }, MESSAGE: { type: 'text' }, HOSTNAME: { type: 'keyword' }, SYSLOG_PID: { type: 'keyword' }, SYSTEMD_UNIT: { type: 'keyword' } } } });
+  await openSearch(env('OPENSEARCH_URL'), 'PUT', `/${INDEX}`, RAW_MAPPING);
   documents = syslogDocuments(SAMPLE);
   cli(['--service', streamTenant.serviceId, '--stdin', '--source', 'host-a:postgresql.log', '--format', 'stderr'], SAMPLE);
 }, 60_000);

@@ -63,15 +63,16 @@ describe('rate limits in the configuration', () => {
 describe('ingest bounds in the configuration', () => {
   it('defaults: 1 MiB records, 24 h ahead, dead letters kept 30 days', () => {
     expect(loadConfig(BASE).ingest).toEqual({ maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 86_400_000, deadLetterRetentionDays: 30,
-      redactionRefreshMs: 5000 });
+      redactionRefreshMs: 5000, rawMaxHosts: 10_000 });
   });
   it('set from the environment', () => {
-    expect(loadConfig({ ...BASE, INGEST_MAX_RECORD_BYTES: '65536', INGEST_MAX_FUTURE_SKEW_MS: '0', DEAD_LETTER_RETENTION_DAYS: '7' }).ingest)
-      .toEqual({ maxRecordBytes: 65536, maxFutureSkewMs: 0, deadLetterRetentionDays: 7, redactionRefreshMs: 5000 });
+    expect(loadConfig({ ...BASE, INGEST_MAX_RECORD_BYTES: '65536', INGEST_MAX_FUTURE_SKEW_MS: '0', DEAD_LETTER_RETENTION_DAYS: '7', INGEST_RAW_MAX_HOSTS: '2' }).ingest)
+      .toEqual({ maxRecordBytes: 65536, maxFutureSkewMs: 0, deadLetterRetentionDays: 7, redactionRefreshMs: 5000, rawMaxHosts: 2 });
   });
   it.each([
     ['INGEST_MAX_RECORD_BYTES', '100'], ['INGEST_MAX_RECORD_BYTES', String(32 * 1024 * 1024 + 1)], ['INGEST_MAX_FUTURE_SKEW_MS', '-1'],
     ['INGEST_MAX_FUTURE_SKEW_MS', String(8 * 86_400_000)], ['DEAD_LETTER_RETENTION_DAYS', '0'], ['DEAD_LETTER_RETENTION_DAYS', '1d'],
+    ['INGEST_RAW_MAX_HOSTS', '0'], ['INGEST_RAW_MAX_HOSTS', '100001'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ ...BASE, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...BASE, [name]: value })).toThrow(name);
@@ -180,6 +181,12 @@ describe('OpenSearch in the configuration', () => {
     expect(() => loadConfig({ ...BASE, OPENSEARCH_URL: 'http://u:s3cret@a:9200,mailto:s3cret' })).not.toThrow(/s3cret/);
     expect(() => loadConfig({ ...BASE, OPENSEARCH_URL: 'http://u:s3cret@a:9200,mailto:s3cret' })).toThrow(ConfigError);
   });
+  it('OPENSEARCH_EVENT_SHARDS: 1 to 64, default 1', () => {
+    expect(loadConfig(BASE).opensearchEventShards).toBe(1);
+    expect(loadConfig({ ...BASE, OPENSEARCH_EVENT_SHARDS: '24' }).opensearchEventShards).toBe(24);
+    for (const bad of ['0', '65', 'two', '1.5']) expect(() => loadConfig({ ...BASE, OPENSEARCH_EVENT_SHARDS: bad })).toThrow(/^OPENSEARCH_EVENT_SHARDS must be an integer from 1 to 64/);
+  });
+
   it('OPENSEARCH_REPLICAS: 0 to 5', () => {
     expect(loadConfig({ ...BASE, OPENSEARCH_REPLICAS: '1' }).opensearchReplicas).toBe(1);
     expect(loadConfig({ ...BASE, OPENSEARCH_REPLICAS: '5' }).opensearchReplicas).toBe(5);

@@ -36,6 +36,11 @@ export interface GatewayConfig {
   opensearchNodes: string[];
   /** Replicas of every index the gateway creates (OPENSEARCH_REPLICAS): its index templates say so. */
   opensearchReplicas: number;
+  /**
+   * Primary shards of each daily event index (OPENSEARCH_EVENT_SHARDS): one for up to some 40 GB of events a day,
+   * more on a cluster whose daily index would be larger (bench/README.md, cost model).
+   */
+  opensearchEventShards: number;
   /** Audit events are kept this many days; older daily indices are deleted whole by the ingester. */
   eventRetentionDays: number;
   /** Bounds of the ingester (README, Ingest bounds). */
@@ -121,10 +126,12 @@ export interface IngestLimits {
   deadLetterRetentionDays: number;
   /** How often the ingester reads its service's redaction rules' version (ms): a change applies to what is read from then on. */
   redactionRefreshMs: number;
+  /** Mapped hosts of one shared raw index pattern at most (admin raw-host refuses more; ingest --raw-hosts refuses to read a pattern with more). */
+  rawMaxHosts: number;
 }
 
 export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxRecordBytes: 1024 * 1024, maxFutureSkewMs: 24 * 3_600_000, deadLetterRetentionDays: 30,
-  redactionRefreshMs: 5000 };
+  redactionRefreshMs: 5000, rawMaxHosts: 10_000 };
 
 /** A bad environment: the process stops at start-up with this message, which names the variable. */
 export interface HttpLimits {
@@ -370,12 +377,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     opensearchUrl: env.OPENSEARCH_URL || null,
     opensearchNodes: opensearchNodes(env),
     opensearchReplicas: int(env, 'OPENSEARCH_REPLICAS', 0, 0, 5),
+    opensearchEventShards: int(env, 'OPENSEARCH_EVENT_SHARDS', 1, 1, 64),
     eventRetentionDays: int(env, 'EVENT_RETENTION_DAYS', 30, 1, 3650),
     ingest: {
       maxRecordBytes: int(env, 'INGEST_MAX_RECORD_BYTES', DEFAULT_INGEST_LIMITS.maxRecordBytes, 4096, 32 * 1024 * 1024),
       maxFutureSkewMs: int(env, 'INGEST_MAX_FUTURE_SKEW_MS', DEFAULT_INGEST_LIMITS.maxFutureSkewMs, 0, 7 * 24 * 3_600_000),
       deadLetterRetentionDays: int(env, 'DEAD_LETTER_RETENTION_DAYS', DEFAULT_INGEST_LIMITS.deadLetterRetentionDays, 1, 3650),
       redactionRefreshMs: int(env, 'INGEST_REDACTION_REFRESH_MS', DEFAULT_INGEST_LIMITS.redactionRefreshMs, 100, 60_000),
+      rawMaxHosts: int(env, 'INGEST_RAW_MAX_HOSTS', DEFAULT_INGEST_LIMITS.rawMaxHosts, 1, 100_000),
     },
     targetConnectTimeoutMs: int(env, 'TARGET_CONNECT_TIMEOUT_MS', 5000, 100, 120000),
     targetStatementTimeoutMs: int(env, 'TARGET_STATEMENT_TIMEOUT_MS', 15000, 100, 600000),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * pg-audit-gateway: one executable for operators and automation (see ../shared/design/cli.md).
- *   migrate | serve | emit-schema [--check] | ingest | export | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key|verify-history>
+ *   migrate | serve | emit-schema [--check] | ingest | export | admin <create-organization|create-project|register-service|create-token|list-tokens|revoke-token|set-plan|rotate-key|ingest-key|raw-host|list-raw-hosts|verify-history>
  * Configuration from the environment; flags override it. `--json` prints one JSON object on stdout.
  * A failure prints one line on stderr and exits non-zero.
  */
@@ -22,6 +22,11 @@ import { KafkaSource } from '../modules/ingest/kafka.source';
 import { FleetFollower } from '../modules/ingest/fleet.follower';
 import { LeaseRepository } from '../modules/ingest/lease.repository';
 import { RawIndexSource } from '../modules/ingest/raw-index.source';
+import { RawIndexRepository } from '../modules/ingest/raw-index.repository';
+import { RawHostRegistry } from '../modules/ingest/raw-host.registry';
+import { isRawIndexPattern } from '../modules/ingest/raw-hosts';
+import { SharedRawIndexSource } from '../modules/ingest/raw-shared.source';
+import { IngestError } from '../modules/ingest/ingest.errors';
 import { RedactionWatcher } from '../modules/redaction/redaction.watcher';
 import { DEAD_LETTER_CODES } from '../modules/audit-events/event.index';
 import { TenancyError } from '../modules/tenancy/tenancy.errors';
@@ -49,6 +54,10 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   ingest --service ID --raw-index PATTERN [--raw-url URL] [--log-line-prefix P] [--once]
                                             read the service's raw documents of a log integration's indices (MESSAGE,
                                             syslog pieces put back together) from OpenSearch at URL (else OPENSEARCH_URL)
+  ingest --raw-index PATTERN --raw-hosts [--raw-url URL] [--log-line-prefix P] [--once]
+                                            read a pattern many services share once, each document to the service its
+                                            HOSTNAME is mapped to (admin raw-host); an unmapped host's documents are
+                                            dead letters of no tenant
   ingest --fleet --log-root DIR [--lease-seconds N] [--max-services N] [--metrics-port N]
                                             follow <DIR>/<service id>/ of many services, sharing them with the other
                                             --fleet processes of the same gateway database (leases)
@@ -78,6 +87,12 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   admin rotate-key                          re-wrap every service's credential under the current master key
   admin ingest-key --service ID             the service's ingest key (current master key version) for its servers' log
                                             shipper: it signs each Kafka log record (pga-signature); a secret
+  admin raw-host --raw-index PATTERN --host HOST --service ID
+                                            map a host of a shared raw index pattern to a service (ingest --raw-hosts)
+  admin raw-host --raw-index PATTERN --host HOST --remove [--service ID]
+                                            remove that mapping (only if it is that service's, with --service)
+  admin list-raw-hosts [--raw-index PATTERN]
+                                            the mapped hosts: pattern, host, service, created
   admin verify-history [--service ID]       check every policy history's hash chain; exits 1 naming the first broken revision
 common: --database-url URL (else DATABASE_URL), --json`;
 
@@ -92,7 +107,7 @@ const OPTIONS = {
   after: { type: 'string' }, limit: { type: 'string' },
   scopes: { type: 'string' }, 'expires-in': { type: 'string' }, 'expires-at': { type: 'string' }, 'token-id': { type: 'string' },
   'kafka-brokers': { type: 'string' }, 'kafka-topic': { type: 'string' }, 'kafka-group': { type: 'string' },
-  'raw-index': { type: 'string' }, 'raw-url': { type: 'string' },
+  'raw-index': { type: 'string' }, 'raw-url': { type: 'string' }, 'raw-hosts': { type: 'boolean' }, host: { type: 'string' }, remove: { type: 'boolean' },
   fleet: { type: 'boolean' }, 'log-root': { type: 'string' }, 'lease-seconds': { type: 'string' }, 'max-services': { type: 'string' },
 } as const;
 
@@ -202,6 +217,24 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
         return print(values, { serviceId: service.id, keyVersion: keys.current, key: key.toString('base64') },
           `ingest key of service ${service.id}, master key version ${keys.current}:\n${key.toString('base64')}\n(a secret: give it to that service's log shipper only; sign each record's value with HMAC-SHA256 under it, header pga-signature: ${keys.current}.<base64url>)`);
       }
+      case 'raw-host': {
+        const hosts = rawHostRegistry(gateway, config);
+        const [indexPattern, host] = [required(values, 'raw-index'), required(values, 'host')];
+        if (values.remove) {
+          const r = await hosts.unmap(indexPattern, host, values.service);
+          return print(values, { indexPattern: r.indexPattern, host: r.host, serviceId: r.serviceId, removed: true },
+            `host ${r.host} of ${r.indexPattern} is no longer mapped (it was service ${r.serviceId}'s)`);
+        }
+        const { mapping: m, alreadyMapped } = await hosts.map(indexPattern, host, required(values, 'service'));
+        return print(values, { indexPattern: m.indexPattern, host: m.host, serviceId: m.serviceId, createdAt: m.createdAt.toISOString(), alreadyMapped },
+          `host ${m.host} of ${m.indexPattern} ${alreadyMapped ? 'was already' : 'is now'} mapped to service ${m.serviceId}`);
+      }
+      case 'list-raw-hosts': {
+        const hosts = (await rawHostRegistry(gateway, config).list(values['raw-index'])).map((m) => ({
+          indexPattern: m.indexPattern, host: m.host, serviceId: m.serviceId, createdAt: m.createdAt.toISOString() }));
+        const human = hosts.map((m) => [m.indexPattern, m.host, `service ${m.serviceId}`, `created ${m.createdAt}`].join('  '));
+        return print(values, { hosts }, human.length > 0 ? human.join('\n') : 'no mapped hosts');
+      }
       case 'verify-history': {
         if (values.service !== undefined && !/^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(values.service)) {
           throw new UsageError('--service takes a service id (a UUID)');
@@ -264,6 +297,12 @@ async function admin(sub: string | undefined, values: Values): Promise<void> {
   } finally {
     await gateway.close();
   }
+}
+
+/** The shared raw-index mode's host mapping, as the admin commands change it. */
+function rawHostRegistry(gateway: ReturnType<typeof createGateway>, config: ReturnType<typeof loadConfig>): RawHostRegistry {
+  return new RawHostRegistry(new RawIndexRepository(gateway.db.prisma), async (id) => (await gateway.tenancy.serviceById(id)) !== null,
+    config.ingest.rawMaxHosts);
 }
 
 /** set-plan's human summary of a lapse: counts, then one line per policy still pending. */
@@ -346,6 +385,10 @@ async function ingest(values: Values): Promise<void> {
   if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
   if (values['kafka-brokers'] !== undefined) return ingestKafka(values, config);
   if (values.fleet) return ingestFleet(values, config);
+  if (values['raw-hosts']) {
+    if (values.service !== undefined) throw new UsageError('--raw-hosts reads many services (routed by host): give it without --service');
+    return ingestRawIndex(values, config, null);
+  }
   const serviceId = required(values, 'service');
   if (values['raw-index'] !== undefined) return ingestRawIndex(values, config, serviceId);
   const logDir = values.stdin ? '' : required(values, 'log-dir');
@@ -435,26 +478,41 @@ async function sweepHourly(store: NonNullable<ReturnType<typeof createGateway>['
   }
 }
 
-/** `ingest --raw-index`: a service's raw documents of a log integration's indices, once or until a signal. */
-async function ingestRawIndex(values: Values, config: ReturnType<typeof loadConfig>, serviceId: string): Promise<void> {
+/**
+ * `ingest --raw-index`: raw documents of a log integration's indices, once or every 5 s until a signal: one
+ * service's (`serviceId`), or, with --raw-hosts (`serviceId` null), a shared pattern's, each to its host's service.
+ */
+async function ingestRawIndex(values: Values, config: ReturnType<typeof loadConfig>, serviceId: string | null): Promise<void> {
   const indexPattern = required(values, 'raw-index');
-  if (!/^[a-z0-9][a-z0-9._*-]{0,254}$/.test(indexPattern)) throw new UsageError('--raw-index takes an index name or pattern (lower-case letters, digits, . _ - *)');
+  if (!isRawIndexPattern(indexPattern)) throw new UsageError('--raw-index takes an index name or pattern (lower-case letters, digits, . _ - *)');
   const url = values['raw-url'] ?? config.opensearchUrl!;
   if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError('--raw-url takes an http(s) URL');
-  await runIngestProcess(values, config, { serviceId, source: `raw:${indexPattern}` }, async ({ gateway, store, registry, logger, signal }) => {
-    const service = await gateway.tenancy.serviceById(serviceId);
-    if (!service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
-    const options = ingestOptions(config, gateway, service.id, ingestMetrics(registry, Date.now, DEAD_LETTER_CODES));
-    const raw = new RawIndexSource(service, store, gateway.db.prisma, logger, { ...options, url, indexPattern, logLinePrefix: values['log-line-prefix'] });
+  const logFields = serviceId === null ? { source: `raw:${indexPattern}`, hosts: 'mapped' } : { serviceId, source: `raw:${indexPattern}` };
+  await runIngestProcess(values, config, logFields, async ({ gateway, store, registry, logger, signal }) => {
+    const service = serviceId === null ? null : await gateway.tenancy.serviceById(serviceId);
+    if (serviceId !== null && !service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
+    const options = ingestOptions(config, gateway, service?.id ?? null, ingestMetrics(registry, Date.now, DEAD_LETTER_CODES));
+    const raw = { url, indexPattern, logLinePrefix: values['log-line-prefix'] };
+    let pass: () => Promise<{ documents: number; events: number; malformed: number; unmapped?: number; hosts?: number }>;
+    if (service === null) {
+      const shared = new SharedRawIndexSource({ store, logger, repository: new RawIndexRepository(gateway.db.prisma),
+        redaction: (id) => new RedactionWatcher(gateway.redactionRepository, id, config.ingest.redactionRefreshMs) },
+      { ...options, ...raw, maxHosts: config.ingest.rawMaxHosts });
+      pass = () => shared.runOnce();
+    } else {
+      const one = new RawIndexSource(service, store, gateway.db.prisma, logger, { ...options, ...raw });
+      pass = () => one.runOnce();
+    }
     if (values.once) {
-      const stats = await raw.runOnce();
+      const stats = await pass();
       await store.refresh();
-      return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.documents} raw documents`);
+      const hosts = stats.hosts === undefined ? '' : ` of ${stats.hosts} mapped hosts; ${stats.unmapped} of no mapped host (dead letters)`;
+      return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.documents} raw documents${hosts}`);
     }
     logger.info('following raw indices', { indexPattern });
     while (!signal.aborted) {
       try {
-        const stats = await raw.runOnce();
+        const stats = await pass();
         if (stats.documents) logger.info('ingested', { ...stats });
       } catch (err) {
         logger.warn('raw index pass failed; retrying', { error: (err as Error).message });
@@ -517,8 +575,11 @@ async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>
   }, { retentionSweep: true });
 }
 
-/** One service's ingest options from the configuration: limits, window, dead-letter retention, its redaction rules. */
-function ingestOptions(config: ReturnType<typeof loadConfig>, gateway: ReturnType<typeof createGateway>, serviceId: string,
+/**
+ * Ingest options from the configuration: limits, window, dead-letter retention, and one service's redaction rules
+ * (none with `serviceId` null: a source of many services keeps one watcher per service itself).
+ */
+function ingestOptions(config: ReturnType<typeof loadConfig>, gateway: ReturnType<typeof createGateway>, serviceId: string | null,
   recorder: ReturnType<typeof ingestMetrics>): IngestOptions {
   return {
     recorder,
@@ -526,7 +587,7 @@ function ingestOptions(config: ReturnType<typeof loadConfig>, gateway: ReturnTyp
     window: { retentionDays: config.eventRetentionDays, maxFutureSkewMs: config.ingest.maxFutureSkewMs },
     deadLetterRetentionDays: config.ingest.deadLetterRetentionDays,
     // the service's redaction rules, loaded before the first record and re-read every INGEST_REDACTION_REFRESH_MS
-    redaction: new RedactionWatcher(gateway.redactionRepository, serviceId, config.ingest.redactionRefreshMs),
+    ...(serviceId === null ? {} : { redaction: new RedactionWatcher(gateway.redactionRepository, serviceId, config.ingest.redactionRefreshMs) }),
   };
 }
 
@@ -645,6 +706,7 @@ export async function main(argv: string[]): Promise<void> {
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     const known = err instanceof UsageError || err instanceof CommandFailed || err instanceof ConfigError || err instanceof TenancyError || err instanceof AuditEventsError
+      || err instanceof IngestError
       || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`pg-audit-gateway: ${known ? message : `failed: ${message.split('\n').find((l) => l.trim()) ?? 'unknown error'}`}\n`);

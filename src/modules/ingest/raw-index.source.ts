@@ -1,9 +1,11 @@
 /**
  * Ingest from a log integration's raw indices (daily `logs-*` indices holding each server log line unparsed in
- * `MESSAGE`): one service's documents, read in (time, _id) order, never written to.
+ * `MESSAGE`): documents read in (time, _id) order, never written to. Two modes share one reader (`RawIndexReader`):
+ * one service's pattern (`RawIndexSource`, here), and a pattern many services share, each document routed by its
+ * host (raw-shared.source.ts).
  *
  * - Reading: pages of `search_after` on (time field, _id), only documents older than `settleMs` (late documents of
- *   the last seconds arrive before they are passed); checkpointed in the gateway database (ingest_raw_checkpoint)
+ *   the last seconds arrive before they are passed); checkpointed in the gateway database (raw-index.repository.ts)
  *   from acknowledged batches only, so a crash reads again from the last checkpoint.
  * - Reassembly: PostgreSQL's syslog output arrives as pieces, a statement's lines (and a long line's chunks) in
  *   documents of their own; the pieces of each server process (host and pid) are put back together
@@ -25,12 +27,13 @@ import { compileLogLinePrefix, DEFAULT_LOG_LINE_PREFIX } from './formats/log-lin
 import { managedDocumentToItem } from './formats/managed.splitter';
 import { type AssembledMessage, SyslogChunkAssembler } from './formats/syslog-chunks';
 import { DEFAULT_MAX_RECORD_BYTES } from './log-record';
+import { type RawCheckpoint, RawIndexRepository } from './raw-index.repository';
 import { DEFAULT_EVENT_WINDOW, RecordEncoder } from './record.encoder';
 
 export interface RawIndexOptions extends PipelineOptions {
   /** The integration's OpenSearch (it may be the gateway's own). */
   url: string;
-  /** The integration's indices of this service, e.g. `logs-*`. */
+  /** The integration's indices, e.g. `logs-*`. */
   indexPattern: string;
   /** The documents' time field; default `timestamp`. */
   timeField?: string;
@@ -41,63 +44,82 @@ export interface RawIndexOptions extends PipelineOptions {
   pageSize?: number;
   maxRecordBytes?: number;
   window?: EventWindow;
+  /** The service's redaction rules (the one-service mode; the shared mode has one source per service). */
   redaction?: RedactionSource;
 }
 
 /** A raw document as read: its place in the order, its index and id, and the fields used. */
 interface RawHit { _index: string; _id: string; sort: unknown[]; _source: Record<string, unknown> }
-/** Where a message's first piece was: its position id, and the sort values just before it (what a checkpoint may reach while it is open). */
-interface FirstPiece { position: number; timestamp: unknown; before: unknown[] | null }
+/** Where a message's first piece was: its position id, and the sort values just before it (what a checkpoint may reach while it is open); the encoder of its service. */
+interface FirstPiece { position: number; timestamp: unknown; before: unknown[] | null; encoder: RecordEncoder }
 
 export interface RawIndexStats { documents: number; events: number; malformed: number; sessionEvents: number }
 
-export class RawIndexSource {
-  private readonly client: Client;
-  private readonly source: string;
+/**
+ * Where a document goes: its piece to `encoder`'s messages, or, with `refusal`, straight to a dead letter of
+ * `encoder` (its service's: none, for a document of no tenant) at the document's position, never assembled.
+ */
+export interface RawRoute { encoder: RecordEncoder; refusal?: { reason: string; excerpt: string } }
 
-  constructor(
-    private readonly service: Pick<ServiceRecord, 'id' | 'projectId' | 'organizationId'>,
-    private readonly store: EventStore,
-    private readonly db: Db,
-    private readonly logger: Logger,
-    private readonly opts: RawIndexOptions,
-  ) {
+/** A pass's routing: `beforePage` before each page is read, `route` for each document of it. */
+export interface RawRouter {
+  beforePage?(): Promise<void>;
+  route(doc: Record<string, unknown>, hit: { index: string; id: string }): RawRoute | Promise<RawRoute>;
+}
+
+/** The reading both modes share: pages in order, pieces put back together per stream, the checkpoint. */
+export class RawIndexReader {
+  private readonly client: Client;
+  /** Names what is read in position ids and dead letters: the same in both modes, so a document has one id. */
+  readonly source: string;
+
+  constructor(private readonly store: EventStore, private readonly logger: Logger, readonly opts: RawIndexOptions) {
     this.client = new Client({ node: opts.url, requestTimeout: 30_000, maxRetries: 2 });
     this.source = `raw:${opts.indexPattern}`;
   }
 
-  /** Reads every settled document after the checkpoint, indexes what they hold, and moves the checkpoint. */
-  async runOnce(): Promise<RawIndexStats> {
+  /** A new encoder of this reader's source for `service` (one per service and pass). */
+  encoder(service: Pick<ServiceRecord, 'id' | 'projectId' | 'organizationId'>): RecordEncoder {
+    return new RecordEncoder(service, this.source, this.opts.window ?? DEFAULT_EVENT_WINDOW);
+  }
+
+  /**
+   * Reads every settled document after `checkpoint`, each where `router` sends it, indexes what they hold, and
+   * moves the checkpoint from acknowledged batches. `refused`: documents the router refused.
+   */
+  async pass(checkpoint: RawCheckpoint, router: RawRouter, logFields: Record<string, unknown>): Promise<RawIndexStats & { refused: number }> {
     const timeField = this.opts.timeField ?? 'timestamp';
     const prefix = compileLogLinePrefix(this.opts.logLinePrefix ?? DEFAULT_LOG_LINE_PREFIX);
-    const encoder = new RecordEncoder(this.service, this.source, this.opts.window ?? DEFAULT_EVENT_WINDOW);
-    if (this.opts.redaction) encoder.redactor = await this.opts.redaction.current();
     const assembler = new SyslogChunkAssembler<FirstPiece>(this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
-    const stats: RawIndexStats = { documents: 0, events: 0, malformed: 0, sessionEvents: 0 };
-    const saved = await this.db.ingestRawCheckpoint.findUnique({ where: { serviceId_indexPattern: { serviceId: this.service.id, indexPattern: this.opts.indexPattern } } });
-    let after = (saved?.after as unknown[] | undefined) ?? null;
-    let documents = Number(saved?.documents ?? 0);
+    const stats = { documents: 0, events: 0, malformed: 0, sessionEvents: 0, refused: 0 };
+    let { after, documents } = await checkpoint.load();
     const pipeline = new BulkPipeline<{ after: unknown[]; documents: number }>(this.store, this.logger, async (mark, counts) => {
       stats.events += counts.events; stats.malformed += counts.deadLetters; stats.sessionEvents += counts.sessionEvents;
-      const data = { after: mark.after as object, documents: BigInt(mark.documents), updatedAt: new Date() };
-      await this.db.ingestRawCheckpoint.upsert({ where: { serviceId_indexPattern: { serviceId: this.service.id, indexPattern: this.opts.indexPattern } },
-        create: { serviceId: this.service.id, indexPattern: this.opts.indexPattern, ...data }, update: data });
-    }, this.opts, { serviceId: this.service.id, source: this.source });
+      await checkpoint.save(mark.after, mark.documents);
+    }, this.opts, logFields);
     const encode = (messages: AssembledMessage<FirstPiece>[]) => {
       for (const m of messages) {
         const item = managedDocumentToItem({ MESSAGE: m.text, timestamp: m.first.timestamp }, prefix, m.first.position);
-        encoder.encode(item, pipeline.current, m.first.position);
+        m.first.encoder.encode(item, pipeline.current, m.first.position);
       }
     };
     try {
       for (;;) {
+        await router.beforePage?.();
         const hits = await this.page(timeField, after);
         if (hits.length === 0) break;
         for (const hit of hits) {
           const doc = hit._source;
-          const stream = `${String(doc.HOSTNAME ?? '')}|${String(doc.SYSLOG_PID ?? doc._PID ?? '')}`;
-          const first: FirstPiece = { position: positionOf(hit), timestamp: doc[timeField], before: after };
-          encode(assembler.push(stream, typeof doc.MESSAGE === 'string' ? doc.MESSAGE : '', first));
+          const position = positionOf(hit);
+          const route = await router.route(doc, { index: hit._index, id: hit._id });
+          if (route.refusal) {
+            route.encoder.deadLetter(pipeline.current, position, 'unauthenticated_source', route.refusal.reason, route.refusal.excerpt);
+            stats.refused += 1;
+          } else {
+            const stream = `${String(doc.HOSTNAME ?? '')}|${String(doc.SYSLOG_PID ?? doc._PID ?? '')}`;
+            const first: FirstPiece = { position, timestamp: doc[timeField], before: after, encoder: route.encoder };
+            encode(assembler.push(stream, typeof doc.MESSAGE === 'string' ? doc.MESSAGE : '', first));
+          }
           after = hit.sort;
           documents += 1;
           stats.documents += 1;
@@ -130,6 +152,32 @@ export class RawIndexSource {
       },
     } as never);
     return ((res.body as { hits: { hits: RawHit[] } }).hits.hits);
+  }
+}
+
+/** One service's documents of a pattern: every document is the service's, whatever its host. */
+export class RawIndexSource {
+  private readonly reader: RawIndexReader;
+  private readonly checkpoint: RawCheckpoint;
+
+  constructor(
+    private readonly service: Pick<ServiceRecord, 'id' | 'projectId' | 'organizationId'>,
+    store: EventStore,
+    db: Db,
+    logger: Logger,
+    private readonly opts: RawIndexOptions,
+  ) {
+    this.reader = new RawIndexReader(store, logger, opts);
+    this.checkpoint = new RawIndexRepository(db).serviceCheckpoint(service.id, opts.indexPattern);
+  }
+
+  /** Reads every settled document after the checkpoint, indexes what they hold, and moves the checkpoint. */
+  async runOnce(): Promise<RawIndexStats> {
+    const encoder = this.reader.encoder(this.service);
+    if (this.opts.redaction) encoder.redactor = await this.opts.redaction.current();
+    const { refused: _none, ...stats } = await this.reader.pass(this.checkpoint, { route: () => ({ encoder }) },
+      { serviceId: this.service.id, source: this.reader.source });
+    return stats;
   }
 }
 

@@ -24,7 +24,7 @@ import type { RedactionSource } from '../redaction/redaction.watcher';
 import type { ServiceRecord } from '../tenancy/tenancy.repository';
 import { BulkPipeline, type PipelineOptions } from './bulk.pipeline';
 import type { EventWindow } from './event-window';
-import { routeMessage } from './kafka.record';
+import { MessageRouter } from './kafka.record';
 import { DEFAULT_MAX_RECORD_BYTES } from './log-record';
 import { DEFAULT_EVENT_WINDOW, RecordEncoder } from './record.encoder';
 
@@ -89,8 +89,11 @@ export class KafkaSource {
   /** Ends the running consumer's life with an error (kafkajs giving up, or a batch that could not be indexed). */
   private fail: (err: Error) => void = () => undefined;
 
+  private readonly router: MessageRouter;
+
   constructor(private readonly deps: KafkaSourceDeps, private readonly opts: KafkaSourceOptions) {
     this.pipeline = this.newPipeline();
+    this.router = new MessageRouter(deps.keys, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   }
 
   /** Consumes until `signal` aborts, then stops fetching, waits for what was read to be acknowledged and committed, and leaves the group. */
@@ -168,7 +171,7 @@ export class KafkaSource {
       this.opts.recorder?.bytesRead(message.value?.length ?? 0);
       const claim = message.key?.toString('utf8') ?? '';
       const service = claim !== '' && claim.length <= 128 ? await this.service(claim) : null;
-      const routed = routeMessage(message, offset, this.deps.keys, () => service !== null, this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+      const routed = this.router.route(message, offset, () => service !== null);
       if (routed.kind === 'record') {
         const encoder = await this.encoder(service!, partition);
         encoder.encode(routed.item, this.pipeline.current, offset);

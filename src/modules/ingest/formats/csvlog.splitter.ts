@@ -56,18 +56,7 @@ export class CsvlogSplitter implements LogSplitter {
   private ended = false;
   private readonly max: number;
   private readonly resyncAfter: number;
-  private readonly zones: SplitterOptions['zoneAbbreviations'];
-  /** The columns of the row being parsed, reused from row to row (a row is parsed in one synchronous call). */
-  private readonly columns: CsvColumns = newCsvColumns();
-  /**
-   * The last value made of each column (by repeatedColumn). Consecutive rows mostly share user,
-   * database, connection, session, severity and application, so most rows make no new string for them:
-   * fewer allocations, and the strings kept do not pin the text of every row.
-   */
-  private readonly lastColumnValues: string[] = [];
-  /** hostOfConnectionFrom's last answer: consecutive rows mostly come from the same session. */
-  private lastConnectionFrom: { from: string; host: string | null; port: number | null } = { from: '', host: null, port: null };
-  private readonly timestamps = newTimestampCache();
+  private readonly rows: CsvlogRowParser;
 
   constructor(options?: CsvlogOptions) {
     const o = optionsOf(options);
@@ -75,7 +64,7 @@ export class CsvlogSplitter implements LogSplitter {
     this.max = o.maxRecordBytes;
     this.resyncAfter = options?.resyncAfterBytes ?? CSVLOG_MAX_REAL_ROW_BYTES;
     if (!Number.isSafeInteger(this.resyncAfter) || this.resyncAfter <= this.max) throw new RangeError('resyncAfterBytes must be an integer above maxRecordBytes');
-    this.zones = o.zones;
+    this.rows = new CsvlogRowParser(o.zones);
   }
 
   push(chunk: string | Uint8Array): CsvlogRow[] {
@@ -112,9 +101,9 @@ export class CsvlogSplitter implements LogSplitter {
       // A row that scans as valid CSV holds an even number of quotes, so this first newline is outside
       // quotes and ends the row, just as drain's scan would find. Anything else (a newline inside a
       // quoted field, a malformed row) is left to that scan.
-      if (scanCsvRow(text, this.columns) !== null) return pos;
+      if (scanCsvRow(text, this.rows.columns) !== null) return pos;
       pos = nl + 1;
-      if (text.length > 0) out.push(this.recordOf(text, this.offset + pos));
+      if (text.length > 0) out.push(this.rows.scanned(text, this.offset + pos));
     }
   }
 
@@ -205,7 +194,7 @@ export class CsvlogSplitter implements LogSplitter {
         const textEnd = i > 0 && view[i - 1] === 0x0d ? i - 1 : i;
         const text = this.q.text(0, textEnd);
         this.take(i + 1);
-        if (text.length > 0) out.push(this.record(text, this.offset));
+        if (text.length > 0) out.push(this.rows.row(text, this.offset));
         continue;
       }
       if (i > this.max) {
@@ -219,20 +208,41 @@ export class CsvlogSplitter implements LogSplitter {
         const textEnd = view[len - 1] === 0x0d && !inQ ? len - 1 : len;
         const text = this.q.text(0, textEnd);
         this.take(len);
-        out.push(inQ ? malformed('csvlog: unterminated quoted field at the end of the stream', text, this.offset) : this.record(text, this.offset));
+        out.push(inQ ? malformed('csvlog: unterminated quoted field at the end of the stream', text, this.offset) : this.rows.row(text, this.offset));
       }
       return out;
     }
   }
+}
+
+/**
+ * One complete csvlog row (its text without the line end) to an item. Kept from row to row for what
+ * consecutive rows share (the scanned columns' buffer, repeated column values, the last connection and
+ * timestamp): the splitter's rows, and a Kafka message's one record (kafka.record.ts), without a splitter.
+ */
+export class CsvlogRowParser {
+  /** The columns of the row being parsed, reused from row to row (a row is parsed in one synchronous call). */
+  readonly columns: CsvColumns = newCsvColumns();
+  /**
+   * The last value made of each column (by repeatedColumn). Consecutive rows mostly share user,
+   * database, connection, session, severity and application, so most rows make no new string for them:
+   * fewer allocations, and the strings kept do not pin the text of every row.
+   */
+  private readonly lastColumnValues: string[] = [];
+  /** hostOfConnectionFrom's last answer: consecutive rows mostly come from the same session. */
+  private lastConnectionFrom: { from: string; host: string | null; port: number | null } = { from: '', host: null, port: null };
+  private readonly timestamps = newTimestampCache();
+
+  constructor(private readonly zones?: SplitterOptions['zoneAbbreviations']) {}
 
   /** One complete row (without its line end) to an item. */
-  private record(text: string, endOffset: number): LogItem {
+  row(text: string, endOffset: number): LogItem {
     const reason = scanCsvRow(text, this.columns);
-    return reason === null ? this.recordOf(text, endOffset) : malformed(`csvlog: ${reason}`, text, endOffset);
+    return reason === null ? this.scanned(text, endOffset) : malformed(`csvlog: ${reason}`, text, endOffset);
   }
 
-  /** record() of a row that scanCsvRow has scanned into this.columns without error. */
-  private recordOf(text: string, endOffset: number): LogItem {
+  /** row() of a row that scanCsvRow has scanned into this.columns without error. */
+  scanned(text: string, endOffset: number): LogItem {
     const cols = this.columns;
     if (cols.count < CSV_MIN_COLUMNS) return malformed(`csvlog: expected at least ${CSV_MIN_COLUMNS} columns, got ${cols.count}`, text, endOffset);
     const logTime = column(text, cols, 0);

@@ -1,6 +1,7 @@
 /**
  * Issue 14, on a real three-node OpenSearch cluster (dev/local/opensearch-cluster.ts, started here, not in the
- * global setup) with one replica of every index (OPENSEARCH_REPLICAS=1): one node is killed (SIGKILL) in the middle
+ * global setup) with one replica of every index (OPENSEARCH_REPLICAS=1) and daily event indices of three primary shards
+ * (OPENSEARCH_EVENT_SHARDS=3, as a large platform would have them): one node is killed (SIGKILL) in the middle
  * of a file ingest, and
  *   - nothing is lost and nothing is doubled: every event of the file is stored exactly once (the count, every id
  *     fetched, the checkpoint, the dead letters), first while the node is still down, again after it rejoined;
@@ -58,7 +59,7 @@ beforeAll(async () => {
   victim = cluster.nodes.findIndex((n) => n.name === manager);
   expect(victim).toBeGreaterThanOrEqual(0);
   const order = [victim, ...cluster.nodes.keys()].filter((i, k, all) => all.indexOf(i) === k);
-  g = await startTestGateway({ OPENSEARCH_URL: order.map((i) => cluster!.urls[i]).join(','), OPENSEARCH_REPLICAS: '1' });
+  g = await startTestGateway({ OPENSEARCH_URL: order.map((i) => cluster!.urls[i]).join(','), OPENSEARCH_REPLICAS: '1', OPENSEARCH_EVENT_SHARDS: '3' });
   await g.gateway.eventStore!.ensureTemplate();
   t = await createTenant(g, { serviceUrl: urls.pgaudit });
 }, 240_000);
@@ -108,11 +109,12 @@ it('a node killed mid-ingest: nothing lost or doubled, queries answer throughout
   const expectedGroups: Record<string, number> = {};
   for (const r of gen.audit) expectedGroups[r.event!.class] = (expectedGroups[r.event!.class] ?? 0) + 1;
 
-  // Every index of the gateway has one replica (the templates say so).
+  // Every index of the gateway has one replica, and the daily event indices three primary shards (the templates say so).
   const template = await openSearch(survivor.url, 'GET', '/_index_template/pgaudit-*');
-  expect(template.index_templates.map((x: { name: string; index_template: { template: { settings: { index: { number_of_replicas: string } } } } }) =>
-    [x.name, x.index_template.template.settings.index.number_of_replicas]).sort())
-    .toEqual([['pgaudit-deadletter', '1'], ['pgaudit-events', '1'], ['pgaudit-sessions', '1']]);
+  type Settings = { index: { number_of_replicas: string; number_of_shards?: string } };
+  expect(template.index_templates.map((x: { name: string; index_template: { template: { settings: Settings } } }) =>
+    [x.name, x.index_template.template.settings.index.number_of_replicas, x.index_template.template.settings.index.number_of_shards ?? '1']).sort())
+    .toEqual([['pgaudit-deadletter', '1', '1'], ['pgaudit-events', '1', '3'], ['pgaudit-sessions', '1', '1']]);
 
   // The first fifth indexed, and every copy of it started (one replica each): the kill tests losing a node, not
   // losing data that had one copy yet. Then the rest of the log is appended and read, and the node killed during it.
@@ -121,6 +123,8 @@ it('a node killed mid-ingest: nothing lost or doubled, queries answer throughout
   await new Ingester(service, tmp, g!.gateway.eventStore!, checkpoints, silentLogger, { batchSize: 500 }).runOnce();
   const health = await openSearch<{ status: string; timed_out: boolean }>(survivor.url, 'GET', '/_cluster/health/pgaudit-*?wait_for_status=green&timeout=60s');
   expect(health).toMatchObject({ status: 'green', timed_out: false });
+  const eventIndices = await openSearch<Record<string, { settings: Settings }>>(survivor.url, 'GET', '/pgaudit-events-*/_settings');
+  expect(Object.values(eventIndices).map((x) => x.settings.index.number_of_shards)).toEqual(Object.keys(eventIndices).map(() => '3'));
   fs.appendFileSync(path.join(tmp, LOG_FILE), gen.bytes.subarray(fifth));
   // Small batches: many acknowledged batches before and after the kill.
   const ingesting = new Ingester(service, tmp, g!.gateway.eventStore!, checkpoints, silentLogger, { batchSize: 500 }).runOnce();

@@ -104,7 +104,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, registry: M
     authCacheMaxEntries: config.authCacheMaxEntries });
   const policies = new PolicyService(tenancy, new PolicyRepository(db.prisma), config, logger, vault, targetConnectionMetrics(registry));
   const lapses = new LapseService(tenancy, policies, new LapseRepository(db.prisma), config, logger, lapseMetrics(registry, LAPSE_FAILURE_REASONS));
-  const eventStore = config.opensearchNodes.length > 0 ? new EventStore(config.opensearchNodes, { replicas: config.opensearchReplicas }) : null;
+  const eventStore = config.opensearchNodes.length > 0 ? new EventStore(config.opensearchNodes, { replicas: config.opensearchReplicas, eventShards: config.opensearchEventShards }) : null;
   const driftMonitor = config.driftCheckIntervalMs > 0
     ? new DriftMonitor(policies.drift, logger, { intervalMs: config.driftCheckIntervalMs }, driftMetrics(registry, DRIFT_CHECK_OUTCOMES))
     : null;

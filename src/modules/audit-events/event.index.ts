@@ -77,11 +77,13 @@ export const INDEX_TEMPLATE = {
 
 /**
  * An index template whose indices keep `replicas` copies of each shard beside the primary (OPENSEARCH_REPLICAS;
- * the templates above say 0, for a single node). A template only shapes the indices created after it: indices
- * that already exist keep their number of replicas.
+ * the templates above say 0, for a single node) and, when given, `shards` primary shards (OPENSEARCH_EVENT_SHARDS,
+ * for the event indices only; the templates say 1). A template only shapes the indices created after it: indices
+ * that already exist keep their shards and replicas.
  */
-export function withReplicas<T extends { template: { settings: object } }>(template: T, replicas: number): T {
-  return { ...template, template: { ...template.template, settings: { ...template.template.settings, number_of_replicas: replicas } } };
+export function withCopies<T extends { template: { settings: object } }>(template: T, copies: { replicas: number; shards?: number }): T {
+  const settings = { ...template.template.settings, number_of_replicas: copies.replicas, ...(copies.shards === undefined ? {} : { number_of_shards: copies.shards }) };
+  return { ...template, template: { ...template.template, settings } };
 }
 
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;

@@ -13,7 +13,7 @@ import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
   DEAD_LETTER_INDEX, DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp,
-  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, retentionCutoffMs, TEMPLATE_NAME, withReplicas,
+  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, retentionCutoffMs, TEMPLATE_NAME, withCopies,
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
@@ -78,10 +78,11 @@ export class EventStore {
   /**
    * `url`: one node, or several nodes of one cluster (OPENSEARCH_URL as a list): both the client and the query path
    * go round them and pass over a node that cannot be reached. `replicas`: of every index created from the
-   * templates (OPENSEARCH_REPLICAS), default 0.
+   * templates (OPENSEARCH_REPLICAS), default 0; `eventShards`: primary shards of each daily event index
+   * (OPENSEARCH_EVENT_SHARDS), default 1.
    */
   constructor(url: string | readonly string[], private readonly opts: { requestTimeoutMs?: number; maxBulkAttempts?: number; backoffMs?: number;
-    replicas?: number } = {}) {
+    replicas?: number; eventShards?: number } = {}) {
     const nodes = typeof url === 'string' ? [url] : [...url];
     this.client = new Client({ ...(nodes.length === 1 ? { node: nodes[0] } : { nodes }), requestTimeout: opts.requestTimeoutMs ?? 10_000, maxRetries: 1 });
     this.reads = new SearchHttp(nodes, opts.requestTimeoutMs ?? 10_000);
@@ -118,9 +119,9 @@ export class EventStore {
    */
   async ensureTemplate(): Promise<void> {
     const replicas = this.opts.replicas ?? 0;
-    await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, withReplicas(INDEX_TEMPLATE, replicas));
-    await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, withReplicas(DEAD_LETTER_TEMPLATE, replicas));
-    await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, withReplicas(SESSION_INDEX_TEMPLATE, replicas));
+    await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, withCopies(INDEX_TEMPLATE, { replicas, shards: this.opts.eventShards ?? 1 }));
+    await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, withCopies(DEAD_LETTER_TEMPLATE, { replicas }));
+    await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, withCopies(SESSION_INDEX_TEMPLATE, { replicas }));
     await this.call('PUT', `/${SESSION_INDEX_PATTERN}/_mapping`, { properties: SESSION_INDEX_TEMPLATE.template.mappings.properties },
       { allow_no_indices: 'true', ignore_unavailable: 'true' });
     await this.call('PUT', `/${INDEX_PATTERN}/_mapping`, { properties: INDEX_TEMPLATE.template.mappings.properties },

@@ -14,7 +14,7 @@ import type { Logger } from '../../base/logger';
 import { AuditErrorCode, AuditPolicyError, clip, refuse, serverText } from './audit-policy.errors';
 import { describeScope, planRestore, Scope } from './apply.plan';
 import type { ChangeContext } from './policy.change';
-import { inheritedSettings, scopeSettings } from './scope.settings';
+import { scopeAndInheritedSettings, scopeSettings } from './scope.settings';
 import { AuditSettingsValue, changedGucs, formatGuc, PgauditGuc } from './settings/settings.model';
 import type { TargetSession } from './target/target.session';
 
@@ -42,7 +42,8 @@ export interface ApplyPlan {
  * What one scope must show afterwards. Below the service level a scope's effective settings also depend on the
  * layers above it, which another change (another policy's row lock) may move at the same moment: so a scope that
  * SETs compares only the settings it set (`only`), and a scope that RESETs compares against what it inherits at
- * read-back time (`inherits`: the values it keeps of its own, e.g. object audit's pgaudit.role).
+ * read-back time (`inherits`: the values it keeps of its own, e.g. object audit's pgaudit.role), read in the same
+ * pass over the layers as the scope itself (scopeAndInheritedSettings).
  */
 export interface ExpectedScope {
   scope: Scope;
@@ -152,9 +153,11 @@ export class PolicyApplier {
       const got: AuditSettingsValue[] = [];
       const problems: string[] = [];
       for (const e of expected) {
-        const settings = await scopeSettings(ctx.session, e.scope);
+        // a RESET scope against what it inherits, both from one read of the layers above (another change may move one meanwhile)
+        const read = e.inherits ? await scopeAndInheritedSettings(ctx.session, e.scope) : null;
+        const settings = read?.settings ?? await scopeSettings(ctx.session, e.scope);
         got.push(settings);
-        const want = e.inherits ? { ...(await inheritedSettings(ctx.session, e.scope)), ...e.inherits } : e.settings;
+        const want = read && e.inherits ? { ...read.inherited, ...e.inherits } : e.settings;
         const differ = changedGucs(want, settings).filter((g) => ctx.facts.gucs.has(g) && (!e.only || e.only.includes(g)));
         if (differ.length > 0) {
           const where = expected.length > 1 || e.scope.kind !== ctx.scope.kind ? ` (${clip(describeScope(e.scope))})` : '';

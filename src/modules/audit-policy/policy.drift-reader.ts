@@ -14,7 +14,7 @@ import type { PolicyRepository, PolicyRow } from './policy.repository';
 import type { TargetConnector } from './target/target.connector';
 import type { TargetLease } from './target/target.lease';
 import type { TargetSession } from './target/target.session';
-import { inheritedSettings, scopeSettings } from './scope.settings';
+import { scopeAndInheritedSettings } from './scope.settings';
 
 /** A policy as the drift field sees it (its GraphQL root). */
 export interface DriftSubject { id: string; serviceId: string; version: number }
@@ -97,7 +97,8 @@ async function driftOn(session: TargetSession, row: PolicyRow): Promise<DriftRep
   const places: Scope[] = targets.length > 0 ? targets.map((database) => ({ kind: 'database', database })) : [scope];
   let report: DriftReport | null = null;
   for (const place of places) {
-    report = policyDrift(row, scope, await scopeSettings(session, place), await inheritedSettings(session, place));
+    const { settings, inherited } = await scopeAndInheritedSettings(session, place);   // one read: a layer above may move meanwhile
+    report = policyDrift(row, scope, settings, inherited);
     if (report.drift.length > 0) break;
   }
   return report!;

@@ -34,14 +34,33 @@ export function inheritedSettings(session: TargetSession, scope: Scope): Promise
 }
 
 /**
- * The layers `from` merged as seen from `scope`. Below the service, the service level's session-logging switches are
- * left out (their defaults show): a database or role policy cannot hold them, so they are never its settings.
+ * scopeSettings and inheritedSettings together, from ONE read of each layer: what to compare when a scope must
+ * hold nothing of its own (a RESET read back, drift of a disabled narrower policy). Read apart, each reads the
+ * layers above again, and another change may move one in between (a service-level policy's ALTER SYSTEM RESET
+ * shows in pg_file_settings at once, and in the session after the reload): the two views then differ although
+ * the scope holds nothing, and a RESET that took effect looked failed (APPLY_FAILED, undone). Only the scope's
+ * own entries can make these two differ.
  */
+export async function scopeAndInheritedSettings(session: TargetSession, scope: Scope)
+  : Promise<{ settings: AuditSettingsValue; inherited: AuditSettingsValue }> {
+  const layers = await readLayers(session, scope, layersOf(scope));
+  return { settings: layeredSettings(layers), inherited: layeredSettings(layers.slice(0, -1)) };
+}
+
+/** The layers `from` merged as seen from `scope`. */
 async function layered(session: TargetSession, scope: Scope, from: readonly Scope[]): Promise<AuditSettingsValue> {
+  return layeredSettings(await readLayers(session, scope, from));
+}
+
+/**
+ * The layers `from` as seen from `scope`, outermost first. Below the service, the service level's session-logging
+ * switches are left out (their defaults show): a database or role policy cannot hold them, so they are never its settings.
+ */
+async function readLayers(session: TargetSession, scope: Scope, from: readonly Scope[]): Promise<Map<string, string>[]> {
   const layers: Map<string, string>[] = [];
   for (const s of from) {
     const own = await explicitSettings(session, s);
     layers.push(scope.kind === 'service' ? own : new Map([...own].filter(([g]) => gucBelowService(g as PgauditGuc))));
   }
-  return layeredSettings(layers);
+  return layers;
 }

@@ -51,7 +51,7 @@ import { FORMAT_HEADER, ingestKey, SIGNATURE_HEADER, signLogRecord } from '../sr
 import { csvlogRows } from './csvlog-generator';
 import { BenchEnvironment, CLI, cpuSecondsOf, machine, PEAK_RSS } from './environment';
 import { Chunk, dropBulkBaseline, measureBulkBaseline, runIngester, settleMerges, writeChunk } from './ingest';
-import { KafkaBenchOptions, KafkaResult, LagRun, MemberCounts, metricSums, parseKafkaOptions, report, slopeOf, ThroughputRun } from './kafka-report';
+import { KafkaBenchOptions, KafkaResult, LagRun, MemberCounts, metricSums, parseKafkaOptions, report, rssTrend, slopeOf, SoakResult, SoakSample, soakReport, ThroughputRun } from './kafka-report';
 import { percentiles } from './stats';
 
 const MB = 2 ** 20;
@@ -88,6 +88,11 @@ function topicLogBytes(broker: KafkaBroker, topic: string): number {
 }
 
 /** CPU seconds (user + system) of this process's children that have exited and been waited for (/proc/self/stat cutime, cstime). */
+/** A process's resident set now (VmRSS), in MB; null once it is gone. */
+function rssMbOf(pid: number): number | null {
+  try { return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024; } catch { return null; }
+}
+
 function exitedChildrenCpuSeconds(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');   // fields[0] is field 3
@@ -411,6 +416,100 @@ class KafkaBench {
       throw err;
     }
   }
+
+  /**
+   * The soak: 2 members on a fresh topic under a steady producer for `soakMinutes`; every `churnMinutes` the second
+   * member is killed -9 and a new one takes its place (the first lives throughout: its RSS is the leak check). Every
+   * 10 s: the group's lag and the members' RSS. Then the producer stops, the lag drains, and every audit event produced
+   * must be indexed, none as a dead letter.
+   */
+  async soak(): Promise<SoakResult> {
+    const { soakMinutes, soakRate, churnMinutes } = this.o;
+    const seconds = soakMinutes * 60;
+    await this.emptyIndices();
+    const topic = `${TOPIC}-soak`;
+    await this.createTopic(topic);
+    const group = `pga-bench-soak-${Date.now()}`;
+    const ports = await freePorts(2);
+    const members = ports.map((port, i) => this.startMember(topic, group, `soak-${i}`, port));
+    const load = this.loadMark;
+    let generation = 0;
+    try {
+      await this.waitForGroup(group, topic, 2, members);
+      // event times 1 ms apart, starting far enough back that they never pass the clock (the event window refuses the future)
+      const recordsPerS = soakRate * 1.12;
+      const rows = csvlogRows(Number.MAX_SAFE_INTEGER, { seed: 777, start: Date.now() - Math.ceil(recordsPerS * seconds * 1.2) - 60_000, stepMs: 1, firstSession: 50_000_000 });
+      let service = -1;
+      let events = 0;
+      const next = (): Message => {
+        const row = rows.next().value as string;
+        if (row.includes(',"connection authorized: user=')) service = (service + 1) % this.o.services;
+        if (row.includes(',"AUDIT: ')) events += 1;
+        return this.message(Math.max(service, 0), Buffer.from(row));
+      };
+      const samples: SoakSample[] = [];
+      const kills: number[] = [];
+      let sent = 0;
+      let producing = true;
+      let cpuOfGone = 0;
+      const cpuOfMembers = () => cpuOfGone + members.reduce((sum, m) => sum + (m.child.exitCode === null && m.child.signalCode === null ? cpuSecondsOf(m.child.pid!) : 0), 0);
+      const t0 = performance.now();
+      const sampler = (async () => {
+        for (let k = 1; ; k++) {
+          await sleep(Math.max(0, t0 + k * 10_000 - performance.now()));
+          const t = (performance.now() - t0) / 1000;
+          const lag = await this.lagOf(group, topic);
+          samples.push({ t, lag, rssMb: members.map((m) => rssMbOf(m.child.pid!)), producedRecords: sent });
+          if (!producing && lag === 0) return;
+          if (!producing && t > seconds + 300) throw new Error(`soak: ${lag} records still unconsumed 300 s after the producer stopped`);
+          this.assertAlive(members);
+          if (producing && churnMinutes > 0 && t >= (kills.length + 1) * churnMinutes * 60 && t < seconds - 60) {
+            // the second member dies without a word; its partitions go to the first until the new one joins
+            const victim = members[1]!;
+            cpuOfGone += cpuSecondsOf(victim.child.pid!);
+            victim.child.kill('SIGKILL');
+            await victim.exited;
+            generation += 1;
+            members[1] = this.startMember(topic, group, `soak-1-${generation}`, (await freePorts(1))[0]!);
+            kills.push(t);
+            this.log(`  soak ${t.toFixed(0)} s: member 2 killed -9 and replaced; lag ${fmt(lag)} records; RSS of member 1 ${samples.at(-1)!.rssMb[0]?.toFixed(0)} MB`);
+          } else if (k % 30 === 0) {
+            this.log(`  soak ${t.toFixed(0)} s: lag ${fmt(lag)} records; RSS ${samples.at(-1)!.rssMb.map((x) => x?.toFixed(0)).join(' / ')} MB`);
+          }
+        }
+      })();
+      sampler.catch(() => undefined);
+      const cpu0 = cpuOfMembers();
+      while (performance.now() - t0 < seconds * 1000) {
+        const due = Math.floor((recordsPerS * (performance.now() - t0)) / 1000);
+        if (due > sent) {
+          const batch = Array.from({ length: due - sent }, next);
+          await this.producer.send({ topic, messages: batch });
+          sent += batch.length;
+        }
+        await sleep(20);
+      }
+      const producedSeconds = (performance.now() - t0) / 1000;
+      producing = false;
+      await sampler;
+      const drained = samples.at(-1)!.t - producedSeconds;
+      const cpu = cpuOfMembers() - cpu0;
+      const indexed = await this.count(INDEX_PATTERN);
+      const deadLetters = await this.count(DEAD_LETTER_PATTERN);
+      const counts = await this.counts(members);
+      await Promise.all(members.map((m) => this.stopMember(m)));
+      const during = samples.filter((x) => x.t <= producedSeconds);
+      const p = percentiles(during.map((x) => x.lag));
+      const rss = rssTrend(samples);
+      return { date: new Date().toISOString(), machine: machine(), options: this.o, seconds: (Date.now() - this.started) / 1000,
+        records: sent, events, indexed, deadLetters, kills, rssFirstMb: rss.first, rssLastMb: rss.last, rssSlopeMbPerHour: rss.slopePerHour, rssMaxMb: rss.max,
+        lag: { p50: p.p50, p95: p.p95, max: Math.max(0, ...during.map((x) => x.lag)), drainedSeconds: drained },
+        recordsPerS: sent / producedSeconds, counts, ingesterCpuSeconds: cpu, load: this.loadSince(load), samples };
+    } catch (err) {
+      await Promise.all(members.map((m) => this.stopMember(m)));
+      throw err;
+    }
+  }
 }
 
 /** `fn` again after an error Kafka calls retriable (e.g. GROUP_LOAD_IN_PROGRESS while a new group's coordinator loads), for up to 30 s. */
@@ -427,6 +526,15 @@ async function freePorts(n: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < n) ports.push(await freePort(ports));
   return ports;
+}
+
+/** bench/results/<name>-<time>.json */
+function writeResult(name: string, result: object): void {
+  const out = path.join(projectRoot(), 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const fileName = path.join(out, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(fileName, JSON.stringify(result, null, 2) + '\n');
+  process.stderr.write(`wrote ${path.relative(projectRoot(), fileName)}\n`);
 }
 
 export async function runKafkaBench(o: KafkaBenchOptions): Promise<void> {
@@ -450,6 +558,13 @@ export async function runKafkaBench(o: KafkaBenchOptions): Promise<void> {
   try {
     await b.open();
     await b.registerServices();
+    if (o.soakMinutes > 0) {
+      b.log(`soak: 2 members, ${fmt(o.soakRate)} audit events/s for ${o.soakMinutes} min, the second killed -9 every ${o.churnMinutes} min`);
+      const soak = await b.soak();
+      console.log(soakReport(soak));
+      writeResult(`kafka-soak`, soak);
+      return;
+    }
     b.log(`services up (${((Date.now() - started) / 1000).toFixed(0)} s); generating ${o.events} events`);
     const chunk = await writeChunk(logDir, 0, o.events, o.stepMs, null);
 
@@ -525,11 +640,7 @@ export async function runKafkaBench(o: KafkaBenchOptions): Promise<void> {
       index: { eventBytes: index.bytes, eventDocs: index.docs, sessionBytes: sessionIndex.bytes, sessionDocs: sessionIndex.docs },
       lag: lagRuns });
     console.log(report(result as unknown as KafkaResult));
-    const out = path.join(projectRoot(), 'bench', 'results');
-    mkdirSync(out, { recursive: true });
-    const fileName = path.join(out, `kafka-${o.mode}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(fileName, JSON.stringify(result, null, 2) + '\n');
-    b.log(`wrote ${path.relative(projectRoot(), fileName)} (${seconds.toFixed(0)} s in all)`);
+    writeResult(`kafka-${o.mode}`, result);
   } finally {
     await b.close();
     await Promise.allSettled([broker.stop(), env.stop()]);

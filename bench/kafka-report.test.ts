@@ -1,4 +1,4 @@
-import { KafkaResult, metricSums, parseKafkaOptions, report, slopeOf } from './kafka-report';
+import { KafkaResult, metricSums, parseKafkaOptions, report, rssTrend, slopeOf, SoakResult, soakReport } from './kafka-report';
 
 describe('Kafka ingest bench helpers', () => {
   it('reads options: defaults, quick mode, overrides and refusals', () => {
@@ -9,6 +9,28 @@ describe('Kafka ingest bench helpers', () => {
     expect(() => parseKafkaOptions(['--events', '10'])).toThrow('at least 1000');
     expect(() => parseKafkaOptions(['--members', '0,2'])).toThrow('group sizes');
     expect(() => parseKafkaOptions(['--events', 'many'])).toThrow('not a number');
+    expect(parseKafkaOptions([])).toMatchObject({ soakMinutes: 0 });
+    expect(parseKafkaOptions(['--soak-minutes', '60', '--soak-rate', '3k'])).toMatchObject({ soakMinutes: 60, soakRate: 3000, churnMinutes: 10 });
+    expect(parseKafkaOptions(['--soak-minutes', '3', '--churn-minutes', '0'])).toMatchObject({ soakMinutes: 3, churnMinutes: 0 });
+    expect(() => parseKafkaOptions(['--soak-minutes', '-1'])).toThrow('--soak-minutes');
+  });
+
+  it('soak: the whole-soak member\'s RSS trend after warm-up, and the table says whether every event arrived once', () => {
+    // 10 samples, the first two (warm-up) climbing, then +1 MB per 10 s = 360 MB/hour
+    const samples = Array.from({ length: 10 }, (_, i) => ({ t: (i + 1) * 10, lag: 5, producedRecords: i * 100, rssMb: [i < 2 ? 50 + 40 * i : 100 + (i - 2), i % 2 === 0 ? null : 80] }));
+    const trend = rssTrend(samples);
+    expect(trend).toMatchObject({ first: 100, last: 107, max: 107 });
+    expect(trend.slopePerHour).toBeCloseTo(360, 5);
+    expect(rssTrend([])).toEqual({ first: 0, last: 0, slopePerHour: 0, max: 0 });
+    const r: SoakResult = { date: '2026-12-05T03:00:00Z', machine: { cores: 2, cpu: 'x', memoryGiB: 24, node: 'v20', os: 'Linux' }, options: parseKafkaOptions(['--soak-minutes', '30']),
+      seconds: 1900, records: 4_000_000, events: 3_600_000, indexed: 3_600_000, deadLetters: 0, kills: [600, 1200], rssFirstMb: 120, rssLastMb: 125, rssSlopeMbPerHour: 4,
+      rssMaxMb: 130, lag: { p50: 500, p95: 2000, max: 9000, drainedSeconds: 10 }, recordsPerS: 2240, counts: { events: 1, duplicates: 3000, bulkRetries: 0, commitsOk: 9, commitsRefused: 1, consumerRestarts: 0 },
+      ingesterCpuSeconds: 500, load: { min: 2, max: 4 }, samples };
+    const table = soakReport(r);
+    expect(table).toContain('| exactly once | yes |');
+    expect(table).toContain('| second member killed -9 and replaced at (s) | 600, 1200 |');
+    expect(table).toContain('+4.0 MB/hour');
+    expect(soakReport({ ...r, indexed: r.events - 1 })).toContain('| exactly once | **no** |');
   });
 
   it('sums a Prometheus exposition per metric, the refused Kafka commits apart', () => {

@@ -25,6 +25,13 @@ export interface KafkaBenchOptions {
    * first generation instead of joining one by one while the first already reads (see bench/README.md, Kafka ingest).
    */
   rebalanceDelayMs: number;
+  /**
+   * The soak instead of steps 1-5 (`--soak-minutes N`, 0: none): 2 members under a steady producer of `soakRate`
+   * events/s for N minutes, the second member killed -9 and replaced every `churnMinutes`.
+   */
+  soakMinutes: number;
+  soakRate: number;
+  churnMinutes: number;
 }
 
 function parseCount(name: string, s: string): number {
@@ -46,9 +53,15 @@ export function parseKafkaOptions(argv: readonly string[]): KafkaBenchOptions {
   // quick: half Kafka's default (each group forms in ~3 s instead of ~6: the delay runs twice when members join during it)
   const rebalanceDelayMs = Number(value('rebalance-delay-ms') ?? (quick ? 1500 : 3000));
   if (!Number.isInteger(rebalanceDelayMs) || rebalanceDelayMs < 0) throw new Error('--rebalance-delay-ms takes whole milliseconds');
+  const soakMinutes = Number(value('soak-minutes') ?? 0);
+  if (!(soakMinutes >= 0 && soakMinutes <= 24 * 60)) throw new Error('--soak-minutes takes minutes from 0 to 1440');
+  const soakRate = parseCount('soak-rate', value('soak-rate') ?? '2000');
+  if (soakRate < 1) throw new Error('--soak-rate takes audit events/s, at least 1');
+  const churnMinutes = Number(value('churn-minutes') ?? Math.min(10, soakMinutes / 3));
+  if (!(churnMinutes >= 0)) throw new Error('--churn-minutes takes minutes (0: no member killed)');
   return { mode: quick ? 'quick' : 'full', events, members, services: 16, partitions: 8,
     lagShares: quick ? [0.5] : [0.5, 0.9], lagRate, lagSeconds,
-    indexWarmupSeconds: quick ? 2 : 30, opensearchHeapMb: quick ? 512 : 2048, stepMs: 250, rebalanceDelayMs };
+    indexWarmupSeconds: quick ? 2 : 30, opensearchHeapMb: quick ? 512 : 2048, stepMs: 250, rebalanceDelayMs, soakMinutes, soakRate, churnMinutes };
 }
 
 const MB = 2 ** 20;
@@ -152,5 +165,46 @@ export function report(r: KafkaResult): string {
         `${pct(l.ingesterCpuSeconds, l.seconds + l.drainedSeconds)} / ${pct(l.opensearchCpuSeconds, l.seconds + l.drainedSeconds)} | ${rss(l.peakRssMb)} | ${countsText(l.counts)} | ${loadText(l.load)} |`));
   }
   return lines.join('\n');
+}
+
+/** The soak (bench/kafka-ingest.ts --soak-minutes): samples every 10 s, and what they add up to. */
+export interface SoakSample { t: number; lag: number; rssMb: (number | null)[]; producedRecords: number }
+export interface SoakResult {
+  date: string; machine: Machine; options: KafkaBenchOptions; seconds: number;
+  records: number; events: number; indexed: number; deadLetters: number; kills: number[];
+  /** The first member, which lives the whole soak: its RSS over time. */
+  rssFirstMb: number; rssLastMb: number; rssSlopeMbPerHour: number; rssMaxMb: number;
+  lag: { p50: number; p95: number; max: number; drainedSeconds: number };
+  recordsPerS: number; counts: MemberCounts; ingesterCpuSeconds: number; load: { min: number; max: number }; samples: SoakSample[];
+}
+
+/** RSS trend of the whole-soak member after its warm-up (the first fifth of the samples left out): MB per hour. */
+export function rssTrend(samples: readonly SoakSample[]): { first: number; last: number; slopePerHour: number; max: number } {
+  const rss = samples.filter((s) => s.rssMb[0] !== null).map((s) => ({ t: s.t, lag: s.rssMb[0]! }));
+  const warm = rss.slice(Math.floor(rss.length / 5));
+  if (warm.length === 0) return { first: 0, last: 0, slopePerHour: 0, max: 0 };
+  return { first: warm[0]!.lag, last: warm.at(-1)!.lag, slopePerHour: slopeOf(warm) * 3600, max: Math.max(...rss.map((x) => x.lag)) };
+}
+
+/** The soak as a Markdown table. Pure. */
+export function soakReport(r: SoakResult): string {
+  const lagSeconds = (records: number) => (records / r.recordsPerS).toFixed(2);
+  return [
+    `pg-audit-gateway Kafka soak, ${r.date.slice(0, 16)}Z — ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; 2 members, ` +
+      `${fmt(r.options.soakRate)} audit events/s (${fmt(r.recordsPerS)} records/s) for ${r.options.soakMinutes} min; load ${loadText(r.load)}`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| records / audit events produced | ${fmt(r.records)} / ${fmt(r.events)} |`,
+    `| events indexed (each once: deterministic ids) / dead letters | ${fmt(r.indexed)} / ${fmt(r.deadLetters)} |`,
+    `| exactly once | ${r.indexed === r.events && r.deadLetters === 0 ? 'yes' : '**no**'} |`,
+    `| second member killed -9 and replaced at (s) | ${r.kills.length === 0 ? '—' : r.kills.map((k) => k.toFixed(0)).join(', ')} |`,
+    `| records read again after the kills (duplicates) / refused commits / consumer restarts (live members) | ${countsText(r.counts)} |`,
+    `| lag p50 / p95 / max (records) | ${fmt(r.lag.p50)} / ${fmt(r.lag.p95)} / ${fmt(r.lag.max)} (max ${lagSeconds(r.lag.max)} s of production) |`,
+    `| drained after the producer stopped | ${r.lag.drainedSeconds.toFixed(0)} s |`,
+    `| first member's RSS after warm-up -> at the end (max) | ${fmt(r.rssFirstMb)} -> ${fmt(r.rssLastMb)} MB (${fmt(r.rssMaxMb)}) |`,
+    `| its trend after warm-up | ${r.rssSlopeMbPerHour >= 0 ? '+' : ''}${fmt(r.rssSlopeMbPerHour, 1)} MB/hour |`,
+    `| members' CPU per 1,000 events | ${fmt((r.ingesterCpuSeconds * 1e6) / Math.max(1, r.events))} ms |`,
+  ].join('\n');
 }
 

@@ -40,6 +40,16 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * CPU seconds of this process's children that have exited and been waited for (cutime + cstime of /proc/self/stat):
+ * read before and after a child runs, the difference is that child's CPU when no other child exits meanwhile.
+ */
+export function exitedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');   // fields[0] is field 3 (state)
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
 /** SIGTERM, then wait for the exit. */
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -153,6 +163,11 @@ export class BenchEnvironment {
   async proxyCpuSeconds(): Promise<number> {
     await this.bareProxyUrl();
     return cpuSecondsOf(this.proxy!.child.pid!);
+  }
+
+  /** CPU seconds (user + system) OpenSearch has used so far. */
+  searchCpuSeconds(): number {
+    return cpuSecondsOf(this.search.pid!);
   }
 
   /** One GraphQL request to the gateway as the bench tenant; throws on GraphQL errors. */

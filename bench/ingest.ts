@@ -20,7 +20,7 @@ import { CsvlogSplitter } from '../src/modules/ingest/formats/csvlog.splitter';
 import { NO_REDACTOR, Redactor } from '../src/modules/redaction/redactor';
 import { PATTERN_NAMES } from '../src/modules/redaction/pattern.detectors';
 import { GeneratedLog, writeCsvlog } from './csvlog-generator';
-import { CLI, PEAK_RSS, type BenchEnvironment } from './environment';
+import { CLI, exitedChildrenCpuSeconds, PEAK_RSS, type BenchEnvironment } from './environment';
 import { median } from './stats';
 
 export interface Chunk extends GeneratedLog { file: string; bytes: number }
@@ -134,6 +134,16 @@ export async function settleMerges(env: BenchEnvironment): Promise<void> {
   } finally { await client.close(); }
 }
 
+export interface BulkBaseline {
+  rate: number;
+  docs: number;
+  seconds: number;
+  /** This (the bench's) process's CPU while it sent: the helper, reading the pre-built file. */
+  cpuSeconds: number;
+  /** OpenSearch's CPU over the same span. */
+  opensearchCpuSeconds: number;
+}
+
 /**
  * Events/s of the client's bulk helper (default settings) sending the chunk's documents, pre-built, into
  * indices of their own (`pgabench-*`, same template) that grow across the run exactly as the ingester's
@@ -142,7 +152,7 @@ export async function settleMerges(env: BenchEnvironment): Promise<void> {
  * OpenSearch's first seconds of indexing run on a cold JVM (measured: the same 1M documents took 47 s
  * cold, 25 s warm), which would flatter whatever is measured first.
  */
-export async function measureBulkBaseline(env: BenchEnvironment, chunk: Chunk, warmupSeconds = 0): Promise<{ rate: number; docs: number }> {
+export async function measureBulkBaseline(env: BenchEnvironment, chunk: Chunk, warmupSeconds = 0): Promise<BulkBaseline> {
   const file = `${chunk.file}.prebuilt`;
   const docs = await prebuild(env, chunk, file);
   const client = new Client({ node: env.search.url });
@@ -156,11 +166,15 @@ export async function measureBulkBaseline(env: BenchEnvironment, chunk: Chunk, w
     for (const until = Date.now() + warmupSeconds * 1000; Date.now() < until;) await send(() => `${BASELINE_PREFIX}warmup`);
     if (warmupSeconds > 0) await client.indices.delete({ index: `${BASELINE_PREFIX}warmup` });
     await settleMerges(env);
+    const search0 = env.searchCpuSeconds();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const result = await send((name) => name);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const opensearchCpuSeconds = env.searchCpuSeconds() - search0;
     if (result.failed > 0 || result.successful !== docs) throw new Error(`bulk helper baseline: ${result.failed} failed of ${docs}`);
-    return { rate: docs / seconds, docs };
+    return { rate: docs / seconds, docs, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, opensearchCpuSeconds };
   } finally {
     await client.close();
     rmSync(file, { force: true });
@@ -176,12 +190,30 @@ export async function dropBulkBaseline(env: BenchEnvironment): Promise<void> {
   } finally { await client.close(); }
 }
 
-export interface IngestRun { files: number; events: number; malformed: number; bytes: number; seconds: number; peakRssBytes: number }
+export interface IngestRun {
+  files: number; events: number; malformed: number; bytes: number;
+  /** As the ingester reports it (its own clock, start-up left out). */
+  seconds: number;
+  peakRssBytes: number;
+  /** Spawn -> exit, start-up included. */
+  wallSeconds: number;
+  /** The process's CPU (user + system): this process's exited children's CPU, read before and after (/proc/self/stat). */
+  cpuSeconds: number;
+  /** OpenSearch's CPU over the same span. */
+  opensearchCpuSeconds: number;
+}
 
-/** `ingest --once` over the log directory, as its own process. */
-export async function runIngester(env: BenchEnvironment, logDir: string): Promise<IngestRun> {
+/** `ingest --once` over the log directory, as its own process (for the bench's service, or `serviceId`). */
+export async function runIngester(env: BenchEnvironment, logDir: string, serviceId = env.tenant.eventsServiceId): Promise<IngestRun> {
   const rssFile = path.join(env.dir, `ingest-${Date.now()}.peak-rss`);
-  const { stdout } = await promisify(execFile)(process.execPath, ['--require', PEAK_RSS, CLI, 'ingest', '--service', env.tenant.eventsServiceId,
+  const search0 = env.searchCpuSeconds();
+  const children0 = exitedChildrenCpuSeconds();
+  const t0 = performance.now();
+  const { stdout } = await promisify(execFile)(process.execPath, ['--require', PEAK_RSS, CLI, 'ingest', '--service', serviceId,
     '--log-dir', logDir, '--once', '--json'], { env: { ...process.env, ...env.gatewayEnv, PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 20 });
-  return { ...JSON.parse(stdout) as Omit<IngestRun, 'peakRssBytes'>, peakRssBytes: Number(readFileSync(rssFile, 'utf8')) };
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = exitedChildrenCpuSeconds() - children0;
+  const opensearchCpuSeconds = env.searchCpuSeconds() - search0;
+  return { ...JSON.parse(stdout) as Pick<IngestRun, 'files' | 'events' | 'malformed' | 'bytes' | 'seconds'>, peakRssBytes: Number(readFileSync(rssFile, 'utf8')),
+    wallSeconds, cpuSeconds, opensearchCpuSeconds };
 }

@@ -13,7 +13,7 @@ export interface Figure {
   size?: number;
   /** Concurrent connections of the load. */
   connections?: number;
-  unit: 'ms' | 'lines/s' | 'events/s' | 'MB' | 'requests/s' | 'connections' | 'ms CPU/request' | 'bytes/event';
+  unit: 'ms' | 'lines/s' | 'events/s' | 'MB' | 'requests/s' | 'connections' | 'ms CPU/request' | 'bytes/event' | 'CPU s';
   /** Latency percentiles (unit ms), or one value. */
   measured: Latency | number;
   baseline?: Latency | number;

@@ -12,7 +12,8 @@
  * second tenant's reads (bench/flood.ts); then, for each size, the next csvlog
  * file of a growing log directory is generated, its documents sent pre-built through the client's bulk
  * helper into indices of their own that grow as the real ones do (baseline), then the file goes through
- * `ingest --once` (measured, with its peak RSS), and the query load runs against the store holding that
+ * `ingest --once` (measured, with its peak RSS and CPU), then through the raw shipper peer (rsyslog imfile +
+ * omelasticsearch, each raw line a document: bench/rsyslog-peer.ts, rsyslog fetched by dev/local/rsyslog.ts), and the query load runs against the store holding that
  * many events, then the live tail's latency (bench/tail.ts); OpenSearch finishes its merges before each of the three. The parser is timed on the largest file of at most 2.5M lines.
  * Prints a Markdown table; writes bench/results/<mode>-<time>.json with the machine beside the figures.
  */
@@ -31,6 +32,8 @@ import { measureTail } from './tail';
 import { measureSearchCost } from './search-cost';
 import { curve, curveMarkdown, Figure, markdown, summary } from './report';
 import { measureExport } from './export';
+import { dropPeerIndices, measurePeer } from './rsyslog-peer';
+import { ensureRsyslog } from '../dev/local/rsyslog';
 
 export interface BenchOptions {
   mode: 'full' | 'quick';
@@ -83,6 +86,8 @@ const MB = 2 ** 20;
 export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; file: string }> {
   const started = Date.now();
   const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+  // the raw shipper peer's rsyslog: fetched and unpacked under .local/rsyslog on first use (scripts/bootstrap.sh fetches it too)
+  const rsyslog = o.queriesOnly ? null : await ensureRsyslog();
   const env = await BenchEnvironment.start({ opensearchHeapMb: o.opensearchHeapMb });
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'pga-bench-log-'));
   const figures: Figure[] = [];
@@ -116,6 +121,24 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
         target: { text: '>= 80% of baseline', met: rate >= 0.8 * baseline.rate } });
       figures.push({ section: 'memory', name: `ingester peak RSS, file of ${chunk.lines.toLocaleString('en-US')} lines`, size, unit: 'MB',
         measured: run.peakRssBytes / MB, target: { text: '<= 150 MB', met: run.peakRssBytes <= 150 * MB } });
+      if (rsyslog && baseline) {
+        log(`raw shipper peer: rsyslog imfile + omelasticsearch, the same file's ${chunk.lines} lines`);
+        await settleMerges(env);
+        const peer = await measurePeer(env, rsyslog, chunk);
+        const [ours, theirs] = [run.events / run.wallSeconds, peer.events / peer.seconds];
+        const events = chunk.auditLines.toLocaleString('en-US');
+        figures.push({ section: 'ingest', name: `ingest --once vs the raw shipper peer, ${events} new events, spawn to last document indexed`, size, unit: 'events/s',
+          measured: ours, baseline: theirs, baselineName: `rsyslog imfile + omelasticsearch bulk mode, each of the ${chunk.lines.toLocaleString('en-US')} raw lines a document `
+            + `(${Math.round(peer.lines / peer.seconds).toLocaleString('en-US')} lines/s), into rawbench-* indices that grow alike`,
+          target: { text: '>= the peer (issue 15)', met: ours >= theirs } });
+        figures.push({ section: 'ingest', name: `CPU seconds, ${events} events: the ingest --once process`, size, unit: 'CPU s', measured: run.cpuSeconds,
+          baseline: peer.cpuSeconds, baselineName: 'rsyslogd (all threads)' });
+        figures.push({ section: 'ingest', name: `CPU seconds, ${events} events: OpenSearch while ingest --once ran`, size, unit: 'CPU s', measured: run.opensearchCpuSeconds,
+          baseline: peer.opensearchCpuSeconds, baselineName: 'OpenSearch while the peer ran' });
+        figures.push({ section: 'ingest', name: `CPU seconds, ${events} events: the bench process sending the bulk-helper floor`, size, unit: 'CPU s', measured: baseline.cpuSeconds,
+          baseline: baseline.opensearchCpuSeconds, baselineName: 'OpenSearch meanwhile' });
+        figures.push({ section: 'memory', name: `rsyslogd (raw shipper peer) peak RSS, file of ${chunk.lines.toLocaleString('en-US')} lines`, size, unit: 'MB', measured: peer.peakRssBytes / MB });
+      }
       total = size;
       previous = chunk;
       await settleMerges(env);
@@ -147,6 +170,7 @@ export async function runBench(o: BenchOptions): Promise<{ figures: Figure[]; fi
       unit: 'lines/s', measured: p.redacted, baseline: p.parser, baselineName: 'the same parser, no rules' });
 
     if (!o.queriesOnly) await dropBulkBaseline(env);
+    if (rsyslog) await dropPeerIndices(env, true);
     const gatewayRss = await env.stopGateway();
     figures.push({ section: 'memory', name: 'gateway peak RSS, whole run incl. query load', unit: 'MB', measured: (gatewayRss ?? 0) / MB,
       target: { text: '<= 250 MB', met: gatewayRss !== null && gatewayRss <= 250 * MB } });

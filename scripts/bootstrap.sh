@@ -75,6 +75,27 @@ if ! kafka_jars_present; then
   say "fetched Kafka $KAFKA_VERSION jars (Maven Central)"
 fi
 
+# 4c. rsyslog for the bench's raw shipper peer (bench/rsyslog-peer.ts): Debian's rsyslog and rsyslog-elasticsearch,
+#     plus the two libraries they need that the base system lacks, downloaded (never installed) into
+#     .local/rsyslog/debs. dev/local/rsyslog.ts unpacks them (dpkg -x, .local/rsyslog/root) on first use and runs its
+#     own rsyslogd with its own config: the system's rsyslog, if any, is never touched.
+RSYSLOG_DEBS=.local/rsyslog/debs
+RSYSLOG_PACKAGES="rsyslog rsyslog-elasticsearch libestr0 libfastjson4"
+rsyslog_debs_present() {
+  local p
+  for p in $RSYSLOG_PACKAGES; do compgen -G "$RSYSLOG_DEBS/${p}_*.deb" >/dev/null || return 1; done
+}
+if ! rsyslog_debs_present; then
+  mkdir -p "$RSYSLOG_DEBS"
+  # shellcheck disable=SC2086
+  if ! (cd "$RSYSLOG_DEBS" && quiet apt-get download $RSYSLOG_PACKAGES); then
+    [ "$(id -u)" -eq 0 ] || { echo "bootstrap: apt-get download failed; as root run: apt-get update" >&2; exit 1; }
+    quiet apt-get update -qq
+    (cd "$RSYSLOG_DEBS" && quiet apt-get download $RSYSLOG_PACKAGES)
+  fi
+  say "fetched rsyslog packages (Debian, not installed) for the bench's raw shipper peer"
+fi
+
 # 5. Prisma client (into src/generated/prisma)
 quiet bash scripts/prisma-generate.sh
 

@@ -3,17 +3,19 @@
  * write to (an integration's `logs-YYYY.MM.DD`), told apart by HOSTNAME, read once by `ingest --raw-index P
  * --raw-hosts` (the built CLI) and routed by the gateway's host mapping (`admin raw-host`, the built CLI too).
  * Two mapped services' logs (the real PG15 + pgaudit stderr log of the fixtures; the second's a day later, so that
- * a document routed to the wrong service shows) and an unmapped host's are interleaved piece by piece, with
+ * a document routed to the wrong service shows) and unmapped hosts' are interleaved piece by piece, with
  * statements split over several documents for every host at once, in two daily indices. Each service gets exactly
- * the events of its log read as a stream (`ingest --stdin`), field for field; the unmapped host's documents are
- * dead letters of no tenant only; a pass that dies after a checkpoint, then a restart, then a second pass store
- * nothing twice; a host mapped later is read from the next pass on; refused admin commands change nothing.
+ * the events of its log read as a stream (`ingest --stdin`), field for field; the unmapped hosts' documents are
+ * skipped (no event of any tenant, no dead letter) and counted (`unmapped`, `unmappedHosts`, the recorder, one
+ * warning per pass naming the hosts, never a MESSAGE); a pass that dies after a checkpoint, then a restart, then a
+ * second pass store nothing twice; a host mapped later is read from the next pass on; a run of skipped documents
+ * moves the checkpoint page by page; refused admin commands change nothing.
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { silentLogger } from '../src/base/logger';
+import { createLogger, silentLogger } from '../src/base/logger';
 import { RawIndexRepository } from '../src/modules/ingest/raw-index.repository';
 import { RedactionWatcher } from '../src/modules/redaction/redaction.watcher';
 import { SharedRawIndexSource } from '../src/modules/ingest/raw-shared.source';
@@ -28,7 +30,7 @@ const PATTERN = `${PREFIX}*`;
 const SOURCE = `raw:${PATTERN}`;
 const DAY = 86_400_000;
 // the fixture is dated 2026-11-24: a long retention keeps it inside the event-time window whenever the suite runs
-const INGEST_ENV = { ...process.env, EVENT_RETENTION_DAYS: '3650' };
+const INGEST_ENV = { ...process.env, EVENT_RETENTION_DAYS: '3650', LOG_LEVEL: 'warn' };
 
 /** The fixture's log with every line's time moved `days` later (another server's log, told apart by its times). */
 const shifted = (days: number) => SAMPLE.replace(/^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) UTC/gm,
@@ -68,12 +70,36 @@ function refused(args: string[]): string {
 const mappings = () => json(['admin', 'list-raw-hosts', '--raw-index', PATTERN]).hosts as Record<string, string>[];
 const sharedPass = () => json(['ingest', '--raw-index', PATTERN, '--raw-hosts', '--once']);
 
-/** This pattern's dead letters of no tenant. */
-async function unmappedLetters(): Promise<{ serviceId: string; code: string; excerpt: string; reason: string; id: string }[]> {
-  await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-deadletter*/_refresh');
-  return (await openSearch<{ hits: { hits: { _source: any }[] } }>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-deadletter*/_search',
-    { size: 1000, query: { term: { source: SOURCE } } })).hits.hits.map((h) => h._source);
+/** A pass of the built CLI: its --json stats and its warnings (stderr, one JSON object a line). */
+function loggedPass(): { stats: Record<string, any>; warnings: Record<string, any>[] } {
+  const r = run(['ingest', '--raw-index', PATTERN, '--raw-hosts', '--once', '--json']);
+  if (r.status !== 0) throw new Error(`ingest exited ${r.status}: ${r.stderr}`);
+  const warnings = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.level === 'warn');
+  return { stats: JSON.parse(r.stdout) as Record<string, any>, warnings };
 }
+
+/** This pattern's dead letters (of any tenant, or of none): there must be none, the unmapped hosts' included. */
+async function lettersOfPattern(): Promise<number> {
+  await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-deadletter*/_refresh');
+  return (await openSearch<{ count: number }>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-deadletter*/_count', { query: { term: { source: SOURCE } } })).count;
+}
+
+/** Events of no tenant (what an unmapped document would be if it were kept as anyone's). */
+async function eventsOfNobody(): Promise<number> {
+  await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_refresh');
+  return (await openSearch<{ count: number }>(env('OPENSEARCH_URL'), 'POST', '/pgaudit-events-*/_count', { query: { term: { serviceId: 'unauthenticated' } } })).count;
+}
+
+/** The unmapped hosts' documents among `docs`, by host, the most first. */
+function unmappedOf(docs: Record<string, unknown>[]): { host: string; documents: number }[] {
+  const by = new Map<string, number>();
+  for (const d of docs) if (d.HOSTNAME === 'pg-x' || d.HOSTNAME === 'pg-c') by.set(String(d.HOSTNAME), (by.get(String(d.HOSTNAME)) ?? 0) + 1);
+  return [...by].map(([host, documents]) => ({ host, documents })).sort((a, b) => b.documents - a.documents || a.host.localeCompare(b.host));
+}
+
+/** `docs` stored from id `first` on, in the order a pass reads them: (timestamp, _id). */
+const readOrder = (docs: Record<string, unknown>[], first: number) => docs.map((d, i) => ({ d, id: String(first + i).padStart(10, '0') }))
+  .sort((a, b) => Date.parse(String(a.d.timestamp)) - Date.parse(String(b.d.timestamp)) || a.id.localeCompare(b.id)).map((x) => x.d);
 
 async function deadLettersOf(serviceId: string): Promise<number> {
   await openSearch(env('OPENSEARCH_URL'), 'POST', '/pgaudit-deadletter*/_refresh');
@@ -105,7 +131,7 @@ beforeAll(async () => {
   g = await startTestGateway();
   await g.gateway.eventStore!.ensureTemplate();
   for (const k of ['a', 'b', 'c', 'streamA', 'streamB', 'streamC'] as const) t[k] = await createTenant(g, { serviceUrl: urls.pgaudit });
-  for (const day of ['2026.11.24', '2026.11.25', '2026.11.26']) await openSearch(env('OPENSEARCH_URL'), 'PUT', `/${PREFIX}${day}`, RAW_MAPPING);
+  for (const day of ['2026.11.24', '2026.11.25', '2026.11.26', '2026.11.27']) await openSearch(env('OPENSEARCH_URL'), 'PUT', `/${PREFIX}${day}`, RAW_MAPPING);
   // the baselines: each log read as a stream (C: only what it logs once mapped)
   json(['ingest', '--service', t.streamA.serviceId, '--stdin', '--source', 'pg-a:postgresql.log', '--format', 'stderr'], SAMPLE);
   json(['ingest', '--service', t.streamB.serviceId, '--stdin', '--source', 'pg-b:postgresql.log', '--format', 'stderr'], shifted(1));
@@ -140,7 +166,7 @@ it('admin raw-host maps hosts, lists them, and refuses a bad pattern, a bad host
   expect(json(['admin', 'list-raw-hosts']).hosts).toEqual(expect.arrayContaining(before));
 }, 120_000);
 
-it('two services and an unmapped host in two daily indices: each service gets its own events field for field, the unmapped host dead letters only; a pass that dies after a checkpoint, a restart and a second pass store nothing twice', async () => {
+it('two services and unmapped hosts in two daily indices: each service gets its own events field for field, the unmapped hosts\' documents are skipped and counted; a pass that dies after a checkpoint, a restart and a second pass store nothing twice', async () => {
   const half = Math.floor(logs.a.length / 2);
   const docs = [...interleaved(['a', 'b', 'x', 'c'], 0, C_BEFORE, () => 0), ...interleaved(['a', 'b', 'x'], C_BEFORE, logs.a.length, (i) => (i < half ? 0 : 1))];
   // statements split over several documents, for both services at once: an open message of each when the other's piece comes
@@ -148,14 +174,20 @@ it('two services and an unmapped host in two daily indices: each service gets it
   expect(multi('pg-a')).toBeGreaterThan(0);
   expect(docs[multi('pg-a') - 1]!.HOSTNAME).not.toBe('pg-a');
   expect(multi('pg-b')).toBeGreaterThan(0);
+  const first = nextId;
   await store(docs);
   expect(new Set(docs.map(indexOf)).size).toBe(2);
-  const unmappedDocs = docs.filter((d) => d.HOSTNAME === 'pg-x' || d.HOSTNAME === 'pg-c').length;
+  expect(unmappedOf(docs).map((u) => u.host).sort()).toEqual(['pg-c', 'pg-x']);
 
-  // the first pass dies right after its third checkpoint (batches after it may be indexed already: read again)
+  // the first pass dies right after its third checkpoint (batches after it may be indexed already: read again);
+  // what it skipped is counted and said all the same
   const repository = new RawIndexRepository(g.gateway.db.prisma);
   let saves = 0;
-  const dying = new SharedRawIndexSource({ store: g.gateway.eventStore!, logger: silentLogger, redaction: (id) => new RedactionWatcher(g.gateway.redactionRepository, id),
+  let recorded = 0;
+  const warned: Record<string, any>[] = [];
+  const logger = createLogger('warn', {}, (line) => { warned.push(JSON.parse(line) as Record<string, any>); });
+  const dying = new SharedRawIndexSource({ store: g.gateway.eventStore!, logger, redaction: (id) => new RedactionWatcher(g.gateway.redactionRepository, id),
+    recorder: { unmapped: (n) => { recorded += n; } },
     repository: { hosts: (p, n) => repository.hosts(p, n), patternCheckpoint: (p) => {
       const c = repository.patternCheckpoint(p);
       return { load: () => c.load(), save: async (after, n) => { if (++saves > 3) throw new Error('killed'); await c.save(after, n); } };
@@ -165,13 +197,23 @@ it('two services and an unmapped host in two daily indices: each service gets it
   expect(checkpoint.after).not.toBeNull();
   expect(checkpoint.documents).toBeGreaterThan(0);
   expect(checkpoint.documents).toBeLessThan(docs.length);   // really mid-way
+  expect(recorded).toBeGreaterThan(0);
+  expect(warned.filter((w) => /mapped to no service skipped/.test(w.msg))).toEqual([expect.objectContaining({ level: 'warn', documents: recorded })]);
 
   // restarted: the built CLI goes on from the checkpoint
-  const resumed = sharedPass();
+  const { stats: resumed, warnings } = loggedPass();
   expect(resumed.documents).toBeGreaterThanOrEqual(docs.length - checkpoint.documents);
   expect(resumed.documents).toBeLessThan(docs.length);
-  expect(resumed.hosts).toBe(2);
-  expect(resumed.unmapped).toBeGreaterThan(0);
+  // what it skipped: the unmapped hosts' documents among those it read (the last ones in read order), by host
+  const skipped = unmappedOf(readOrder(docs, first).slice(docs.length - resumed.documents));
+  expect(skipped).toHaveLength(2);
+  const skippedDocs = skipped.reduce((n, u) => n + u.documents, 0);
+  expect(resumed).toMatchObject({ hosts: 2, malformed: 0, unmapped: skippedDocs, unmappedHosts: 2 });
+  // one warning of the pass: the hosts with their counts, the most first, and none left unnamed; never a MESSAGE
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatchObject({ msg: expect.stringMatching(/mapped to no service skipped/), source: SOURCE,
+    documents: skippedDocs, unmappedHosts: 2, top: skipped, moreHosts: 0 });
+  expect(JSON.stringify(warnings[0])).not.toMatch(/AUDIT:|LOG:|statement/i);
 
   const expectedA = await eventsOf(t.streamA.serviceId);
   const expectedB = await eventsOf(t.streamB.serviceId);
@@ -182,23 +224,19 @@ it('two services and an unmapped host in two daily indices: each service gets it
   expect(await eventsOf(t.b.serviceId)).toEqual(expectedB);
   expect(await eventsOf(t.c.serviceId)).toEqual([]);
   expect(await deadLettersOf(t.a.serviceId) + await deadLettersOf(t.b.serviceId)).toBe(0);
-  // every document of an unmapped host is one dead letter of no tenant, naming its host, never its message
-  const letters = await unmappedLetters();
-  expect(letters).toHaveLength(unmappedDocs);
-  expect(new Set(letters.map((l) => l.id)).size).toBe(unmappedDocs);
-  for (const l of letters) {
-    expect(l).toMatchObject({ serviceId: 'unauthenticated', code: 'unauthenticated_source' });
-    expect(l.excerpt).toMatch(/^HOSTNAME "pg-[xc]"; document sharedlogs-\d+-2026\.11\.2[45]\/\d{10}$/);
-  }
+  // the unmapped hosts' documents are nobody's: no event of no tenant, no dead letter of the pattern at all
+  expect(await eventsOfNobody()).toBe(0);
+  expect(await lettersOfPattern()).toBe(0);
 
-  // a second pass reads nothing; the checkpoint is at the end
-  expect(sharedPass()).toMatchObject({ documents: 0, events: 0, malformed: 0, unmapped: 0 });
+  // a second pass reads nothing and says nothing; the checkpoint is at the end
+  const again = loggedPass();
+  expect(again.stats).toMatchObject({ documents: 0, events: 0, malformed: 0, unmapped: 0, unmappedHosts: 0 });
+  expect(again.warnings).toEqual([]);
   expect(await eventsOf(t.a.serviceId)).toHaveLength(67);
-  expect(await unmappedLetters()).toHaveLength(unmappedDocs);
+  expect(await lettersOfPattern()).toBe(0);
 }, 180_000);
 
-it('a host mapped later is read from the next pass on (what was read before stays a dead letter); the others are untouched', async () => {
-  const lettersBefore = (await unmappedLetters()).length;
+it('a host mapped later is read from the next pass on (what was read before is not read back); the others are untouched', async () => {
   expect(json(['admin', 'raw-host', '--raw-index', PATTERN, '--host', 'pg-c', '--service', t.c.serviceId])).toMatchObject({ alreadyMapped: false });
   // C logs on (its own times, two days later: a third daily index), interleaved with the unmapped host's
   logs.x = stderrRecords(shifted(2));
@@ -206,15 +244,41 @@ it('a host mapped later is read from the next pass on (what was read before stay
   const later = interleaved(['c', 'x'], C_BEFORE, logs.c.length, () => 0);
   await store(later);
   const pass = sharedPass();
-  expect(pass).toMatchObject({ documents: later.length, malformed: pass.unmapped, hosts: 3 });
+  expect(pass).toMatchObject({ documents: later.length, malformed: 0, hosts: 3,
+    unmapped: later.filter((d) => d.HOSTNAME === 'pg-x').length, unmappedHosts: 1 });
   const expectedC = await eventsOf(t.streamC.serviceId);
   expect(expectedC.length).toBeGreaterThan(0);
   expect(await eventsOf(t.c.serviceId)).toEqual(expectedC);
   expect(await eventsOf(t.a.serviceId)).toEqual(await eventsOf(t.streamA.serviceId));
   expect(await eventsOf(t.b.serviceId)).toEqual(await eventsOf(t.streamB.serviceId));
-  expect((await unmappedLetters()).length).toBe(lettersBefore + later.filter((d) => d.HOSTNAME === 'pg-x').length);
+  expect(await lettersOfPattern()).toBe(0);
+  expect(await eventsOfNobody()).toBe(0);
   expect(sharedPass().documents).toBe(0);
-  // unmapped again: C's documents from then on would be dead letters; the mapping is gone from the list
+  // unmapped again: C's documents from then on are skipped; the mapping is gone from the list
   json(['admin', 'raw-host', '--raw-index', PATTERN, '--host', 'pg-c', '--remove', '--service', t.c.serviceId]);
   expect(mappings().map((m) => m.host)).toEqual(['pg-a', 'pg-b']);
 }, 180_000);
+
+it('a run of skipped documents moves the checkpoint page by page, not only at the end of the pass', async () => {
+  // an unmapped host logs on alone, a day after everything read (a fourth daily index)
+  logs.x = stderrRecords(shifted(3));
+  seq.x.clear();
+  const alone = interleaved(['x'], 0, 16, () => 0);
+  expect(alone.length).toBeGreaterThan(10);
+  await store(alone);
+  const repository = new RawIndexRepository(g.gateway.db.prisma);
+  const base = (await repository.patternCheckpoint(PATTERN).load()).documents;
+  const saved: number[] = [];
+  const source = new SharedRawIndexSource({ store: g.gateway.eventStore!, logger: silentLogger, redaction: (id) => new RedactionWatcher(g.gateway.redactionRepository, id),
+    repository: { hosts: (p, n) => repository.hosts(p, n), patternCheckpoint: (p) => {
+      const c = repository.patternCheckpoint(p);
+      return { load: () => c.load(), save: async (after, n) => { saved.push(n - base); await c.save(after, n); } };
+    } } }, { url: env('OPENSEARCH_URL'), indexPattern: PATTERN, pageSize: 5, window: { retentionDays: 3650, maxFutureSkewMs: DAY } });
+  expect(await source.runOnce()).toMatchObject({ documents: alone.length, events: 0, malformed: 0, unmapped: alone.length, unmappedHosts: 1, hosts: 2 });
+  // one checkpoint per page of 5 (no bulk request: nothing to index), then the end of the pass
+  const pages = Array.from({ length: Math.ceil(alone.length / 5) }, (_, i) => Math.min(5 * (i + 1), alone.length));
+  expect(saved.slice(0, pages.length)).toEqual(pages);
+  expect(saved.at(-1)).toBe(alone.length);
+  expect(await lettersOfPattern()).toBe(0);
+  expect(await eventsOfNobody()).toBe(0);
+}, 120_000);

@@ -1,4 +1,4 @@
-import { createMetricsRegistry, gatewayMetrics, ingestMetrics, kafkaIngestMetrics, lapseMetrics, metricsAuthorized, tailMetrics, targetConnectionMetrics } from './metrics';
+import { createMetricsRegistry, gatewayMetrics, ingestMetrics, kafkaIngestMetrics, lapseMetrics, metricsAuthorized, rawSharedIngestMetrics, tailMetrics, targetConnectionMetrics } from './metrics';
 
 describe('lapse metrics', () => {
   it('pending gauge, disabled counter, failures by fixed reason (an unknown reason counts as error)', async () => {
@@ -116,5 +116,15 @@ describe('kafka ingest metrics', () => {
     expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_commits_total\{outcome="refused"\} 1$/m);
     expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_consumer_restarts_total 1$/m);
     expect(text).toMatch(/^pgaudit_gateway_ingest_kafka_partitions_assigned 2$/m);
+  });
+});
+
+describe('shared raw-index ingest metrics', () => {
+  it('counts the skipped documents of unmapped hosts, present at 0 from the start, with no label', async () => {
+    const registry = createMetricsRegistry({ defaults: false });
+    const m = rawSharedIngestMetrics(registry);
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_ingest_raw_unmapped_documents_total 0$/m);
+    m.unmapped(40); m.unmapped(0); m.unmapped(2);
+    expect(await registry.metrics()).toMatch(/^pgaudit_gateway_ingest_raw_unmapped_documents_total 42$/m);
   });
 });

@@ -4,7 +4,7 @@
  * Every name starts with `pgaudit_gateway_`; labels take values from small fixed sets only (never a tenant,
  * a service id, a token or user text), so the series count is bounded and metrics reveal no tenant data.
  * Modules record through narrow interfaces they declare themselves (TargetConnectionRecorder,
- * IngestRecorder); the objects built here satisfy them structurally.
+ * IngestRecorder, KafkaRecorder, SharedRawRecorder); the objects built here satisfy them structurally.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -256,6 +256,19 @@ export function kafkaIngestMetrics(registry: MetricsRegistry): KafkaIngestMetric
     consumerRestarted: () => restarts.inc(),
     partitionsAssigned: (n) => assigned.set(n),
   };
+}
+
+/** Satisfies the ingest module's SharedRawRecorder (raw-shared.source.ts). */
+export interface RawSharedIngestMetrics {
+  unmapped(documents: number): void;
+}
+
+/** The shared raw-index mode's own metrics, beside ingestMetrics' (no label: a host is no fixed set, and may name a tenant). */
+export function rawSharedIngestMetrics(registry: MetricsRegistry): RawSharedIngestMetrics {
+  const unmapped = new Counter({ name: `${METRIC_PREFIX}ingest_raw_unmapped_documents_total`,
+    help: 'ingest --raw-hosts: documents of hosts mapped to no service (or of no HOSTNAME) skipped, neither events nor dead letters (a re-read after a failure counts again)',
+    registers: [registry] });
+  return { unmapped: (n) => { if (n > 0) unmapped.inc(n); } };
 }
 
 /**

@@ -33,7 +33,7 @@ import { TenancyError } from '../modules/tenancy/tenancy.errors';
 import { AuditEventsError } from '../modules/audit-events/audit-events.errors';
 import { tokenStatus } from '../modules/tenancy/expiry';
 import { projectRoot } from '../base/paths';
-import { createMetricsRegistry, ingestMetrics, kafkaIngestMetrics } from '../base/metrics';
+import { createMetricsRegistry, ingestMetrics, kafkaIngestMetrics, rawSharedIngestMetrics } from '../base/metrics';
 import type { LapseSummary } from '../modules/audit-policy/lapse.service';
 import { LapseWorker } from '../modules/audit-policy/lapse.worker';
 import { serveMetrics } from '../base/metrics-server';
@@ -57,7 +57,7 @@ const USAGE = `usage: pg-audit-gateway <command> [options]
   ingest --raw-index PATTERN --raw-hosts [--raw-url URL] [--log-line-prefix P] [--once]
                                             read a pattern many services share once, each document to the service its
                                             HOSTNAME is mapped to (admin raw-host); an unmapped host's documents are
-                                            dead letters of no tenant
+                                            skipped and counted (a warning per pass names the most frequent hosts)
   ingest --fleet --log-root DIR [--lease-seconds N] [--max-services N] [--metrics-port N]
                                             follow <DIR>/<service id>/ of many services, sharing them with the other
                                             --fleet processes of the same gateway database (leases)
@@ -493,10 +493,11 @@ async function ingestRawIndex(values: Values, config: ReturnType<typeof loadConf
     if (serviceId !== null && !service) throw new UsageError(`service ${serviceId.slice(0, 64)} does not exist`);
     const options = ingestOptions(config, gateway, service?.id ?? null, ingestMetrics(registry, Date.now, DEAD_LETTER_CODES));
     const raw = { url, indexPattern, logLinePrefix: values['log-line-prefix'] };
-    let pass: () => Promise<{ documents: number; events: number; malformed: number; unmapped?: number; hosts?: number }>;
+    let pass: () => Promise<{ documents: number; events: number; malformed: number; unmapped?: number; unmappedHosts?: number; hosts?: number }>;
     if (service === null) {
       const shared = new SharedRawIndexSource({ store, logger, repository: new RawIndexRepository(gateway.db.prisma),
-        redaction: (id) => new RedactionWatcher(gateway.redactionRepository, id, config.ingest.redactionRefreshMs) },
+        redaction: (id) => new RedactionWatcher(gateway.redactionRepository, id, config.ingest.redactionRefreshMs),
+        recorder: rawSharedIngestMetrics(registry) },
       { ...options, ...raw, maxHosts: config.ingest.rawMaxHosts });
       pass = () => shared.runOnce();
     } else {
@@ -506,7 +507,7 @@ async function ingestRawIndex(values: Values, config: ReturnType<typeof loadConf
     if (values.once) {
       const stats = await pass();
       await store.refresh();
-      const hosts = stats.hosts === undefined ? '' : ` of ${stats.hosts} mapped hosts; ${stats.unmapped} of no mapped host (dead letters)`;
+      const hosts = stats.hosts === undefined ? '' : ` of ${stats.hosts} mapped hosts; ${stats.unmapped} of ${stats.unmappedHosts} unmapped hosts skipped`;
       return print(values, { ...stats }, `indexed ${stats.events} events (${stats.malformed} malformed) from ${stats.documents} raw documents${hosts}`);
     }
     logger.info('following raw indices', { indexPattern });

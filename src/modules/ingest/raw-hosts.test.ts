@@ -1,7 +1,7 @@
 /** The shared raw-index mode's pure parts: what a pattern and a host may be, host routing, the mapping's refusals. */
 import { IngestError, IngestErrorCode } from './ingest.errors';
 import { RawHostRegistry } from './raw-host.registry';
-import { hostnameOf, isRawIndexPattern, normalHost, RawHostTable } from './raw-hosts';
+import { hostnameOf, isRawIndexPattern, normalHost, RawHostTable, UnmappedHosts } from './raw-hosts';
 import type { RawHostRow, RawIndexRepository } from './raw-index.repository';
 
 const A = { id: '11111111-1111-4111-8111-111111111111', projectId: 'p-a', organizationId: 'o-a' };
@@ -37,6 +37,46 @@ describe('RawHostTable', () => {
     expect(table.route('pg-b')).toEqual({ kind: 'unmapped', host: 'pg-b' });
     for (const h of [undefined, null, '', 42, ['pg-a'], { host: 'pg-a' }]) expect(table.route(h)).toEqual({ kind: 'unmapped', host: null });
     expect((table.route('x'.repeat(10_000)) as { host: string }).host).toHaveLength(253);
+  });
+});
+
+describe('UnmappedHosts: what a pass skipped, and its warning\'s summary', () => {
+  it('counts documents by host as hosts compare (case, trailing dot); no HOSTNAME is one host of its own', () => {
+    const u = new UnmappedHosts();
+    for (const h of ['pg-x', 'PG-X.', 'redis-1', null, null, 'pg-x']) u.add(h);
+    expect(u.documents).toBe(6);
+    expect(u.hosts).toBe(3);
+    expect(u.summary()).toEqual({ documents: 6, hosts: 3, moreHosts: 0, untracked: 0,
+      top: [{ host: 'pg-x', documents: 3 }, { host: null, documents: 2 }, { host: 'redis-1', documents: 1 }] });
+  });
+
+  it('names at most `limit` hosts, the most documents first (ties by host, no HOSTNAME last), and how many more there were', () => {
+    const u = new UnmappedHosts();
+    // host-i has (i % 7) + 1 documents: 25 hosts, 7 distinct counts, ties at every count
+    const hosts = Array.from({ length: 25 }, (_, i) => `host-${String(i).padStart(2, '0')}`);
+    for (const [i, h] of hosts.entries()) for (let k = 0; k <= i % 7; k++) u.add(h);
+    for (let k = 0; k < 7; k++) u.add(null);
+    const all = [...hosts.map((host, i) => ({ host: host as string | null, documents: (i % 7) + 1 })), { host: null, documents: 7 }]
+      .sort((a, b) => b.documents - a.documents || (a.host === null ? 1 : b.host === null ? -1 : a.host.localeCompare(b.host)));
+    const s = u.summary(10);
+    expect(s.top).toEqual(all.slice(0, 10));
+    expect(s.top[0]).toEqual({ host: 'host-06', documents: 7 });
+    expect(s.top.slice(0, 4).map((c) => c.host)).toEqual(['host-06', 'host-13', 'host-20', null]);
+    expect(s).toMatchObject({ documents: u.documents, hosts: 26, moreHosts: 16, untracked: 0 });
+    expect(u.summary(0)).toMatchObject({ top: [], moreHosts: 26 });
+    expect(u.summary(100).top).toEqual(all);
+  });
+
+  it('tells apart `maxHosts` hosts at most: documents of further hosts are counted, not their hosts', () => {
+    const u = new UnmappedHosts(3);
+    for (const h of ['a', 'b', 'c', 'd', 'e', 'a', 'd']) u.add(h);
+    expect(u.documents).toBe(7);
+    expect(u.hosts).toBe(3);
+    expect(u.summary(2)).toEqual({ documents: 7, hosts: 3, top: [{ host: 'a', documents: 2 }, { host: 'b', documents: 1 }], moreHosts: 1, untracked: 3 });
+  });
+
+  it('nothing skipped: nothing to say', () => {
+    expect(new UnmappedHosts().summary()).toEqual({ documents: 0, hosts: 0, top: [], moreHosts: 0, untracked: 0 });
   });
 });
 

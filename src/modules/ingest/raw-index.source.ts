@@ -56,15 +56,13 @@ interface FirstPiece { position: number; timestamp: unknown; before: unknown[] |
 export interface RawIndexStats { documents: number; events: number; malformed: number; sessionEvents: number }
 
 /**
- * Where a document goes: its piece to `encoder`'s messages, or, with `refusal`, straight to a dead letter of
- * `encoder` (its service's: none, for a document of no tenant) at the document's position, never assembled.
+ * A pass's routing: `beforePage` before each page is read, `route` for each document of it: the encoder of the
+ * service whose messages its piece belongs to, or null when it is no service's read here: skipped (never parsed,
+ * encoded or kept), read all the same (the checkpoint passes it).
  */
-export interface RawRoute { encoder: RecordEncoder; refusal?: { reason: string; excerpt: string } }
-
-/** A pass's routing: `beforePage` before each page is read, `route` for each document of it. */
 export interface RawRouter {
   beforePage?(): Promise<void>;
-  route(doc: Record<string, unknown>, hit: { index: string; id: string }): RawRoute | Promise<RawRoute>;
+  route(doc: Record<string, unknown>): RecordEncoder | null | Promise<RecordEncoder | null>;
 }
 
 /** The reading both modes share: pages in order, pieces put back together per stream, the checkpoint. */
@@ -85,13 +83,13 @@ export class RawIndexReader {
 
   /**
    * Reads every settled document after `checkpoint`, each where `router` sends it, indexes what they hold, and
-   * moves the checkpoint from acknowledged batches. `refused`: documents the router refused.
+   * moves the checkpoint from acknowledged batches (`documents` counts the skipped too).
    */
-  async pass(checkpoint: RawCheckpoint, router: RawRouter, logFields: Record<string, unknown>): Promise<RawIndexStats & { refused: number }> {
+  async pass(checkpoint: RawCheckpoint, router: RawRouter, logFields: Record<string, unknown>): Promise<RawIndexStats> {
     const timeField = this.opts.timeField ?? 'timestamp';
     const prefix = compileLogLinePrefix(this.opts.logLinePrefix ?? DEFAULT_LOG_LINE_PREFIX);
     const assembler = new SyslogChunkAssembler<FirstPiece>(this.opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
-    const stats = { documents: 0, events: 0, malformed: 0, sessionEvents: 0, refused: 0 };
+    const stats = { documents: 0, events: 0, malformed: 0, sessionEvents: 0 };
     let { after, documents } = await checkpoint.load();
     const pipeline = new BulkPipeline<{ after: unknown[]; documents: number }>(this.store, this.logger, async (mark, counts) => {
       stats.events += counts.events; stats.malformed += counts.deadLetters; stats.sessionEvents += counts.sessionEvents;
@@ -110,14 +108,11 @@ export class RawIndexReader {
         if (hits.length === 0) break;
         for (const hit of hits) {
           const doc = hit._source;
-          const position = positionOf(hit);
-          const route = await router.route(doc, { index: hit._index, id: hit._id });
-          if (route.refusal) {
-            route.encoder.deadLetter(pipeline.current, position, 'unauthenticated_source', route.refusal.reason, route.refusal.excerpt);
-            stats.refused += 1;
-          } else {
+          const encoder = await router.route(doc);
+          // a skipped document is no piece of any stream: the messages open on other streams are untouched
+          if (encoder) {
             const stream = `${String(doc.HOSTNAME ?? '')}|${String(doc.SYSLOG_PID ?? doc._PID ?? '')}`;
-            const first: FirstPiece = { position, timestamp: doc[timeField], before: after, encoder: route.encoder };
+            const first: FirstPiece = { position: positionOf(hit), timestamp: doc[timeField], before: after, encoder };
             encode(assembler.push(stream, typeof doc.MESSAGE === 'string' ? doc.MESSAGE : '', first));
           }
           after = hit.sort;
@@ -127,6 +122,9 @@ export class RawIndexReader {
           const oldest = assembler.oldestOpen;
           await pipeline.added({ after: oldest ? (oldest.before ?? []) : after, documents });
         }
+        // a page that added nothing to the batch (every document skipped, or pieces of messages still open) still
+        // moves the checkpoint: no bulk request, one checkpoint write; a long run of skipped documents is not read again
+        if (pipeline.current.body.count === 0) await pipeline.flush();
       }
       // settled documents only were read: the messages still open have all their pieces
       encode(assembler.flush());
@@ -175,9 +173,7 @@ export class RawIndexSource {
   async runOnce(): Promise<RawIndexStats> {
     const encoder = this.reader.encoder(this.service);
     if (this.opts.redaction) encoder.redactor = await this.opts.redaction.current();
-    const { refused: _none, ...stats } = await this.reader.pass(this.checkpoint, { route: () => ({ encoder }) },
-      { serviceId: this.service.id, source: this.reader.source });
-    return stats;
+    return this.reader.pass(this.checkpoint, { route: () => encoder }, { serviceId: this.service.id, source: this.reader.source });
   }
 }
 

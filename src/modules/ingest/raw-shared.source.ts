@@ -6,9 +6,13 @@
  * - a mapped host's document goes to its service's encoder: that service's tenant and redaction rules, and the
  *   same source name (`raw:<pattern>`) and so the same ids as the one-service mode: read again, in either mode,
  *   it is stored once;
- * - a document whose host is mapped to no service (or that has none) is a dead letter of no tenant
- *   (`unauthenticated_source`, serviceId UNAUTHENTICATED_SERVICE) naming its host and where it is, never its
- *   MESSAGE: it is nobody's event, and maybe a tenant's not yet mapped;
+ * - a document whose host is mapped to no service (or that has none) is skipped: never parsed, encoded or kept,
+ *   read all the same (the checkpoint passes it). A shared integration carries the logs of every service
+ *   integrated with it (Kafka, Redis, MySQL, PostgreSQL without audit logging...): nobody's audit events, and a
+ *   dead letter each would copy the whole integration into the dead-letter indices. They are counted instead:
+ *   `unmapped` and `unmappedHosts` in the pass's stats, the recorder (a Prometheus counter), and one warning per
+ *   pass naming the 10 hosts with the most documents (never a MESSAGE): how an operator finds a service they
+ *   forgot to map;
  * - the checkpoint is the pattern's (`ingest_raw_pattern_checkpoint`): one position for every host. A host mapped
  *   after its documents were read is not read back: map a service before it logs.
  * The mapping is read at the start of each pass and again between pages once it is `hostsRefreshMs` old; a pattern
@@ -16,11 +20,10 @@
  */
 import { DEFAULT_INGEST_LIMITS } from '../../base/config';
 import type { Logger } from '../../base/logger';
-import { UNAUTHENTICATED_SERVICE } from '../audit-events/event.index';
 import type { EventStore } from '../audit-events/event.store';
 import type { RedactionSource } from '../redaction/redaction.watcher';
 import { IngestError, IngestErrorCode } from './ingest.errors';
-import { RawHostTable } from './raw-hosts';
+import { RawHostTable, UnmappedHosts } from './raw-hosts';
 import type { RawCheckpoint, RawIndexRepository } from './raw-index.repository';
 import { RawIndexReader, type RawIndexOptions, type RawIndexStats, type RawRouter } from './raw-index.source';
 import type { RecordEncoder } from './record.encoder';
@@ -39,11 +42,24 @@ export interface SharedRawIndexDeps {
   repository: Pick<RawIndexRepository, 'hosts' | 'patternCheckpoint'>;
   /** A service's redaction rules as they change (one source per service, made on its first document). */
   redaction(serviceId: string): RedactionSource;
+  /** Where the skipped documents are counted (metrics); nothing is recorded without one. */
+  recorder?: SharedRawRecorder;
 }
 
+/** What the shared mode records beside the pipeline's IngestRecorder. */
+export interface SharedRawRecorder {
+  /** documents of hosts mapped to no service (or of no HOSTNAME) a pass skipped (a re-read after a failure counts again) */
+  unmapped(documents: number): void;
+}
+
+/** Hosts the once-a-pass warning names at most. */
+const LOGGED_HOSTS = 10;
+
 export interface SharedRawIndexStats extends RawIndexStats {
-  /** Documents of no mapped host: dead letters of no tenant. */
+  /** Documents of no mapped host (or of no HOSTNAME): skipped. */
   unmapped: number;
+  /** The distinct hosts they came from (no HOSTNAME counts as one; told apart up to MAX_UNMAPPED_HOSTS). */
+  unmappedHosts: number;
   /** Mapped hosts of the pattern when the pass ended. */
   hosts: number;
 }
@@ -58,29 +74,26 @@ export class SharedRawIndexSource {
     this.checkpoint = deps.repository.patternCheckpoint(opts.indexPattern);
   }
 
-  /** Reads every settled document of the pattern after its checkpoint, each to its host's service (or a dead letter). */
+  /** Reads every settled document of the pattern after its checkpoint, each to its host's service (or skipped). */
   async runOnce(): Promise<SharedRawIndexStats> {
     const now = this.opts.now ?? Date.now;
     const refreshMs = this.opts.hostsRefreshMs ?? 30_000;
     let table = await this.table();
     let readAt = now();
-    const nobody = this.reader.encoder({ id: UNAUTHENTICATED_SERVICE, projectId: '', organizationId: '' });
+    const unmapped = new UnmappedHosts();
     // one encoder per service and pass, its rules as they are when its first document of the pass is read
     const encoders = new Map<string, RecordEncoder>();
-    const pattern = this.opts.indexPattern;
     const router: RawRouter = {
       beforePage: async () => {
         if (now() - readAt < refreshMs) return;
         table = await this.table();
         readAt = now();
       },
-      route: async (doc, hit) => {
+      route: async (doc) => {
         const r = table.route(doc.HOSTNAME);
         if (r.kind === 'unmapped') {
-          return { encoder: nobody, refusal: {
-            reason: r.host === null ? `a document of the shared raw index pattern ${pattern} has no HOSTNAME`
-              : `the host of a document of the shared raw index pattern ${pattern} is mapped to no service (admin raw-host)`,
-            excerpt: `HOSTNAME ${r.host === null ? '(none)' : JSON.stringify(r.host)}; document ${hit.index}/${hit.id.slice(0, 512)}` } };
+          unmapped.add(r.host);
+          return null;
         }
         let encoder = encoders.get(r.service.id);
         if (!encoder) {
@@ -88,11 +101,25 @@ export class SharedRawIndexSource {
           encoder.redactor = await this.redaction(r.service.id).current();
           encoders.set(r.service.id, encoder);
         }
-        return { encoder };
+        return encoder;
       },
     };
-    const { refused, ...stats } = await this.reader.pass(this.checkpoint, router, { source: this.reader.source });
-    return { ...stats, unmapped: refused, hosts: table.size };
+    try {
+      const stats = await this.reader.pass(this.checkpoint, router, { source: this.reader.source });
+      return { ...stats, unmapped: unmapped.documents, unmappedHosts: unmapped.hosts, hosts: table.size };
+    } finally {
+      // what was read is counted, whether the pass ends or fails (it is read again then, and counted again)
+      this.report(unmapped);
+    }
+  }
+
+  /** The pass's skipped documents: counted, and one warning naming the hosts with the most (bounded; never a MESSAGE). */
+  private report(unmapped: UnmappedHosts): void {
+    if (unmapped.documents === 0) return;
+    this.deps.recorder?.unmapped(unmapped.documents);
+    const { documents, hosts, top, moreHosts, untracked } = unmapped.summary(LOGGED_HOSTS);
+    this.deps.logger.warn('documents of hosts mapped to no service skipped (admin raw-host maps a service\'s host)', {
+      source: this.reader.source, documents, unmappedHosts: hosts, top, moreHosts, ...(untracked > 0 ? { untracked } : {}) });
   }
 
   /** The pattern's mapping now; the redaction sources of services no longer in it are dropped. */

@@ -202,7 +202,9 @@ export async function runPeerBench(o: PeerBenchOptions): Promise<PeerSize[]> {
         await settleMerges(env);
         log(`  ${Math.round(ing.events / ing.wallSeconds)} events/s; rsyslog peer`);
         const peer = await measurePeer(env, install, chunk, o);
-        log(`  ${Math.round(peer.events / peer.seconds)} events/s (${Math.round(peer.lines / peer.seconds)} lines/s)`);
+        log(`  ${Math.round(peer.events / peer.seconds)} events/s (${Math.round(peer.lines / peer.seconds)} lines/s); CPU s ingester ${ing.cpuSeconds.toFixed(1)}, `
+          + `rsyslogd ${peer.cpuSeconds.toFixed(1)}, floor ${b.cpuSeconds.toFixed(1)}; OpenSearch ${ing.opensearchCpuSeconds.toFixed(1)} / ${peer.opensearchCpuSeconds.toFixed(1)} / `
+          + `${b.opensearchCpuSeconds.toFixed(1)}; peak RSS ${Math.round(ing.peakRssBytes / 2 ** 20)} / ${Math.round(peer.peakRssBytes / 2 ** 20)} MB`);
         await dropPeerIndices(env);
         s.rounds.push({
           baseline: { events: b.docs, seconds: b.seconds, cpuSeconds: b.cpuSeconds, opensearchCpuSeconds: b.opensearchCpuSeconds },
@@ -212,6 +214,7 @@ export async function runPeerBench(o: PeerBenchOptions): Promise<PeerSize[]> {
       }
       const x = summarize(s);
       log(`${size}: ingester ${Math.round(x.ingester)} events/s, peer ${Math.round(x.peer)} events/s: ${x.ratio.toFixed(2)}x`);
+      log(peerMarkdown([s], o));   // each size as soon as it is measured: a long run interrupted keeps what it measured
       rmSync(path.dirname(chunk.file), { recursive: true, force: true });
     }
     await dropPeerIndices(env, true);

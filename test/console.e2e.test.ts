@@ -6,18 +6,17 @@
  * error in the page); the token is in sessionStorage only; axe-core finds no serious or critical violation.
  * Screenshots: .local/console/*.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
 import type { AuditEventDocument } from '../src/modules/audit-events/event.document';
 import { createTenant, env, indexEvents, ingestOnce, resetServer, show, sql, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { waitForCsvlog } from './support/pgaudit-log';
 import { serverState } from './support/unchanged';
 import { startHttp } from './support/http';
+import { launchChromium, SHOTS, watchedPage } from './support/browser';
 
-const SHOTS = path.join(__dirname, '..', '.local', 'console');
-const CHROMIUM = '/usr/bin/chromium';
 
 let g: TestGateway;
 let http: Awaited<ReturnType<typeof startHttp>>;
@@ -27,7 +26,6 @@ let oldServiceId: string;
 let wantedEvent: AuditEventDocument;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   g = await startTestGateway();
   tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
   // a second service of the same project on PostgreSQL 10: refused, with the reason
@@ -39,8 +37,7 @@ beforeAll(async () => {
   expect((await g.gateway.eventStore!.bulkIndex([wanted])).rejected).toEqual([]);
   await g.gateway.eventStore!.refresh();
   http = await startHttp(g, 1 << 20);
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -51,15 +48,9 @@ afterAll(async () => {
   await resetServer(urls.pgaudit);   // the policy test enabled audit logging on the shared server
 });
 
-/** A page that records every error it logs, every uncaught exception and every CSP violation. */
+/** The console in a page that records every error it logs, every uncaught exception and every CSP violation. */
 async function openConsole(width = 1280): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  // page code as strings: this file is type-checked for Node, without the DOM's types
-  await page.addInitScript("document.addEventListener('securitypolicyviolation', (e) => console.error('CSP: ' + e.violatedDirective + ' ' + e.blockedURI))");
+  const { page, problems } = await watchedPage(browser, width);
   await page.goto(`${http.base}/`);
   return { page, problems };
 }

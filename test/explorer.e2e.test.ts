@@ -7,15 +7,14 @@
  * localStorage never holds the token; axe-core finds no serious or critical violation. Screenshot:
  * .local/console/explorer.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../src/api/console-route';
 import { createTenant, startTestGateway, Tenant, TestGateway, urls } from './support/harness';
 import { startHttp } from './support/http';
+import { launchChromium, SHOTS, watchedPage } from './support/browser';
 
-const SHOTS = path.join(__dirname, '..', '.local', 'console');
-const CHROMIUM = '/usr/bin/chromium';
 
 let g: TestGateway;
 let http: Awaited<ReturnType<typeof startHttp>>;
@@ -23,12 +22,10 @@ let browser: Browser;
 let tenant: Tenant;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   g = await startTestGateway();
   tenant = await createTenant(g, { serviceUrl: urls.pgaudit });
   http = await startHttp(g, 1 << 20);
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -42,15 +39,9 @@ afterAll(async () => {
  * page logs, every uncaught exception, every CSP violation, and the body of every request to /graphql.
  */
 async function openExplorer(token: string | null): Promise<{ page: Page; problems: string[]; graphqlBodies: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
+  const { page, problems } = await watchedPage(browser);
   const graphqlBodies: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('request', (r) => { if (new URL(r.url()).pathname === '/graphql') graphqlBodies.push(r.postData() ?? `${r.method()} ${r.url()}`); });
-  // page code as strings: this file is type-checked for Node, without the DOM's types
-  await page.addInitScript("document.addEventListener('securitypolicyviolation', (e) => console.error('CSP: ' + e.violatedDirective + ' ' + e.blockedURI))");
   if (token) await page.addInitScript(`sessionStorage.setItem('pga.token', ${JSON.stringify(token)})`);
   await page.goto(`${http.base}/explorer`);
   await page.locator('.graphiql-query-editor .CodeMirror').waitFor();

@@ -23,23 +23,27 @@ import { median } from './stats';
 export const SAMPLE = 100_000;
 const PREFIX = 'pgaterms-';
 
-/** The first `n` events of the chunk, as the ingester builds them. */
-async function sampleDocs(env: BenchEnvironment, chunk: Chunk, n: number): Promise<AuditEventDocument[]> {
+/** The first `n` events of the chunk, as the ingester builds them (also bench/index-levers.ts). */
+export async function sampleDocs(env: BenchEnvironment, chunk: Chunk, n: number): Promise<AuditEventDocument[]> {
   const tenant = { projectId: env.tenant.projectId, organizationId: env.tenant.organizationId };
   const splitter = new CsvlogSplitter();
   const docs: AuditEventDocument[] = [];
-  for await (const c of createReadStream(chunk.file, { highWaterMark: 1 << 20 })) {
-    for (const item of splitter.push(c as Buffer)) {
+  const take = (items: ReturnType<CsvlogSplitter['push']>) => {
+    for (const item of items) {
       const x = item.ok ? auditEventOf(env.tenant.eventsServiceId, item.record) : null;
       if (x?.kind === 'event') docs.push(Object.assign(x.event, tenant));
-      if (docs.length >= n) return docs;
+      if (docs.length >= n) return true;
     }
-  }
+    return false;
+  };
+  for await (const c of createReadStream(chunk.file, { highWaterMark: 1 << 20 })) if (take(splitter.push(c as Buffer))) return docs;
+  take(splitter.end());   // a last record without its newline
   return docs;
 }
 
-/** The source as written before searchTerms existed. */
-const sourceWithout = (doc: AuditEventDocument) => `{"tiebreak":${tiebreakOf(doc.id)},${JSON.stringify(doc).slice(1)}`;
+/** The source as written before searchTerms existed (with `ingestedAt` when given, as eventSource writes it). */
+export const sourceWithout = (doc: AuditEventDocument, ingestedAt?: string) =>
+  `{"tiebreak":${tiebreakOf(doc.id)},${ingestedAt === undefined ? '' : `"ingestedAt":${JSON.stringify(ingestedAt)},`}${JSON.stringify(doc).slice(1)}`;
 
 /** eventSource with and without its searchTerms, events/s on this core. */
 function serializeRates(docs: readonly AuditEventDocument[]): { with: number; without: number } {
@@ -95,8 +99,8 @@ export async function measureSearchCost(env: BenchEnvironment, chunk: Chunk, siz
     const ids = docs.map((d) => d.id);
     const withTerms = docs.map((d) => eventSource(d));
     // indices of the same size, one after the other; the first one's JVM warm-up is paid by an untimed run
-    await indexVariant(client, 'without', docs.slice(0, 5000).map(sourceWithout), ids.slice(0, 5000));
-    const without = await indexVariant(client, 'without', docs.map(sourceWithout), ids);
+    await indexVariant(client, 'without', docs.slice(0, 5000).map((d) => sourceWithout(d)), ids.slice(0, 5000));
+    const without = await indexVariant(client, 'without', docs.map((d) => sourceWithout(d)), ids);
     const withField = await indexVariant(client, 'with', withTerms, ids);
     const excluded = await indexVariant(client, 'excluded', withTerms, ids);
     const sample = `${n} events of this size's file, ${terms.toFixed(1)} terms per event`;

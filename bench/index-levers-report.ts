@@ -117,6 +117,20 @@ export function roundOrder<T>(variants: readonly T[], round: number): T[] {
 }
 
 /**
+ * The runs of one round: the other variants rotated by one per round, with the baseline first, after every
+ * `every` of them and last, so that each variant's run has a baseline run shortly before and after it (a slow
+ * spell of the shared machine within a round then touches the variant and its baseline alike).
+ */
+export function roundPlan<T extends { name: string }>(variants: readonly T[], round: number, every: number): T[] {
+  const base = variants.find((v) => v.name === 'baseline');
+  const others = roundOrder(variants.filter((v) => v !== base), round);
+  if (!base) return others;
+  const plan: T[] = [base];
+  others.forEach((v, i) => { plan.push(v); if ((i + 1) % every === 0 || i === others.length - 1) plan.push(base); });
+  return plan;
+}
+
+/**
  * Bulk bodies of `batch` documents each: the action line (`create`, with `_id` when ids are given) and the source,
  * NDJSON, newline-terminated, as the ingester builds them (event.index.ts bulkOp).
  */
@@ -149,6 +163,8 @@ export interface LeverOptions {
   opensearchHeapMb: number;
   /** Page query repetitions (baseline vs no-sort), interleaved; 0: not measured. */
   queryRepetitions: number;
+  /** A baseline run after every this many variant runs (roundPlan). */
+  baselineEvery: number;
   stepMs: number;
 }
 
@@ -160,7 +176,7 @@ function parseCount(flag: string, s: string): number {
 
 export function parseLeverOptions(argv: readonly string[]): LeverOptions {
   const value = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-  const known = new Set(['--events', '--rounds', '--only', '--warmup-seconds', '--queries']);
+  const known = new Set(['--events', '--rounds', '--only', '--warmup-seconds', '--queries', '--baseline-every']);
   for (let i = 0; i < argv.length; i += 2) if (!known.has(argv[i]!)) throw new Error(`unknown option ${argv[i]}`);
   const events = parseCount('events', value('events') ?? '200k');
   if (events < 1000) throw new Error('--events: at least 1000');
@@ -172,7 +188,7 @@ export function parseLeverOptions(argv: readonly string[]): LeverOptions {
   };
   const only = value('only');
   return { events, rounds: whole('rounds', 3, 1), only: only === undefined ? null : new RegExp(only), warmupSeconds: whole('warmup-seconds', 30, 0),
-    opensearchHeapMb: 2048, queryRepetitions: whole('queries', 100, 0), stepMs: 250 };
+    opensearchHeapMb: 2048, queryRepetitions: whole('queries', 100, 0), baselineEvery: whole('baseline-every', 3, 1), stepMs: 250 };
 }
 
 /** The variants a run measures: the baseline, then those `only` selects. */
@@ -184,6 +200,8 @@ export function selectVariants(all: readonly LeverVariant[], only: RegExp | null
 export interface LeverRun {
   variant: string;
   round: number;
+  /** Its place in the whole run (0, 1, ...): which baseline runs bracket it. */
+  seq: number;
   /** Documents indexed (the raw peer: lines) and the audit events they carry. */
   docs: number;
   events: number;
@@ -210,7 +228,7 @@ export interface LeverSummary {
   sourceBytes: number;
   cpuUsPerDoc: number;
   cpuUsPerEvent: number;
-  /** Median over the rounds of (this variant's CPU per event / the baseline's in the same round). */
+  /** Median over the runs of (this run's CPU per event / the mean of the baseline runs just before and after it). */
   cpuRatio: number;
   eventsPerSecond: number;
   rateRatio: number;
@@ -222,23 +240,31 @@ export interface LeverSummary {
 
 export function summarizeLevers(variants: readonly Pick<LeverVariant, 'name' | 'lever'>[], runs: readonly LeverRun[]): LeverSummary[] {
   const base = runs.filter((r) => r.variant === 'baseline');
-  const baseOf = (round: number) => base.find((r) => r.round === round);
   const perEvent = (r: LeverRun) => r.cpuSeconds / r.events * 1e6;
   const rate = (r: LeverRun) => r.events / r.bulkSeconds;
   const bytesPerEvent = (r: LeverRun) => (r.bytes === null ? null : r.bytes / r.events);
+  /** The baseline runs of the same round nearest before and after (one of them at a round's edge); the run itself if it is one. */
+  const bracket = (r: LeverRun): LeverRun[] => {
+    if (r.variant === 'baseline') return [r];
+    const same = base.filter((b) => b.round === r.round);
+    const before = same.filter((b) => b.seq < r.seq).sort((a, b) => b.seq - a.seq)[0];
+    const after = same.filter((b) => b.seq > r.seq).sort((a, b) => a.seq - b.seq)[0];
+    return [before, after].filter((b): b is LeverRun => b !== undefined);
+  };
+  const ratio = (r: LeverRun, f: (x: LeverRun) => number) => { const b = bracket(r); return f(r) / (b.reduce((s, x) => s + f(x), 0) / b.length); };
   return variants.flatMap((v) => {
     const mine = runs.filter((r) => r.variant === v.name);
     if (mine.length === 0) return [];
-    const paired = mine.filter((r) => baseOf(r.round));
+    const paired = mine.filter((r) => bracket(r).length > 0);
     const sized = mine.filter((r) => r.bytes !== null);
     const baseSized = base.find((r) => r.bytes !== null);
     const bpe = sized.length > 0 ? median(sized.map((r) => bytesPerEvent(r)!)) : null;
     return [{
       variant: v.name, lever: v.lever, runs: mine.length, docs: mine[0]!.docs, events: mine[0]!.events, sourceBytes: median(mine.map((r) => r.sourceBytes)),
       cpuUsPerDoc: median(mine.map((r) => r.cpuSeconds / r.docs * 1e6)), cpuUsPerEvent: median(mine.map(perEvent)),
-      cpuRatio: paired.length > 0 ? median(paired.map((r) => perEvent(r) / perEvent(baseOf(r.round)!))) : NaN,
+      cpuRatio: paired.length > 0 ? median(paired.map((r) => ratio(r, perEvent))) : NaN,
       eventsPerSecond: median(mine.map(rate)),
-      rateRatio: paired.length > 0 ? median(paired.map((r) => rate(r) / rate(baseOf(r.round)!))) : NaN,
+      rateRatio: paired.length > 0 ? median(paired.map((r) => ratio(r, rate))) : NaN,
       bytesPerDoc: sized.length > 0 ? median(sized.map((r) => r.bytes! / r.docs)) : null,
       bytesPerEvent: bpe,
       bytesRatio: bpe !== null && baseSized ? bpe / bytesPerEvent(baseSized)! : null,
@@ -250,7 +276,7 @@ export function summarizeLevers(variants: readonly Pick<LeverVariant, 'name' | '
 const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 const x2 = (v: number | null) => (v === null || Number.isNaN(v) ? '-' : `${v.toFixed(2)}x`);
 
-/** The variants' table: medians of the rounds; ratios against the baseline of the same round (bytes: of the first round). */
+/** The variants' table: medians of the runs; ratios against the bracketing baseline runs (bytes: of the first round). */
 export function leverMarkdown(rows: readonly LeverSummary[]): string {
   return [
     '| variant | the one change | docs (events) | source B/doc | OpenSearch CPU µs/doc | µs/event | CPU × baseline | bulk events/s | rate × baseline | bytes/event (1 segment) | bytes × baseline | window s |',
@@ -269,8 +295,8 @@ export function roundsMarkdown(runs: readonly LeverRun[]): string {
     `| variant | ${rounds.map((r) => `round ${r + 1}: µs/event, events/s (load)`).join(' | ')} |`,
     `|---|${rounds.map(() => '---').join('|')}|`,
     ...variants.map((v) => `| ${v} | ${rounds.map((round) => {
-      const r = runs.find((x) => x.variant === v && x.round === round);
-      return r ? `${(r.cpuSeconds / r.events * 1e6).toFixed(1)}, ${fmt(r.events / r.bulkSeconds)} (${r.load.toFixed(1)})` : '-';
+      const rs = runs.filter((x) => x.variant === v && x.round === round);
+      return rs.length > 0 ? rs.map((r) => `${(r.cpuSeconds / r.events * 1e6).toFixed(1)}, ${fmt(r.events / r.bulkSeconds)} (${r.load.toFixed(1)})`).join('; ') : '-';
     }).join(' | ')} |`),
   ].join('\n');
 }

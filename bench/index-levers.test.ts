@@ -1,7 +1,7 @@
 import { DAILY_INDEX_SETTINGS, INDEX_TEMPLATE } from '../src/modules/audit-events/event.index';
 import { PEER_INDEX_TEMPLATE } from './rsyslog-report';
 import {
-  bulkBodies, docValuesCandidates, INGESTER_BULK, LeverRun, leverMarkdown, leverVariants, parseLeverOptions, queryMarkdown, roundOrder, roundsMarkdown,
+  bulkBodies, docValuesCandidates, INGESTER_BULK, LeverRun, leverMarkdown, leverVariants, parseLeverOptions, queryMarkdown, roundOrder, roundPlan, roundsMarkdown,
   selectVariants, SORTED_OR_AGGREGATED, summarizeLevers, withoutNulls,
 } from './index-levers-report';
 
@@ -87,6 +87,18 @@ describe('roundOrder', () => {
   });
 });
 
+describe('roundPlan', () => {
+  const vs = ['baseline', 'a', 'b', 'c', 'd'].map((name) => ({ name }));
+  const names = (r: number, every: number) => roundPlan(vs, r, every).map((v) => v.name).join(' ');
+  it('brackets every `every` variants with baseline runs, the others rotated per round', () => {
+    expect(names(0, 2)).toBe('baseline a b baseline c d baseline');
+    expect(names(1, 2)).toBe('baseline b c baseline d a baseline');
+    expect(names(0, 3)).toBe('baseline a b c baseline d baseline');
+    expect(names(0, 1)).toBe('baseline a baseline b baseline c baseline d baseline');
+    expect(roundPlan([{ name: 'a' }, { name: 'b' }], 1, 3).map((v) => v.name)).toEqual(['b', 'a']);
+  });
+});
+
 describe('bulkBodies', () => {
   it('cuts the documents into bodies of `batch` create actions, with or without ids', () => {
     const b = bulkBodies('i-1', ['{"a":1}', '{"a":2}', '{"a":3}'], ['x', 'y', 'z'], 2);
@@ -120,21 +132,23 @@ describe('parseLeverOptions', () => {
 });
 
 describe('summarizeLevers and the report', () => {
+  let seq = 0;
   const run = (variant: string, round: number, cpuSeconds: number, bulkSeconds: number, bytes: number | null, docs = 1000): LeverRun =>
-    ({ variant, round, docs, events: 1000, sourceBytes: 700, bulkSeconds, windowSeconds: bulkSeconds + 1, cpuSeconds, bytes, load: 2 + round });
+    ({ variant, round, seq: seq++, docs, events: 1000, sourceBytes: 700, bulkSeconds, windowSeconds: bulkSeconds + 1, cpuSeconds, bytes, load: 2 + round });
   const runs = [
-    run('baseline', 0, 0.1, 1, 500_000), run('no-sort', 0, 0.08, 0.5, 450_000),
-    run('baseline', 1, 0.2, 2, null), run('no-sort', 1, 0.1, 1, null),
-    run('raw-lines', 0, 0.06, 0.5, 300_000, 1200),
+    run('baseline', 0, 0.1, 1, 500_000), run('no-sort', 0, 0.08, 0.5, 450_000), run('raw-lines', 0, 0.06, 0.5, 300_000, 1200),
+    run('baseline', 0, 0.1, 1, null),
+    run('baseline', 1, 0.2, 2, null), run('no-sort', 1, 0.1, 1, null), run('baseline', 1, 0.3, 2, null),
   ];
   const vs = [{ name: 'baseline', lever: 'now' }, { name: 'no-sort', lever: 'no sort' }, { name: 'raw-lines', lever: 'raw' }, { name: 'absent', lever: '-' }];
   const s = summarizeLevers(vs, runs);
 
-  it('takes medians, ratios per round against the baseline, bytes from the sized round', () => {
+  it('takes medians, ratios against the bracketing baseline runs, bytes from the sized run', () => {
     expect(s.map((x) => x.variant)).toEqual(['baseline', 'no-sort', 'raw-lines']);
+    expect(s[0]!.runs).toBe(4);
     const ns = s[1]!;
     expect(ns.cpuUsPerEvent).toBeCloseTo(80);        // median of 80 and 100 (nearest rank: the lower)
-    expect(ns.cpuRatio).toBeCloseTo(0.5);             // rounds: 0.8 and 0.5
+    expect(ns.cpuRatio).toBeCloseTo(0.4);             // 80 / mean(100, 100) = 0.8, 100 / mean(200, 300) = 0.4
     expect(ns.rateRatio).toBeCloseTo(2);
     expect(ns.bytesPerEvent).toBe(450);
     expect(ns.bytesRatio).toBeCloseTo(0.9);
@@ -148,10 +162,11 @@ describe('summarizeLevers and the report', () => {
   it('renders the tables', () => {
     const t = leverMarkdown(s);
     expect(t.split('\n')).toHaveLength(2 + 3);
-    expect(t).toContain('| **baseline** | now | 1,000 | 700 | 100.0 | 100.0 | 1.00x | 500 | 1.00x | 500 | 1.00x | 2.0 |');
+    expect(t).toContain('| **baseline** | now | 1,000 | 700 | 100.0 | 100.0 | 1.00x | 500 | 1.00x | 500 | 1.00x | 2.0 |');   // medians of 4 runs (lower)
     expect(t).toContain('| raw-lines | raw | 1,200 (1,000) | 700 | 50.0 | 60.0 | 0.60x | 2,000 | 2.00x | 300 | 0.60x | 1.5 |');
     const r = roundsMarkdown(runs);
     expect(r).toContain('| no-sort | 80.0, 2,000 (2.0) | 100.0, 1,000 (3.0) |');
+    expect(r).toContain('| baseline | 100.0, 1,000 (2.0); 100.0, 1,000 (2.0) | 200.0, 500 (3.0); 300.0, 500 (3.0) |');
     expect(r).toContain('| raw-lines | 60.0, 2,000 (2.0) | - |');
     expect(queryMarkdown([{ variant: 'baseline', samplesMs: [3, 1, 2] }])).toContain('| baseline | 3 | 2.00 | 3.00 | 3.00 |');
   });

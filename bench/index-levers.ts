@@ -5,7 +5,7 @@
  * product's (index-levers-report.ts leverVariants), beside the raw shipper peer's documents (each csvlog line as
  * `{ MESSAGE, timestamp }`, the rawbench template) sent by the same client the same way.
  *
- *   npm run build:tools && node dist/bench/index-levers.js [--events 200k] [--rounds 3] [--only REGEX] [--warmup-seconds 30] [--queries 100]
+ *   npm run build:tools && node dist/bench/index-levers.js [--events 200k] [--rounds 3] [--only REGEX] [--warmup-seconds 30] [--queries 100] [--baseline-every 3]
  *
  * Each run: the index created, merges settled (bench/ingest.ts settleMerges), bodies pre-built (untimed); then the
  * window: OpenSearch's CPU (/proc/<pid>/stat user + system, all threads: the counter of the rsyslog peer's figures)
@@ -13,9 +13,11 @@
  * back first) with no merge running on the node. Bulk events/s: first request sent -> last answered. Bulk requests
  * as the ingester sends them (bulk.pipeline.ts, event.store.ts bulkWrite): `create` actions, POST /_bulk with the
  * ingester's filter_path, a batch's body of N documents, up to K requests in flight. After the window (first round
- * only): a force-merge to one segment and the store's bytes. Rounds alternate the variants, the order rotated by one
- * per round, after an untimed warm-up; the load average is recorded before and after each round. In the last round
- * the baseline's and no-sort's indices are kept for the page query (buildEventSearch, first 50: sort timestamp desc,
+ * each variant's first run): a force-merge to one segment and the store's bytes. Rounds alternate the variants, the
+ * order rotated by one per round, with a baseline run first, after every `--baseline-every` (3) variants and last
+ * (roundPlan): each variant's ratio is against the mean of the baseline runs just before and after it. After an
+ * untimed warm-up; the load average (`uptime`) is recorded before and after each round. In the last round the last
+ * baseline's and no-sort's indices are kept for the page query (buildEventSearch, first 50: sort timestamp desc,
  * tiebreak desc, size 51, the service term filter), timed on both in turns, then deleted.
  */
 import 'reflect-metadata';
@@ -31,7 +33,7 @@ import { buildEventSearch } from '../src/modules/audit-events/event.query';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, settleMerges, writeChunk } from './ingest';
 import { bulkBodies, LeverOptions, LeverRun, leverMarkdown, LeverVariant, leverVariants, parseLeverOptions, QueryTiming, queryMarkdown, roundOrder,
-  roundsMarkdown, selectVariants, SourceForm, summarizeLevers, withoutNulls } from './index-levers-report';
+  roundPlan, roundsMarkdown, selectVariants, SourceForm, summarizeLevers, withoutNulls } from './index-levers-report';
 import { sampleDocs, sourceWithout } from './search-cost';
 
 const PREFIX = 'pgalever-';
@@ -96,8 +98,9 @@ async function countOf(client: Client, index: string): Promise<number> {
 }
 
 /** One variant, one round: see the file's comment for the window. */
-async function runVariant(env: BenchEnvironment, client: Client, v: LeverVariant, sources: Sources, round: number, opts: { bytes: boolean; keep: boolean; index?: string }): Promise<LeverRun> {
-  const index = opts.index ?? `${PREFIX}${v.name}-r${round + 1}`;
+async function runVariant(env: BenchEnvironment, client: Client, v: LeverVariant, sources: Sources, round: number, seq: number,
+  opts: { bytes: boolean; keep: boolean; index?: string }): Promise<LeverRun> {
+  const index = opts.index ?? `${PREFIX}${v.name}-r${round + 1}-${seq}`;
   await client.indices.delete({ index, ignore_unavailable: true } as never);
   const settings = v.loadRefresh === undefined ? v.settings : { ...v.settings, refresh_interval: v.loadRefresh };
   await client.indices.create({ index, body: { settings, mappings: v.mappings } as never });
@@ -126,7 +129,7 @@ async function runVariant(env: BenchEnvironment, client: Client, v: LeverVariant
     bytes = (body as { indices: Record<string, { primaries: { store: { size_in_bytes: number } } }> }).indices[index]!.primaries.store.size_in_bytes;
   }
   if (!opts.keep) await client.indices.delete({ index });
-  return { variant: v.name, round, docs, events, sourceBytes, bulkSeconds, windowSeconds, cpuSeconds, bytes, load };
+  return { variant: v.name, round, seq, docs, events, sourceBytes, bulkSeconds, windowSeconds, cpuSeconds, bytes, load };
 }
 
 const uptime = () => { try { return execFileSync('uptime', { encoding: 'utf8' }).trim(); } catch { return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`; } };
@@ -160,6 +163,7 @@ export async function runIndexLevers(o: LeverOptions): Promise<void> {
   const runs: LeverRun[] = [];
   const loads: { round: number; before: string; after: string }[] = [];
   let queries: QueryTiming[] = [];
+  const kept: { variant: string; index: string }[] = [];
   let chunk: Chunk;
   try {
     log(`generating ${o.events} events`);
@@ -175,16 +179,20 @@ export async function runIndexLevers(o: LeverOptions): Promise<void> {
     if (o.warmupSeconds > 0) {
       log(`untimed warm-up: ${o.warmupSeconds} s of the baseline's bulk`);
       for (const until = Date.now() + o.warmupSeconds * 1000; Date.now() < until;) {
-        await runVariant(env, client, baseline, sources, 0, { bytes: false, keep: false, index: `${PREFIX}warmup` });
+        await runVariant(env, client, baseline, sources, 0, -1, { bytes: false, keep: false, index: `${PREFIX}warmup` });
       }
     }
     for (let r = 0; r < o.rounds; r++) {
       const before = uptime();
       log(`round ${r + 1}/${o.rounds}; ${before}`);
       const last = r === o.rounds - 1;
-      for (const v of roundOrder(variants, r)) {
-        const keep = last && o.queryRepetitions > 0 && (v.name === 'baseline' || v.name === 'no-sort');
-        const run = await runVariant(env, client, v, sources, r, { bytes: r === 0, keep });
+      const plan = roundPlan(variants, r, o.baselineEvery);
+      for (const [i, v] of plan.entries()) {
+        // the last round's last baseline and its no-sort run are kept for the page query; bytes: each variant's first run
+        const keepIt = last && o.queryRepetitions > 0 && ((v.name === 'baseline' && i === plan.length - 1) || v.name === 'no-sort');
+        const bytes = !runs.some((x) => x.variant === v.name && x.bytes !== null);
+        const run = await runVariant(env, client, v, sources, r, runs.length, { bytes, keep: keepIt });
+        if (keepIt) kept.push({ variant: v.name, index: `${PREFIX}${v.name}-r${r + 1}-${run.seq}` });
         runs.push(run);
         log(`  ${v.name}: ${(run.cpuSeconds / run.events * 1e6).toFixed(1)} µs/event of OpenSearch CPU (${run.cpuSeconds.toFixed(1)} s over ${run.windowSeconds.toFixed(1)} s), `
           + `${Math.round(run.events / run.bulkSeconds)} events/s${run.bytes === null ? '' : `, ${Math.round(run.bytes / run.docs)} B/doc`} (load ${run.load.toFixed(2)})`);
@@ -193,9 +201,9 @@ export async function runIndexLevers(o: LeverOptions): Promise<void> {
       loads.push({ round: r, before, after });
       log(`round ${r + 1} done; ${after}`);
     }
-    const kept = ['baseline', 'no-sort'].filter((n) => variants.some((v) => v.name === n)).map((n) => ({ variant: n, index: `${PREFIX}${n}-r${o.rounds}` }));
     if (o.queryRepetitions > 0 && kept.length === 2) {
       log(`page query (first 50, sort timestamp desc, tiebreak desc; service term filter): ${o.queryRepetitions} each, in turns; ${uptime()}`);
+      kept.sort((a, b) => a.variant.localeCompare(b.variant));   // baseline, then no-sort
       queries = await timePageQuery(client, env.tenant.eventsServiceId, kept, o.queryRepetitions);
       for (const k of kept) await client.indices.delete({ index: k.index });
     }

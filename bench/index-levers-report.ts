@@ -7,7 +7,7 @@ import { DAILY_INDEX_SETTINGS, INDEX_TEMPLATE } from '../src/modules/audit-event
 import { GROUP_BY_FIELDS } from '../src/modules/audit-events/event.document';
 import { EXPORT_SORT } from '../src/modules/audit-events/export.query';
 import { PEER_INDEX_TEMPLATE } from './rsyslog-report';
-import { median, percentile } from './stats';
+import { median, parseCount, percentile } from './stats';
 
 /** What a variant writes as each document's source. */
 export type SourceForm =
@@ -166,12 +166,6 @@ export interface LeverOptions {
   /** A baseline run after every this many variant runs (roundPlan). */
   baselineEvery: number;
   stepMs: number;
-}
-
-function parseCount(flag: string, s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim());
-  if (!m) throw new Error(`--${flag}: "${s}" is not a count like 20000, 200k or 1m`);
-  return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2]?.toLowerCase() === 'k' ? 1e3 : 1));
 }
 
 export function parseLeverOptions(argv: readonly string[]): LeverOptions {

@@ -125,7 +125,7 @@ describe('parseLeverOptions', () => {
 
   it('refuses unknown options and bad counts', () => {
     expect(() => parseLeverOptions(['--event', '20k'])).toThrow(/unknown option --event/);
-    expect(() => parseLeverOptions(['--events', '20q'])).toThrow(/not a count/);
+    expect(() => parseLeverOptions(['--events', '20q'])).toThrow(/not a number/);
     expect(() => parseLeverOptions(['--events', '500'])).toThrow(/at least 1000/);
     expect(() => parseLeverOptions(['--rounds', '0'])).toThrow(/at least 1/);
   });

@@ -338,6 +338,21 @@ class KafkaBench {
     return ends.reduce((s, e) => { const c = at.get(e.partition) ?? -1; return s + Number(e.high) - (c >= 0 ? c : Number(e.low)); }, 0);
   }
 
+  /** Sends `next()` records to `topic` at `recordsPerS` from `t0` for `seconds`, in sends every 20 ms; `sent(n)` after each. */
+  private async produceSteadily(topic: string, recordsPerS: number, seconds: number, t0: number, next: () => Message, sent: (n: number) => void): Promise<void> {
+    let n = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      const due = Math.floor((recordsPerS * (performance.now() - t0)) / 1000);
+      if (due > n) {
+        const batch = Array.from({ length: due - n }, next);
+        await this.producer.send({ topic, messages: batch });
+        n += batch.length;
+        sent(n);
+      }
+      await sleep(20);
+    }
+  }
+
   /**
    * Step 5: two members on a fresh topic; records produced at `eventsPerS` audit events/s (records at that times the
    * generator's records per event) for `seconds`; the lag sampled every second, then until it drains.
@@ -381,15 +396,7 @@ class KafkaBench {
         }
       })();
       sampler.catch(() => undefined);
-      while (performance.now() - t0 < seconds * 1000) {
-        const due = Math.floor((recordsPerS * (performance.now() - t0)) / 1000);
-        if (due > sent) {
-          const batch = Array.from({ length: due - sent }, next);
-          await this.producer.send({ topic, messages: batch });
-          sent += batch.length;
-        }
-        await sleep(20);
-      }
+      await this.produceSteadily(topic, recordsPerS, seconds, t0, next, (n) => { sent = n; });
       producing = false;
       const producedSeconds = (performance.now() - t0) / 1000;
       await sampler;
@@ -480,15 +487,7 @@ class KafkaBench {
       })();
       sampler.catch(() => undefined);
       const cpu0 = cpuOfMembers();
-      while (performance.now() - t0 < seconds * 1000) {
-        const due = Math.floor((recordsPerS * (performance.now() - t0)) / 1000);
-        if (due > sent) {
-          const batch = Array.from({ length: due - sent }, next);
-          await this.producer.send({ topic, messages: batch });
-          sent += batch.length;
-        }
-        await sleep(20);
-      }
+      await this.produceSteadily(topic, recordsPerS, seconds, t0, next, (n) => { sent = n; });
       const producedSeconds = (performance.now() - t0) / 1000;
       producing = false;
       await sampler;

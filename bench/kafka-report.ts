@@ -2,6 +2,8 @@
  * The Kafka ingest bench's pure parts (bench/kafka-ingest.ts runs it): options, what is read from the members'
  * metrics, the lag's trend, the result's shape and its Markdown tables. Pure.
  */
+import { parseCount } from './stats';
+
 export interface KafkaBenchOptions {
   mode: 'full' | 'quick';
   /** Audit events produced before the ingesters start (each throughput run reads all of them). */
@@ -32,12 +34,6 @@ export interface KafkaBenchOptions {
   soakMinutes: number;
   soakRate: number;
   churnMinutes: number;
-}
-
-function parseCount(name: string, s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim());
-  if (!m) throw new Error(`--${name}: "${s}" is not a number like 20000, 200k or 1m`);
-  return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2]?.toLowerCase() === 'k' ? 1e3 : 1));
 }
 
 export function parseKafkaOptions(argv: readonly string[]): KafkaBenchOptions {

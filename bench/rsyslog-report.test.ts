@@ -55,7 +55,7 @@ describe('parsePeerOptions', () => {
   });
 
   it('refuses what is not a size, a count or a sweep', () => {
-    expect(() => parsePeerOptions(['--sizes', '10q'])).toThrow(/not a size/);
+    expect(() => parsePeerOptions(['--sizes', '10q'])).toThrow(/not a number/);
     expect(() => parsePeerOptions(['--sizes', '500'])).toThrow(/at least 1000/);
     expect(() => parsePeerOptions(['--rounds', '0'])).toThrow(/whole number/);
     expect(() => parsePeerOptions(['--sweep', '1000'])).toThrow(/--sweep/);

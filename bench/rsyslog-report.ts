@@ -3,7 +3,7 @@
  * options of `node dist/bench/rsyslog-peer.js` and its report. Unit-tested (rsyslog-report.test.ts).
  */
 import { DAILY_INDEX_SETTINGS } from '../src/modules/audit-events/event.index';
-import { median } from './stats';
+import { median, optionReader, parseCount } from './stats';
 
 export const PEER_PREFIX = 'rawbench-';
 export const PEER_TEMPLATE = 'rawbench';
@@ -126,22 +126,10 @@ export interface PeerBenchOptions {
 
 export interface PeerOptions { batch: number; workers: number }
 
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim());
-  if (!m) throw new Error(`--sizes: "${s}" is not a size like 50000, 100k or 1m`);
-  return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2]?.toLowerCase() === 'k' ? 1e3 : 1));
-}
-
 export function parsePeerOptions(argv: readonly string[]): PeerBenchOptions {
   const quick = argv.includes('--quick');
-  const value = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-  const num = (name: string, fallback: number) => {
-    const v = value(name);
-    if (v === undefined) return fallback;
-    if (!/^[1-9]\d*$/.test(v)) throw new Error(`--${name} takes a whole number, got "${v}"`);
-    return Number(v);
-  };
-  const sizes = (value('sizes') ?? (quick ? '10k' : '100k,1m')).split(',').map(parseSize);
+  const { value, num } = optionReader(argv);
+  const sizes = (value('sizes') ?? (quick ? '10k' : '100k,1m')).split(',').map((x) => parseCount('sizes', x));
   if (sizes.some((s) => s < 1000)) throw new Error('--sizes: each at least 1000');
   const sweep = (value('sweep') ?? '').split(',').filter((x) => x !== '').map((x) => {
     const m = /^([1-9]\d*)x([1-9]\d*)$/.exec(x);

@@ -34,6 +34,7 @@ import { curve, curveMarkdown, Figure, markdown, summary } from './report';
 import { measureExport } from './export';
 import { dropPeerIndices, measurePeer } from './rsyslog-peer';
 import { ensureRsyslog } from '../dev/local/rsyslog';
+import { optionReader, parseCount } from './stats';
 
 export interface BenchOptions {
   mode: 'full' | 'quick';
@@ -54,22 +55,10 @@ export interface BenchOptions {
   opensearchHeapMb: number;
 }
 
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s.trim());
-  if (!m) throw new Error(`--sizes: "${s}" is not a size like 50000, 100k or 10m`);
-  return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1e6 : m[2]?.toLowerCase() === 'k' ? 1e3 : 1));
-}
-
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
-  const value = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-  const num = (name: string, fallback: number) => {
-    const v = value(name);
-    if (v === undefined) return fallback;
-    if (!/^[1-9]\d*$/.test(v)) throw new Error(`--${name} takes a whole number, got "${v}"`);
-    return Number(v);
-  };
-  const sizes = (value('sizes') ?? (quick ? '10k,50k' : '100k,1m,10m')).split(',').map(parseSize);
+  const { value, num } = optionReader(argv);
+  const sizes = (value('sizes') ?? (quick ? '10k,50k' : '100k,1m,10m')).split(',').map((x) => parseCount('sizes', x));
   if (sizes.some((s, i) => s < 1000 || (i > 0 && s <= sizes[i - 1]!))) throw new Error('--sizes must grow, each at least 1000');
   const connections = (value('connections') ?? '1,16').split(',').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('--connections takes integers from 1 to 256');

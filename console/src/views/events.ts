@@ -87,6 +87,12 @@ export class PgaEvents extends LitElement {
   private base: AuditEventFilter = {};
   private narrowed: AuditEventFilter = {};
   private get filter(): AuditEventFilter { return { ...this.base, ...this.narrowed }; }
+  /**
+   * The newest page and chart requests: an answer to an older one is dropped, so a slow first load (or a page
+   * asked for before a new search) never overwrites the answer to the filter shown.
+   */
+  private pageRequest = 0;
+  private countsRequest = 0;
 
   static override styles = css`
     :host { display: block; }
@@ -131,7 +137,9 @@ export class PgaEvents extends LitElement {
     const [interval, intervalMs] = intervalFor(from, to);
     const filter = { ...this.filter, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
     const groupBy = this.groupBy;
+    const request = ++this.countsRequest;
     const result = await this.client.query(STATS, { serviceId: this.serviceId, filter, groupBy, interval }).toPromise();
+    if (request !== this.countsRequest) return;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
     const s = result.data.auditEventStats;
     this.counts = { start: s.overTimeStart ? Date.parse(s.overTimeStart) : null, intervalMs, counts: s.overTimeCounts, groupBy, groups: s.groups };
@@ -150,7 +158,9 @@ export class PgaEvents extends LitElement {
   private async load(after: string | null): Promise<void> {
     this.loading = true;
     if (after === null) { this.exportNote = ''; void this.loadCounts(); }
+    const request = ++this.pageRequest;
     const result = await this.client.query(EVENTS, { serviceId: this.serviceId, filter: this.filter, after }).toPromise();
+    if (request !== this.pageRequest) return;
     this.loading = false;
     if (result.error || !result.data) { this.error = result.error ? describeError(result.error) : 'no answer'; return; }
     this.error = '';

@@ -30,6 +30,8 @@ export interface LeverVariant {
   source: SourceForm;
   /** The event id as `_id` (the ingester's `create` with a deterministic id), or none (OpenSearch generates one). */
   ids: boolean;
+  /** `time-ordered`: each id led by its event's time (timeOrderedId), so ids grow with time as OpenSearch's own do. */
+  idForm?: 'time-ordered';
   /** Documents per bulk request, and requests in flight at once. */
   batch: number;
   inFlight: number;
@@ -81,6 +83,42 @@ export function withoutDocValues(m: Mappings, fields: readonly string[]): Mappin
   return { ...m, properties };
 }
 
+/**
+ * The fields the product keeps in _source only (event.index.ts storedKeyword, storedLong, redaction disabled), except
+ * `parameters` (never indexed): until issue 15 they were indexed with doc values, as `all-indexed` puts them back.
+ */
+export function storedOnlyFields(m: Mappings): string[] {
+  return Object.entries(m.properties).filter(([name, p]) => name !== 'parameters' && (p.index === false || p.enabled === false)).map(([name]) => name);
+}
+
+/** The mapping before issue 15: every stored-only field (storedOnlyFields) indexed, with doc values; redaction's numbers and flag mapped. */
+export function withEveryFieldIndexed(m: Mappings): Mappings {
+  const properties = { ...m.properties };
+  for (const f of storedOnlyFields(m)) {
+    const { index: _i, doc_values: _d, ...rest } = properties[f]!;
+    properties[f] = f === 'redaction'
+      ? { properties: { rulesVersion: { type: 'long' }, parametersDropped: { type: 'boolean' }, literalsMasked: { type: 'long' }, patternsMasked: { type: 'long' } } }
+      : rest;
+  }
+  return { ...m, properties };
+}
+
+/** The dates' format before issue 15 (event.index.ts DATE_FORMAT now puts a fixed pattern first). */
+export const ISO_DATE_FORMAT = 'strict_date_optional_time';
+export function withIsoDates(m: Mappings): Mappings {
+  const properties = { ...m.properties };
+  for (const [f, p] of Object.entries(properties)) if (p.type === 'date') properties[f] = { ...p, format: ISO_DATE_FORMAT };
+  return { ...m, properties };
+}
+
+/**
+ * An id led by its event's time: 12 hex digits of the millisecond (hex sorts as the number does, base64url does not),
+ * then the first 20 characters of the hashed id. Ids then grow with time, as OpenSearch's generated ones do.
+ */
+export function timeOrderedId(timestamp: string, id: string): string {
+  return Date.parse(timestamp).toString(16).padStart(12, '0') + id.slice(0, 20);
+}
+
 /** The variants, baseline first; the raw-line peer last. */
 export function leverVariants(): LeverVariant[] {
   const base: LeverVariant = { name: 'baseline', lever: 'the current template (INDEX_TEMPLATE), the ingester\'s documents, ids and bulk',
@@ -101,6 +139,11 @@ export function leverVariants(): LeverVariant[] {
     one('bulk-2000x2', '2 bulk requests in flight', { inFlight: 2 }),
     one('bulk-2000x4', '4 bulk requests in flight', { inFlight: 4 }),
     one('auto-ids', 'no _id: OpenSearch generates ids (the product keeps its deterministic ids)', { ids: false }),
+    one('time-ids', 'ids led by the event time (timeOrderedId) instead of a hash', { idForm: 'time-ordered' }),
+    // the two levers issue 15 took, undone: what each saves
+    one('iso-dates', `dates parsed by ${ISO_DATE_FORMAT} alone (before issue 15)`, { mappings: withIsoDates(base.mappings) }),
+    one('all-indexed', `indexed, with doc values: ${storedOnlyFields(base.mappings).join(', ')} (before issue 15)`, { mappings: withEveryFieldIndexed(base.mappings) }),
+    one('before-15', 'iso-dates and all-indexed together: the template before issue 15', { mappings: withEveryFieldIndexed(withIsoDates(base.mappings)) }),
     one('combined', 'all of no-sort, no-terms, statement-freqs, no-doc-values, refresh-30s',
       { settings: { ...withoutSort(BASE_SETTINGS), refresh_interval: '30s' }, source: 'event-without-terms',
         mappings: withoutDocValues(leanStatement(withoutSearchTerms(base.mappings), 'freqs'), dv) }),

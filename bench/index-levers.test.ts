@@ -2,7 +2,7 @@ import { DAILY_INDEX_SETTINGS, INDEX_TEMPLATE } from '../src/modules/audit-event
 import { PEER_INDEX_TEMPLATE } from './rsyslog-report';
 import {
   bulkBodies, docValuesCandidates, INGESTER_BULK, LeverRun, leverMarkdown, leverVariants, parseLeverOptions, queryMarkdown, roundOrder, roundPlan, roundsMarkdown,
-  selectVariants, SORTED_OR_AGGREGATED, summarizeLevers, withoutNulls,
+  selectVariants, SORTED_OR_AGGREGATED, storedOnlyFields, summarizeLevers, timeOrderedId, withoutNulls,
 } from './index-levers-report';
 
 const variants = leverVariants();
@@ -21,13 +21,15 @@ describe('leverVariants', () => {
     expect(INGESTER_BULK).toEqual({ batch: 2000, inFlight: 3 });
   });
 
+  /** What variant `name` changes from the baseline: settings, mapped properties, anything else. */
+  const diff = (name: string) => {
+    const v = byName(name);
+    const { name: _n, lever: _l, settings, mappings, ...rest } = v;
+    const { name: _bn, lever: _bl, settings: bs, mappings: bm, ...brest } = base;
+    return { settings: changed(settings, bs), properties: changed(mappings.properties, bm.properties), other: changed(rest, brest) };
+  };
+
   it('changes one thing per variant (combined and the raw peer aside)', () => {
-    const diff = (name: string) => {
-      const v = byName(name);
-      const { name: _n, lever: _l, settings, mappings, ...rest } = v;
-      const { name: _bn, lever: _bl, settings: bs, mappings: bm, ...brest } = base;
-      return { settings: changed(settings, bs), properties: changed(mappings.properties, bm.properties), other: changed(rest, brest) };
-    };
     expect(diff('no-sort')).toEqual({ settings: ['index.sort.field', 'index.sort.missing', 'index.sort.order'], properties: [], other: [] });
     expect(diff('no-terms')).toEqual({ settings: [], properties: ['searchTerms'], other: ['source'] });
     expect(diff('statement-no-norms')).toEqual({ settings: [], properties: ['statement'], other: [] });
@@ -46,11 +48,32 @@ describe('leverVariants', () => {
   it('turns doc values off only on keyword fields no query sorts or aggregates on', () => {
     expect(SORTED_OR_AGGREGATED).toEqual(['timestamp', 'tiebreak', 'id', 'ingestedAt', 'class', 'command', 'user', 'database', 'objectName', 'auditType']);
     const off = docValuesCandidates(base.mappings);
-    expect(off).toEqual(['serviceId', 'projectId', 'organizationId', 'objectType', 'statementStatus', 'sessionId', 'applicationName', 'remoteHost']);
+    // the fields only shown are stored-only already (event.index.ts): no doc values to turn off
+    expect(off).toEqual(['serviceId', 'sessionId']);
     const p = byName('no-doc-values').mappings.properties;
     for (const f of off) expect(p[f]).toEqual({ type: 'keyword', doc_values: false });
     expect(p.class).toEqual({ type: 'keyword' });
     expect(base.mappings.properties.serviceId).toEqual({ type: 'keyword' });   // the baseline is not touched
+  });
+
+  it('undoes issue 15\'s two levers: the dates\' fixed pattern, the stored-only fields; leads ids by their time', () => {
+    const stored = ['projectId', 'organizationId', 'statementId', 'substatementId', 'objectType', 'statementStatus', 'rows', 'sessionLineNum',
+      'applicationName', 'remoteHost', 'redaction'];
+    expect(storedOnlyFields(base.mappings)).toEqual(stored);
+    expect(diff('all-indexed')).toEqual({ settings: [], properties: [...stored].sort(), other: [] });
+    const all = byName('all-indexed').mappings.properties;
+    expect([all.projectId, all.rows, all.remoteHost]).toEqual([{ type: 'keyword' }, { type: 'long' }, { type: 'keyword' }]);
+    expect(all.redaction).toEqual({ properties: { rulesVersion: { type: 'long' }, parametersDropped: { type: 'boolean' }, literalsMasked: { type: 'long' },
+      patternsMasked: { type: 'long' } } });
+    expect(all.parameters).toEqual({ type: 'keyword', index: false, doc_values: false });   // never indexed
+    expect(diff('iso-dates')).toEqual({ settings: [], properties: ['ingestedAt', 'timestamp'], other: [] });
+    expect(byName('iso-dates').mappings.properties.timestamp).toEqual({ type: 'date', format: 'strict_date_optional_time' });
+    expect(diff('before-15').properties).toEqual([...stored, 'ingestedAt', 'timestamp'].sort());
+    expect(diff('time-ids')).toEqual({ settings: [], properties: [], other: ['idForm'] });
+    const a = timeOrderedId('2026-10-01T00:00:00.000Z', 'VisYhOy1GSzdzFKIKChxCrABpE-IhKO6');
+    const b = timeOrderedId('2026-10-01T00:00:00.001Z', 'AAAAhOy1GSzdzFKIKChxCrABpE-IhKO6');
+    expect(a).toBe(`${Date.parse('2026-10-01T00:00:00.000Z').toString(16).padStart(12, '0')}VisYhOy1GSzdzFKIKChx`);
+    expect([a.length, a < b]).toEqual([32, true]);
   });
 
   it('combines the levers 2-6 and keeps the rest of the baseline', () => {

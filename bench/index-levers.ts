@@ -33,7 +33,7 @@ import { buildEventSearch } from '../src/modules/audit-events/event.query';
 import { BenchEnvironment, machine } from './environment';
 import { Chunk, settleMerges, writeChunk } from './ingest';
 import { bulkBodies, LeverOptions, LeverRun, leverMarkdown, LeverVariant, leverVariants, parseLeverOptions, QueryTiming, queryMarkdown, roundOrder,
-  roundPlan, roundsMarkdown, selectVariants, SourceForm, summarizeLevers, withoutNulls } from './index-levers-report';
+  roundPlan, roundsMarkdown, selectVariants, SourceForm, summarizeLevers, timeOrderedId, withoutNulls } from './index-levers-report';
 import { sampleDocs, sourceWithout } from './search-cost';
 
 const PREFIX = 'pgalever-';
@@ -60,6 +60,8 @@ class Sources {
   constructor(private readonly docs: readonly AuditEventDocument[], private readonly lines: readonly string[], private readonly startMs: number) {
     this.ids = docs.map((d) => d.id);
   }
+
+  get timeOrderedIds(): string[] { return this.docs.map((d) => timeOrderedId(d.timestamp, d.id)); }
 
   /** ingestedAt as the ingester's clock would give it: a few events per millisecond, in order. */
   private ingestedAt(i: number): string { return new Date(this.startMs + Math.floor(i / 5)).toISOString(); }
@@ -105,7 +107,7 @@ async function runVariant(env: BenchEnvironment, client: Client, v: LeverVariant
   const settings = v.loadRefresh === undefined ? v.settings : { ...v.settings, refresh_interval: v.loadRefresh };
   await client.indices.create({ index, body: { settings, mappings: v.mappings } as never });
   const src = sources.of(v.source);
-  const bodies = bulkBodies(index, src, v.ids ? sources.ids : null, v.batch);
+  const bodies = bulkBodies(index, src, !v.ids ? null : v.idForm === 'time-ordered' ? sources.timeOrderedIds : sources.ids, v.batch);
   const sourceBytes = src.reduce((s, x) => s + Buffer.byteLength(x), 0) / src.length;
   const events = sources.ids.length;
   await settleMerges(env);

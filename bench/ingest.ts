@@ -209,7 +209,9 @@ export async function runIngester(env: BenchEnvironment, logDir: string, service
   const search0 = env.searchCpuSeconds();
   const children0 = exitedChildrenCpuSeconds();
   const t0 = performance.now();
-  const { stdout } = await promisify(execFile)(process.execPath, ['--require', PEAK_RSS, CLI, 'ingest', '--service', serviceId,
+  // BENCH_INGEST_NODE_ARGS: node options for the ingester only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it
+  const nodeArgs = (process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--require', PEAK_RSS, CLI, 'ingest', '--service', serviceId,
     '--log-dir', logDir, '--once', '--json'], { env: { ...process.env, ...env.gatewayEnv, PEAK_RSS_FILE: rssFile, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 20 });
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpuSeconds = exitedChildrenCpuSeconds() - children0;

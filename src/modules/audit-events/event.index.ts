@@ -7,7 +7,7 @@
  */
 
 import type { AuditEvent, AuditEventDocument } from './event.document';
-import { MAX_TERM_CHARS, searchTerms } from './event.terms';
+import { MAX_TERM_CHARS, searchTermsJson } from './event.terms';
 
 export const INDEX_PREFIX = 'pgaudit-events-';
 export const INDEX_PATTERN = `${INDEX_PREFIX}*`;
@@ -31,6 +31,24 @@ export function tiebreakOf(id: string): number {
 const keyword = { type: 'keyword' } as const;
 
 /**
+ * A field kept in `_source` only: shown, never filtered, sorted or aggregated on by any query of the product, so
+ * neither indexed nor given doc values. Each indexed field costs OpenSearch CPU on every document: making these
+ * stored-only (the tenant's project and organization, pgaudit's numbers and status, the client's details, the
+ * redaction counts) saved about a quarter of OpenSearch's CPU per event (bench/README.md, "Index levers"). A filter
+ * on one of them later needs it indexed again, in the indices created from then on.
+ */
+const storedKeyword = { type: 'keyword', index: false, doc_values: false } as const;
+const storedLong = { type: 'long', index: false, doc_values: false } as const;
+
+/**
+ * The dates' formats: the fixed pattern of the canonical UTC text the ingester writes (toISOString: milliseconds,
+ * `Z`) first, any ISO-8601 form after it. OpenSearch's `strict_date_optional_time` alone parsed each date through
+ * its optional sections, copying the parse state at each: about a seventh of its CPU per event (bench/README.md).
+ */
+export const DATE_FORMAT = "uuuu-MM-dd'T'HH:mm:ss.SSSX||strict_date_optional_time";
+const date = { type: 'date', format: DATE_FORMAT } as const;
+
+/**
  * The settings of every daily index (events, session events). Index sorting in the order of every page (newest
  * first): a sorted page stops after `first` hits in each segment instead of visiting every match, paid for at write
  * time by slower bulk indexing (figures: bench/README.md). Applies to indices created from now on; older ones answer
@@ -39,10 +57,13 @@ const keyword = { type: 'keyword' } as const;
 export const DAILY_INDEX_SETTINGS = { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s',
   'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] } as const;
 
-/** The fields every stored document starts with: its id and sort tiebreaker, its tenant, its time. */
+/**
+ * The fields every stored document starts with: its id and sort tiebreaker, its tenant, its time. Every query is
+ * of one service (serviceId); the service's project and organization are only shown.
+ */
 export const IDENTITY_FIELDS = {
-  id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword,
-  timestamp: { type: 'date', format: 'strict_date_optional_time' },
+  id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: storedKeyword, organizationId: storedKeyword,
+  timestamp: date,
 } as const;
 
 export const INDEX_TEMPLATE = {
@@ -54,18 +75,15 @@ export const INDEX_TEMPLATE = {
       dynamic: 'strict',
       properties: {
         ...IDENTITY_FIELDS,
-        auditType: keyword, statementId: { type: 'long' }, substatementId: { type: 'long' },
-        class: keyword, command: keyword, objectType: keyword, objectName: keyword,
+        // filtered (event.query.ts), grouped by (GROUP_BY_FIELDS) or searched: indexed
+        auditType: keyword, class: keyword, command: keyword, objectName: keyword, user: keyword, database: keyword, sessionId: keyword,
         statement: { type: 'text', analyzer: 'standard' },
-        statementStatus: keyword,
-        parameters: { type: 'keyword', index: false, doc_values: false },
-        rows: { type: 'long' },
-        user: keyword, database: keyword, sessionId: keyword, sessionLineNum: { type: 'long' },
-        applicationName: keyword, remoteHost: keyword,
-        redaction: { properties: { rulesVersion: { type: 'long' }, parametersDropped: { type: 'boolean' }, literalsMasked: { type: 'long' },
-          patternsMasked: { type: 'long' } } },
+        // only shown (indices created before these were stored-only have them indexed: the same answers)
+        statementId: storedLong, substatementId: storedLong, objectType: storedKeyword, statementStatus: storedKeyword,
+        parameters: storedKeyword, rows: storedLong, sessionLineNum: storedLong, applicationName: storedKeyword, remoteHost: storedKeyword,
+        redaction: { type: 'object', enabled: false },
         // when the ingester encoded the event (the live tail's order); absent on documents of earlier versions
-        ingestedAt: { type: 'date', format: 'strict_date_optional_time' },
+        ingestedAt: date,
         // derived from the statement and object name for the text filter; never aggregated (no doc values) and
         // never returned (the store drops it). Kept in _source: excluding it made the index larger, as OpenSearch
         // then keeps a recovery copy of the whole source (bytes per event: bench/README.md)
@@ -126,8 +144,8 @@ export function eventSource(doc: AuditEventDocument, ingestedAt?: string): strin
   // as the last (a document read back from the index and written again brings its old terms: they are computed anew)
   const head = `{"tiebreak":${tiebreakOf(doc.id)},${ingestedAt === undefined ? '' : `"ingestedAt":${JSON.stringify(ingestedAt)},`}`;
   const json = JSON.stringify('searchTerms' in doc ? { ...doc, searchTerms: undefined } : doc);
-  const terms = searchTerms(doc.statement, doc.objectName);
-  return terms.length === 0 ? `${head}${json.slice(1)}` : `${head}${json.slice(1, -1)},"searchTerms":${JSON.stringify(terms)}}`;
+  const terms = searchTermsJson(doc.statement, doc.objectName);
+  return terms === '' ? `${head}${json.slice(1)}` : `${head}${json.slice(1, -1)},"searchTerms":${terms}}`;
 }
 
 /**

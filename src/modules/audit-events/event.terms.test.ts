@@ -1,4 +1,4 @@
-import { MAX_TERM_CHARS, MAX_TERMS_PER_EVENT, searchTerms } from './event.terms';
+import { MAX_TERM_CHARS, MAX_TERMS_PER_EVENT, TERMS_CACHE_MAX_ENTRY_CHARS, searchTerms, searchTermsJson } from './event.terms';
 
 const sorted = (s: string | null, o: string | null = null) => [...searchTerms(s, o)].sort();
 
@@ -88,5 +88,24 @@ describe('searchTerms', () => {
       expect(() => searchTerms(s, s)).not.toThrow();
     }
     expect(sorted('select straße_nr, 日本_表 from t')).toEqual(['nr', 'straße', 'straße_nr', '日本', '日本_表', '表']);
+  });
+});
+
+describe('searchTermsJson', () => {
+  const pairs: [string | null, string | null][] = [
+    ['SELECT e.first_name FROM hr.employee e', 'hr.employee'], ['SELECT e.first_name FROM hr.employee e', null],
+    ['SELECT e.first_name FROM hr.employee e', 'hr.employee2'], [null, 'hr.employee'], [null, null], ['SELECT 1', null],
+    // pairs a plain concatenation of name and statement would confuse
+    ['b.c', 'a'], ['c', 'a.b'], ['a.bc', ''], ['', 'a.bc'], ['-x.y', null], ['x.y', '-'],
+    [`SELECT ${'a_b.'.repeat(TERMS_CACHE_MAX_ENTRY_CHARS / 4)}c`, 't.u'],
+  ];
+
+  it('answers JSON.stringify(searchTerms(...)) (or nothing), the first time and every time after', () => {
+    for (let round = 0; round < 3; round++) {
+      for (const [statement, objectName] of pairs) {
+        const terms = searchTerms(statement, objectName);
+        expect(searchTermsJson(statement, objectName)).toBe(terms.length === 0 ? '' : JSON.stringify(terms));
+      }
+    }
   });
 });

@@ -103,10 +103,15 @@ export class BulkPipeline<M> {
   /** The batch to add documents to. */
   get current(): Batch { return this.batch; }
 
-  /** Everything added so far is held up to `mark`; the batch is sent once it is full. */
-  async added(mark: M): Promise<void> {
+  /**
+   * Everything added so far is held up to `mark`; the batch is sent once it is full. Only then is there something to
+   * wait for (room among the requests in flight): the promise, else undefined, so that a caller adding one record at a
+   * time awaits once per batch, not once per record (an await per record cost the ingester a microtask and a promise
+   * each: bench/README.md, "Ingest beside a raw shipper").
+   */
+  added(mark: M): Promise<void> | undefined {
     this.mark = mark;
-    if (this.batch.body.count >= this.batchSize || this.batch.body.byteLength >= this.batchBytes) await this.send();
+    return this.batch.body.count >= this.batchSize || this.batch.body.byteLength >= this.batchBytes ? this.send() : undefined;
   }
 
   /** Sends what was added since the last send, even a batch with no document (its mark still moves), then waits for nothing more. */

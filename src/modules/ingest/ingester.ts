@@ -184,7 +184,8 @@ export class Ingester {
       for (const item of items) {
         through = item.endOffset;
         encoder.encode(item, pipeline.current);
-        await pipeline.added(through);
+        const full = pipeline.added(through);
+        if (full) await full;
       }
     };
     try {

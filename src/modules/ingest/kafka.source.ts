@@ -155,7 +155,7 @@ export class KafkaSource {
   }
 
   /** A pipeline call whose failure ends the consumer (batch above). */
-  private async indexed(call: () => Promise<void>): Promise<void> {
+  private async indexed(call: () => Promise<void> | undefined): Promise<void> {
     try {
       await call();
     } catch (err) {

@@ -11,6 +11,7 @@ import { openSearch } from './support/opensearch';
 
 const INDEX = 'pgaudit-events-1999.01.01';
 const OLD_TEXT_INDEX = 'pgaudit-events-1999.01.02';
+const BEFORE_15_INDEX = 'pgaudit-events-1999.01.03';
 /** The template of the version before searchTerms, for OLD_TEXT_INDEX only (a higher priority than the current one, which stays in place). */
 const OLD_TEMPLATE = 'pgaudit-events-test-before-search-terms';
 let url: string;
@@ -21,12 +22,12 @@ const os = <T = any>(method: string, path: string, body?: unknown): Promise<T> =
 beforeAll(async () => {
   url = env('OPENSEARCH_URL');
   store = new EventStore(url);
-  for (const i of [INDEX, OLD_TEXT_INDEX]) await fetch(`${url}/${i}`, { method: 'DELETE' });
+  for (const i of [INDEX, OLD_TEXT_INDEX, BEFORE_15_INDEX]) await fetch(`${url}/${i}`, { method: 'DELETE' });
   await fetch(`${url}/_index_template/${OLD_TEMPLATE}`, { method: 'DELETE' });
 });
 
 afterAll(async () => {
-  for (const i of [INDEX, OLD_TEXT_INDEX]) await fetch(`${url}/${i}`, { method: 'DELETE' });
+  for (const i of [INDEX, OLD_TEXT_INDEX, BEFORE_15_INDEX]) await fetch(`${url}/${i}`, { method: 'DELETE' });
   await store.close();
 });
 
@@ -103,4 +104,54 @@ it('an index written before searchTerms: the text filter still finds what the pl
   expect(await store.get(serviceId, fresh.id)).toEqual(fresh);
   const raw = await os('GET', `/${OLD_TEXT_INDEX}/_doc/${fresh.id}`);
   expect(raw._source.searchTerms).toEqual(expect.arrayContaining(['hr', 'raise', 'hr.raise']));
+});
+
+/**
+ * The mapping before issue 15 (pinned here as it was): every field indexed with doc values, redaction's numbers and
+ * flag mapped, dates in strict_date_optional_time. OpenSearch refuses to change an existing field's index, doc values
+ * or format, so start-up must leave such an index's fields as they are.
+ */
+function mappingBefore15() {
+  const keyword = { type: 'keyword' };
+  const date = { type: 'date', format: 'strict_date_optional_time' };
+  return { dynamic: 'strict', properties: {
+    id: keyword, tiebreak: { type: 'long' }, serviceId: keyword, projectId: keyword, organizationId: keyword, timestamp: date,
+    auditType: keyword, statementId: { type: 'long' }, substatementId: { type: 'long' }, class: keyword, command: keyword, objectType: keyword,
+    objectName: keyword, statement: { type: 'text', analyzer: 'standard' }, statementStatus: keyword,
+    parameters: { type: 'keyword', index: false, doc_values: false }, rows: { type: 'long' }, user: keyword, database: keyword, sessionId: keyword,
+    sessionLineNum: { type: 'long' }, applicationName: keyword, remoteHost: keyword,
+    redaction: { properties: { rulesVersion: { type: 'long' }, parametersDropped: { type: 'boolean' }, literalsMasked: { type: 'long' }, patternsMasked: { type: 'long' } } },
+    ingestedAt: date, searchTerms: { type: 'keyword', doc_values: false, ignore_above: 128 },
+  } };
+}
+
+it('an index made before the stored-only fields and the dates\' fixed pattern: start-up leaves it as it was, and it takes and answers events', async () => {
+  await os('PUT', `/${BEFORE_15_INDEX}`, { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: mappingBefore15() });
+  const before = (await os('GET', `/${BEFORE_15_INDEX}/_mapping`))[BEFORE_15_INDEX].mappings;
+  await store.ensureTemplate();                                          // refused before: "mapper [projectId] cannot change [index]"
+  await store.ensureTemplate();
+  expect((await os('GET', `/${BEFORE_15_INDEX}/_mapping`))[BEFORE_15_INDEX].mappings).toEqual(before);
+  const serviceId = randomUUID();
+  const event = { id: 'before15AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', serviceId, projectId: randomUUID(), organizationId: randomUUID(),
+    timestamp: '1999-01-03T00:00:01.250Z', auditType: 'SESSION' as const, statementId: 1, substatementId: 1, class: 'READ', command: 'SELECT',
+    objectType: 'TABLE', objectName: 'hr.employee', statement: 'select * from hr.employee', statementStatus: 'LOGGED' as const, parameters: [],
+    rows: 3, user: 'u', database: 'd', sessionId: 's', sessionLineNum: 1, applicationName: 'psql', remoteHost: '10.0.0.1' };
+  expect((await store.bulkIndex([event], [], '2026-12-05T06:40:00.123Z')).rejected).toEqual([]);
+  await store.refresh();
+  const page = await store.search(serviceId, { text: 'employee', from: new Date('1999-01-03T00:00:00Z'), to: new Date('1999-01-03T00:00:02Z') }, 10, null);
+  const stored = { ...event, ingestedAt: '2026-12-05T06:40:00.123Z' };
+  expect(page.events).toEqual([stored]);
+  expect(await store.get(serviceId, event.id)).toEqual(stored);
+  // a new daily index takes the new template: the same event, found the same way
+  const today = { ...event, id: 'after15AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', timestamp: '1999-01-04T00:00:01.250Z' };
+  await fetch(`${url}/pgaudit-events-1999.01.04`, { method: 'DELETE' });
+  try {
+    expect((await store.bulkIndex([today])).rejected).toEqual([]);
+    await store.refresh();
+    const fresh = (await os('GET', '/pgaudit-events-1999.01.04/_mapping'))['pgaudit-events-1999.01.04'].mappings.properties;
+    expect([fresh.projectId, fresh.timestamp.format]).toEqual([{ type: 'keyword', index: false, doc_values: false }, INDEX_TEMPLATE.template.mappings.properties.timestamp.format]);
+    expect((await store.search(serviceId, { text: 'employee' }, 10, null)).events.map((e) => e.id)).toEqual([today.id, event.id]);
+  } finally {
+    await fetch(`${url}/pgaudit-events-1999.01.04`, { method: 'DELETE' });
+  }
 });

@@ -104,6 +104,30 @@ export function withCopies<T extends { template: { settings: object } }>(templat
   return { ...template, template: { ...template.template, settings } };
 }
 
+/** Existing indices that lack some wanted fields, and those fields' mappings: one group per set of missing fields. */
+export interface MissingFields { indices: string[]; properties: Record<string, unknown> }
+
+/**
+ * What start-up adds to the indices that exist (`existing`: the answer of GET <pattern>/_mapping): each index gets
+ * the fields of `wanted` it lacks (added by a later version: tiebreak, ingestedAt, searchTerms), and nothing else. A
+ * field it has keeps its mapping: OpenSearch refuses to change one (an index made before a field became stored-only,
+ * or before DATE_FORMAT, keeps them as they were, and answers the same). Indices in name order, groups too.
+ */
+export function missingFields(existing: Record<string, { mappings?: { properties?: Record<string, unknown> } }>,
+  wanted: Record<string, unknown>): MissingFields[] {
+  const groups = new Map<string, MissingFields>();
+  for (const index of Object.keys(existing).sort()) {
+    const has = existing[index]?.mappings?.properties ?? {};
+    const lacking = Object.keys(wanted).filter((f) => !(f in has));
+    if (lacking.length === 0) continue;
+    const key = lacking.join(',');
+    let g = groups.get(key);
+    if (!g) { g = { indices: [], properties: Object.fromEntries(lacking.map((f) => [f, wanted[f]])) }; groups.set(key, g); }
+    g.indices.push(index);
+  }
+  return [...groups.values()];
+}
+
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /** The daily index an event belongs in: derived from its own timestamp, so a retry always hits the same index. */

@@ -13,7 +13,7 @@ import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
   DEAD_LETTER_INDEX, DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp,
-  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, retentionCutoffMs, TEMPLATE_NAME, withCopies,
+  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, missingFields, retentionCutoffMs, TEMPLATE_NAME, withCopies,
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
@@ -122,12 +122,20 @@ export class EventStore {
     await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, withCopies(INDEX_TEMPLATE, { replicas, shards: this.opts.eventShards ?? 1 }));
     await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, withCopies(DEAD_LETTER_TEMPLATE, { replicas }));
     await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, withCopies(SESSION_INDEX_TEMPLATE, { replicas }));
-    await this.call('PUT', `/${SESSION_INDEX_PATTERN}/_mapping`, { properties: SESSION_INDEX_TEMPLATE.template.mappings.properties },
+    await this.addMissingFields(SESSION_INDEX_PATTERN, SESSION_INDEX_TEMPLATE.template.mappings.properties);
+    await this.addMissingFields(INDEX_PATTERN, INDEX_TEMPLATE.template.mappings.properties);
+    await this.addMissingFields(DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE.template.mappings.properties);
+  }
+
+  /** The fields of `properties` that existing indices of `pattern` lack, added to them (missingFields); 50 indices a request. */
+  private async addMissingFields(pattern: string, properties: Record<string, unknown>): Promise<void> {
+    const existing = await this.call<Parameters<typeof missingFields>[0]>('GET', `/${pattern}/_mapping`, undefined,
       { allow_no_indices: 'true', ignore_unavailable: 'true' });
-    await this.call('PUT', `/${INDEX_PATTERN}/_mapping`, { properties: INDEX_TEMPLATE.template.mappings.properties },
-      { allow_no_indices: 'true', ignore_unavailable: 'true' });
-    await this.call('PUT', `/${DEAD_LETTER_PATTERN}/_mapping`, { properties: DEAD_LETTER_TEMPLATE.template.mappings.properties },
-      { allow_no_indices: 'true', ignore_unavailable: 'true' });
+    for (const group of missingFields(existing, properties)) {
+      for (let i = 0; i < group.indices.length; i += 50) {
+        await this.call('PUT', `/${group.indices.slice(i, i + 50).join(',')}/_mapping`, { properties: group.properties });
+      }
+    }
   }
 
   async ping(): Promise<void> { await this.call('GET', '/_cluster/health'); }

@@ -370,22 +370,24 @@ function guardProcess(logger: Logger, close: () => Promise<void>): void {
  * where it has the choice (batches wait for OpenSearch in reused buffers outside the heap, bulk-body.ts).
  * What each flag is worth: bench/README.md; `npm run bench` reports the ingester's peak RSS.
  */
-function lowMemory(): void {
+function lowMemory(youngGenerationBytes?: number): void {
   v8.setFlagsFromString('--liftoff-only');
   v8.setFlagsFromString('--heap-growing-percent=15');
-  // a 16 MB young generation, not --optimize-for-size (4 MB, 39 against 25 µs of CPU per ingested event): young-generation.ts
-  capYoungGeneration(YOUNG_GENERATION_BYTES);
+  // ingest: a 16 MB young generation, not --optimize-for-size (4 MB, and V8 compiling for size: 39 against 25 µs of CPU
+  // per ingested event; young-generation.ts). export keeps --optimize-for-size: its peak RSS figures were measured with it.
+  if (youngGenerationBytes === undefined) v8.setFlagsFromString('--optimize-for-size');
+  else capYoungGeneration(youngGenerationBytes);
 }
 
-/** The young generation of ingest and export (capYoungGeneration): peak RSS under 150 MB (bench/README.md). */
-const YOUNG_GENERATION_BYTES = 16 << 20;
+/** The young generation of ingest (capYoungGeneration): peak RSS under 150 MB (bench/README.md). */
+const INGEST_YOUNG_GENERATION_BYTES = 16 << 20;
 
 /** --source names a stream in every dead letter and in its events' ids: a short name. */
 const MAX_SOURCE_CHARS = 256;
 
 /** `ingest`: index a service's log directory; with --once, what is there now, else follow it until a signal. */
 async function ingest(values: Values): Promise<void> {
-  lowMemory();
+  lowMemory(INGEST_YOUNG_GENERATION_BYTES);
   const config = loadConfig(env(values));
   if (!config.opensearchUrl) throw new UsageError('ingest needs OPENSEARCH_URL (or --opensearch-url)');
   if (values['kafka-brokers'] !== undefined) return ingestKafka(values, config);

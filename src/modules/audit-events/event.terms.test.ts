@@ -96,7 +96,7 @@ describe('searchTermsJson', () => {
     ['SELECT e.first_name FROM hr.employee e', 'hr.employee'], ['SELECT e.first_name FROM hr.employee e', null],
     ['SELECT e.first_name FROM hr.employee e', 'hr.employee2'], [null, 'hr.employee'], [null, null], ['SELECT 1', null],
     // pairs a plain concatenation of name and statement would confuse
-    ['b.c', 'a'], ['c', 'a.b'], ['a.bc', ''], ['', 'a.bc'], ['-x.y', null], ['x.y', '-'],
+    ['b.c', 'a'], ['c', 'a.b'], ['a.bc', ''], ['', 'a.bc'], ['-x.y', null], ['x.y', '-'], ['x.y', undefined as unknown as null],
     [`SELECT ${'a_b.'.repeat(TERMS_CACHE_MAX_ENTRY_CHARS / 4)}c`, 't.u'],
   ];
 

@@ -226,8 +226,8 @@ const termsCache = new LRUCache<string, string>({ maxSize: TERMS_CACHE_CHARS, ma
  * The same answer as JSON.stringify(searchTerms(...)), bounded by TERMS_CACHE_CHARS.
  */
 export function searchTermsJson(statement: string | null, objectName: string | null): string {
-  // the object name's length first: no (name, statement) pair's key is another's
-  const key = objectName === null ? `-${statement ?? ''}` : `${objectName.length}:${objectName}${statement ?? ''}`;
+  // the object name's length first: no (name, statement) pair's key is another's (no name and an empty one give the same terms)
+  const key = objectName ? `${objectName.length}:${objectName}${statement ?? ''}` : `-${statement ?? ''}`;
   const hit = termsCache.get(key);
   if (hit !== undefined) return hit;
   const terms = searchTerms(statement, objectName);

@@ -1,5 +1,5 @@
 /** One command runs everything: unit tests (pure, no I/O) and integration tests (real servers). */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: false }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 
 /** @type {import('jest').Config} */
 module.exports = {

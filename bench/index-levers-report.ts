@@ -88,7 +88,8 @@ export function withoutDocValues(m: Mappings, fields: readonly string[]): Mappin
  * `parameters` (never indexed): until issue 15 they were indexed with doc values, as `all-indexed` puts them back.
  */
 export function storedOnlyFields(m: Mappings): string[] {
-  return Object.entries(m.properties).filter(([name, p]) => name !== 'parameters' && (p.index === false || p.enabled === false)).map(([name]) => name);
+  return Object.entries(m.properties)
+    .filter(([name, p]) => name !== 'parameters' && ((p.index === false && p.doc_values === false) || p.enabled === false)).map(([name]) => name);
 }
 
 /** The mapping before issue 15: every stored-only field (storedOnlyFields) indexed, with doc values; redaction's numbers and flag mapped. */
@@ -119,6 +120,29 @@ export function timeOrderedId(timestamp: string, id: string): string {
   return Date.parse(timestamp).toString(16).padStart(12, '0') + id.slice(0, 20);
 }
 
+/** `statement` with norms again (the product's has none: nothing is scored). */
+export function withNorms(m: Mappings): Mappings {
+  const { norms: _, ...statement } = m.properties.statement!;
+  return { ...m, properties: { ...m.properties, statement } };
+}
+
+/** `id` and `tiebreak` indexed again, as before issue 15's second part (the product keeps doc values only: IDENTITY_FIELDS). */
+export function withIndexedKeys(m: Mappings): Mappings {
+  return { ...m, properties: { ...m.properties, id: { type: 'keyword' }, tiebreak: { type: 'long' } } };
+}
+
+/** The index sort ascending (the order events arrive in), where the product's is newest first. */
+export function withAscendingSort(settings: Record<string, unknown>): Record<string, unknown> {
+  return { ...settings, 'index.sort.order': ['asc', 'asc'], 'index.sort.missing': ['_first', '_last'] };
+}
+
+/**
+ * OpenSearch's Bloom filter on `_id` (2.12+): each `create` looks its id up in every segment before writing it, and
+ * with hashed ids every lookup is a miss that reads the segment's terms dictionary; the filter answers most misses
+ * from memory.
+ */
+export const ID_BLOOM = { 'index.optimize_doc_id_lookup.fuzzy_set.enabled': true } as const;
+
 /** The variants, baseline first; the raw-line peer last. */
 export function leverVariants(): LeverVariant[] {
   const base: LeverVariant = { name: 'baseline', lever: 'the current template (INDEX_TEMPLATE), the ingester\'s documents, ids and bulk',
@@ -129,7 +153,7 @@ export function leverVariants(): LeverVariant[] {
     base,
     one('no-sort', 'no index sort (index.sort.* dropped)', { settings: withoutSort(BASE_SETTINGS) }),
     one('no-terms', 'no searchTerms (not in the documents, not in the mapping)', { mappings: withoutSearchTerms(base.mappings), source: 'event-without-terms' }),
-    one('statement-no-norms', 'statement: norms false', { mappings: leanStatement(base.mappings) }),
+    one('statement-norms', 'statement: with norms (before issue 15)', { mappings: withNorms(base.mappings) }),
     one('statement-freqs', 'statement: norms false, index_options freqs (no positions)', { mappings: leanStatement(base.mappings, 'freqs') }),
     one('no-doc-values', `doc_values false on ${dv.join(', ')}`, { mappings: withoutDocValues(base.mappings, dv) }),
     one('refresh-30s', 'refresh_interval 30s', { settings: { ...BASE_SETTINGS, refresh_interval: '30s' } }),
@@ -140,10 +164,14 @@ export function leverVariants(): LeverVariant[] {
     one('bulk-2000x4', '4 bulk requests in flight', { inFlight: 4 }),
     one('auto-ids', 'no _id: OpenSearch generates ids (the product keeps its deterministic ids)', { ids: false }),
     one('time-ids', 'ids led by the event time (timeOrderedId) instead of a hash', { idForm: 'time-ordered' }),
+    one('asc-sort', 'index sort ascending (arrival order) instead of newest first', { settings: withAscendingSort(BASE_SETTINGS) }),
+    one('id-bloom', 'a Bloom filter on _id (index.optimize_doc_id_lookup.fuzzy_set.enabled)', { settings: { ...BASE_SETTINGS, ...ID_BLOOM } }),
     // the two levers issue 15 took, undone: what each saves
     one('iso-dates', `dates parsed by ${ISO_DATE_FORMAT} alone (before issue 15)`, { mappings: withIsoDates(base.mappings) }),
     one('all-indexed', `indexed, with doc values: ${storedOnlyFields(base.mappings).join(', ')} (before issue 15)`, { mappings: withEveryFieldIndexed(base.mappings) }),
-    one('before-15', 'iso-dates and all-indexed together: the template before issue 15', { mappings: withEveryFieldIndexed(withIsoDates(base.mappings)) }),
+    one('indexed-keys', 'id and tiebreak indexed (before issue 15)', { mappings: withIndexedKeys(base.mappings) }),
+    one('before-15', 'iso-dates, all-indexed, indexed-keys and statement-norms together: the template before issue 15',
+      { mappings: withNorms(withIndexedKeys(withEveryFieldIndexed(withIsoDates(base.mappings)))) }),
     one('combined', 'all of no-sort, no-terms, statement-freqs, no-doc-values, refresh-30s',
       { settings: { ...withoutSort(BASE_SETTINGS), refresh_interval: '30s' }, source: 'event-without-terms',
         mappings: withoutDocValues(leanStatement(withoutSearchTerms(base.mappings), 'freqs'), dv) }),

@@ -32,8 +32,8 @@ describe('leverVariants', () => {
   it('changes one thing per variant (combined and the raw peer aside)', () => {
     expect(diff('no-sort')).toEqual({ settings: ['index.sort.field', 'index.sort.missing', 'index.sort.order'], properties: [], other: [] });
     expect(diff('no-terms')).toEqual({ settings: [], properties: ['searchTerms'], other: ['source'] });
-    expect(diff('statement-no-norms')).toEqual({ settings: [], properties: ['statement'], other: [] });
-    expect(byName('statement-no-norms').mappings.properties.statement).toEqual({ type: 'text', analyzer: 'standard', norms: false });
+    expect(diff('statement-norms')).toEqual({ settings: [], properties: ['statement'], other: [] });
+    expect(byName('statement-norms').mappings.properties.statement).toEqual({ type: 'text', analyzer: 'standard' });
     expect(byName('statement-freqs').mappings.properties.statement).toEqual({ type: 'text', analyzer: 'standard', norms: false, index_options: 'freqs' });
     expect(diff('refresh-30s')).toEqual({ settings: ['refresh_interval'], properties: [], other: [] });
     expect(diff('refresh-off-load')).toEqual({ settings: [], properties: [], other: ['loadRefresh'] });
@@ -68,8 +68,12 @@ describe('leverVariants', () => {
     expect(all.parameters).toEqual({ type: 'keyword', index: false, doc_values: false });   // never indexed
     expect(diff('iso-dates')).toEqual({ settings: [], properties: ['ingestedAt', 'timestamp'], other: [] });
     expect(byName('iso-dates').mappings.properties.timestamp).toEqual({ type: 'date', format: 'strict_date_optional_time' });
-    expect(diff('before-15').properties).toEqual([...stored, 'ingestedAt', 'timestamp'].sort());
+    expect(diff('before-15').properties).toEqual([...stored, 'id', 'ingestedAt', 'statement', 'tiebreak', 'timestamp'].sort());
     expect(diff('time-ids')).toEqual({ settings: [], properties: [], other: ['idForm'] });
+    expect(diff('indexed-keys')).toEqual({ settings: [], properties: ['id', 'tiebreak'], other: [] });
+    expect(byName('indexed-keys').mappings.properties.id).toEqual({ type: 'keyword' });
+    expect(diff('id-bloom')).toEqual({ settings: ['index.optimize_doc_id_lookup.fuzzy_set.enabled'], properties: [], other: [] });
+    expect(diff('asc-sort')).toEqual({ settings: ['index.sort.missing', 'index.sort.order'], properties: [], other: [] });
     const a = timeOrderedId('2026-10-01T00:00:00.000Z', 'VisYhOy1GSzdzFKIKChxCrABpE-IhKO6');
     const b = timeOrderedId('2026-10-01T00:00:00.001Z', 'AAAAhOy1GSzdzFKIKChxCrABpE-IhKO6');
     expect(a).toBe(`${Date.parse('2026-10-01T00:00:00.000Z').toString(16).padStart(12, '0')}VisYhOy1GSzdzFKIKChx`);

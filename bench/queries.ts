@@ -96,6 +96,8 @@ export interface QueryOptions {
   warmupRequests: number;
   /** The concurrencies at which the bare proxy is measured too. */
   floorConnections: readonly number[];
+  /** The first page only (no other scenario, no text-search pair): --quick's smaller sizes, which the growth curve needs it at. */
+  firstPageOnly?: boolean;
 }
 
 /**
@@ -105,7 +107,8 @@ export interface QueryOptions {
  */
 export async function measureQueries(env: BenchEnvironment, events: number, o: QueryOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const sc of await scenarios(env, events)) {
+  const all = await scenarios(env, events);
+  for (const sc of o.firstPageOnly ? all.filter((x) => x.name === 'auditEvents first page') : all) {
     for (const connections of o.connections) {
       // the three in turns, one second each (load.ts, measureInterleaved)
       const withFloor = o.floorConnections.includes(connections);
@@ -141,7 +144,7 @@ export async function measureQueries(env: BenchEnvironment, events: number, o: Q
     }
   }
   const pair = textQueryPair(env, 'owner note');
-  for (const connections of o.connections) {
+  for (const connections of o.firstPageOnly ? [] : o.connections) {
     const baseline = await measureLoad(pair.before, connections, o.seconds, o.warmupRequests);
     const measured = await measureLoad(pair.now, connections, o.seconds, o.warmupRequests);
     figures.push({ section: 'search', name: 'text search "owner note" as now built, page + count straight to OpenSearch', size: events, connections, unit: 'ms',

@@ -28,7 +28,10 @@ describe('INDEX_TEMPLATE', () => {
   const p = INDEX_TEMPLATE.template.mappings.properties;
 
   it('indexes what a query filters, sorts, groups or searches; keeps the rest in _source only', () => {
-    for (const f of ['id', 'serviceId', 'auditType', 'class', 'command', 'objectName', 'user', 'database', 'sessionId']) expect(p[f as keyof typeof p]).toEqual({ type: 'keyword' });
+    for (const f of ['serviceId', 'auditType', 'class', 'command', 'objectName', 'user', 'database', 'sessionId']) expect(p[f as keyof typeof p]).toEqual({ type: 'keyword' });
+    // sorted on, never filtered: doc values only (a lookup by id asks _id)
+    expect([p.id, p.tiebreak]).toEqual([{ type: 'keyword', index: false }, { type: 'long', index: false }]);
+    expect(p.statement).toEqual({ type: 'text', analyzer: 'standard', norms: false });   // nothing is scored
     for (const f of ['projectId', 'organizationId', 'objectType', 'statementStatus', 'parameters', 'applicationName', 'remoteHost']) {
       expect(p[f as keyof typeof p]).toEqual({ type: 'keyword', index: false, doc_values: false });
     }

@@ -173,7 +173,7 @@ describe('stats window: the histogram is always bounded', () => {
 describe('one event', () => {
   it('by id AND service, inside the query', () => {
     expect(buildEventGet(SERVICE, 'abc').body).toEqual({ size: 1, track_total_hits: false,
-      query: { bool: { filter: [{ term: { serviceId: SERVICE } }, { term: { id: 'abc' } }] } } });
+      query: { bool: { filter: [{ term: { serviceId: SERVICE } }, { ids: { values: ['abc'] } }] } } });
   });
   it.each(['', 'x'.repeat(257)])('refuses id %#', (id) => {
     expect(() => buildEventGet(SERVICE, id)).toThrow(AuditEventsError);

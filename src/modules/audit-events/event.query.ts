@@ -117,13 +117,14 @@ export function buildEventPageRequest(serviceId: string, filter: AuditEventFilte
 
 /**
  * One event by id, for one service: the service `term` filter is in the query like everywhere else, so an
- * id of another service's event finds nothing (the same answer as an unknown id).
+ * id of another service's event finds nothing (the same answer as an unknown id). The id is looked up as `_id`
+ * (every event is written under its id; the `id` field has no index of its own in indices made since issue 15).
  */
 export function buildEventGet(serviceId: string, id: string) {
   if (id.length === 0 || id.length > MAX_TERM_LENGTH) throw invalidArgument(`id must be 1 to ${MAX_TERM_LENGTH} characters`, 'id');
   return {
     index: INDEX_PATTERN,
-    body: { size: 1, track_total_hits: false, query: { bool: { filter: [{ term: { serviceId } }, { term: { id } }] } } },
+    body: { size: 1, track_total_hits: false, query: { bool: { filter: [{ term: { serviceId } }, { ids: { values: [id] } }] } } },
   };
 }
 

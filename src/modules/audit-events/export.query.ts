@@ -52,7 +52,7 @@ export function buildExportLocate(serviceId: string, filter: AuditEventFilter, p
     _source: false,
     pit: { id: pitId, keep_alive: keepAlive },
     sort: EXPORT_SORT,
-    query: { bool: { filter: [eventQuery(serviceId, filter), { term: { id } }] } },
+    query: { bool: { filter: [eventQuery(serviceId, filter), { ids: { values: [id] } }] } },
   };
 }
 

@@ -3,7 +3,7 @@
  * the variants of the event index template, each ONE change from the product's (event.index.ts INDEX_TEMPLATE,
  * DAILY_INDEX_SETTINGS), the bulk bodies, the options and the report. Unit-tested (index-levers.test.ts).
  */
-import { DAILY_INDEX_SETTINGS, INDEX_TEMPLATE } from '../src/modules/audit-events/event.index';
+import { DAILY_INDEX_SETTINGS, ID_LOOKUP_FILTER, INDEX_TEMPLATE } from '../src/modules/audit-events/event.index';
 import { GROUP_BY_FIELDS } from '../src/modules/audit-events/event.document';
 import { EXPORT_SORT } from '../src/modules/audit-events/export.query';
 import { PEER_INDEX_TEMPLATE } from './rsyslog-report';
@@ -131,17 +131,15 @@ export function withIndexedKeys(m: Mappings): Mappings {
   return { ...m, properties: { ...m.properties, id: { type: 'keyword' }, tiebreak: { type: 'long' } } };
 }
 
+/** The settings without the `_id` lookup filter (event.index.ts ID_LOOKUP_FILTER). */
+export function withoutIdFilter(settings: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(settings).filter(([k]) => k !== ID_LOOKUP_FILTER));
+}
+
 /** The index sort ascending (the order events arrive in), where the product's is newest first. */
 export function withAscendingSort(settings: Record<string, unknown>): Record<string, unknown> {
   return { ...settings, 'index.sort.order': ['asc', 'asc'], 'index.sort.missing': ['_first', '_last'] };
 }
-
-/**
- * OpenSearch's Bloom filter on `_id` (2.12+): each `create` looks its id up in every segment before writing it, and
- * with hashed ids every lookup is a miss that reads the segment's terms dictionary; the filter answers most misses
- * from memory.
- */
-export const ID_BLOOM = { 'index.optimize_doc_id_lookup.fuzzy_set.enabled': true } as const;
 
 /** The variants, baseline first; the raw-line peer last. */
 export function leverVariants(): LeverVariant[] {
@@ -165,13 +163,13 @@ export function leverVariants(): LeverVariant[] {
     one('auto-ids', 'no _id: OpenSearch generates ids (the product keeps its deterministic ids)', { ids: false }),
     one('time-ids', 'ids led by the event time (timeOrderedId) instead of a hash', { idForm: 'time-ordered' }),
     one('asc-sort', 'index sort ascending (arrival order) instead of newest first', { settings: withAscendingSort(BASE_SETTINGS) }),
-    one('id-bloom', 'a Bloom filter on _id (index.optimize_doc_id_lookup.fuzzy_set.enabled)', { settings: { ...BASE_SETTINGS, ...ID_BLOOM } }),
+    one('no-id-bloom', `no Bloom filter on _id (${ID_LOOKUP_FILTER} off: before issue 15)`, { settings: withoutIdFilter(BASE_SETTINGS) }),
     // the two levers issue 15 took, undone: what each saves
     one('iso-dates', `dates parsed by ${ISO_DATE_FORMAT} alone (before issue 15)`, { mappings: withIsoDates(base.mappings) }),
     one('all-indexed', `indexed, with doc values: ${storedOnlyFields(base.mappings).join(', ')} (before issue 15)`, { mappings: withEveryFieldIndexed(base.mappings) }),
     one('indexed-keys', 'id and tiebreak indexed (before issue 15)', { mappings: withIndexedKeys(base.mappings) }),
-    one('before-15', 'iso-dates, all-indexed, indexed-keys and statement-norms together: the template before issue 15',
-      { mappings: withNorms(withIndexedKeys(withEveryFieldIndexed(withIsoDates(base.mappings)))) }),
+    one('before-15', 'iso-dates, all-indexed, indexed-keys, statement-norms and no-id-bloom together: the template before issue 15',
+      { settings: withoutIdFilter(BASE_SETTINGS), mappings: withNorms(withIndexedKeys(withEveryFieldIndexed(withIsoDates(base.mappings)))) }),
     one('combined', 'all of no-sort, no-terms, statement-freqs, no-doc-values, refresh-30s',
       { settings: { ...withoutSort(BASE_SETTINGS), refresh_interval: '30s' }, source: 'event-without-terms',
         mappings: withoutDocValues(leanStatement(withoutSearchTerms(base.mappings), 'freqs'), dv) }),

@@ -72,7 +72,8 @@ describe('leverVariants', () => {
     expect(diff('time-ids')).toEqual({ settings: [], properties: [], other: ['idForm'] });
     expect(diff('indexed-keys')).toEqual({ settings: [], properties: ['id', 'tiebreak'], other: [] });
     expect(byName('indexed-keys').mappings.properties.id).toEqual({ type: 'keyword' });
-    expect(diff('id-bloom')).toEqual({ settings: ['index.optimize_doc_id_lookup.fuzzy_set.enabled'], properties: [], other: [] });
+    expect(diff('no-id-bloom')).toEqual({ settings: ['index.optimize_doc_id_lookup.fuzzy_set.enabled'], properties: [], other: [] });
+    expect(diff('before-15').settings).toEqual(['index.optimize_doc_id_lookup.fuzzy_set.enabled']);
     expect(diff('asc-sort')).toEqual({ settings: ['index.sort.missing', 'index.sort.order'], properties: [], other: [] });
     const a = timeOrderedId('2026-10-01T00:00:00.000Z', 'VisYhOy1GSzdzFKIKChxCrABpE-IhKO6');
     const b = timeOrderedId('2026-10-01T00:00:00.001Z', 'AAAAhOy1GSzdzFKIKChxCrABpE-IhKO6');

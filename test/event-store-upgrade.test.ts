@@ -151,6 +151,17 @@ it('an index made before the stored-only fields and the dates\' fixed pattern: s
     const fresh = (await os('GET', '/pgaudit-events-1999.01.04/_mapping'))['pgaudit-events-1999.01.04'].mappings.properties;
     expect([fresh.projectId, fresh.timestamp.format]).toEqual([{ type: 'keyword', index: false, doc_values: false }, INDEX_TEMPLATE.template.mappings.properties.timestamp.format]);
     expect((await store.search(serviceId, { text: 'employee' }, 10, null)).events.map((e) => e.id)).toEqual([today.id, event.id]);
+    // the id has doc values only, and a lookup by id asks _id: on the new index as on the old one
+    expect([fresh.id, fresh.tiebreak]).toEqual([{ type: 'keyword', index: false }, { type: 'long', index: false }]);
+    expect(await store.get(serviceId, today.id)).toEqual(today);
+    expect(await store.get(randomUUID(), today.id)).toBeNull();            // another service's id finds nothing
+    // the _id lookup filter is on in the new index (OpenSearch 2.19 knows it), and a replay is still answered 409
+    const settings = (await os('GET', '/pgaudit-events-1999.01.04/_settings'))['pgaudit-events-1999.01.04'].settings.index;
+    expect(settings.optimize_doc_id_lookup).toEqual({ fuzzy_set: { enabled: 'true' } });
+    expect(store.idLookupFilter).toBe(true);
+    expect(await store.bulkIndex([today, event])).toMatchObject({ indexed: 2, duplicates: 2, rejected: [] });
+    await store.refresh();
+    expect((await store.search(serviceId, null, 10, null)).events.map((e) => e.id)).toEqual([today.id, event.id]);
   } finally {
     await fetch(`${url}/pgaudit-events-1999.01.04`, { method: 'DELETE' });
   }

@@ -19,7 +19,6 @@ import { capYoungGeneration } from '../base/young-generation';
 import { CheckpointRepository } from '../modules/ingest/checkpoint.repository';
 import { Ingester, type IngestOptions } from '../modules/ingest/ingester';
 import { ingestKey } from '../modules/ingest/kafka.record';
-import { KafkaSource } from '../modules/ingest/kafka.source';
 import { FleetFollower } from '../modules/ingest/fleet.follower';
 import { LeaseRepository } from '../modules/ingest/lease.repository';
 import { RawIndexSource } from '../modules/ingest/raw-index.source';
@@ -566,6 +565,8 @@ async function ingestKafka(values: Values, config: ReturnType<typeof loadConfig>
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError('--kafka-topic takes a Kafka topic name (letters, digits, . _ -)');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) throw new UsageError('--kafka-group takes a group id (letters, digits, . _ -)');
   const keys = requireMasterKeys(config);
+  // loaded here, not at the top: kafkajs costs every other command ~50 ms of CPU at start-up (bench/README.md, "Third pass")
+  const { KafkaSource } = await import('../modules/ingest/kafka.source');
   await runIngestProcess(values, config, { source: `kafka:${topic}` }, async ({ gateway, store, registry, logger, signal }) => {
     const source = new KafkaSource({
       store, logger, keys,

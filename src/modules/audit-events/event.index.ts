@@ -49,13 +49,36 @@ export const DATE_FORMAT = "uuuu-MM-dd'T'HH:mm:ss.SSSX||strict_date_optional_tim
 const date = { type: 'date', format: DATE_FORMAT } as const;
 
 /**
+ * OpenSearch's Bloom filter on `_id` (2.12 and later). Every `create` first looks its id up in each segment of the
+ * shard, and with hashed ids nearly every lookup is a miss that reads the segment's terms dictionary; the filter
+ * answers most misses from memory (a few bits per document). It has false positives only, never false negatives, so a
+ * replayed event still finds its document and is answered 409. 0.91x of OpenSearch's CPU per event (bench/README.md,
+ * "Third pass"). An older cluster refuses the setting: the templates are then put without it (withoutSetting).
+ */
+export const ID_LOOKUP_FILTER = 'index.optimize_doc_id_lookup.fuzzy_set.enabled';
+
+/**
  * The settings of every daily index (events, session events). Index sorting in the order of every page (newest
  * first): a sorted page stops after `first` hits in each segment instead of visiting every match, paid for at write
  * time by slower bulk indexing (figures: bench/README.md). Applies to indices created from now on; older ones answer
- * the same, only slower.
+ * the same, only slower. The `_id` lookup filter (ID_LOOKUP_FILTER) likewise.
  */
 export const DAILY_INDEX_SETTINGS = { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s',
-  'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'] } as const;
+  'index.sort.field': ['timestamp', 'tiebreak'], 'index.sort.order': ['desc', 'desc'], 'index.sort.missing': ['_last', '_first'],
+  [ID_LOOKUP_FILTER]: true } as const;
+
+/** `template` without the index setting `name` (a cluster that does not know it refuses the whole template). */
+export function withoutSetting<T extends { template: { settings: object } }>(template: T, name: string): T {
+  const settings = Object.fromEntries(Object.entries(template.template.settings).filter(([k]) => k !== name));
+  return { ...template, template: { ...template.template, settings } };
+}
+
+/** Whether OpenSearch's answer `body` (a 400) refuses the index setting `name` as unknown (a cluster older than it). */
+export function refusesUnknownSetting(body: unknown, name: string): boolean {
+  const reason = (body as { error?: { reason?: unknown; root_cause?: { reason?: unknown }[] } } | null)?.error;
+  const texts = [reason?.reason, ...(reason?.root_cause ?? []).map((c) => c?.reason)].filter((t): t is string => typeof t === 'string');
+  return texts.some((t) => t.includes(`unknown setting [${name}]`));
+}
 
 /**
  * The fields every stored document starts with: its id and sort tiebreaker, its tenant, its time. Every query is

@@ -13,7 +13,8 @@ import { BulkBody } from './bulk-body';
 import { EventCursor } from './event.cursor';
 import {
   DEAD_LETTER_INDEX, DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE, DEAD_LETTER_TEMPLATE_NAME, DeadLetterDocument, deadLetterBulkOp,
-  eventBulkOp, expiredDeadLetterIndices, expiredIndices, INDEX_PATTERN, INDEX_TEMPLATE, missingFields, retentionCutoffMs, TEMPLATE_NAME, withCopies,
+  eventBulkOp, expiredDeadLetterIndices, expiredIndices, ID_LOOKUP_FILTER, INDEX_PATTERN, INDEX_TEMPLATE, missingFields, refusesUnknownSetting,
+  retentionCutoffMs, TEMPLATE_NAME, withCopies, withoutSetting,
 } from './event.index';
 import type { AuditEventDocument, EventGroupBy } from './event.document';
 import type { AuditEventFilter } from './audit-events.types';
@@ -88,6 +89,9 @@ export class EventStore {
     this.reads = new SearchHttp(nodes, opts.requestTimeoutMs ?? 10_000);
   }
 
+  /** Whether the daily indices get the `_id` lookup filter (ID_LOOKUP_FILTER): false once the cluster refused it as unknown. */
+  idLookupFilter = true;
+
   async close(): Promise<void> { this.reads.close(); await this.client.close(); }
 
   /** A search of the query path: `body` to `/<index>/_search` with `querystring`, through `reads`. */
@@ -119,12 +123,32 @@ export class EventStore {
    */
   async ensureTemplate(): Promise<void> {
     const replicas = this.opts.replicas ?? 0;
-    await this.call('PUT', `/_index_template/${TEMPLATE_NAME}`, withCopies(INDEX_TEMPLATE, { replicas, shards: this.opts.eventShards ?? 1 }));
-    await this.call('PUT', `/_index_template/${DEAD_LETTER_TEMPLATE_NAME}`, withCopies(DEAD_LETTER_TEMPLATE, { replicas }));
-    await this.call('PUT', `/_index_template/${SESSION_TEMPLATE_NAME}`, withCopies(SESSION_INDEX_TEMPLATE, { replicas }));
+    await this.putTemplate(TEMPLATE_NAME, withCopies(INDEX_TEMPLATE, { replicas, shards: this.opts.eventShards ?? 1 }));
+    await this.putTemplate(DEAD_LETTER_TEMPLATE_NAME, withCopies(DEAD_LETTER_TEMPLATE, { replicas }));
+    await this.putTemplate(SESSION_TEMPLATE_NAME, withCopies(SESSION_INDEX_TEMPLATE, { replicas }));
     await this.addMissingFields(SESSION_INDEX_PATTERN, SESSION_INDEX_TEMPLATE.template.mappings.properties);
     await this.addMissingFields(INDEX_PATTERN, INDEX_TEMPLATE.template.mappings.properties);
     await this.addMissingFields(DEAD_LETTER_PATTERN, DEAD_LETTER_TEMPLATE.template.mappings.properties);
+  }
+
+  /**
+   * Puts an index template; a cluster older than the `_id` lookup filter (OpenSearch < 2.12) refuses that setting
+   * as unknown, and gets the template without it (`idLookupFilter` then says so: the indices work the same, only
+   * their writes cost more).
+   */
+  private async putTemplate(name: string, template: { template: { settings: object } }): Promise<void> {
+    const path = `/_index_template/${name}`;
+    const filtered = ID_LOOKUP_FILTER in template.template.settings;
+    if (filtered && this.idLookupFilter) {
+      try {
+        await this.call('PUT', path, template);
+        return;
+      } catch (err) {
+        if (!(err instanceof errors.ResponseError && err.statusCode === 400 && refusesUnknownSetting(err.body, ID_LOOKUP_FILTER))) throw err;
+        this.idLookupFilter = false;
+      }
+    }
+    await this.call('PUT', path, filtered ? withoutSetting(template, ID_LOOKUP_FILTER) : template);
   }
 
   /** The fields of `properties` that existing indices of `pattern` lack, added to them (missingFields); 50 indices a request. */

@@ -110,11 +110,13 @@ async function prebuild(env: BenchEnvironment, chunk: Chunk, file: string): Prom
   return docs;
 }
 
-async function* prebuilt(file: string): AsyncGenerator<string> {
+/** The pre-built file's lines; with `deadline` (epoch ms), none after it (the warm-up's span, however large the file). */
+async function* prebuilt(file: string, deadline = Infinity): AsyncGenerator<string> {
   let rest = '';
   for await (const c of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const lines = (rest + (c as string)).split('\n');
     rest = lines.pop()!;
+    if (Date.now() >= deadline) return;
     yield* lines;
   }
 }
@@ -156,14 +158,15 @@ export async function measureBulkBaseline(env: BenchEnvironment, chunk: Chunk, w
   const file = `${chunk.file}.prebuilt`;
   const docs = await prebuild(env, chunk, file);
   const client = new Client({ node: env.search.url });
-  const send = (index: (name: string) => string) => client.helpers.bulk({ datasource: prebuilt(file), onDocument: (line: string) => {
+  const send = (index: (name: string) => string, deadline?: number) => client.helpers.bulk({ datasource: prebuilt(file, deadline), onDocument: (line: string) => {
     const a = line.indexOf('\t');
     const b = line.indexOf('\t', a + 1);
     return [{ index: { _index: index(line.slice(0, a)), _id: line.slice(a + 1, b) } }, line.slice(b + 1)];
   } } as never);
   try {
     await client.indices.putIndexTemplate({ name: BASELINE_TEMPLATE, body: { ...INDEX_TEMPLATE, index_patterns: [`${BASELINE_PREFIX}*`] } as never });
-    for (const until = Date.now() + warmupSeconds * 1000; Date.now() < until;) await send(() => `${BASELINE_PREFIX}warmup`);
+    // the file again and again until the span is over, and never past it: a 10M-event file takes minutes to send once
+    for (const until = Date.now() + warmupSeconds * 1000; Date.now() < until;) await send(() => `${BASELINE_PREFIX}warmup`, until);
     if (warmupSeconds > 0) await client.indices.delete({ index: `${BASELINE_PREFIX}warmup` });
     await settleMerges(env);
     const search0 = env.searchCpuSeconds();
